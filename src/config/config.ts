@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../errors.ts';
+
+/**
+ * Configuration comes from environment variables, optionally layered over a JSON file named by
+ * TIEPDAN_CONFIG (environment wins). Every variable is validated; a bad value stops start-up with
+ * one message listing every bad variable, so a technician fixes them all in one go.
+ */
+
+const port = (fallback: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be 1–65535').max(65535, 'must be 1–65535').default(fallback);
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+  error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+});
+
+const hostOrIp = z
+  .string()
+  .min(1)
+  .refine((v) => isIP(v) !== 0 || /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,251}[a-zA-Z0-9])?$/.test(v), 'must be an IP address or a host name');
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['production', 'development', 'test'], { error: 'must be production, development or test' }).default('production'),
+    HOST: z.string().refine((v) => isIP(v) !== 0, 'must be an IP address to listen on').default('0.0.0.0'),
+    // 0 asks the OS for a free port (tests); the real port is logged at start-up.
+    PORT: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must be 0–65535').max(65535, 'must be 0–65535').default(3000),
+    DATA_DIR: z.string().min(1, 'must not be empty').default('./data'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    EMBEDDED_PG_PORT: z.coerce.number({ error: 'must be a number' }).int().min(0).max(65535, 'must be 0–65535 (0 picks a free port)').default(5433),
+    LOG_LEVEL: logLevel.default('info'),
+    MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
+    MEDIASOUP_NUM_WORKERS: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(64, 'must be at most 64').default(availableParallelism()),
+    MEDIASOUP_LOG_LEVEL: z.enum(['debug', 'warn', 'error', 'none'], { error: 'must be debug, warn, error or none' }).default('warn'),
+    RTC_LISTEN_IP: z.string().refine((v) => isIP(v) !== 0, 'must be an IP address').default('0.0.0.0'),
+    RTC_ANNOUNCED_ADDRESS: hostOrIp.optional(),
+    RTC_PORT_BASE: port(40000),
+    RTC_MIN_PORT: port(41000),
+    RTC_MAX_PORT: port(49999),
+    WORKER_RESPAWN_DELAY_MS: z.coerce.number({ error: 'must be a number' }).int().min(0).max(60000, 'must be at most 60000').default(1000),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number({ error: 'must be a number' }).int().min(100).max(600000).default(10000),
+    LOG_PRETTY: bool(false),
+  })
+  .superRefine((v, ctx) => {
+    if (v.RTC_MIN_PORT > v.RTC_MAX_PORT) {
+      ctx.addIssue({ code: 'custom', path: ['RTC_MIN_PORT'], message: `must not exceed RTC_MAX_PORT (${v.RTC_MAX_PORT})` });
+    }
+    const webRtcTop = v.RTC_PORT_BASE + v.MEDIASOUP_NUM_WORKERS - 1;
+    if (webRtcTop > 65535) {
+      ctx.addIssue({ code: 'custom', path: ['RTC_PORT_BASE'], message: `leaves no room for ${v.MEDIASOUP_NUM_WORKERS} workers below port 65535` });
+    }
+    if (v.RTC_PORT_BASE <= v.RTC_MAX_PORT && webRtcTop >= v.RTC_MIN_PORT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RTC_PORT_BASE'],
+        message: `WebRtcServer ports ${v.RTC_PORT_BASE}–${webRtcTop} overlap the RTC_MIN_PORT–RTC_MAX_PORT range`,
+      });
+    }
+  });
+
+export interface Config {
+  env: 'production' | 'development' | 'test';
+  http: { host: string; port: number };
+  dataDir: string;
+  database: { url: string | undefined; embeddedPort: number };
+  log: { level: z.infer<typeof logLevel>; pretty: boolean };
+  mediasoup: {
+    workerBin: string | undefined;
+    numWorkers: number;
+    logLevel: 'debug' | 'warn' | 'error' | 'none';
+    listenIp: string;
+    announcedAddress: string | undefined;
+    webRtcPortBase: number;
+    rtcMinPort: number;
+    rtcMaxPort: number;
+    respawnDelayMs: number;
+  };
+  shutdownTimeoutMs: number;
+}
+
+/** Names of every variable the configuration reads (also the keys allowed in the JSON file). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as readonly string[];
+
+function readConfigFile(file: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([`TIEPDAN_CONFIG: cannot read ${file} as JSON (${(err as Error).message})`]);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError([`TIEPDAN_CONFIG: ${file} must hold a JSON object of VARIABLE: value pairs`]);
+  }
+  const out: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!CONFIG_VARIABLES.includes(key)) problems.push(`TIEPDAN_CONFIG: unknown setting ${key} in ${file}`);
+    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = String(value);
+    else problems.push(`${key}: must be a string, number or boolean in ${file}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out;
+}
+
+/**
+ * Builds the configuration from an environment (process.env by default). Throws ConfigError
+ * listing every invalid variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
+  const fromFile = env.TIEPDAN_CONFIG ? readConfigFile(path.resolve(cwd, env.TIEPDAN_CONFIG)) : {};
+  const raw: Record<string, string | undefined> = { ...fromFile };
+  for (const key of CONFIG_VARIABLES) {
+    const value = env[key];
+    // An empty variable means "unset", as in most shells' `VAR= command`.
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const result = envSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'configuration');
+      const got = raw[name];
+      return `${name}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const v = result.data;
+  return {
+    env: v.NODE_ENV,
+    http: { host: v.HOST, port: v.PORT },
+    dataDir: path.resolve(cwd, v.DATA_DIR),
+    database: { url: v.DATABASE_URL, embeddedPort: v.EMBEDDED_PG_PORT },
+    log: { level: v.LOG_LEVEL, pretty: v.LOG_PRETTY || v.NODE_ENV === 'development' },
+    mediasoup: {
+      workerBin: v.MEDIASOUP_WORKER_BIN,
+      numWorkers: v.MEDIASOUP_NUM_WORKERS,
+      logLevel: v.MEDIASOUP_LOG_LEVEL,
+      listenIp: v.RTC_LISTEN_IP,
+      announcedAddress: v.RTC_ANNOUNCED_ADDRESS,
+      webRtcPortBase: v.RTC_PORT_BASE,
+      rtcMinPort: v.RTC_MIN_PORT,
+      rtcMaxPort: v.RTC_MAX_PORT,
+      respawnDelayMs: v.WORKER_RESPAWN_DELAY_MS,
+    },
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+  };
+}

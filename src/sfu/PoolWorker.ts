@@ -1,0 +1,115 @@
+import { EventEmitter } from 'node:events';
+import * as mediasoup from 'mediasoup';
+import type { types } from 'mediasoup';
+import type { Logger } from '../logging/logger.ts';
+
+export interface PoolWorkerSettings {
+  index: number;
+  workerBin: string;
+  logLevel: types.WorkerLogLevel;
+  listenIp: string;
+  announcedAddress: string | undefined;
+  /** UDP and TCP port of this worker's WebRtcServer. */
+  webRtcPort: number;
+  rtcMinPort: number;
+  rtcMaxPort: number;
+}
+
+export type PoolWorkerEvents = {
+  /** The worker process died unexpectedly (not through close()). */
+  died: [error: Error];
+};
+
+/**
+ * One mediasoup worker process of the pool with its WebRtcServer (one UDP and one TCP port, so a
+ * provincial firewall needs only two ports per worker) and a load figure used for placement.
+ */
+export class PoolWorker extends EventEmitter<PoolWorkerEvents> {
+  readonly index: number;
+  readonly worker: types.Worker;
+  readonly webRtcServer: types.WebRtcServer;
+  readonly webRtcPort: number;
+  #routers = 0;
+  #mediaEntities = 0;
+  #closed = false;
+  #alive = true;
+
+  private constructor(index: number, worker: types.Worker, webRtcServer: types.WebRtcServer, webRtcPort: number, logger: Logger) {
+    super();
+    this.index = index;
+    this.worker = worker;
+    this.webRtcServer = webRtcServer;
+    this.webRtcPort = webRtcPort;
+    worker.on('died', (error) => {
+      this.#alive = false;
+      if (this.#closed) return;
+      logger.error({ err: error.message }, 'mediasoup worker died');
+      this.emit('died', error);
+    });
+    // Load is counted from mediasoup's observers, so every router, producer and consumer made on
+    // this worker counts, whoever created it.
+    worker.observer.on('newrouter', (router) => {
+      this.#routers++;
+      router.observer.once('close', () => this.#routers--);
+      router.observer.on('newtransport', (transport) => {
+        transport.observer.on('newproducer', (producer) => {
+          this.#mediaEntities++;
+          producer.observer.once('close', () => this.#mediaEntities--);
+        });
+        transport.observer.on('newconsumer', (consumer) => {
+          this.#mediaEntities++;
+          consumer.observer.once('close', () => this.#mediaEntities--);
+        });
+      });
+    });
+  }
+
+  static async start(settings: PoolWorkerSettings, logger: Logger): Promise<PoolWorker> {
+    const worker = await mediasoup.createWorker({
+      workerBin: settings.workerBin,
+      logLevel: settings.logLevel,
+      rtcMinPort: settings.rtcMinPort,
+      rtcMaxPort: settings.rtcMaxPort,
+      // Debian 12's liburing lacks functions mediasoup needs; the offline build leaves it out.
+      disableLiburing: true,
+      appData: { index: settings.index },
+    });
+    try {
+      const listen = { ip: settings.listenIp, port: settings.webRtcPort, announcedAddress: settings.announcedAddress };
+      const webRtcServer = await worker.createWebRtcServer({
+        listenInfos: [
+          { protocol: 'udp', ...listen },
+          { protocol: 'tcp', ...listen },
+        ],
+      });
+      const child = logger.child({ workerIndex: settings.index, workerPid: worker.pid });
+      child.info({ webRtcPort: settings.webRtcPort }, 'mediasoup worker started');
+      return new PoolWorker(settings.index, worker, webRtcServer, settings.webRtcPort, child);
+    } catch (err) {
+      worker.close();
+      throw err;
+    }
+  }
+
+  get pid(): number {
+    return this.worker.pid;
+  }
+
+  get alive(): boolean {
+    return this.#alive && !this.worker.closed;
+  }
+
+  get routerCount(): number {
+    return this.#routers;
+  }
+
+  /** Producers and consumers on this worker: what costs CPU when forwarding. */
+  get load(): number {
+    return this.#mediaEntities;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.worker.close();
+  }
+}
