@@ -29,11 +29,11 @@ async function canBind(port: number): Promise<boolean> {
 
 /**
  * A block of `count` consecutive ports free on UDP and TCP, for WebRtcServers under test (they
- * need fixed ports). Random bases in 32000–39999 keep parallel test runs apart.
+ * need fixed ports). Random bases in 50000–59999 (outside the RTC_MIN_PORT–RTC_MAX_PORT ranges tests use) keep parallel runs apart.
  */
 export async function freePortBlock(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 32000 + Math.floor(Math.random() * (8000 - count));
+    const base = 50000 + Math.floor(Math.random() * (10000 - count));
     let ok = true;
     for (let p = base; p < base + count && ok; p++) ok = await canBind(p);
     if (ok) return base;

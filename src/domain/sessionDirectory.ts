@@ -1,0 +1,69 @@
+/**
+ * What the live-media side (signaling, SFU rooms, recorder) needs to know about a reception
+ * session, without knowing how the control API stores it. The control API provides the
+ * PostgreSQL-backed implementation; InMemorySessionDirectory serves tests and the embedded
+ * development path. One interface, a local and a distributed implementation.
+ */
+export interface LiveSessionSettings {
+  id: string;
+  title: string;
+  /**
+   * Whether participants may connect now: `open` (invitations sent, tests, rehearsal, live),
+   * `not_open` (draft/awaiting approval, or cancelled/rejected), `ended` (ended or archived).
+   */
+  admission: 'open' | 'not_open' | 'ended';
+  /** Maximum simultaneous peers in the session. */
+  maxPeers: number;
+  /** Joiners other than host/technician wait in a lobby until the host admits them. */
+  lobbyEnabled: boolean;
+  /** Whether commune endpoints see each other (the chair may allow it); the central room always sees all. */
+  endpointsSeeEachOther: boolean;
+  /** Recording starts automatically when the session goes live (else the host starts it). */
+  autoRecord: boolean;
+  /** The chair allows endpoints to record locally (national decree: default off). */
+  participantRecordingAllowed: boolean;
+}
+
+export interface SessionDirectory {
+  /** The session's settings, or undefined if no such session exists. */
+  get(sessionId: string): Promise<LiveSessionSettings | undefined>;
+  /** True when the token with this id was revoked (e.g. an invitation re-issued). */
+  isTokenRevoked(jti: string): Promise<boolean>;
+}
+
+/** A directory kept in memory: tests, and sessions made with the development CLI. */
+export class InMemorySessionDirectory implements SessionDirectory {
+  readonly #sessions = new Map<string, LiveSessionSettings>();
+  readonly #revoked = new Set<string>();
+
+  put(settings: LiveSessionSettings): void {
+    this.#sessions.set(settings.id, { ...settings });
+  }
+
+  update(sessionId: string, patch: Partial<Omit<LiveSessionSettings, 'id'>>): void {
+    const s = this.#sessions.get(sessionId);
+    if (s !== undefined) this.#sessions.set(sessionId, { ...s, ...patch });
+  }
+
+  revoke(jti: string): void {
+    this.#revoked.add(jti);
+  }
+
+  async get(sessionId: string): Promise<LiveSessionSettings | undefined> {
+    const s = this.#sessions.get(sessionId);
+    return s === undefined ? undefined : { ...s };
+  }
+
+  async isTokenRevoked(jti: string): Promise<boolean> {
+    return this.#revoked.has(jti);
+  }
+}
+
+export const DEFAULT_SESSION_SETTINGS: Omit<LiveSessionSettings, 'id' | 'title'> = {
+  admission: 'open',
+  maxPeers: 50,
+  lobbyEnabled: false,
+  endpointsSeeEachOther: false,
+  autoRecord: true,
+  participantRecordingAllowed: false,
+};
