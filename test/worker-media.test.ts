@@ -208,7 +208,8 @@ t.test('FFmpeg → PlainTransport over SRTP AES_CM_128_HMAC_SHA1_80: the worker 
   const ff = spawn('ffmpeg', [
     '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=30',
     '-c:a', 'libopus', '-ac', '2', '-ar', '48000', '-payload_type', '100', '-ssrc', '22222222',
-    '-f', 'rtp', '-srtp_out_suite', 'AES_CM_128_HMAC_SHA1_80', '-srtp_out_params', key,
+    // Without skip_rtcp FFmpeg's first packet can be RTCP from another port, and comedia latches onto it.
+    '-rtpflags', 'skip_rtcp', '-f', 'rtp', '-srtp_out_suite', 'AES_CM_128_HMAC_SHA1_80', '-srtp_out_params', key,
     `srtp://127.0.0.1:${port}?rtcpport=${port}&pkt_size=1200`,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   t.teardown(() => void ff.kill('SIGKILL'));
