@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
 import { buildApp } from './api/app.ts';
@@ -7,6 +8,19 @@ import { migrateToLatest } from './db/migrator.ts';
 import type { Logger } from './logging/logger.ts';
 import { resolveWorkerBinary } from './sfu/workerBinary.ts';
 import { WorkerPool } from './sfu/WorkerPool.ts';
+import { loadTls, type TlsMaterial } from './tls/tlsMaterial.ts';
+import { TokenSigner } from './tokens/tokenSigner.ts';
+import { HttpRedirectServer } from './tls/httpRedirect.ts';
+import type { SessionDirectory } from './domain/sessionDirectory.ts';
+import { createLiveSessions, type LiveSessions } from './signaling/liveSessions.ts';
+import { ControlServices } from './domain/controlServices.ts';
+import { RecordingService } from './recording/recordingService.ts';
+
+/** Parts a caller (tests, the lead's wiring) may supply instead of the defaults. */
+export interface TiepdanServerOverrides {
+  /** Where live sessions are looked up (default: an in-memory directory). */
+  sessionDirectory?: SessionDirectory;
+}
 
 /**
  * The composition root: starts the database (embedded unless DATABASE_URL is set), applies
@@ -19,6 +33,15 @@ export class TiepdanServer {
   readonly pool: WorkerPool;
   readonly app: FastifyInstance;
   #stopping: Promise<void> | undefined;
+  /** The HTTPS certificate in use (undefined with TLS=off). */
+  tls: TlsMaterial | undefined;
+  #redirect: HttpRedirectServer | undefined;
+  /** Live sessions: media rooms, signaling hub, session directory, token signer. */
+  live!: LiveSessions;
+  /** The control API's domain services (sessions, invitations, …; `control.directory` is the PostgreSQL SessionDirectory). */
+  control!: ControlServices;
+  /** Recorders, archive jobs, verification, retention (src/recording). */
+  recordings!: RecordingService;
 
   private constructor(config: Config, logger: Logger, database: DatabaseHandle, pool: WorkerPool, app: FastifyInstance) {
     this.config = config;
@@ -28,7 +51,7 @@ export class TiepdanServer {
     this.app = app;
   }
 
-  static async start(config: Config, logger: Logger): Promise<TiepdanServer> {
+  static async start(config: Config, logger: Logger, overrides: TiepdanServerOverrides = {}): Promise<TiepdanServer> {
     const started = Date.now();
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     // Resolve the worker first: a missing binary is the likeliest install problem, report it before anything starts.
@@ -43,6 +66,7 @@ export class TiepdanServer {
     });
     let pool: WorkerPool | undefined;
     try {
+      const tls = await loadTls(config, logger);
       await migrateToLatest(database.db, logger);
       pool = await WorkerPool.start(
         {
@@ -58,9 +82,38 @@ export class TiepdanServer {
         },
         logger,
       );
-      const app = await buildApp({ logger, database, pool });
+      const live = await createLiveSessions({ config, logger, pool, directory: overrides.sessionDirectory, tokens: await TokenSigner.fromDataDir(config.dataDir) });
+      const control = new ControlServices({ db: database.db, signer: live.tokens, logger });
+      const recordings = new RecordingService({
+        recorder: {
+          recordingsDir: path.join(config.dataDir, 'recordings'),
+          segmentSeconds: config.recording.segmentSeconds,
+          disk: { warnBytes: config.recording.diskWarnBytes, floorBytes: config.recording.diskFloorBytes },
+          diskCheckMs: 3000,
+          portMin: config.recording.portMin,
+          portMax: config.recording.portMax,
+        },
+        logger,
+        db: database.db,
+        audit: control.audit,
+        retentionDays: config.recording.retentionDays || null,
+      });
+      // Recordings a crash left open are closed (as interrupted) before anything new records.
+      await recordings.recoverInterrupted();
+      const app = await buildApp({ logger, database, pool, ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), ...(tls?.caCertPem ? { tlsCaPem: tls.caCertPem } : {}), tokenSigner: live.tokens, live, control: { services: control, dataDir: config.dataDir }, recordings });
       await app.listen({ host: config.http.host, port: config.http.port });
       const server = new TiepdanServer(config, logger, database, pool, app);
+      server.tls = tls;
+      server.live = live;
+      server.control = control;
+      server.recordings = recordings;
+      if (tls && config.tls.redirectPort !== undefined) {
+        server.#redirect = await HttpRedirectServer.listen({ host: config.http.host, port: config.tls.redirectPort, httpsPort: server.port }).catch(async (err: unknown) => {
+          await app.close();
+          throw err;
+        });
+        logger.info({ port: server.#redirect.port }, 'plain HTTP redirects to HTTPS');
+      }
       logger.info({ url: server.url, ms: Date.now() - started }, 'tiepdan ready');
       return server;
     } catch (err) {
@@ -72,17 +125,30 @@ export class TiepdanServer {
 
   /** Base URL of the HTTP server (with the real port when PORT=0 was asked for). */
   get url(): string {
-    const address = this.app.server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : this.config.http.port;
     const host = this.config.http.host === '0.0.0.0' ? '127.0.0.1' : this.config.http.host;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const scheme = this.config.tls.mode === 'off' ? 'http' : 'https';
+    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  /** The listening HTTP(S) port (the real one when PORT=0 was asked for). */
+  get port(): number {
+    const address = this.app.server.address();
+    return typeof address === 'object' && address !== null ? address.port : this.config.http.port;
+  }
+
+  /** The plain-HTTP port that redirects to HTTPS, when HTTP_REDIRECT_PORT is set. */
+  get redirectPort(): number | undefined {
+    return this.#redirect?.port;
   }
 
   /** Graceful stop: no new requests, close the media workers, then the database. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       this.logger.info('shutting down');
+      await this.#redirect?.close();
       await this.app.close();
+      await this.recordings.close();
+      this.live.rooms.close();
       this.pool.close();
       await this.database.close();
       this.logger.info('stopped');

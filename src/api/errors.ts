@@ -22,7 +22,9 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply.status(400).send({
         code: 'VALIDATION_FAILED',
         message: fe.message,
-        details: fe.validation.map((v) => ({ field: v.instancePath || v.params?.missingProperty || '', message: v.message })),
+        // Works for ajv (JSON schema) and fastify-type-provider-zod errors alike: `in` says which
+        // part of the request (body, querystring, params, headers), `field` the JSON pointer in it.
+        details: fe.validation.map((v) => ({ in: fe.validationContext ?? 'body', field: v.instancePath || v.params?.missingProperty || '', message: v.message })),
       } satisfies ErrorBody);
     }
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {

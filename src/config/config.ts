@@ -53,8 +53,56 @@ const envSchema = z
     WORKER_RESPAWN_DELAY_MS: z.coerce.number({ error: 'must be a number' }).int().min(0).max(60000, 'must be at most 60000').default(1000),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number({ error: 'must be a number' }).int().min(100).max(600000).default(10000),
     LOG_PRETTY: bool(false),
+    // Live sessions (signaling): how long a dropped peer keeps its place; dev-only session route;
+    // optional TURN server (coturn with use-auth-secret) for networks that block direct media.
+    LIVE_RECONNECT_GRACE_MS: z.coerce.number({ error: 'must be a number' }).int().min(100, 'must be at least 100').max(600000, 'must be at most 600000').default(30000),
+    DEV_SESSIONS: bool(false),
+    LIVE_SPREAD_LOAD: z.coerce.number({ error: 'must be a number' }).int().min(1).max(100000).default(600),
+    TURN_URLS: z
+      .string()
+      .refine((v) => v.split(',').every((u) => /^turns?:[^\s,]+$/.test(u.trim())), 'must be comma-separated turn: or turns: URIs')
+      .optional(),
+    TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    TURN_TTL_SECONDS: z.coerce.number({ error: 'must be a number' }).int().min(60).max(86400).default(3600),
+    // HTTPS (browsers give camera and microphone only to secure pages). auto: TLS_CERT_FILE/TLS_KEY_FILE
+    // if set, otherwise a certificate generated on first start under DATA_DIR/tls; files: those two
+    // files only; off: plain HTTP (tests, or behind a TLS-terminating proxy).
+    TLS: z.enum(['auto', 'files', 'off'], { error: 'must be auto, files or off' }).default('auto'),
+    TLS_CERT_FILE: z.string().min(1).optional(),
+    TLS_KEY_FILE: z.string().min(1).optional(),
+    // Comma-separated host names and IP addresses the generated certificate covers (default: this
+    // machine's host name, its IPv4 addresses, localhost, 127.0.0.1).
+    TLS_HOSTNAMES: z
+      .string()
+      .refine((v) => v.split(',').every((h) => h.trim() === '' || isIP(h.trim()) !== 0 || /^[a-zA-Z0-9*]([a-zA-Z0-9.-]{0,251}[a-zA-Z0-9])?$/.test(h.trim())), 'must be a comma-separated list of host names and IP addresses')
+      .optional(),
+    // A plain-HTTP port that only redirects to HTTPS (unset: none).
+    HTTP_REDIRECT_PORT: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must be 0–65535').max(65535, 'must be 0–65535').optional(),
+    // Recording (src/recording): segment length, free-space thresholds under DATA_DIR/recordings,
+    // the UDP ports FFmpeg receives RTP on (outside RTC_MIN_PORT–RTC_MAX_PORT), default retention.
+    RECORDING_SEGMENT_SECONDS: z.coerce.number({ error: 'must be a number' }).int().min(1, 'must be 1–60').max(60, 'must be 1–60').default(4),
+    RECORDING_DISK_WARN_MB: z.coerce.number({ error: 'must be a number' }).int().min(1).default(4096),
+    RECORDING_DISK_FLOOR_MB: z.coerce.number({ error: 'must be a number' }).int().min(1).default(1024),
+    RECORDING_PORT_MIN: port(38000),
+    RECORDING_PORT_MAX: port(38999),
+    RECORDING_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int().min(0).max(36500).default(0),
   })
   .superRefine((v, ctx) => {
+    if ((v.TURN_URLS === undefined) !== (v.TURN_SECRET === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [v.TURN_URLS === undefined ? 'TURN_URLS' : 'TURN_SECRET'], message: 'TURN_URLS and TURN_SECRET go together' });
+    }
+    if (v.TLS === 'files' && (v.TLS_CERT_FILE === undefined || v.TLS_KEY_FILE === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['TLS'], message: 'files needs both TLS_CERT_FILE and TLS_KEY_FILE' });
+    }
+    if ((v.TLS_CERT_FILE === undefined) !== (v.TLS_KEY_FILE === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [v.TLS_CERT_FILE === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'], message: 'must be set together with its pair (TLS_CERT_FILE and TLS_KEY_FILE)' });
+    }
+    if (v.RECORDING_DISK_FLOOR_MB >= v.RECORDING_DISK_WARN_MB) {
+      ctx.addIssue({ code: 'custom', path: ['RECORDING_DISK_FLOOR_MB'], message: `must be below RECORDING_DISK_WARN_MB (${v.RECORDING_DISK_WARN_MB})` });
+    }
+    if (v.RECORDING_PORT_MIN >= v.RECORDING_PORT_MAX || (v.RECORDING_PORT_MIN <= v.RTC_MAX_PORT && v.RECORDING_PORT_MAX >= v.RTC_MIN_PORT)) {
+      ctx.addIssue({ code: 'custom', path: ['RECORDING_PORT_MIN'], message: 'RECORDING_PORT_MIN–RECORDING_PORT_MAX must be a range outside RTC_MIN_PORT–RTC_MAX_PORT' });
+    }
     if (v.RTC_MIN_PORT > v.RTC_MAX_PORT) {
       ctx.addIssue({ code: 'custom', path: ['RTC_MIN_PORT'], message: `must not exceed RTC_MAX_PORT (${v.RTC_MAX_PORT})` });
     }
@@ -89,6 +137,31 @@ export interface Config {
     respawnDelayMs: number;
   };
   shutdownTimeoutMs: number;
+  live: {
+    reconnectGraceMs: number;
+    /** Producers+consumers on a session's worker beyond which new peers go to another worker (piped). */
+    spreadAboveLoad: number;
+    /** POST /api/v1/live/sessions makes in-memory sessions with tokens (development only). */
+    devSessions: boolean;
+    turn: { urls: string[]; secret: string; ttlSeconds: number } | undefined;
+  };
+  recording: {
+    segmentSeconds: number;
+    diskWarnBytes: number;
+    diskFloorBytes: number;
+    portMin: number;
+    portMax: number;
+    /** 0: no default retention date (set per recording). */
+    retentionDays: number;
+  };
+  tls: {
+    mode: 'auto' | 'files' | 'off';
+    certFile: string | undefined;
+    keyFile: string | undefined;
+    /** Names and addresses for a generated certificate; undefined: the machine's own. */
+    hostnames: string[] | undefined;
+    redirectPort: number | undefined;
+  };
 }
 
 /** Names of every variable the configuration reads (also the keys allowed in the JSON file). */
@@ -155,5 +228,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       respawnDelayMs: v.WORKER_RESPAWN_DELAY_MS,
     },
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    live: {
+      reconnectGraceMs: v.LIVE_RECONNECT_GRACE_MS,
+      spreadAboveLoad: v.LIVE_SPREAD_LOAD,
+      devSessions: v.DEV_SESSIONS,
+      turn:
+        v.TURN_URLS !== undefined && v.TURN_SECRET !== undefined
+          ? { urls: v.TURN_URLS.split(',').map((u) => u.trim()), secret: v.TURN_SECRET, ttlSeconds: v.TURN_TTL_SECONDS }
+          : undefined,
+    },
+    recording: {
+      segmentSeconds: v.RECORDING_SEGMENT_SECONDS,
+      diskWarnBytes: v.RECORDING_DISK_WARN_MB * 1024 * 1024,
+      diskFloorBytes: v.RECORDING_DISK_FLOOR_MB * 1024 * 1024,
+      portMin: v.RECORDING_PORT_MIN,
+      portMax: v.RECORDING_PORT_MAX,
+      retentionDays: v.RECORDING_RETENTION_DAYS,
+    },
+    tls: {
+      mode: v.TLS,
+      certFile: v.TLS_CERT_FILE === undefined ? undefined : path.resolve(cwd, v.TLS_CERT_FILE),
+      keyFile: v.TLS_KEY_FILE === undefined ? undefined : path.resolve(cwd, v.TLS_KEY_FILE),
+      hostnames: v.TLS_HOSTNAMES === undefined ? undefined : v.TLS_HOSTNAMES.split(',').map((h) => h.trim()).filter(Boolean),
+      redirectPort: v.HTTP_REDIRECT_PORT,
+    },
   };
 }

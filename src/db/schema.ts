@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { ControlTables } from '../domain/controlTables.ts';
 
 /**
  * Table types for kysely. Each migration that adds a table adds its interface here; features
@@ -11,6 +12,24 @@ export interface InstallationTable {
   schema_note: string;
 }
 
-export interface DatabaseSchema {
+/** Recordings (migration 0300, src/recording): head hash anchor, retention, legal hold. */
+export interface RecordingsTable {
+  session_id: string;
+  status: 'recording' | 'complete' | 'interrupted' | 'stopped' | 'disk-full' | 'deleted';
+  started_at: Generated<Date>;
+  closed_at: Date | null;
+  head_hash: string | null;
+  bytes: Generated<string>;
+  retention_until: string | null;
+  legal_hold: Generated<boolean>;
+  legal_hold_reason: Generated<string>;
+  archived_at: Date | null;
+  deleted_at: Date | null;
+  deleted_by: string | null;
+}
+
+// ControlTables: the control API's tables (migrations 0100–0102, src/domain/controlTables.ts).
+export interface DatabaseSchema extends ControlTables {
   installation: InstallationTable;
+  recordings: RecordingsTable;
 }

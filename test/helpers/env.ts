@@ -57,6 +57,8 @@ export async function testConfig(dataDir: string, overrides: Record<string, stri
     RTC_MIN_PORT: '40000',
     RTC_MAX_PORT: '49999',
     WORKER_RESPAWN_DELAY_MS: '200',
+    // Plain HTTP unless a test asks for HTTPS (TLS: 'auto'): fetch and WebSocket clients stay simple.
+    TLS: 'off',
     ...overrides,
   });
 }

@@ -1,0 +1,99 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { TiepdanError } from '../../errors.ts';
+import { LoginRateLimiter } from '../../domain/auth/loginRateLimiter.ts';
+import type { ControlServices } from '../../domain/controlServices.ts';
+import { actorOf } from '../control/access.ts';
+import { errorBody, errorResponses, R, roleEnum } from '../control/schemas.ts';
+import { userSchema } from '../users/userRoutes.ts';
+
+export const passwordSchema = z.string().min(10, 'at least 10 characters').max(200);
+
+export interface AuthRouteOptions {
+  services: ControlServices;
+  /** Login attempts per client address per window (default 20 per minute). */
+  loginRateLimit?: { max: number; windowMs: number };
+}
+
+export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, loginRateLimit }) => {
+  const limiter = new LoginRateLimiter(loginRateLimit?.max ?? 20, loginRateLimit?.windowMs ?? 60_000);
+
+  app.post(
+    '/auth/login',
+    {
+      config: { access: { roles: 'public' } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in with user name and password; returns a bearer token with its expiry',
+        description: 'Five wrong passwords in a row lock the account for 15 minutes (ACCOUNT_LOCKED, 423); more than 20 attempts a minute from one address get LOGIN_RATE_LIMITED (429).',
+        body: z.object({ username: z.string().trim().min(1).max(100), password: z.string().min(1).max(200) }),
+        response: {
+          200: z.object({ token: z.string(), tokenType: z.literal('Bearer'), expiresAt: z.string(), user: userSchema }),
+          400: errorResponses[400],
+          401: errorResponses[401],
+          423: errorBody.describe('Account locked after repeated failures (ACCOUNT_LOCKED)'),
+          429: errorBody.describe('Too many login attempts from this address (LOGIN_RATE_LIMITED)'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const wait = limiter.hit(request.ip);
+      if (wait > 0) {
+        reply.header('retry-after', String(wait));
+        throw new TiepdanError('LOGIN_RATE_LIMITED', `too many login attempts; wait ${wait} s`, { status: 429, details: { retryAfterSeconds: wait } });
+      }
+      const result = await services.auth.login(request.body.username, request.body.password);
+      return { token: result.token, tokenType: 'Bearer' as const, expiresAt: result.expiresAt, user: result.user };
+    },
+  );
+
+  app.post(
+    '/auth/logout',
+    {
+      config: { access: { roles: R.all } },
+      schema: { tags: ['auth'], summary: 'Revoke the bearer token used for this request', response: { 204: z.null().describe('logged out'), ...errorResponses } },
+    },
+    async (request, reply) => {
+      if (request.tokenJti !== undefined) await services.auth.logout(request.tokenJti);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/auth/me',
+    {
+      config: { access: { roles: R.all } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Who the credentials belong to',
+        response: {
+          200: z.object({ kind: z.enum(['user', 'api_key', 'invitation', 'system']), id: z.string(), role: roleEnum.nullable(), label: z.string(), bridgePointId: z.string().nullable() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const a = actorOf(request);
+      return { kind: a.kind, id: a.id, role: a.role ?? null, label: a.label, bridgePointId: a.bridgePointId };
+    },
+  );
+
+  app.post(
+    '/auth/password',
+    {
+      config: { access: { roles: R.all } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Change one’s own password (every token of the user is revoked: log in again)',
+        body: z.object({ currentPassword: z.string().min(1).max(200), newPassword: passwordSchema }),
+        response: { 204: z.null().describe('changed'), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const actor = actorOf(request);
+      if (actor.kind !== 'user') throw new TiepdanError('USER_TOKEN_REQUIRED', 'only a logged-in user changes a password', { status: 403 });
+      await services.auth.setPassword(actor, actor.id, request.body.newPassword, request.body.currentPassword);
+      return reply.code(204).send(null);
+    },
+  );
+};

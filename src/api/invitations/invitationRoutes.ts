@@ -1,0 +1,142 @@
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ControlServices } from '../../domain/controlServices.ts';
+import { renderInvitationHtml } from '../../domain/invitations/printableInvitation.ts';
+import { actorOf } from '../control/access.ts';
+import { errorBody, errorResponses, idParams, R } from '../control/schemas.ts';
+import { sessionSchema } from '../sessions/sessionRoutes.ts';
+
+const invitationSchema = z
+  .object({
+    id: z.string(),
+    sessionId: z.string(),
+    bridgePointId: z.string().nullable(),
+    participantId: z.string().nullable(),
+    subject: z.string(),
+    role: z.string(),
+    displayName: z.string(),
+    jti: z.string(),
+    token: z.string().describe('the credential the signaling layer admits; treat as a secret'),
+    status: z.enum(['active', 'revoked', 'expired']),
+    issuedAt: z.string(),
+    expiresAt: z.string(),
+    revokedAt: z.string().nullable(),
+    revokedReason: z.string(),
+  })
+  .describe('Invitation');
+
+export const invitationRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = async (app, { services }) => {
+  const I = services.invitations;
+
+  app.post(
+    '/sessions/:id/invitations',
+    {
+      config: { access: { roles: R.organisers } },
+      schema: {
+        tags: ['invitations'],
+        summary: 'Send the invitations: one per bridge point and participant (only missing ones on later calls)',
+        description: 'Refused with INVITATION_BEFORE_APPROVAL while the session is a draft, submitted or rejected. The first call moves an approved session to invitations_sent.',
+        params: idParams,
+        response: { 200: z.object({ session: sessionSchema, issued: z.number().int(), invitations: z.array(invitationSchema) }), ...errorResponses },
+      },
+    },
+    async (request) => I.send(actorOf(request), request.params.id),
+  );
+
+  app.get(
+    '/sessions/:id/invitations',
+    {
+      config: { access: { roles: R.invitationReaders } },
+      schema: { tags: ['invitations'], summary: 'Invitations of a session (a commune operator sees their point’s)', params: idParams, response: { 200: z.array(invitationSchema), ...errorResponses } },
+    },
+    async (request) => {
+      await services.sessions.get(request.params.id, actorOf(request));
+      return I.list(request.params.id, actorOf(request));
+    },
+  );
+
+  app.get(
+    '/invitations/:id',
+    { config: { access: { roles: R.invitationReaders } }, schema: { tags: ['invitations'], summary: 'One invitation', params: idParams, response: { 200: invitationSchema, ...errorResponses } } },
+    async (request) => I.get(request.params.id, actorOf(request)),
+  );
+
+  const printable = async (request: FastifyRequest, id: string): Promise<string> => {
+    const invitation = await I.get(id, actorOf(request));
+    const session = await services.sessions.get(invitation.sessionId);
+    const points = await services.bridgePoints.list({ ids: session.bridgePointIds }, { limit: 500, offset: 0 });
+    const settings = await services.settings.get();
+    const origin = `${request.protocol}://${request.headers.host ?? 'localhost'}`;
+    return renderInvitationHtml({
+      invitation,
+      organisation: settings.organisation,
+      session,
+      slots: await services.preflight.slots(session.id),
+      bridgePoints: points.items.map((p) => ({ code: p.code, name: p.name })),
+      // The browser apps (src/api/web) serve the room at /join/<invitation> and the test at
+      // /test/<invitation>, and keep the token out of request logs.
+      joinUrl: `${origin}/join/${encodeURIComponent(invitation.token)}`,
+      testUrl: `${origin}/test/${encodeURIComponent(invitation.token)}`,
+      issuedOn: services.clock(),
+    });
+  };
+
+  app.get(
+    '/invitations/:id/print',
+    {
+      config: { access: { roles: R.invitationReaders } },
+      schema: {
+        tags: ['invitations'],
+        summary: 'The printable invitation (giấy mời) as an A4 HTML page',
+        params: idParams,
+        response: { 200: { description: 'HTML page, prints on A4', content: { 'text/html': { schema: z.string() } } }, ...errorResponses },
+      },
+    },
+    async (request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(await printable(request, request.params.id)),
+  );
+
+  app.get(
+    '/invitations/:id/print.pdf',
+    {
+      config: { access: { roles: R.invitationReaders } },
+      schema: {
+        tags: ['invitations'],
+        summary: 'The printable invitation as PDF (A4), printed by the server’s headless Chromium',
+        description: '503 PDF_UNAVAILABLE when the server has no Chromium; the HTML page prints from any browser.',
+        params: idParams,
+        response: { 200: { description: 'PDF, A4', content: { 'application/pdf': { schema: z.string().describe('binary PDF') } } }, ...errorResponses, 503: errorBody.describe('PDF_UNAVAILABLE') },
+      },
+    },
+    async (request, reply) => {
+      const pdf = await services.pdf.render(await printable(request, request.params.id));
+      return reply
+        .type('application/pdf')
+        .header('cache-control', 'no-store')
+        .header('content-disposition', `inline; filename="giay-moi-${request.params.id.slice(0, 8)}.pdf"`)
+        // A Buffer goes out as is (fastify serialises only objects); the schema documents the type.
+        .send(pdf as unknown as string);
+    },
+  );
+
+  app.post(
+    '/invitations/:id/revoke',
+    {
+      config: { access: { roles: R.organisers } },
+      schema: { tags: ['invitations'], summary: 'Revoke an invitation (its token stops admitting at once)', params: idParams, body: z.object({ reason: z.string().trim().min(1).max(500) }), response: { 200: invitationSchema, ...errorResponses } },
+    },
+    async (request) => I.revoke(actorOf(request), request.params.id, request.body.reason),
+  );
+
+  app.post(
+    '/invitations/:id/reissue',
+    {
+      config: { access: { roles: R.organisers } },
+      schema: { tags: ['invitations'], summary: 'Revoke and issue a fresh invitation for the same point or participant', params: idParams, response: { 201: invitationSchema, ...errorResponses } },
+    },
+    async (request, reply) => {
+      reply.code(201);
+      return I.reissue(actorOf(request), request.params.id);
+    },
+  );
+};

@@ -1,0 +1,97 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ControlServices } from '../../domain/controlServices.ts';
+import { resultInput, SLOT_KINDS } from '../../domain/preflight/preflightService.ts';
+import { actorOf } from '../control/access.ts';
+import { errorResponses, idParams, R } from '../control/schemas.ts';
+
+const slotSchema = z.object({ id: z.string(), sessionId: z.string(), kind: z.enum(SLOT_KINDS), label: z.string(), startsAt: z.string() }).describe('PreflightSlot');
+const resultSchema = z
+  .object({
+    id: z.string(),
+    slotId: z.string(),
+    sessionId: z.string(),
+    bridgePointId: z.string(),
+    connected: z.boolean(),
+    icePath: z.string().nullable(),
+    rttMs: z.number().nullable(),
+    lossPct: z.number().nullable(),
+    bitrateKbps: z.number().nullable(),
+    camera: z.boolean(),
+    microphone: z.boolean(),
+    passed: z.boolean(),
+    problems: z.array(z.string()),
+    notes: z.string(),
+    reportedBy: z.string(),
+    reportedAt: z.string(),
+  })
+  .describe('PreflightResult');
+const notPassedSchema = z.object({ bridgePointId: z.string(), name: z.string(), lastResult: z.enum(['failed', 'none']) });
+
+export const preflightRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = async (app, { services }) => {
+  const P = services.preflight;
+
+  app.get(
+    '/sessions/:id/preflight',
+    {
+      config: { access: { roles: R.all } },
+      schema: {
+        tags: ['preflight'],
+        summary: 'Test matrix: bridge points × slots (T-1 working day, rehearsal, T-2 h, T-1 h all connected) and the points that have not passed',
+        params: idParams,
+        response: {
+          200: z.object({
+            sessionId: z.string(),
+            slots: z.array(slotSchema),
+            points: z.array(
+              z.object({
+                bridgePointId: z.string(),
+                code: z.string(),
+                name: z.string(),
+                kind: z.string(),
+                cells: z.array(z.object({ slotId: z.string(), status: z.enum(['passed', 'failed', 'pending']), result: resultSchema.nullable() })),
+                latest: z.enum(['passed', 'failed', 'none']),
+              }),
+            ),
+            notPassed: z.array(notPassedSchema),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => P.matrix(request.params.id),
+  );
+
+  app.get(
+    '/sessions/:id/preflight/not-passed',
+    { config: { access: { roles: R.all } }, schema: { tags: ['preflight'], summary: 'Bridge points whose latest test did not pass (or that have none)', params: idParams, response: { 200: z.array(notPassedSchema), ...errorResponses } } },
+    async (request) => P.notPassed(request.params.id),
+  );
+
+  app.patch(
+    '/preflight/slots/:id',
+    {
+      config: { access: { roles: R.slotEditors } },
+      schema: { tags: ['preflight'], summary: 'Move a test slot', params: idParams, body: z.object({ startsAt: z.iso.datetime({ offset: true }) }), response: { 200: slotSchema, ...errorResponses } },
+    },
+    async (request) => P.moveSlot(actorOf(request), request.params.id, request.body.startsAt),
+  );
+
+  app.post(
+    '/preflight/results',
+    {
+      config: { access: { roles: R.testers, invitation: true } },
+      schema: {
+        tags: ['preflight'],
+        summary: 'Report a connection test (from the endpoint’s test run with its invitation token, or a technician/operator)',
+        description: 'passed = connected, camera and microphone work, RTT, loss and bitrate within the settings’ limits; problems lists what failed. slotId omitted: the slot nearest in time.',
+        body: resultInput,
+        response: { 201: resultSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      reply.code(201);
+      return P.report(actorOf(request), request.body);
+    },
+  );
+};

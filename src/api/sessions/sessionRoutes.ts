@@ -1,0 +1,216 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ControlServices } from '../../domain/controlServices.ts';
+import { SESSION_STATUSES } from '../../domain/sessions/lifecycle.ts';
+import { CASE_OUTCOMES, sessionInput } from '../../domain/sessions/sessionService.ts';
+import { actorOf } from '../control/access.ts';
+import { errorResponses, idParams, paged, pageQuery, patchOf, R } from '../control/schemas.ts';
+
+export const sessionSchema = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    scheduledStart: z.string(),
+    scheduledEnd: z.string(),
+    location: z.string(),
+    chairUserId: z.string().nullable(),
+    chairTitle: z.string(),
+    status: z.enum(SESSION_STATUSES),
+    statusReason: z.string(),
+    maxPeers: z.number().int(),
+    lobbyEnabled: z.boolean(),
+    endpointsSeeEachOther: z.boolean(),
+    autoRecord: z.boolean(),
+    participantRecordingAllowed: z.boolean(),
+    notes: z.string(),
+    goLiveOverrideReason: z.string().nullable(),
+    cases: z.array(z.object({ caseId: z.string(), reference: z.string(), type: z.string(), position: z.number().int(), outcome: z.string().nullable() })),
+    bridgePointIds: z.array(z.string()),
+    participants: z.array(z.object({ id: z.string(), role: z.string(), label: z.string(), bridgePointId: z.string().nullable() })),
+    submissionDeadline: z.string().describe('last day to submit for approval: N working days before the session'),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    statusChangedAt: z.string(),
+  })
+  .describe('Session');
+
+const lifecycle =
+  'Life-cycle: draft → submitted → approved → invitations_sent → tested → live → ended → archived; cancelled (from draft to tested) and rejected (from submitted; reopen makes it a draft again). An action from any other status is refused with 409 INVALID_TRANSITION before any other rule.';
+
+export const sessionRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = async (app, { services }) => {
+  const S = services.sessions;
+
+  app.get(
+    '/sessions',
+    {
+      config: { access: { roles: R.all } },
+      schema: {
+        tags: ['sessions'],
+        summary: 'List reception sessions (a commune operator sees only those of their bridge point)',
+        querystring: z.object({
+          ...pageQuery,
+          status: z.enum(SESSION_STATUSES).optional(),
+          from: z.iso.datetime({ offset: true }).optional().describe('scheduled start at or after'),
+          to: z.iso.datetime({ offset: true }).optional().describe('scheduled start at or before'),
+          bridgePointId: z.uuid().optional(),
+        }),
+        response: { 200: paged(sessionSchema), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      const { limit, offset, status, from, to, bridgePointId } = request.query;
+      const point = actor.role === 'commune_operator' ? (actor.bridgePointId ?? '00000000-0000-0000-0000-000000000000') : bridgePointId;
+      return S.list({ ...(status ? { status } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}), ...(point ? { bridgePointId: point } : {}) }, { limit, offset });
+    },
+  );
+
+  app.post(
+    '/sessions',
+    {
+      config: { access: { roles: R.organisers } },
+      schema: { tags: ['sessions'], summary: 'Create a draft session: schedule, chair, cases on the agenda, bridge points, participants', description: lifecycle, body: sessionInput, response: { 201: sessionSchema, ...errorResponses } },
+    },
+    async (request, reply) => {
+      reply.code(201);
+      return S.create(actorOf(request), request.body);
+    },
+  );
+
+  app.get(
+    '/sessions/:id',
+    { config: { access: { roles: R.all } }, schema: { tags: ['sessions'], summary: 'One session', params: idParams, response: { 200: sessionSchema, ...errorResponses } } },
+    async (request) => S.get(request.params.id, actorOf(request)),
+  );
+
+  app.patch(
+    '/sessions/:id',
+    {
+      config: { access: { roles: R.organisers } },
+      schema: { tags: ['sessions'], summary: 'Edit a draft (SESSION_LOCKED once submitted)', params: idParams, body: patchOf(sessionInput), response: { 200: sessionSchema, ...errorResponses } },
+    },
+    async (request) => S.update(actorOf(request), request.params.id, request.body),
+  );
+
+  app.post(
+    '/sessions/:id/submit',
+    {
+      config: { access: { roles: R.organisers } },
+      schema: {
+        tags: ['sessions'],
+        summary: 'Submit for the chairman’s approval',
+        description: `Rules: SESSION_NO_CASES, SESSION_NO_BRIDGE_POINTS, CASE_CRITERIA_REQUIRED (each case needs a criterion a–d), DENUNCIATION_IDENTITY_NOT_WAIVED (tố cáo only with a waiver), SUBMISSION_TOO_LATE (at least N working days — default 5 — before the session, by the working-day calendar). ${lifecycle}`,
+        params: idParams,
+        body: z.object({ comment: z.string().max(2000).default('') }).default({ comment: '' }),
+        response: { 200: sessionSchema, ...errorResponses },
+      },
+    },
+    async (request) => S.submit(actorOf(request), request.params.id, request.body.comment),
+  );
+
+  app.post(
+    '/sessions/:id/decision',
+    {
+      config: { access: { roles: R.approver, forbiddenCode: 'APPROVER_ROLE_REQUIRED' } },
+      schema: {
+        tags: ['sessions'],
+        summary: 'The chairman approves or rejects (approver role only: APPROVER_ROLE_REQUIRED); approval creates the test slots',
+        params: idParams,
+        body: z.object({ decision: z.enum(['approved', 'rejected']), comment: z.string().max(2000).default('') }),
+        response: { 200: sessionSchema, ...errorResponses },
+      },
+    },
+    async (request) => S.decide(actorOf(request), request.params.id, request.body.decision, request.body.comment),
+  );
+
+  app.post(
+    '/sessions/:id/reopen',
+    { config: { access: { roles: R.organisers } }, schema: { tags: ['sessions'], summary: 'Turn a rejected proposal back into a draft', params: idParams, response: { 200: sessionSchema, ...errorResponses } } },
+    async (request) => S.reopen(actorOf(request), request.params.id),
+  );
+
+  app.post(
+    '/sessions/:id/cancel',
+    {
+      config: { access: { roles: R.organisers } },
+      schema: { tags: ['sessions'], summary: 'Cancel (revokes every invitation)', params: idParams, body: z.object({ reason: z.string().trim().min(1).max(2000) }), response: { 200: sessionSchema, ...errorResponses } },
+    },
+    async (request) => S.cancel(actorOf(request), request.params.id, request.body.reason),
+  );
+
+  app.post(
+    '/sessions/:id/mark-tested',
+    {
+      config: { access: { roles: [...R.organisers, 'technician'] } },
+      schema: { tags: ['sessions'], summary: 'Record that every bridge point passed its tests (PREFLIGHT_NOT_PASSED otherwise)', params: idParams, response: { 200: sessionSchema, ...errorResponses } },
+    },
+    async (request) => S.markTested(actorOf(request), request.params.id),
+  );
+
+  app.post(
+    '/sessions/:id/go-live',
+    {
+      config: { access: { roles: R.chairs } },
+      schema: {
+        tags: ['sessions'],
+        summary: 'Open the session',
+        description: 'Only when every bridge point’s latest test passed (GO_LIVE_TESTS_NOT_PASSED, with the list); otherwise the chair (the session’s chair user or the approver role) may override with a reason, which is logged (GO_LIVE_OVERRIDE_CHAIR_ONLY for anyone else).',
+        params: idParams,
+        body: z.object({ override: z.object({ reason: z.string().trim().min(3).max(2000) }).optional() }).default({}),
+        response: { 200: sessionSchema, ...errorResponses },
+      },
+    },
+    async (request) => S.goLive(actorOf(request), request.params.id, request.body.override),
+  );
+
+  app.post(
+    '/sessions/:id/end',
+    { config: { access: { roles: R.chairs } }, schema: { tags: ['sessions'], summary: 'End a live session', params: idParams, response: { 200: sessionSchema, ...errorResponses } } },
+    async (request) => S.end(actorOf(request), request.params.id),
+  );
+
+  app.post(
+    '/sessions/:id/archive',
+    { config: { access: { roles: R.archivers } }, schema: { tags: ['sessions'], summary: 'Archive an ended session', params: idParams, response: { 200: sessionSchema, ...errorResponses } } },
+    async (request) => S.archive(actorOf(request), request.params.id),
+  );
+
+  app.get(
+    '/sessions/:id/approvals',
+    {
+      config: { access: { roles: R.staff } },
+      schema: {
+        tags: ['sessions'],
+        summary: 'Submission and decision history',
+        params: idParams,
+        response: { 200: z.array(z.object({ kind: z.string(), actorId: z.string().nullable(), comment: z.string(), workingDaysAhead: z.number().int().nullable(), at: z.string() })), ...errorResponses },
+      },
+    },
+    async (request) => S.approvals(request.params.id),
+  );
+
+  const minutesSchema = z
+    .object({ sessionId: z.string(), text: z.string(), updatedAt: z.string().nullable(), outcomes: z.array(z.object({ caseId: z.string(), outcome: z.string().nullable(), note: z.string() })) })
+    .describe('Minutes');
+
+  app.get(
+    '/sessions/:id/minutes',
+    { config: { access: { roles: R.minutesReaders } }, schema: { tags: ['sessions'], summary: 'The minutes (biên bản) and each case’s outcome', params: idParams, response: { 200: minutesSchema, ...errorResponses } } },
+    async (request) => S.getMinutes(request.params.id),
+  );
+
+  app.put(
+    '/sessions/:id/minutes',
+    {
+      config: { access: { roles: R.organisers } },
+      schema: {
+        tags: ['sessions'],
+        summary: 'Write the minutes and outcomes (during or after the session: MINUTES_NOT_ALLOWED otherwise)',
+        params: idParams,
+        body: z.object({ text: z.string().max(200_000), outcomes: z.array(z.object({ caseId: z.uuid(), outcome: z.enum(CASE_OUTCOMES), note: z.string().max(2000).default('') })).max(50).default([]) }),
+        response: { 200: minutesSchema, ...errorResponses },
+      },
+    },
+    async (request) => S.putMinutes(actorOf(request), request.params.id, request.body),
+  );
+};

@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { types } from 'mediasoup';
+import { z } from 'zod';
+import { TiepdanError } from '../../errors.ts';
+import type { WorkerPool } from '../../sfu/WorkerPool.ts';
+import { SESSION_MEDIA_CODECS } from '../../sfu/sessionMedia.ts';
+import type { TokenClaims } from '../../tokens/tokenSigner.ts';
+import { dtlsParametersSchema, rtpCapabilitiesSchema, rtpParametersSchema } from '../../signaling/protocol.ts';
+
+export interface LoopbackPluginOptions {
+  pool: WorkerPool;
+  /** Verifies an invitation token (signature, expiry); throws TOKEN_INVALID / TOKEN_EXPIRED. */
+  verifyToken(token: string): TokenClaims;
+  /** A test is closed after this long whatever happens (default 120 s). */
+  maxTestMs?: number;
+}
+
+/**
+ * One pre-flight loopback: a router of its own on the least-loaded worker, a send and a receive
+ * transport on the same WebRtcServer ports a real session uses (so a firewall that blocks the
+ * session blocks the test too), and for every producer a consumer of it on the receive transport:
+ * the endpoint gets its own picture and sound back through the SFU and measures the path.
+ */
+class LoopbackTest {
+  readonly id = randomUUID();
+  readonly owner: string;
+  readonly router: types.Router;
+  readonly send: types.WebRtcTransport;
+  readonly recv: types.WebRtcTransport;
+  readonly producers = new Map<string, types.Producer>();
+  readonly consumers = new Map<string, types.Consumer>();
+  readonly #timer: NodeJS.Timeout;
+  #onClose: () => void;
+  closed = false;
+
+  constructor(owner: string, router: types.Router, send: types.WebRtcTransport, recv: types.WebRtcTransport, maxMs: number, onClose: () => void) {
+    this.owner = owner;
+    this.router = router;
+    this.send = send;
+    this.recv = recv;
+    this.#onClose = onClose;
+    this.#timer = setTimeout(() => this.close(), maxMs);
+    this.#timer.unref();
+    router.observer.once('close', () => this.close());
+  }
+
+  transport(id: string): types.WebRtcTransport {
+    if (id === this.send.id) return this.send;
+    if (id === this.recv.id) return this.recv;
+    throw new TiepdanError('TRANSPORT_NOT_FOUND', 'no such transport in this test', { status: 404 });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.#timer);
+    if (!this.router.closed) this.router.close(); // cascades to transports, producers, consumers
+    this.#onClose();
+  }
+}
+
+function transportParams(t: types.WebRtcTransport) {
+  return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
+}
+
+const createBody = z.strictObject({ transport: z.enum(['udp', 'tcp']) });
+const testParams = z.object({ id: z.uuid() });
+const connectBody = z.strictObject({ transportId: z.string().min(1).max(64), dtlsParameters: dtlsParametersSchema });
+const produceBody = z.strictObject({ kind: z.enum(['audio', 'video']), rtpParameters: rtpParametersSchema, rtpCapabilities: rtpCapabilitiesSchema });
+const resumeBody = z.strictObject({ consumerId: z.string().min(1).max(64) });
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) {
+    throw new TiepdanError('VALIDATION_FAILED', 'invalid request', {
+      status: 400,
+      details: result.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+    });
+  }
+  return result.data;
+}
+
+const MAX_TESTS = 16;
+
+/**
+ * HTTP routes for the pre-flight loopback (a handful of request/response steps, so no WebSocket):
+ * POST /web/preflight/loopback {transport} → router capabilities and two transports;
+ * POST …/:id/connect, …/:id/produce (answers with the consumer of that producer), …/:id/resume,
+ * GET …/:id/stats, DELETE …/:id. The invitation token goes in the Authorization header, never in
+ * the URL. `transport: 'tcp'` offers only TCP candidates: the test of a network that blocks UDP.
+ */
+export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (app, options) => {
+  const tests = new Map<string, LoopbackTest>();
+  const maxMs = options.maxTestMs ?? 120_000;
+
+  const claimsOf = (request: FastifyRequest): TokenClaims => {
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer (\S+)$/.exec(header);
+    if (!match) throw new TiepdanError('UNAUTHENTICATED', 'an invitation token is needed (Authorization: Bearer …)', { status: 401 });
+    const claims = options.verifyToken(match[1]!);
+    if (claims.kind !== 'invitation') throw new TiepdanError('FORBIDDEN', 'only an invitation can run a connection test', { status: 403 });
+    return claims;
+  };
+  const testFor = (request: FastifyRequest): LoopbackTest => {
+    const claims = claimsOf(request);
+    const { id } = parse(testParams, request.params);
+    const test = tests.get(id);
+    if (test === undefined || test.owner !== claims.jti) throw new TiepdanError('TEST_NOT_FOUND', 'no such connection test (it may have timed out)', { status: 404 });
+    return test;
+  };
+
+  app.post('/web/preflight/loopback', async (request, reply) => {
+    const claims = claimsOf(request);
+    const { transport } = parse(createBody, request.body);
+    // One test per invitation at a time; a new one replaces the old (a reload must not leak routers).
+    for (const t of tests.values()) if (t.owner === claims.jti) t.close();
+    if (tests.size >= MAX_TESTS) throw new TiepdanError('TOO_MANY_TESTS', 'too many connection tests are running; try again in a minute', { status: 503 });
+    const { router, worker } = await options.pool.createRouter({ mediaCodecs: SESSION_MEDIA_CODECS });
+    try {
+      const transportOptions: types.WebRtcTransportOptions = {
+        webRtcServer: worker.webRtcServer,
+        enableUdp: transport === 'udp',
+        enableTcp: transport === 'tcp',
+        preferUdp: transport === 'udp',
+        initialAvailableOutgoingBitrate: 1_000_000,
+      };
+      const send = await router.createWebRtcTransport(transportOptions);
+      const recv = await router.createWebRtcTransport(transportOptions);
+      const test = new LoopbackTest(claims.jti, router, send, recv, maxMs, () => tests.delete(test.id));
+      tests.set(test.id, test);
+      request.log.info({ testId: test.id, transport, sessionId: claims.sid }, 'pre-flight loopback started');
+      return reply.status(201).send({ id: test.id, routerRtpCapabilities: router.rtpCapabilities, send: transportParams(send), recv: transportParams(recv) });
+    } catch (err) {
+      router.close();
+      throw err;
+    }
+  });
+
+  app.post('/web/preflight/loopback/:id/connect', async (request) => {
+    const test = testFor(request);
+    const body = parse(connectBody, request.body);
+    await test.transport(body.transportId).connect({ dtlsParameters: body.dtlsParameters as types.DtlsParameters });
+    return { connected: true };
+  });
+
+  app.post('/web/preflight/loopback/:id/produce', async (request) => {
+    const test = testFor(request);
+    const body = parse(produceBody, request.body);
+    if (test.producers.size >= 2) throw new TiepdanError('TOO_MANY_PRODUCERS', 'a test sends one audio and one video track', { status: 409 });
+    let producer: types.Producer;
+    try {
+      producer = await test.send.produce({ kind: body.kind, rtpParameters: body.rtpParameters as types.RtpParameters });
+    } catch (err) {
+      throw new TiepdanError('MEDIA_REJECTED', `the server cannot take this media: ${(err as Error).message}`, { status: 400 });
+    }
+    const rtpCapabilities = body.rtpCapabilities as types.RtpCapabilities;
+    if (!test.router.canConsume({ producerId: producer.id, rtpCapabilities })) throw new TiepdanError('MEDIA_REJECTED', 'the browser cannot receive this codec', { status: 400 });
+    test.producers.set(producer.id, producer);
+    const consumer = await test.recv.consume({ producerId: producer.id, rtpCapabilities, paused: true });
+    test.consumers.set(consumer.id, consumer);
+    return { producerId: producer.id, consumer: { id: consumer.id, producerId: producer.id, kind: consumer.kind, rtpParameters: consumer.rtpParameters } };
+  });
+
+  app.post('/web/preflight/loopback/:id/resume', async (request) => {
+    const test = testFor(request);
+    const { consumerId } = parse(resumeBody, request.body);
+    const consumer = test.consumers.get(consumerId);
+    if (consumer === undefined) throw new TiepdanError('CONSUMER_NOT_FOUND', 'no such consumer in this test', { status: 404 });
+    await consumer.resume();
+    if (consumer.kind === 'video') await consumer.requestKeyFrame();
+    return { resumed: true };
+  });
+
+  app.get('/web/preflight/loopback/:id/stats', async (request) => {
+    const test = testFor(request);
+    const [send] = await test.send.getStats();
+    const [recv] = await test.recv.getStats();
+    const tuple = send?.iceSelectedTuple ?? recv?.iceSelectedTuple;
+    return {
+      iceState: test.send.iceState,
+      dtlsState: test.send.dtlsState,
+      protocol: tuple?.protocol ?? null,
+      sendBitrate: send?.recvBitrate ?? 0,
+      recvBitrate: recv?.sendBitrate ?? 0,
+    };
+  });
+
+  app.delete('/web/preflight/loopback/:id', async (request) => {
+    testFor(request).close();
+    return { closed: true };
+  });
+
+  app.addHook('onClose', async () => {
+    for (const test of [...tests.values()]) test.close();
+  });
+};

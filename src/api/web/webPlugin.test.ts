@@ -1,0 +1,68 @@
+import { gunzipSync } from 'node:zlib';
+import t from 'tap';
+import { TiepdanServer } from '../../server.ts';
+import { memoryLogger, tempDataDir, testConfig } from '../../../test/helpers/env.ts';
+
+t.test('the pages, their bundles and the pre-flight loopback routes', async (t) => {
+  const data = await tempDataDir();
+  t.teardown(() => data.remove());
+  const { logger, lines } = memoryLogger('info');
+  const server = await TiepdanServer.start(await testConfig(data.dir, { LOG_LEVEL: 'info' }), logger);
+  t.teardown(() => server.stop());
+  const app = server.app;
+  const { token } = server.live.tokens.issue({ kind: 'invitation', sessionId: '7b0c2d1e-0000-4000-8000-000000000001', subject: 'x01', role: 'endpoint', displayName: 'UBND xã Tân Phú', ttlSeconds: 600 });
+
+  const join = await app.inject({ method: 'GET', url: `/join/${token}` });
+  t.equal(join.statusCode, 200, 'the room page is served for /join/<token>');
+  t.match(join.body, /<html lang="vi">/, 'Vietnamese by default');
+  t.match(join.body, /<script type="module" src="\/assets\/room\.js\?v=[0-9a-f]{12}">/, 'the page loads its hashed bundle');
+  t.match(join.headers['content-security-policy'], /default-src 'self'/, 'a content security policy');
+  t.equal(join.headers['referrer-policy'], 'no-referrer', 'links with invitations are not leaked as referrers');
+  t.match(join.headers['permissions-policy'], /camera=\(self\)/, 'camera allowed for this origin only');
+  t.notOk(lines().some((l) => l.includes(token)), 'the token never appears in the logs');
+  t.ok(lines().some((l) => l.includes('/join/*')), 'the request is logged by its route');
+
+  for (const url of ['/join', '/test', '/console', '/console/anything', `/test/${token}`]) {
+    const r = await app.inject({ method: 'GET', url });
+    t.equal(r.statusCode, 200, `${url} serves a page`);
+  }
+  const root = await app.inject({ method: 'GET', url: '/' });
+  t.equal(root.headers.location, '/console', 'the root goes to the console');
+  t.equal((await app.inject({ method: 'GET', url: '/join/not%20a%20token!' })).statusCode, 404, 'a malformed invitation path is a 404');
+
+  const hash = /room\.js\?v=([0-9a-f]{12})/.exec(join.body)![1];
+  const js = await app.inject({ method: 'GET', url: `/assets/room.js?v=${hash}`, headers: { 'accept-encoding': 'gzip' } });
+  t.equal(js.statusCode, 200);
+  t.equal(js.headers['content-encoding'], 'gzip', 'served compressed');
+  t.match(js.headers['cache-control'], /immutable/, 'hashed assets are cached for good');
+  t.ok(gunzipSync(js.rawPayload).toString('utf8').includes('Vào phiên'), 'the bundle carries the Vietnamese strings with their diacritics');
+  t.equal((await app.inject({ method: 'GET', url: '/assets/room.js', headers: { 'if-none-match': `"${hash}"` } })).statusCode, 304, 'revalidation answers 304');
+  t.equal((await app.inject({ method: 'GET', url: '/assets/../../etc/passwd' })).statusCode, 404, 'no path traversal');
+  t.equal((await app.inject({ method: 'GET', url: '/assets/nothing.js' })).statusCode, 404, 'unknown asset is a 404');
+
+  // Loopback routes: the invitation is the credential; bad input gets a clear error.
+  const noAuth = await app.inject({ method: 'POST', url: '/web/preflight/loopback', payload: { transport: 'udp' } });
+  t.equal(noAuth.statusCode, 401, 'no token: 401');
+  t.equal(noAuth.json().code, 'UNAUTHENTICATED');
+  const forged = await app.inject({ method: 'POST', url: '/web/preflight/loopback', headers: { authorization: 'Bearer td1.abc.def' }, payload: { transport: 'udp' } });
+  t.equal(forged.json().code, 'TOKEN_INVALID', 'a made-up token is refused');
+  const userToken = server.live.tokens.issue({ kind: 'user', subject: 'u1', role: 'admin', ttlSeconds: 60 }).token;
+  t.equal((await app.inject({ method: 'POST', url: '/web/preflight/loopback', headers: { authorization: `Bearer ${userToken}` }, payload: { transport: 'udp' } })).statusCode, 403, 'a user token is not an invitation');
+  const auth = { authorization: `Bearer ${token}` };
+  const badBody = await app.inject({ method: 'POST', url: '/web/preflight/loopback', headers: auth, payload: { transport: 'carrier-pigeon' } });
+  t.equal(badBody.statusCode, 400, 'bad body: 400');
+  t.equal(badBody.json().code, 'VALIDATION_FAILED');
+  const created = await app.inject({ method: 'POST', url: '/web/preflight/loopback', headers: auth, payload: { transport: 'tcp' } });
+  t.equal(created.statusCode, 201, 'a loopback test starts');
+  const body = created.json() as { id: string; send: { iceCandidates: { protocol: string }[] } };
+  t.ok(body.send.iceCandidates.length > 0 && body.send.iceCandidates.every((c) => c.protocol === 'tcp'), 'a TCP test offers TCP candidates only');
+  const stats = await app.inject({ method: 'GET', url: `/web/preflight/loopback/${body.id}/stats`, headers: auth });
+  t.equal(stats.statusCode, 200, 'stats of a running test');
+  const other = server.live.tokens.issue({ kind: 'invitation', sessionId: '7b0c2d1e-0000-4000-8000-000000000001', subject: 'x02', role: 'endpoint', ttlSeconds: 600 }).token;
+  t.equal((await app.inject({ method: 'GET', url: `/web/preflight/loopback/${body.id}/stats`, headers: { authorization: `Bearer ${other}` } })).statusCode, 404, 'another invitation cannot touch this test');
+  const badConnect = await app.inject({ method: 'POST', url: `/web/preflight/loopback/${body.id}/connect`, headers: auth, payload: { transportId: 'nope', dtlsParameters: { fingerprints: [{ algorithm: 'sha-256', value: 'AA' }] } } });
+  t.equal(badConnect.json().code, 'TRANSPORT_NOT_FOUND', 'an unknown transport is refused');
+  t.equal((await app.inject({ method: 'DELETE', url: `/web/preflight/loopback/${body.id}`, headers: auth })).statusCode, 200, 'the test closes');
+  t.equal((await app.inject({ method: 'GET', url: `/web/preflight/loopback/${body.id}/stats`, headers: auth })).statusCode, 404, 'and is gone');
+  t.equal((await app.inject({ method: 'GET', url: '/web/preflight/loopback/not-a-uuid/stats', headers: auth })).statusCode, 400, 'a malformed id is a 400');
+});

@@ -1,0 +1,124 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { TiepdanError } from '../../errors.ts';
+import { buildWebBundle, type WebApp, type WebBundle } from './bundler.ts';
+
+export interface WebPluginOptions {
+  /** The local CA certificate to offer at /tls/ca.crt (only when the server generated its own). */
+  caCertPem?: string | undefined;
+}
+
+const TITLES: Record<WebApp, string> = {
+  room: 'Phòng họp trực tuyến – Tiếp công dân',
+  preflight: 'Kiểm tra kết nối – Tiếp công dân',
+  console: 'Điều hành – Tiếp công dân trực tuyến',
+};
+
+/** Headers for every page: no framing, no referrer (links carry invitations), media only from here. */
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'permissions-policy': 'camera=(self), microphone=(self), fullscreen=(self), display-capture=(self)',
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' wss: ws:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+} as const;
+
+const invitationParams = z.object({ '*': z.string().min(8).max(4096).regex(/^[A-Za-z0-9._~-]+$/) });
+const assetParams = z.object({ name: z.string().regex(/^[a-z]+\.(js|css)$/) });
+
+function checkInvitation(params: unknown): void {
+  if (!invitationParams.safeParse(params).success) throw new TiepdanError('INVITATION_MALFORMED', 'this is not an invitation link', { status: 404 });
+}
+
+/** Invitation links carry a credential: request logs show the route, never the token. */
+const redactedRequestLog = {
+  req: (req: FastifyRequest) => ({ method: req.method, url: req.routeOptions.url ?? '/', remoteAddress: req.ip }),
+};
+
+/**
+ * Serves the browser apps: the endpoint room at /join/<invitation>, the pre-flight test at
+ * /test/<invitation>, the console (with the administration pages) at /console, and their bundles
+ * at /assets/. Bundles are built by esbuild on first request and kept in memory.
+ */
+export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, options) => {
+  let bundle: Promise<WebBundle> | undefined;
+  const getBundle = (): Promise<WebBundle> => {
+    bundle ??= buildWebBundle().catch((err: unknown) => {
+      bundle = undefined; // let the next request try again (e.g. after a fix in development)
+      app.log.error({ error: (err as Error).message.slice(0, 2000) }, 'web bundle build failed');
+      throw new TiepdanError('WEB_BUILD_FAILED', 'the web pages could not be built', { status: 500 });
+    });
+    return bundle;
+  };
+
+  const page = async (name: WebApp, reply: FastifyReply) => {
+    const built = await getBundle();
+    const js = built.assets.get(`${name}.js`);
+    const css = built.assets.get(`${name}.css`);
+    const html = `<!doctype html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light">
+<title>${TITLES[name]}</title>
+${css ? `<link rel="stylesheet" href="/assets/${name}.css?v=${css.hash}">` : ''}
+<script type="module" src="/assets/${name}.js?v=${js?.hash ?? ''}"></script>
+</head>
+<body class="app-${name}">
+<div id="app" class="app"><p class="boot">Đang tải…</p></div>
+<noscript><p>Trang này cần JavaScript. Hãy dùng trình duyệt Chrome, Edge hoặc Firefox bản mới.</p></noscript>
+</body>
+</html>
+`;
+    return reply.headers(PAGE_HEADERS).send(html);
+  };
+
+  app.get('/', async (_request, reply) => reply.redirect('/console', 302));
+
+  // Wildcards, not `:invitation`: a token is longer than the router's 100-character parameter limit.
+  app.get('/join/*', { logSerializers: redactedRequestLog }, async (request, reply) => {
+    checkInvitation(request.params);
+    return page('room', reply);
+  });
+  app.get('/test/*', { logSerializers: redactedRequestLog }, async (request, reply) => {
+    checkInvitation(request.params);
+    return page('preflight', reply);
+  });
+  // Browsers ask for it on every page; an empty answer keeps the logs free of 404s.
+  app.get('/favicon.ico', async (_request, reply) => reply.status(204).header('cache-control', 'public, max-age=86400').send());
+  // The printed invitation's links carry the token in the fragment (#token=…), which never reaches us.
+  app.get('/join', async (_request, reply) => page('room', reply));
+  app.get('/test', async (_request, reply) => page('preflight', reply));
+  app.get('/console', async (_request, reply) => page('console', reply));
+  app.get('/console/*', async (_request, reply) => page('console', reply));
+
+  app.get('/assets/:name', async (request, reply) => {
+    const parsed = assetParams.safeParse(request.params);
+    const asset = parsed.success ? (await getBundle()).assets.get(parsed.data.name) : undefined;
+    if (asset === undefined) throw new TiepdanError('NOT_FOUND', 'no such asset', { status: 404 });
+    const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+    void reply.headers({
+      'content-type': asset.contentType,
+      // The HTML names each asset with its content hash, so a cached copy is never stale.
+      'cache-control': (request.query as Record<string, unknown>).v === asset.hash ? 'public, max-age=31536000, immutable' : 'no-cache',
+      'x-content-type-options': 'nosniff',
+      vary: 'accept-encoding',
+      etag: `"${asset.hash}"`,
+    });
+    if (request.headers['if-none-match'] === `"${asset.hash}"`) return reply.status(304).send();
+    if (gzip) return reply.header('content-encoding', 'gzip').send(asset.gzip);
+    return reply.send(asset.body);
+  });
+
+  if (options.caCertPem !== undefined) {
+    const pem = options.caCertPem;
+    // What a technician downloads on a commune PC to trust this server (see the README).
+    app.get('/tls/ca.crt', async (_request, reply) =>
+      reply.headers({ 'content-type': 'application/x-x509-ca-cert', 'content-disposition': 'attachment; filename="tiepdan-ca.crt"' }).send(pem),
+    );
+  }
+};

@@ -1,0 +1,341 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Db } from '../../db/database.ts';
+import { TiepdanError } from '../../errors.ts';
+import type { Logger } from '../../logging/logger.ts';
+import type { TokenSigner } from '../../tokens/tokenSigner.ts';
+import type { AuditLog } from '../audit/auditLog.ts';
+import type { Clock } from '../common/clock.ts';
+import { conflict, isForeignKeyViolation, isUniqueViolation, notFound } from '../common/errors.ts';
+import { iso, type Page, type Paged } from '../common/paging.ts';
+import { USER_ROLES, type Actor, type UserRole } from '../common/roles.ts';
+import { hashPassword, randomPassword, verifyPassword } from './passwords.ts';
+
+export interface AuthOptions {
+  tokenTtlSeconds: number;
+  maxFailedLogins: number;
+  lockoutSeconds: number;
+}
+
+export const DEFAULT_AUTH_OPTIONS: AuthOptions = { tokenTtlSeconds: 8 * 3600, maxFailedLogins: 5, lockoutSeconds: 15 * 60 };
+
+export interface UserView {
+  id: string;
+  username: string;
+  displayName: string;
+  role: UserRole;
+  bridgePointId: string | null;
+  active: boolean;
+  lockedUntil: string | null;
+  lastLoginAt: string | null;
+  createdAt: string;
+}
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  role: UserRole;
+  keyPrefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+const API_KEY_PREFIX = 'tdk_';
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const asRole = (r: string): UserRole => ((USER_ROLES as readonly string[]).includes(r) ? (r as UserRole) : 'auditor');
+
+interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  role: string;
+  bridge_point_id: string | null;
+  active: boolean;
+  locked_until: Date | null;
+  last_login_at: Date | null;
+  created_at: Date;
+}
+
+function userView(u: UserRow): UserView {
+  return {
+    id: u.id,
+    username: u.username,
+    displayName: u.display_name,
+    role: asRole(u.role),
+    bridgePointId: u.bridge_point_id,
+    active: u.active,
+    lockedUntil: iso(u.locked_until),
+    lastLoginAt: iso(u.last_login_at),
+    createdAt: u.created_at.toISOString(),
+  };
+}
+
+const userColumns = ['id', 'username', 'display_name', 'role', 'bridge_point_id', 'active', 'locked_until', 'last_login_at', 'created_at'] as const;
+
+/** Users, password login with lockout, bearer tokens that can be revoked, and API keys. */
+export class AuthService {
+  readonly #db: Db;
+  readonly #signer: TokenSigner;
+  readonly #audit: AuditLog;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly options: AuthOptions;
+
+  constructor(deps: { db: Db; signer: TokenSigner; audit: AuditLog; clock: Clock; logger: Logger; options?: Partial<AuthOptions> }) {
+    this.#db = deps.db;
+    this.#signer = deps.signer;
+    this.#audit = deps.audit;
+    this.#clock = deps.clock;
+    this.#logger = deps.logger.child({ component: 'auth' });
+    this.options = { ...DEFAULT_AUTH_OPTIONS, ...deps.options };
+  }
+
+  /**
+   * First start with no users: create `admin` with a random password written once to
+   * DATA_DIR/initial-admin-password (0600). Only the file's path is logged.
+   */
+  async bootstrapAdmin(dataDir: string): Promise<{ created: boolean; passwordFile?: string }> {
+    const any = await this.#db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+    if (any !== undefined) return { created: false };
+    const password = randomPassword();
+    const file = path.join(dataDir, 'initial-admin-password');
+    await this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('users')
+        .values({ username: 'admin', display_name: 'Quản trị hệ thống', role: 'admin', bridge_point_id: null, password_hash: await hashPassword(password), locked_until: null, last_login_at: null })
+        .onConflict((oc) => oc.column('username').doNothing())
+        .returning(['id'])
+        .executeTakeFirst();
+      if (row === undefined) return; // another process won the race
+      await writeFile(file, `${password}\n`, { mode: 0o600 });
+      await this.#audit.append(trx, { kind: 'system', id: 'system', role: undefined, label: 'system', bridgePointId: null }, {
+        action: 'user.bootstrap',
+        entity: 'user',
+        entityId: row.id,
+        after: { username: 'admin', role: 'admin' },
+      });
+    });
+    this.#logger.warn({ passwordFile: file }, 'created the first administrator "admin"; its password is in the file named here — change it after the first login and delete the file');
+    return { created: true, passwordFile: file };
+  }
+
+  // ——— login and tokens ———
+
+  async login(usernameInput: string, password: string): Promise<{ token: string; expiresAt: string; user: UserView }> {
+    const username = usernameInput.trim().toLowerCase();
+    const user = await this.#db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    const failed = () => new TiepdanError('LOGIN_FAILED', 'wrong user name or password', { status: 401 });
+    const now = this.#clock();
+    if (user === undefined) {
+      await hashPassword(password); // same cost as a real check: user names are not revealed by timing
+      throw failed();
+    }
+    if (user.locked_until !== null && user.locked_until > now) {
+      throw new TiepdanError('ACCOUNT_LOCKED', `too many failed logins; try again after ${user.locked_until.toISOString()} or ask an administrator`, {
+        status: 423,
+        details: { lockedUntil: user.locked_until.toISOString() },
+      });
+    }
+    const ok = await verifyPassword(password, user.password_hash);
+    if (!ok || !user.active) {
+      const failures = user.failed_logins + 1;
+      const lock = failures >= this.options.maxFailedLogins;
+      await this.#db
+        .updateTable('users')
+        .set({ failed_logins: lock ? 0 : failures, locked_until: lock ? new Date(now.getTime() + this.options.lockoutSeconds * 1000) : user.locked_until })
+        .where('id', '=', user.id)
+        .execute();
+      if (lock) {
+        await this.#audit.append(this.#db, { kind: 'system', id: 'system', role: undefined, label: 'system', bridgePointId: null }, {
+          action: 'user.locked',
+          entity: 'user',
+          entityId: user.id,
+          after: { username: user.username, failedLogins: failures },
+        });
+        this.#logger.warn({ userId: user.id }, 'account locked after repeated failed logins');
+      }
+      throw failed();
+    }
+    await this.#db.updateTable('users').set({ failed_logins: 0, locked_until: null, last_login_at: now }).where('id', '=', user.id).execute();
+    const issued = await this.mintToken(user.id, asRole(user.role));
+    return { ...issued, user: userView({ ...user, last_login_at: now, locked_until: null }) };
+  }
+
+  /** Issues a bearer token for a user and records it (so logout can revoke it). */
+  async mintToken(userId: string, role: UserRole): Promise<{ token: string; expiresAt: string }> {
+    const now = this.#clock();
+    const { token, claims } = this.#signer.issue({ kind: 'user', subject: userId, role, ttlSeconds: this.options.tokenTtlSeconds, now });
+    const expiresAt = new Date(claims.exp * 1000);
+    await this.#db.insertInto('auth_tokens').values({ jti: claims.jti, user_id: userId, issued_at: now, expires_at: expiresAt, revoked_at: null }).execute();
+    return { token, expiresAt: expiresAt.toISOString() };
+  }
+
+  /** Resolves a bearer token to an actor. User tokens are checked against their row; invitation tokens against revocation. */
+  async authenticateBearer(token: string): Promise<Actor & { jti: string }> {
+    const claims = this.#signer.verify(token, this.#clock());
+    if (claims.kind === 'invitation') {
+      const inv = await this.#db
+        .selectFrom('invitations')
+        .select(['id', 'revoked_at', 'bridge_point_id', 'display_name', 'session_id'])
+        .where('jti', '=', claims.jti)
+        .executeTakeFirst();
+      if (inv === undefined || inv.revoked_at !== null) throw new TiepdanError('TOKEN_REVOKED', 'this invitation was revoked or replaced', { status: 401 });
+      return { kind: 'invitation', id: inv.id, role: undefined, label: inv.display_name, bridgePointId: inv.bridge_point_id, sessionId: inv.session_id, jti: claims.jti };
+    }
+    const row = await this.#db
+      .selectFrom('auth_tokens')
+      .innerJoin('users', 'users.id', 'auth_tokens.user_id')
+      .select(['auth_tokens.revoked_at', 'users.id', 'users.username', 'users.role', 'users.active', 'users.bridge_point_id'])
+      .where('auth_tokens.jti', '=', claims.jti)
+      .executeTakeFirst();
+    if (row === undefined || row.revoked_at !== null) throw new TiepdanError('TOKEN_REVOKED', 'this token was revoked (logged out); log in again', { status: 401 });
+    if (!row.active) throw new TiepdanError('ACCOUNT_DISABLED', 'this account is disabled', { status: 401 });
+    return { kind: 'user', id: row.id, role: asRole(row.role), label: row.username, bridgePointId: row.bridge_point_id, jti: claims.jti };
+  }
+
+  async logout(jti: string): Promise<void> {
+    await this.#db.updateTable('auth_tokens').set({ revoked_at: this.#clock() }).where('jti', '=', jti).where('revoked_at', 'is', null).execute();
+  }
+
+  /** Revokes every token of a user (disabled account, password reset). */
+  async revokeAllTokens(userId: string): Promise<void> {
+    await this.#db.updateTable('auth_tokens').set({ revoked_at: this.#clock() }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+  }
+
+  // ——— API keys ———
+
+  async authenticateApiKey(key: string): Promise<Actor> {
+    const row = await this.#db.selectFrom('api_keys').select(['id', 'name', 'role', 'revoked_at']).where('key_hash', '=', sha256(key)).executeTakeFirst();
+    if (row === undefined || row.revoked_at !== null) throw new TiepdanError('API_KEY_INVALID', 'the API key is not valid', { status: 401 });
+    // Last use is informative only: do not make every request wait for it.
+    void this.#db.updateTable('api_keys').set({ last_used_at: this.#clock() }).where('id', '=', row.id).execute().catch(() => undefined);
+    return { kind: 'api_key', id: row.id, role: asRole(row.role), label: `api-key:${row.name}`, bridgePointId: null };
+  }
+
+  async createApiKey(actor: Actor, input: { name: string; role: UserRole }): Promise<{ key: string; apiKey: ApiKeyView }> {
+    const key = `${API_KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('api_keys')
+        .values({ name: input.name, role: input.role, key_prefix: key.slice(0, 10), key_hash: sha256(key), created_by: actor.kind === 'user' ? actor.id : null, revoked_at: null, last_used_at: null })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const view = apiKeyView(row);
+      await this.#audit.append(trx, actor, { action: 'api_key.create', entity: 'api_key', entityId: row.id, after: view });
+      return { key, apiKey: view };
+    });
+  }
+
+  async listApiKeys(): Promise<ApiKeyView[]> {
+    return (await this.#db.selectFrom('api_keys').selectAll().orderBy('created_at').execute()).map(apiKeyView);
+  }
+
+  async revokeApiKey(actor: Actor, id: string): Promise<ApiKeyView> {
+    return this.#db.transaction().execute(async (trx) => {
+      const before = await trx.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+      if (before === undefined) throw notFound('api key', id);
+      const after = await trx.updateTable('api_keys').set({ revoked_at: before.revoked_at ?? this.#clock() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+      await this.#audit.append(trx, actor, { action: 'api_key.revoke', entity: 'api_key', entityId: id, before: apiKeyView(before), after: apiKeyView(after) });
+      return apiKeyView(after);
+    });
+  }
+
+  // ——— users ———
+
+  async createUser(actor: Actor, input: { username: string; displayName: string; role: UserRole; password: string; bridgePointId?: string | null }): Promise<UserView> {
+    const username = input.username.trim().toLowerCase();
+    if (input.role === 'commune_operator' && !input.bridgePointId) {
+      throw new TiepdanError('BRIDGE_POINT_REQUIRED', 'a commune operator is bound to one bridge point: give bridgePointId', { status: 400, details: [{ field: '/bridgePointId', message: 'required for commune_operator' }] });
+    }
+    try {
+      return await this.#db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto('users')
+          .values({
+            username,
+            display_name: input.displayName,
+            role: input.role,
+            bridge_point_id: input.bridgePointId ?? null,
+            password_hash: await hashPassword(input.password),
+            locked_until: null,
+            last_login_at: null,
+          })
+          .returning(userColumns)
+          .executeTakeFirstOrThrow();
+        const view = userView(row);
+        await this.#audit.append(trx, actor, { action: 'user.create', entity: 'user', entityId: row.id, after: view });
+        return view;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('USERNAME_TAKEN', `user name ${username} is already taken`);
+      if (isForeignKeyViolation(err)) throw notFound('bridge point', String(input.bridgePointId));
+      throw err;
+    }
+  }
+
+  async listUsers(filter: { role?: UserRole; active?: boolean }, page: Page): Promise<Paged<UserView>> {
+    let q = this.#db.selectFrom('users');
+    if (filter.role !== undefined) q = q.where('role', '=', filter.role);
+    if (filter.active !== undefined) q = q.where('active', '=', filter.active);
+    const total = Number((await q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+    const rows = await q.select(userColumns).orderBy('username').limit(page.limit).offset(page.offset).execute();
+    return { items: rows.map(userView), total, ...page };
+  }
+
+  async getUser(id: string): Promise<UserView> {
+    const row = await this.#db.selectFrom('users').select(userColumns).where('id', '=', id).executeTakeFirst();
+    if (row === undefined) throw notFound('user', id);
+    return userView(row);
+  }
+
+  async updateUser(actor: Actor, id: string, patch: { displayName?: string; role?: UserRole; active?: boolean; bridgePointId?: string | null; unlock?: boolean }): Promise<UserView> {
+    try {
+      const view = await this.#db.transaction().execute(async (trx) => {
+        const before = await trx.selectFrom('users').select(userColumns).where('id', '=', id).executeTakeFirst();
+        if (before === undefined) throw notFound('user', id);
+        const after = await trx
+          .updateTable('users')
+          .set({
+            ...(patch.displayName !== undefined ? { display_name: patch.displayName } : {}),
+            ...(patch.role !== undefined ? { role: patch.role } : {}),
+            ...(patch.active !== undefined ? { active: patch.active } : {}),
+            ...(patch.bridgePointId !== undefined ? { bridge_point_id: patch.bridgePointId } : {}),
+            ...(patch.unlock === true ? { locked_until: null, failed_logins: 0 } : {}),
+            updated_at: this.#clock(),
+          })
+          .where('id', '=', id)
+          .returning(userColumns)
+          .executeTakeFirstOrThrow();
+        await this.#audit.append(trx, actor, { action: 'user.update', entity: 'user', entityId: id, before: userView(before), after: userView(after) });
+        return userView(after);
+      });
+      if (patch.active === false || patch.role !== undefined) await this.revokeAllTokens(id);
+      return view;
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw notFound('bridge point', String(patch.bridgePointId));
+      throw err;
+    }
+  }
+
+  async setPassword(actor: Actor, id: string, password: string, currentPassword?: string): Promise<void> {
+    const user = await this.#db.selectFrom('users').select(['id', 'password_hash']).where('id', '=', id).executeTakeFirst();
+    if (user === undefined) throw notFound('user', id);
+    if (currentPassword !== undefined && !(await verifyPassword(currentPassword, user.password_hash))) {
+      throw new TiepdanError('CURRENT_PASSWORD_WRONG', 'the current password is wrong', { status: 400, details: [{ field: '/currentPassword', message: 'wrong password' }] });
+    }
+    const hash = await hashPassword(password);
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.updateTable('users').set({ password_hash: hash, failed_logins: 0, locked_until: null, updated_at: this.#clock() }).where('id', '=', id).execute();
+      await this.#audit.append(trx, actor, { action: 'user.password', entity: 'user', entityId: id });
+    });
+    await this.revokeAllTokens(id);
+  }
+}
+
+function apiKeyView(r: { id: string; name: string; role: string; key_prefix: string; created_at: Date; revoked_at: Date | null; last_used_at: Date | null }): ApiKeyView {
+  return { id: r.id, name: r.name, role: asRole(r.role), keyPrefix: r.key_prefix, createdAt: r.created_at.toISOString(), revokedAt: iso(r.revoked_at), lastUsedAt: iso(r.last_used_at) };
+}
+
+export const isApiKey = (value: string): boolean => value.startsWith(API_KEY_PREFIX);

@@ -1,0 +1,225 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { Db } from '../../db/database.ts';
+import type { AuditLog } from '../audit/auditLog.ts';
+import type { Clock } from '../common/clock.ts';
+import { badRequest, conflict, isUniqueViolation, notFound } from '../common/errors.ts';
+import type { Page, Paged } from '../common/paging.ts';
+import type { Actor } from '../common/roles.ts';
+import { parseCsv } from './csv.ts';
+
+export const BRIDGE_POINT_KINDS = ['central', 'commune', 'ward', 'agency'] as const;
+export type BridgePointKind = (typeof BRIDGE_POINT_KINDS)[number];
+
+export interface BridgePoint {
+  id: string;
+  code: string;
+  name: string;
+  kind: BridgePointKind;
+  address: string;
+  contactName: string;
+  contactPhone: string;
+  contactEmail: string;
+  networkNotes: string;
+  isSample: boolean;
+  active: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const bridgePointInput = z.object({
+  code: z.string().trim().min(1).max(40).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only'),
+  name: z.string().trim().min(1).max(200),
+  kind: z.enum(BRIDGE_POINT_KINDS),
+  address: z.string().max(300).default(''),
+  contactName: z.string().max(120).default(''),
+  contactPhone: z.string().max(40).default(''),
+  contactEmail: z.union([z.literal(''), z.email()]).default(''),
+  networkNotes: z.string().max(2000).default(''),
+  active: z.boolean().default(true),
+});
+export type BridgePointInput = z.infer<typeof bridgePointInput>;
+
+type Row = {
+  id: string;
+  code: string;
+  name: string;
+  kind: string;
+  address: string;
+  contact_name: string;
+  contact_phone: string;
+  contact_email: string;
+  network_notes: string;
+  is_sample: boolean;
+  active: boolean;
+  created_at: Date;
+  updated_at: Date;
+};
+
+export function bridgePointView(r: Row): BridgePoint {
+  return {
+    id: r.id,
+    code: r.code,
+    name: r.name,
+    kind: r.kind as BridgePointKind,
+    address: r.address,
+    contactName: r.contact_name,
+    contactPhone: r.contact_phone,
+    contactEmail: r.contact_email,
+    networkNotes: r.network_notes,
+    isSample: r.is_sample,
+    active: r.active,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+const toColumns = (i: Partial<BridgePointInput>) => ({
+  ...(i.code !== undefined ? { code: i.code } : {}),
+  ...(i.name !== undefined ? { name: i.name } : {}),
+  ...(i.kind !== undefined ? { kind: i.kind } : {}),
+  ...(i.address !== undefined ? { address: i.address } : {}),
+  ...(i.contactName !== undefined ? { contact_name: i.contactName } : {}),
+  ...(i.contactPhone !== undefined ? { contact_phone: i.contactPhone } : {}),
+  ...(i.contactEmail !== undefined ? { contact_email: i.contactEmail } : {}),
+  ...(i.networkNotes !== undefined ? { network_notes: i.networkNotes } : {}),
+  ...(i.active !== undefined ? { active: i.active } : {}),
+});
+
+/** CSV columns of the import, in this order (a header row with these names is required). */
+export const CSV_COLUMNS = ['code', 'name', 'kind', 'address', 'contact_name', 'contact_phone', 'contact_email', 'network_notes'] as const;
+
+/** Development data: a few points, visibly marked "[MẪU]" (sample) and flagged is_sample. */
+export const SAMPLE_BRIDGE_POINTS: BridgePointInput[] = [
+  { code: 'SAMPLE-TT', name: '[MẪU] Điểm cầu trung tâm — Trụ sở Tiếp công dân tỉnh', kind: 'central', address: '[MẪU] Quy Nhơn', contactName: '[MẪU] Kỹ thuật viên', contactPhone: '', contactEmail: '', networkNotes: 'Dữ liệu mẫu cho phát triển', active: true },
+  { code: 'SAMPLE-X01', name: '[MẪU] UBND xã Mẫu Một', kind: 'commune', address: '', contactName: '', contactPhone: '', contactEmail: '', networkNotes: 'Dữ liệu mẫu: đường truyền cáp quang 100 Mbps', active: true },
+  { code: 'SAMPLE-X02', name: '[MẪU] UBND xã Mẫu Hai', kind: 'commune', address: '', contactName: '', contactPhone: '', contactEmail: '', networkNotes: 'Dữ liệu mẫu: 4G dự phòng, UDP bị chặn', active: true },
+  { code: 'SAMPLE-P01', name: '[MẪU] UBND phường Mẫu Ba', kind: 'ward', address: '', contactName: '', contactPhone: '', contactEmail: '', networkNotes: 'Dữ liệu mẫu', active: true },
+];
+
+export class BridgePointStore {
+  readonly #db: Db;
+  readonly #audit: AuditLog;
+  readonly #clock: Clock;
+
+  constructor(db: Db, audit: AuditLog, clock: Clock) {
+    this.#db = db;
+    this.#audit = audit;
+    this.#clock = clock;
+  }
+
+  async list(filter: { kind?: BridgePointKind; active?: boolean; sample?: boolean; q?: string; ids?: string[] }, page: Page): Promise<Paged<BridgePoint>> {
+    let q = this.#db.selectFrom('bridge_points');
+    if (filter.kind !== undefined) q = q.where('kind', '=', filter.kind);
+    if (filter.active !== undefined) q = q.where('active', '=', filter.active);
+    if (filter.sample !== undefined) q = q.where('is_sample', '=', filter.sample);
+    if (filter.ids !== undefined) q = filter.ids.length === 0 ? q.where(sql<boolean>`false`) : q.where('id', 'in', filter.ids);
+    if (filter.q !== undefined && filter.q !== '') {
+      const like = `%${filter.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+      q = q.where((eb) => eb.or([eb('name', 'ilike', like), eb('code', 'ilike', like)]));
+    }
+    const total = Number((await q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+    const rows = await q.selectAll().orderBy('kind').orderBy('code').limit(page.limit).offset(page.offset).execute();
+    return { items: rows.map(bridgePointView), total, ...page };
+  }
+
+  async get(id: string): Promise<BridgePoint> {
+    const row = await this.#db.selectFrom('bridge_points').selectAll().where('id', '=', id).executeTakeFirst();
+    if (row === undefined) throw notFound('bridge point', id);
+    return bridgePointView(row);
+  }
+
+  async create(actor: Actor, input: BridgePointInput, sample = false): Promise<BridgePoint> {
+    try {
+      return await this.#db.transaction().execute(async (trx) => {
+        const row = await trx.insertInto('bridge_points').values({ ...toColumns(input), code: input.code, name: input.name, kind: input.kind, is_sample: sample }).returningAll().executeTakeFirstOrThrow();
+        const view = bridgePointView(row);
+        await this.#audit.append(trx, actor, { action: 'bridge_point.create', entity: 'bridge_point', entityId: row.id, after: view });
+        return view;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('BRIDGE_POINT_CODE_TAKEN', `a bridge point with code ${input.code} exists`);
+      throw err;
+    }
+  }
+
+  async update(actor: Actor, id: string, patch: Partial<BridgePointInput>): Promise<BridgePoint> {
+    try {
+      return await this.#db.transaction().execute(async (trx) => {
+        const before = await trx.selectFrom('bridge_points').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+        if (before === undefined) throw notFound('bridge point', id);
+        const row = await trx.updateTable('bridge_points').set({ ...toColumns(patch), updated_at: this.#clock() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+        const view = bridgePointView(row);
+        await this.#audit.append(trx, actor, { action: 'bridge_point.update', entity: 'bridge_point', entityId: id, before: bridgePointView(before), after: view });
+        return view;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('BRIDGE_POINT_CODE_TAKEN', `a bridge point with code ${String(patch.code)} exists`);
+      throw err;
+    }
+  }
+
+  /**
+   * Imports the province's points from CSV (header row required; comma or semicolon separated).
+   * All or nothing: any bad line rejects the whole file with every problem listed by line.
+   * Existing codes are updated, new ones created.
+   */
+  async importCsv(actor: Actor, text: string): Promise<{ created: number; updated: number; total: number }> {
+    const rows = parseCsv(text);
+    if (rows.length < 2) throw badRequest('CSV_EMPTY', 'the CSV needs a header row and at least one bridge point');
+    const header = rows[0]!.map((h) => h.trim().toLowerCase());
+    const missing = ['code', 'name', 'kind'].filter((c) => !header.includes(c));
+    if (missing.length > 0) throw badRequest('CSV_HEADER_INVALID', `the header row lacks ${missing.join(', ')}; expected columns: ${CSV_COLUMNS.join(', ')}`);
+    const problems: { line: number; field: string; message: string }[] = [];
+    const inputs: BridgePointInput[] = [];
+    const seen = new Set<string>();
+    rows.slice(1).forEach((cells, index) => {
+      const line = index + 2;
+      const get = (name: string) => (header.indexOf(name) >= 0 ? (cells[header.indexOf(name)] ?? '').trim() : '');
+      const parsed = bridgePointInput.safeParse({
+        code: get('code'),
+        name: get('name'),
+        kind: get('kind').toLowerCase(),
+        address: get('address'),
+        contactName: get('contact_name'),
+        contactPhone: get('contact_phone'),
+        contactEmail: get('contact_email'),
+        networkNotes: get('network_notes'),
+      });
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) problems.push({ line, field: String(issue.path[0] ?? ''), message: issue.message });
+        return;
+      }
+      if (seen.has(parsed.data.code)) problems.push({ line, field: 'code', message: `code ${parsed.data.code} appears twice in the file` });
+      seen.add(parsed.data.code);
+      inputs.push(parsed.data);
+    });
+    if (problems.length > 0) throw badRequest('CSV_INVALID', `${problems.length} problem(s) in the CSV; nothing was imported`, problems);
+    return this.#db.transaction().execute(async (trx) => {
+      let created = 0;
+      let updated = 0;
+      for (const input of inputs) {
+        const existing = await trx.selectFrom('bridge_points').select('id').where('code', '=', input.code).executeTakeFirst();
+        if (existing === undefined) {
+          await trx.insertInto('bridge_points').values({ ...toColumns(input), code: input.code, name: input.name, kind: input.kind }).execute();
+          created++;
+        } else {
+          await trx.updateTable('bridge_points').set({ ...toColumns(input), updated_at: this.#clock() }).where('id', '=', existing.id).execute();
+          updated++;
+        }
+      }
+      await this.#audit.append(trx, actor, { action: 'bridge_point.import', entity: 'bridge_point', entityId: '*', after: { created, updated, codes: inputs.map((i) => i.code) } });
+      return { created, updated, total: inputs.length };
+    });
+  }
+
+  /** Adds the development sample points (idempotent); they are flagged is_sample. */
+  async seedSamples(actor: Actor): Promise<BridgePoint[]> {
+    const out: BridgePoint[] = [];
+    for (const input of SAMPLE_BRIDGE_POINTS) {
+      const existing = await this.#db.selectFrom('bridge_points').selectAll().where('code', '=', input.code).executeTakeFirst();
+      out.push(existing !== undefined ? bridgePointView(existing) : await this.create(actor, input, true));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,70 @@
+import type { Db } from '../db/database.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { TokenSigner } from '../tokens/tokenSigner.ts';
+import { AuditLog } from './audit/auditLog.ts';
+import { AuthService, type AuthOptions } from './auth/authService.ts';
+import { BridgePointStore } from './bridgePoints/bridgePointStore.ts';
+import { CalendarStore } from './calendar/calendarStore.ts';
+import { CaseStore } from './cases/caseStore.ts';
+import { systemClock, type Clock } from './common/clock.ts';
+import { InvitationService } from './invitations/invitationService.ts';
+import { PdfRenderer } from './invitations/pdfRenderer.ts';
+import { PreflightService } from './preflight/preflightService.ts';
+import { PgSessionDirectory } from './sessions/PgSessionDirectory.ts';
+import { SessionService } from './sessions/sessionService.ts';
+import { SettingsStore } from './settings/controlSettings.ts';
+
+export interface ControlServiceOptions {
+  db: Db;
+  signer: TokenSigner;
+  logger: Logger;
+  clock?: Clock;
+  auth?: Partial<AuthOptions>;
+}
+
+/** The control plane's domain services, wired together (no HTTP here). */
+export class ControlServices {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly audit: AuditLog;
+  readonly auth: AuthService;
+  readonly settings: SettingsStore;
+  readonly bridgePoints: BridgePointStore;
+  readonly calendar: CalendarStore;
+  readonly cases: CaseStore;
+  readonly sessions: SessionService;
+  readonly preflight: PreflightService;
+  readonly invitations: InvitationService;
+  readonly directory: PgSessionDirectory;
+  readonly pdf: PdfRenderer;
+
+  constructor(options: ControlServiceOptions) {
+    const db = options.db;
+    const clock = options.clock ?? systemClock;
+    this.db = db;
+    this.clock = clock;
+    this.audit = new AuditLog(db, clock);
+    this.auth = new AuthService({ db, signer: options.signer, audit: this.audit, clock, logger: options.logger, ...(options.auth ? { options: options.auth } : {}) });
+    this.settings = new SettingsStore(db, this.audit);
+    this.bridgePoints = new BridgePointStore(db, this.audit, clock);
+    this.calendar = new CalendarStore(db, this.audit, clock);
+    this.cases = new CaseStore(db, this.audit, clock);
+    this.preflight = new PreflightService({ db, audit: this.audit, calendar: this.calendar, settings: this.settings, clock });
+    // Invitations need sessions and sessions revoke invitations on cancel: a late-bound reference.
+    let invitations: InvitationService | undefined;
+    this.sessions = new SessionService({
+      db,
+      audit: this.audit,
+      calendar: this.calendar,
+      settings: this.settings,
+      clock,
+      notPassed: (id) => this.preflight.notPassed(id),
+      onApproved: (trx, id) => this.preflight.generateSlots(trx, id),
+      onClosed: (trx, id, reason) => invitations!.revokeAll(trx, id, reason),
+    });
+    invitations = new InvitationService({ db, signer: options.signer, audit: this.audit, settings: this.settings, sessions: this.sessions, clock });
+    this.invitations = invitations;
+    this.directory = new PgSessionDirectory(db);
+    this.pdf = new PdfRenderer();
+  }
+}

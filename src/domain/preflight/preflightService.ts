@@ -1,0 +1,289 @@
+import type { Transaction } from 'kysely';
+import { z } from 'zod';
+import type { Db } from '../../db/database.ts';
+import type { DatabaseSchema } from '../../db/schema.ts';
+import { TiepdanError } from '../../errors.ts';
+import type { AuditLog } from '../audit/auditLog.ts';
+import type { CalendarStore } from '../calendar/calendarStore.ts';
+import { localDate, localInstant, type Clock } from '../common/clock.ts';
+import { conflict, forbidden, notFound } from '../common/errors.ts';
+import type { Actor } from '../common/roles.ts';
+import type { ControlSettings, SettingsStore } from '../settings/controlSettings.ts';
+import type { NotPassedPoint } from '../sessions/sessionService.ts';
+
+type Trx = Transaction<DatabaseSchema>;
+
+/**
+ * Pre-flight connection tests (Quy chế Điều 6.1.b–c): for every bridge point, a test the working
+ * day before and one two hours before, a rehearsal (tổng duyệt) in which all points connect
+ * together, and the national decree's "every point connected one hour before".
+ */
+export const SLOT_KINDS = ['day_before', 'rehearsal', 'hours_before', 'all_connected'] as const;
+export type SlotKind = (typeof SLOT_KINDS)[number];
+export const ICE_PATHS = ['udp', 'tcp', 'relay'] as const;
+
+export const resultInput = z.object({
+  sessionId: z.uuid(),
+  /** Omitted: the slot nearest in time. */
+  slotId: z.uuid().optional(),
+  bridgePointId: z.uuid(),
+  connected: z.boolean(),
+  icePath: z.enum(ICE_PATHS).nullable().default(null),
+  rttMs: z.number().min(0).max(60_000).nullable().default(null),
+  lossPct: z.number().min(0).max(100).nullable().default(null),
+  bitrateKbps: z.number().min(0).max(1_000_000).nullable().default(null),
+  camera: z.boolean(),
+  microphone: z.boolean(),
+  notes: z.string().max(2000).default(''),
+});
+export type ResultInput = z.infer<typeof resultInput>;
+
+export interface SlotView {
+  id: string;
+  sessionId: string;
+  kind: SlotKind;
+  label: string;
+  startsAt: string;
+}
+
+export interface ResultView {
+  id: string;
+  slotId: string;
+  sessionId: string;
+  bridgePointId: string;
+  connected: boolean;
+  icePath: string | null;
+  rttMs: number | null;
+  lossPct: number | null;
+  bitrateKbps: number | null;
+  camera: boolean;
+  microphone: boolean;
+  passed: boolean;
+  problems: string[];
+  notes: string;
+  reportedBy: string;
+  reportedAt: string;
+}
+
+export interface MatrixView {
+  sessionId: string;
+  slots: SlotView[];
+  points: {
+    bridgePointId: string;
+    code: string;
+    name: string;
+    kind: string;
+    cells: { slotId: string; status: 'passed' | 'failed' | 'pending'; result: ResultView | null }[];
+    /** Status of the point's most recent test, whatever the slot. */
+    latest: 'passed' | 'failed' | 'none';
+  }[];
+  notPassed: NotPassedPoint[];
+}
+
+const SLOT_LABELS: Record<SlotKind, string> = {
+  day_before: 'Kiểm thử trước 01 ngày làm việc',
+  rehearsal: 'Tổng duyệt (tất cả điểm cầu)',
+  hours_before: 'Kiểm thử trước giờ tiếp',
+  all_connected: 'Tất cả điểm cầu kết nối sẵn sàng',
+};
+
+type ResultRow = {
+  id: string;
+  slot_id: string;
+  session_id: string;
+  bridge_point_id: string;
+  connected: boolean;
+  ice_path: string | null;
+  rtt_ms: number | null;
+  loss_pct: number | null;
+  bitrate_kbps: number | null;
+  camera_ok: boolean;
+  microphone_ok: boolean;
+  passed: boolean;
+  problems: string[];
+  notes: string;
+  reported_by: string;
+  reported_at: Date;
+};
+
+const resultView = (r: ResultRow): ResultView => ({
+  id: r.id,
+  slotId: r.slot_id,
+  sessionId: r.session_id,
+  bridgePointId: r.bridge_point_id,
+  connected: r.connected,
+  icePath: r.ice_path,
+  rttMs: r.rtt_ms,
+  lossPct: r.loss_pct,
+  bitrateKbps: r.bitrate_kbps,
+  camera: r.camera_ok,
+  microphone: r.microphone_ok,
+  passed: r.passed,
+  problems: r.problems,
+  notes: r.notes,
+  reportedBy: r.reported_by,
+  reportedAt: r.reported_at.toISOString(),
+});
+
+const slotView = (s: { id: string; session_id: string; kind: string; label: string; starts_at: Date }): SlotView => ({
+  id: s.id,
+  sessionId: s.session_id,
+  kind: s.kind as SlotKind,
+  label: s.label,
+  startsAt: s.starts_at.toISOString(),
+});
+
+/** Why a test did not pass (empty when it passed). */
+export function evaluate(input: Pick<ResultInput, 'connected' | 'rttMs' | 'lossPct' | 'bitrateKbps' | 'camera' | 'microphone'>, criteria: ControlSettings['passCriteria']): string[] {
+  const problems: string[] = [];
+  if (!input.connected) problems.push('not_connected');
+  if (!input.camera) problems.push('camera');
+  if (!input.microphone) problems.push('microphone');
+  if (input.rttMs !== null && input.rttMs > criteria.maxRttMs) problems.push('rtt_too_high');
+  if (input.lossPct !== null && input.lossPct > criteria.maxLossPct) problems.push('loss_too_high');
+  if (input.bitrateKbps !== null && input.bitrateKbps < criteria.minBitrateKbps) problems.push('bitrate_too_low');
+  return problems;
+}
+
+export class PreflightService {
+  readonly #db: Db;
+  readonly #audit: AuditLog;
+  readonly #calendar: CalendarStore;
+  readonly #settings: SettingsStore;
+  readonly #clock: Clock;
+
+  constructor(deps: { db: Db; audit: AuditLog; calendar: CalendarStore; settings: SettingsStore; clock: Clock }) {
+    this.#db = deps.db;
+    this.#audit = deps.audit;
+    this.#calendar = deps.calendar;
+    this.#settings = deps.settings;
+    this.#clock = deps.clock;
+  }
+
+  /** The slot times for a session start, per the settings and the working-day calendar. */
+  async plan(start: Date): Promise<{ kind: SlotKind; startsAt: Date }[]> {
+    const s = (await this.#settings.get()).preflight;
+    const sessionDate = localDate(start);
+    const cal = await this.#calendar.calendar([sessionDate]);
+    const testDay = cal.subtractWorkingDays(sessionDate, s.dayBeforeWorkingDays);
+    const slots: { kind: SlotKind; startsAt: Date }[] = [
+      { kind: 'day_before', startsAt: localInstant(testDay, s.dayBeforeTime) },
+      { kind: 'rehearsal', startsAt: localInstant(testDay, s.rehearsalTime) },
+      { kind: 'hours_before', startsAt: new Date(start.getTime() - s.hoursBefore * 3_600_000) },
+    ];
+    if (s.allConnectedHoursBefore > 0) slots.push({ kind: 'all_connected', startsAt: new Date(start.getTime() - s.allConnectedHoursBefore * 3_600_000) });
+    return slots.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
+  }
+
+  /** (Re)creates the slots of a session (on approval); results of removed slots go with them. */
+  async generateSlots(trx: Trx, sessionId: string): Promise<void> {
+    const session = await trx.selectFrom('sessions').select(['scheduled_start']).where('id', '=', sessionId).executeTakeFirstOrThrow();
+    const planned = await this.plan(session.scheduled_start);
+    await trx.deleteFrom('preflight_slots').where('session_id', '=', sessionId).execute();
+    await trx.insertInto('preflight_slots').values(planned.map((p) => ({ session_id: sessionId, kind: p.kind, starts_at: p.startsAt, label: SLOT_LABELS[p.kind] }))).execute();
+  }
+
+  async slots(sessionId: string): Promise<SlotView[]> {
+    const rows = await this.#db.selectFrom('preflight_slots').selectAll().where('session_id', '=', sessionId).orderBy('starts_at').execute();
+    return rows.map(slotView);
+  }
+
+  async moveSlot(actor: Actor, slotId: string, startsAt: string): Promise<SlotView> {
+    return this.#db.transaction().execute(async (trx) => {
+      const before = await trx.selectFrom('preflight_slots').selectAll().where('id', '=', slotId).executeTakeFirst();
+      if (before === undefined) throw notFound('preflight slot', slotId);
+      const row = await trx.updateTable('preflight_slots').set({ starts_at: new Date(startsAt) }).where('id', '=', slotId).returningAll().executeTakeFirstOrThrow();
+      await this.#audit.append(trx, actor, { action: 'preflight.slot_move', entity: 'preflight_slot', entityId: slotId, before: slotView(before), after: slotView(row) });
+      return slotView(row);
+    });
+  }
+
+  /**
+   * Records a test result, from a technician, the point's operator, or the endpoint itself
+   * (its invitation token: only for its own session and bridge point).
+   */
+  async report(actor: Actor, input: ResultInput): Promise<ResultView> {
+    if (actor.kind === 'invitation' && (actor.sessionId !== input.sessionId || actor.bridgePointId !== input.bridgePointId)) {
+      throw forbidden('PREFLIGHT_OTHER_POINT', 'an invitation reports tests for its own session and bridge point only');
+    }
+    if (actor.role === 'commune_operator' && actor.bridgePointId !== input.bridgePointId) {
+      throw forbidden('PREFLIGHT_OTHER_POINT', 'a commune operator reports tests for their own bridge point only');
+    }
+    const criteria = (await this.#settings.get()).passCriteria;
+    return this.#db.transaction().execute(async (trx) => {
+      const session = await trx.selectFrom('sessions').select(['status']).where('id', '=', input.sessionId).executeTakeFirst();
+      if (session === undefined) throw notFound('session', input.sessionId);
+      if (!['invitations_sent', 'tested', 'live'].includes(session.status)) {
+        throw conflict('PREFLIGHT_NOT_OPEN', `tests run once invitations are sent (session is ${session.status})`);
+      }
+      const member = await trx.selectFrom('session_bridge_points').select('bridge_point_id').where('session_id', '=', input.sessionId).where('bridge_point_id', '=', input.bridgePointId).executeTakeFirst();
+      if (member === undefined) throw new TiepdanError('BRIDGE_POINT_NOT_IN_SESSION', 'this bridge point is not part of the session', { status: 400, details: [{ field: '/bridgePointId', message: 'not in the session' }] });
+      const slots = await trx.selectFrom('preflight_slots').selectAll().where('session_id', '=', input.sessionId).execute();
+      let slot = input.slotId === undefined ? undefined : slots.find((s) => s.id === input.slotId);
+      if (input.slotId !== undefined && slot === undefined) throw notFound('preflight slot', input.slotId);
+      if (slot === undefined) {
+        const now = this.#clock().getTime();
+        slot = [...slots].sort((a, b) => Math.abs(a.starts_at.getTime() - now) - Math.abs(b.starts_at.getTime() - now))[0];
+      }
+      if (slot === undefined) throw conflict('PREFLIGHT_NO_SLOTS', 'the session has no test slots (they are created on approval)');
+      const problems = evaluate(input, criteria);
+      const row = await trx
+        .insertInto('preflight_results')
+        .values({
+          slot_id: slot.id,
+          session_id: input.sessionId,
+          bridge_point_id: input.bridgePointId,
+          connected: input.connected,
+          ice_path: input.icePath,
+          rtt_ms: input.rttMs,
+          loss_pct: input.lossPct,
+          bitrate_kbps: input.bitrateKbps,
+          camera_ok: input.camera,
+          microphone_ok: input.microphone,
+          passed: problems.length === 0,
+          problems,
+          notes: input.notes,
+          reported_by: actor.label,
+          reported_at: this.#clock(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const view = resultView(row);
+      await this.#audit.append(trx, actor, { action: 'preflight.result', entity: 'preflight_result', entityId: row.id, after: view });
+      return view;
+    });
+  }
+
+  /** Points of the session whose most recent test did not pass (or that have none). */
+  async notPassed(sessionId: string): Promise<NotPassedPoint[]> {
+    return (await this.matrix(sessionId)).notPassed;
+  }
+
+  async matrix(sessionId: string): Promise<MatrixView> {
+    const session = await this.#db.selectFrom('sessions').select('id').where('id', '=', sessionId).executeTakeFirst();
+    if (session === undefined) throw notFound('session', sessionId);
+    const [slots, points, results] = await Promise.all([
+      this.slots(sessionId),
+      this.#db
+        .selectFrom('session_bridge_points')
+        .innerJoin('bridge_points', 'bridge_points.id', 'session_bridge_points.bridge_point_id')
+        .select(['bridge_points.id', 'bridge_points.code', 'bridge_points.name', 'bridge_points.kind'])
+        .where('session_bridge_points.session_id', '=', sessionId)
+        .orderBy('bridge_points.kind')
+        .orderBy('bridge_points.code')
+        .execute(),
+      this.#db.selectFrom('preflight_results').selectAll().where('session_id', '=', sessionId).orderBy('reported_at').execute(),
+    ]);
+    const rows = points.map((p) => {
+      const mine = results.filter((r) => r.bridge_point_id === p.id);
+      const cells = slots.map((s) => {
+        const last = mine.filter((r) => r.slot_id === s.id).at(-1);
+        return { slotId: s.id, status: last === undefined ? ('pending' as const) : last.passed ? ('passed' as const) : ('failed' as const), result: last === undefined ? null : resultView(last) };
+      });
+      const latest = mine.at(-1);
+      return { bridgePointId: p.id, code: p.code, name: p.name, kind: p.kind, cells, latest: latest === undefined ? ('none' as const) : latest.passed ? ('passed' as const) : ('failed' as const) };
+    });
+    const notPassed = rows.filter((r) => r.latest !== 'passed').map((r) => ({ bridgePointId: r.bridgePointId, name: r.name, lastResult: r.latest as 'failed' | 'none' }));
+    return { sessionId, slots, points: rows, notPassed };
+  }
+}

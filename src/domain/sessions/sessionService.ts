@@ -1,0 +1,498 @@
+import { createHash } from 'node:crypto';
+import { sql, type Transaction } from 'kysely';
+import { z } from 'zod';
+import type { Db } from '../../db/database.ts';
+import type { DatabaseSchema } from '../../db/schema.ts';
+import { TiepdanError } from '../../errors.ts';
+import { PARTICIPANT_ROLES } from '../../tokens/tokenSigner.ts';
+import type { AuditLog } from '../audit/auditLog.ts';
+import type { CalendarStore } from '../calendar/calendarStore.ts';
+import { localDate, type Clock } from '../common/clock.ts';
+import { badRequest, conflict, forbidden, notFound } from '../common/errors.ts';
+import { iso, type Page, type Paged } from '../common/paging.ts';
+import type { Actor } from '../common/roles.ts';
+import type { SettingsStore } from '../settings/controlSettings.ts';
+import { nextStatus, SESSION_STATUSES, type SessionAction, type SessionStatus } from './lifecycle.ts';
+
+type Trx = Transaction<DatabaseSchema>;
+
+export const CASE_OUTCOMES = ['thu_ly', 'chuyen_don', 'huong_dan', 'tra_loi_truc_tiep', 'hen_tra_loi', 'tu_choi', 'khac'] as const;
+
+export const participantInput = z.object({
+  role: z.enum(PARTICIPANT_ROLES),
+  /** A role label ("Chủ trì", "Đại diện Sở TN&MT") — never a complainant's name. */
+  label: z.string().trim().min(1).max(120),
+  bridgePointId: z.uuid().nullable().default(null),
+});
+
+export const sessionInput = z.object({
+  title: z.string().trim().min(1).max(300),
+  scheduledStart: z.iso.datetime({ offset: true }),
+  scheduledEnd: z.iso.datetime({ offset: true }),
+  location: z.string().max(300).default(''),
+  chairUserId: z.uuid().nullable().default(null),
+  chairTitle: z.string().max(200).default(''),
+  maxPeers: z.number().int().min(2).max(500).default(50),
+  lobbyEnabled: z.boolean().default(true),
+  endpointsSeeEachOther: z.boolean().default(false),
+  autoRecord: z.boolean().default(true),
+  participantRecordingAllowed: z.boolean().default(false),
+  notes: z.string().max(10_000).default(''),
+  caseIds: z.array(z.uuid()).max(50).default([]),
+  bridgePointIds: z.array(z.uuid()).max(500).default([]),
+  participants: z.array(participantInput).max(100).default([]),
+});
+export type SessionInput = z.infer<typeof sessionInput>;
+
+export interface SessionView {
+  id: string;
+  title: string;
+  scheduledStart: string;
+  scheduledEnd: string;
+  location: string;
+  chairUserId: string | null;
+  chairTitle: string;
+  status: SessionStatus;
+  statusReason: string;
+  maxPeers: number;
+  lobbyEnabled: boolean;
+  endpointsSeeEachOther: boolean;
+  autoRecord: boolean;
+  participantRecordingAllowed: boolean;
+  notes: string;
+  goLiveOverrideReason: string | null;
+  /** Cases on the agenda: reference and type only (no personal data). */
+  cases: { caseId: string; reference: string; type: string; position: number; outcome: string | null }[];
+  bridgePointIds: string[];
+  participants: { id: string; role: string; label: string; bridgePointId: string | null }[];
+  /** The last day the proposal may reach the chairman (N working days before the session). */
+  submissionDeadline: string;
+  createdAt: string;
+  updatedAt: string;
+  statusChangedAt: string;
+}
+
+type SessionRow = {
+  id: string;
+  title: string;
+  scheduled_start: Date;
+  scheduled_end: Date;
+  location: string;
+  chair_user_id: string | null;
+  chair_title: string;
+  status: string;
+  max_peers: number;
+  lobby_enabled: boolean;
+  endpoints_see_each_other: boolean;
+  auto_record: boolean;
+  participant_recording_allowed: boolean;
+  notes: string;
+  go_live_override_reason: string | null;
+  status_reason: string;
+  created_at: Date;
+  updated_at: Date;
+  status_changed_at: Date;
+};
+
+export interface NotPassedPoint {
+  bridgePointId: string;
+  name: string;
+  lastResult: 'failed' | 'none';
+}
+
+export interface SessionServiceDeps {
+  db: Db;
+  audit: AuditLog;
+  calendar: CalendarStore;
+  settings: SettingsStore;
+  clock: Clock;
+  /** Bridge points of the session whose latest pre-flight test did not pass (preflight service). */
+  notPassed: (sessionId: string) => Promise<NotPassedPoint[]>;
+  /** Called after approval (creates the test slots) — inside the approval's transaction. */
+  onApproved: (trx: Trx, sessionId: string) => Promise<void>;
+  /** Called after cancellation: revoke every invitation. */
+  onClosed: (trx: Trx, sessionId: string, reason: string) => Promise<void>;
+}
+
+export class SessionService {
+  readonly #d: SessionServiceDeps;
+
+  constructor(deps: SessionServiceDeps) {
+    this.#d = deps;
+  }
+
+  async #row(executor: Db | Trx, id: string, lock = false): Promise<SessionRow> {
+    let q = executor.selectFrom('sessions').selectAll().where('id', '=', id);
+    if (lock) q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    if (row === undefined) throw notFound('session', id);
+    return row;
+  }
+
+  async #views(executor: Db | Trx, rows: SessionRow[]): Promise<SessionView[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const [cases, points, participants, settings] = await Promise.all([
+      executor
+        .selectFrom('session_cases')
+        .innerJoin('cases', 'cases.id', 'session_cases.case_id')
+        .select(['session_cases.session_id', 'session_cases.case_id', 'session_cases.position', 'session_cases.outcome', 'cases.reference', 'cases.type'])
+        .where('session_cases.session_id', 'in', ids)
+        .orderBy('session_cases.position')
+        .execute(),
+      executor.selectFrom('session_bridge_points').selectAll().where('session_id', 'in', ids).execute(),
+      executor.selectFrom('session_participants').selectAll().where('session_id', 'in', ids).orderBy('label').execute(),
+      this.#d.settings.get(),
+    ]);
+    const dates = rows.map((r) => localDate(r.scheduled_start));
+    const cal = await this.#d.calendar.calendar(dates);
+    return rows.map((r) => ({
+      id: r.id,
+      title: r.title,
+      scheduledStart: r.scheduled_start.toISOString(),
+      scheduledEnd: r.scheduled_end.toISOString(),
+      location: r.location,
+      chairUserId: r.chair_user_id,
+      chairTitle: r.chair_title,
+      status: r.status as SessionStatus,
+      statusReason: r.status_reason,
+      maxPeers: r.max_peers,
+      lobbyEnabled: r.lobby_enabled,
+      endpointsSeeEachOther: r.endpoints_see_each_other,
+      autoRecord: r.auto_record,
+      participantRecordingAllowed: r.participant_recording_allowed,
+      notes: r.notes,
+      goLiveOverrideReason: r.go_live_override_reason,
+      cases: cases.filter((c) => c.session_id === r.id).map((c) => ({ caseId: c.case_id, reference: c.reference, type: c.type, position: c.position, outcome: c.outcome })),
+      bridgePointIds: points.filter((p) => p.session_id === r.id).map((p) => p.bridge_point_id),
+      participants: participants.filter((p) => p.session_id === r.id).map((p) => ({ id: p.id, role: p.role, label: p.label, bridgePointId: p.bridge_point_id })),
+      submissionDeadline: cal.subtractWorkingDays(localDate(r.scheduled_start), settings.approvalLeadWorkingDays),
+      createdAt: r.created_at.toISOString(),
+      updatedAt: r.updated_at.toISOString(),
+      statusChangedAt: r.status_changed_at.toISOString(),
+    }));
+  }
+
+  async get(id: string, actor?: Actor): Promise<SessionView> {
+    const view = (await this.#views(this.#d.db, [await this.#row(this.#d.db, id)]))[0]!;
+    if (actor?.role === 'commune_operator' && (actor.bridgePointId === null || !view.bridgePointIds.includes(actor.bridgePointId))) {
+      throw notFound('session', id); // an operator sees only the sessions of their own point
+    }
+    return view;
+  }
+
+  async list(filter: { status?: SessionStatus; from?: string; to?: string; bridgePointId?: string }, page: Page): Promise<Paged<SessionView>> {
+    let q = this.#d.db.selectFrom('sessions');
+    if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+    if (filter.from !== undefined) q = q.where('scheduled_start', '>=', new Date(filter.from));
+    if (filter.to !== undefined) q = q.where('scheduled_start', '<=', new Date(filter.to));
+    if (filter.bridgePointId !== undefined) {
+      const bp = filter.bridgePointId;
+      q = q.where((eb) => eb.exists(eb.selectFrom('session_bridge_points').select(sql`1`.as('x')).whereRef('session_bridge_points.session_id', '=', 'sessions.id').where('session_bridge_points.bridge_point_id', '=', bp)));
+    }
+    const total = Number((await q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+    const rows = await q.selectAll().orderBy('scheduled_start', 'desc').limit(page.limit).offset(page.offset).execute();
+    return { items: await this.#views(this.#d.db, rows), total, ...page };
+  }
+
+  #checkSchedule(start: Date, end: Date): void {
+    if (!(end > start)) throw badRequest('SESSION_SCHEDULE_INVALID', 'the session must end after it starts', [{ field: '/scheduledEnd', message: 'must be after scheduledStart' }]);
+  }
+
+  async #writeLinks(trx: Trx, sessionId: string, input: Pick<SessionInput, 'caseIds' | 'bridgePointIds' | 'participants'>, replace: { cases: boolean; points: boolean; participants: boolean }): Promise<void> {
+    if (replace.cases) {
+      const unique = [...new Set(input.caseIds)];
+      if (unique.length > 0) {
+        const found = await trx.selectFrom('cases').select('id').where('id', 'in', unique).execute();
+        const missing = unique.filter((id) => !found.some((f) => f.id === id));
+        if (missing.length > 0) throw new TiepdanError('CASE_NOT_FOUND', `case(s) not found: ${missing.join(', ')}`, { status: 404, details: missing });
+      }
+      await trx.deleteFrom('session_cases').where('session_id', '=', sessionId).execute();
+      if (unique.length > 0) await trx.insertInto('session_cases').values(unique.map((caseId, position) => ({ session_id: sessionId, case_id: caseId, position, outcome: null }))).execute();
+    }
+    if (replace.points || replace.participants) {
+      const referenced = [...new Set([...(replace.points ? input.bridgePointIds : []), ...(replace.participants ? input.participants.flatMap((p) => (p.bridgePointId ? [p.bridgePointId] : [])) : [])])];
+      if (referenced.length > 0) {
+        const found = await trx.selectFrom('bridge_points').select('id').where('id', 'in', referenced).execute();
+        const missing = referenced.filter((id) => !found.some((f) => f.id === id));
+        if (missing.length > 0) throw new TiepdanError('BRIDGE_POINT_NOT_FOUND', `bridge point(s) not found: ${missing.join(', ')}`, { status: 404, details: missing });
+      }
+    }
+    if (replace.points) {
+      await trx.deleteFrom('session_bridge_points').where('session_id', '=', sessionId).execute();
+      const unique = [...new Set(input.bridgePointIds)];
+      if (unique.length > 0) await trx.insertInto('session_bridge_points').values(unique.map((id) => ({ session_id: sessionId, bridge_point_id: id }))).execute();
+    }
+    if (replace.participants) {
+      await trx.deleteFrom('session_participants').where('session_id', '=', sessionId).execute();
+      if (input.participants.length > 0) {
+        await trx.insertInto('session_participants').values(input.participants.map((p) => ({ session_id: sessionId, role: p.role, label: p.label, bridge_point_id: p.bridgePointId }))).execute();
+      }
+    }
+  }
+
+  async #checkChair(trx: Trx, chairUserId: string | null | undefined): Promise<void> {
+    if (chairUserId == null) return;
+    const chair = await trx.selectFrom('users').select('id').where('id', '=', chairUserId).executeTakeFirst();
+    if (chair === undefined) throw new TiepdanError('USER_NOT_FOUND', `chair user ${chairUserId} not found`, { status: 404 });
+  }
+
+  async create(actor: Actor, input: SessionInput): Promise<SessionView> {
+    const start = new Date(input.scheduledStart);
+    const end = new Date(input.scheduledEnd);
+    this.#checkSchedule(start, end);
+    return this.#d.db.transaction().execute(async (trx) => {
+      await this.#checkChair(trx, input.chairUserId);
+      const row = await trx
+        .insertInto('sessions')
+        .values({
+          title: input.title,
+          scheduled_start: start,
+          scheduled_end: end,
+          location: input.location,
+          chair_user_id: input.chairUserId,
+          chair_title: input.chairTitle,
+          max_peers: input.maxPeers,
+          lobby_enabled: input.lobbyEnabled,
+          endpoints_see_each_other: input.endpointsSeeEachOther,
+          auto_record: input.autoRecord,
+          participant_recording_allowed: input.participantRecordingAllowed,
+          notes: input.notes,
+          go_live_override_reason: null,
+          created_by: actor.kind === 'user' ? actor.id : null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await this.#writeLinks(trx, row.id, input, { cases: true, points: true, participants: true });
+      const view = (await this.#views(trx, [await this.#row(trx, row.id)]))[0]!;
+      await this.#d.audit.append(trx, actor, { action: 'session.create', entity: 'session', entityId: row.id, after: view });
+      return view;
+    });
+  }
+
+  /** Edits a draft. Once submitted the proposal is locked (reopen a rejected one to change it). */
+  async update(actor: Actor, id: string, patch: Partial<SessionInput>): Promise<SessionView> {
+    return this.#d.db.transaction().execute(async (trx) => {
+      const before = await this.#row(trx, id, true);
+      if (before.status !== 'draft') throw conflict('SESSION_LOCKED', `a ${before.status} session cannot be edited; only drafts can`, { status: before.status });
+      const beforeView = (await this.#views(trx, [before]))[0]!;
+      const start = patch.scheduledStart !== undefined ? new Date(patch.scheduledStart) : before.scheduled_start;
+      const end = patch.scheduledEnd !== undefined ? new Date(patch.scheduledEnd) : before.scheduled_end;
+      this.#checkSchedule(start, end);
+      await this.#checkChair(trx, patch.chairUserId);
+      await trx
+        .updateTable('sessions')
+        .set({
+          ...(patch.title !== undefined ? { title: patch.title } : {}),
+          scheduled_start: start,
+          scheduled_end: end,
+          ...(patch.location !== undefined ? { location: patch.location } : {}),
+          ...(patch.chairUserId !== undefined ? { chair_user_id: patch.chairUserId } : {}),
+          ...(patch.chairTitle !== undefined ? { chair_title: patch.chairTitle } : {}),
+          ...(patch.maxPeers !== undefined ? { max_peers: patch.maxPeers } : {}),
+          ...(patch.lobbyEnabled !== undefined ? { lobby_enabled: patch.lobbyEnabled } : {}),
+          ...(patch.endpointsSeeEachOther !== undefined ? { endpoints_see_each_other: patch.endpointsSeeEachOther } : {}),
+          ...(patch.autoRecord !== undefined ? { auto_record: patch.autoRecord } : {}),
+          ...(patch.participantRecordingAllowed !== undefined ? { participant_recording_allowed: patch.participantRecordingAllowed } : {}),
+          ...(patch.notes !== undefined ? { notes: patch.notes } : {}),
+          updated_at: this.#d.clock(),
+        })
+        .where('id', '=', id)
+        .execute();
+      await this.#writeLinks(
+        trx,
+        id,
+        { caseIds: patch.caseIds ?? [], bridgePointIds: patch.bridgePointIds ?? [], participants: patch.participants ?? [] },
+        { cases: patch.caseIds !== undefined, points: patch.bridgePointIds !== undefined, participants: patch.participants !== undefined },
+      );
+      const view = (await this.#views(trx, [await this.#row(trx, id)]))[0]!;
+      await this.#d.audit.append(trx, actor, { action: 'session.update', entity: 'session', entityId: id, before: beforeView, after: view });
+      return view;
+    });
+  }
+
+  /** Runs one life-cycle action: locks the row, checks the transition first, then the action's rules. */
+  async #transition(
+    actor: Actor,
+    id: string,
+    action: SessionAction,
+    rules: (trx: Trx, row: SessionRow) => Promise<{ reason?: string; set?: { go_live_override_reason?: string | null }; audit?: Record<string, unknown> } | void>,
+  ): Promise<SessionView> {
+    return this.#d.db.transaction().execute(async (trx) => {
+      const row = await this.#row(trx, id, true);
+      const from = row.status as SessionStatus;
+      const to = nextStatus(action, from);
+      const extra = (await rules(trx, row)) ?? {};
+      const now = this.#d.clock();
+      await trx
+        .updateTable('sessions')
+        .set({ status: to, status_reason: extra.reason ?? '', ...(extra.set ?? {}), updated_at: now, ...(to !== from ? { status_changed_at: now } : {}) })
+        .where('id', '=', id)
+        .execute();
+      await this.#d.audit.append(trx, actor, {
+        action: `session.${action}`,
+        entity: 'session',
+        entityId: id,
+        before: { status: from },
+        after: { status: to, ...(extra.reason ? { reason: extra.reason } : {}), ...(extra.audit ?? {}) },
+      });
+      return (await this.#views(trx, [await this.#row(trx, id)]))[0]!;
+    });
+  }
+
+  /** Rules every proposal must meet (checked at submission and again at approval). */
+  async #checkProposal(trx: Trx, row: SessionRow): Promise<void> {
+    const cases = await trx
+      .selectFrom('session_cases')
+      .innerJoin('cases', 'cases.id', 'session_cases.case_id')
+      .select(['cases.id', 'cases.reference', 'cases.type', 'cases.criteria', 'cases.identity_protection_waived'])
+      .where('session_cases.session_id', '=', row.id)
+      .execute();
+    if (cases.length === 0) throw conflict('SESSION_NO_CASES', 'put at least one case on the agenda before submitting');
+    const points = await trx.selectFrom('session_bridge_points').select('bridge_point_id').where('session_id', '=', row.id).execute();
+    if (points.length === 0) throw conflict('SESSION_NO_BRIDGE_POINTS', 'choose at least one bridge point before submitting');
+    const noCriteria = cases.filter((c) => c.criteria.length === 0);
+    if (noCriteria.length > 0) {
+      throw conflict('CASE_CRITERIA_REQUIRED', `every case needs at least one selection criterion (Quy chế Điều 4.1 a–d); missing on ${noCriteria.map((c) => c.reference).join(', ')}`, {
+        cases: noCriteria.map((c) => ({ caseId: c.id, reference: c.reference })),
+      });
+    }
+    const notWaived = cases.filter((c) => c.type === 'to_cao' && !c.identity_protection_waived);
+    if (notWaived.length > 0) {
+      throw conflict('DENUNCIATION_IDENTITY_NOT_WAIVED', `a denunciation (tố cáo) goes online only when the denouncer has waived identity protection; not waived on ${notWaived.map((c) => c.reference).join(', ')}`, {
+        cases: notWaived.map((c) => ({ caseId: c.id, reference: c.reference })),
+      });
+    }
+  }
+
+  async submit(actor: Actor, id: string, comment = ''): Promise<SessionView> {
+    return this.#transition(actor, id, 'submit', async (trx, row) => {
+      await this.#checkProposal(trx, row);
+      const settings = await this.#d.settings.get();
+      const today = localDate(this.#d.clock());
+      const sessionDate = localDate(row.scheduled_start);
+      const cal = await this.#d.calendar.calendar([today, sessionDate]);
+      const latest = cal.subtractWorkingDays(sessionDate, settings.approvalLeadWorkingDays);
+      const ahead = cal.workingDaysBetween(today, sessionDate);
+      if (today > latest) {
+        throw conflict(
+          'SUBMISSION_TOO_LATE',
+          `the proposal must reach the chairman at least ${settings.approvalLeadWorkingDays} working days before the session (Quy chế Điều 6.1.a): latest ${latest}, today is ${today}`,
+          { today, sessionDate, latestSubmissionDate: latest, workingDaysAhead: ahead, requiredWorkingDays: settings.approvalLeadWorkingDays },
+        );
+      }
+      await trx.insertInto('approvals').values({ session_id: id, kind: 'submitted', actor_id: actor.kind === 'user' ? actor.id : null, comment, working_days_ahead: ahead, at: this.#d.clock() }).execute();
+      return { audit: { workingDaysAhead: ahead, latestSubmissionDate: latest } };
+    });
+  }
+
+  /** The chairman's decision (the route admits the approver role only: APPROVER_ROLE_REQUIRED). */
+  async decide(actor: Actor, id: string, decision: 'approved' | 'rejected', comment: string): Promise<SessionView> {
+    if (actor.role !== 'approver') throw forbidden('APPROVER_ROLE_REQUIRED', 'only the chairman (approver role) approves or rejects an online reception');
+    return this.#transition(actor, id, decision === 'approved' ? 'approve' : 'reject', async (trx, row) => {
+      if (decision === 'approved') {
+        await this.#checkProposal(trx, row);
+        if (row.scheduled_start <= this.#d.clock()) throw conflict('SESSION_IN_PAST', 'the session time has passed; reschedule it');
+      }
+      await trx.insertInto('approvals').values({ session_id: id, kind: decision, actor_id: actor.kind === 'user' ? actor.id : null, comment, working_days_ahead: null, at: this.#d.clock() }).execute();
+      if (decision === 'approved') await this.#d.onApproved(trx, id);
+      return { reason: comment };
+    });
+  }
+
+  /** approved → invitations_sent; `issue` creates the invitations inside the same transaction. */
+  async sendInvitations(actor: Actor, id: string, issue: (trx: Trx, sessionId: string) => Promise<number>): Promise<{ session: SessionView; issued: number }> {
+    let issued = 0;
+    const session = await this.#transition(actor, id, 'send_invitations', async (trx) => {
+      issued = await issue(trx, id);
+      return { audit: { issued } };
+    });
+    return { session, issued };
+  }
+
+  async reopen(actor: Actor, id: string): Promise<SessionView> {
+    return this.#transition(actor, id, 'reopen', async () => undefined);
+  }
+
+  async cancel(actor: Actor, id: string, reason: string): Promise<SessionView> {
+    return this.#transition(actor, id, 'cancel', async (trx) => {
+      await this.#d.onClosed(trx, id, `session cancelled: ${reason}`);
+      return { reason };
+    });
+  }
+
+  /** invitations_sent → tested: every bridge point's latest test passed. */
+  async markTested(actor: Actor, id: string): Promise<SessionView> {
+    return this.#transition(actor, id, 'mark_tested', async () => {
+      const notPassed = await this.#d.notPassed(id);
+      if (notPassed.length > 0) throw conflict('PREFLIGHT_NOT_PASSED', `${notPassed.length} bridge point(s) have not passed their connection test`, { notPassed });
+    });
+  }
+
+  /**
+   * Goes live when every bridge point passed its tests; otherwise only with the chair's logged
+   * override (the session's chair user or the approver role).
+   */
+  async goLive(actor: Actor, id: string, override?: { reason: string }): Promise<SessionView> {
+    return this.#transition(actor, id, 'go_live', async (_trx, row) => {
+      const notPassed = await this.#d.notPassed(id);
+      if (notPassed.length === 0) return { set: { go_live_override_reason: null } };
+      if (override === undefined) {
+        throw conflict('GO_LIVE_TESTS_NOT_PASSED', `${notPassed.length} bridge point(s) have not passed their tests; the chair may override with a reason`, { notPassed });
+      }
+      const isChair = actor.role === 'approver' || (actor.kind === 'user' && actor.id === row.chair_user_id);
+      if (!isChair) throw forbidden('GO_LIVE_OVERRIDE_CHAIR_ONLY', 'only the session chair may go live before every bridge point passed its tests');
+      return { set: { go_live_override_reason: override.reason }, reason: override.reason, audit: { override: true, notPassed } };
+    });
+  }
+
+  async end(actor: Actor, id: string): Promise<SessionView> {
+    return this.#transition(actor, id, 'end', async () => undefined);
+  }
+
+  async archive(actor: Actor, id: string): Promise<SessionView> {
+    return this.#transition(actor, id, 'archive', async () => undefined);
+  }
+
+  async approvals(id: string): Promise<{ kind: string; actorId: string | null; comment: string; workingDaysAhead: number | null; at: string }[]> {
+    await this.#row(this.#d.db, id);
+    const rows = await this.#d.db.selectFrom('approvals').selectAll().where('session_id', '=', id).orderBy('at').execute();
+    return rows.map((r) => ({ kind: r.kind, actorId: r.actor_id, comment: r.comment, workingDaysAhead: r.working_days_ahead, at: r.at.toISOString() }));
+  }
+
+  // ——— minutes ———
+
+  async getMinutes(id: string): Promise<{ sessionId: string; text: string; updatedAt: string | null; outcomes: { caseId: string; outcome: string | null; note: string }[] }> {
+    await this.#row(this.#d.db, id);
+    const m = await this.#d.db.selectFrom('minutes').selectAll().where('session_id', '=', id).executeTakeFirst();
+    const outcomes = await this.#d.db.selectFrom('session_cases').select(['case_id', 'outcome', 'outcome_note']).where('session_id', '=', id).orderBy('position').execute();
+    return { sessionId: id, text: m?.text ?? '', updatedAt: iso(m?.updated_at), outcomes: outcomes.map((o) => ({ caseId: o.case_id, outcome: o.outcome, note: o.outcome_note })) };
+  }
+
+  async putMinutes(actor: Actor, id: string, input: { text: string; outcomes: { caseId: string; outcome: (typeof CASE_OUTCOMES)[number]; note: string }[] }) {
+    await this.#d.db.transaction().execute(async (trx) => {
+      const row = await this.#row(trx, id, true);
+      if (!['live', 'ended'].includes(row.status)) throw conflict('MINUTES_NOT_ALLOWED', `minutes are written during or after the session (session is ${row.status})`);
+      const now = this.#d.clock();
+      await trx
+        .insertInto('minutes')
+        .values({ session_id: id, text: input.text, written_by: actor.kind === 'user' ? actor.id : null, updated_at: now })
+        .onConflict((oc) => oc.column('session_id').doUpdateSet({ text: input.text, written_by: actor.kind === 'user' ? actor.id : null, updated_at: now }))
+        .execute();
+      for (const o of input.outcomes) {
+        const r = await trx.updateTable('session_cases').set({ outcome: o.outcome, outcome_note: o.note }).where('session_id', '=', id).where('case_id', '=', o.caseId).executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 0) throw new TiepdanError('CASE_NOT_ON_AGENDA', `case ${o.caseId} is not on this session's agenda`, { status: 400, details: [{ field: '/outcomes', message: `unknown case ${o.caseId}` }] });
+      }
+      // The minutes hold personal data: the audit keeps their fingerprint, not their text.
+      await this.#d.audit.append(trx, actor, {
+        action: 'session.minutes',
+        entity: 'session',
+        entityId: id,
+        after: { minutesSha256: createHash('sha256').update(input.text).digest('hex'), length: input.text.length, outcomes: input.outcomes.map((o) => ({ caseId: o.caseId, outcome: o.outcome })) },
+      });
+    });
+    return this.getMinutes(id);
+  }
+}
+
+export { SESSION_STATUSES };

@@ -1,0 +1,154 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createDecipheriv } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { TiepdanError } from '../../errors.ts';
+import { atomicWriteFile, ensureDir, fsyncDir, fsyncFile, sha256File } from '../fsutil.ts';
+import { sessionDirFor } from '../recorder/sessionRecorder.ts';
+import { verifyRecording } from '../verify/verifyRecording.ts';
+import { counter, deriveKey, encryptFile, type ExportKey } from './encryption.ts';
+import { planExport, type PlannedSession } from './exportPlan.ts';
+
+export interface ExportProgress {
+  phase: 'checking' | 'copying' | 'reading back' | 'building image' | 'verifying image' | 'done';
+  doneBytes: number;
+  totalBytes: number;
+  /** For disc exports: which disc. */
+  disc?: number;
+}
+
+export interface CustodyRecord {
+  format: 'tiepdan-chain-of-custody/1';
+  exportId: string;
+  installationId: string | null;
+  exportedBy: { userId: string; role: string };
+  exportedAt: string;
+  medium: { kind: 'directory' | 'disc-image'; description: string; disc?: number; discs?: number };
+  encryption: null | { cipher: 'aes-256-gcm'; kdf: 'scrypt'; kdfParams: { N: number; r: number; p: number }; salt: string };
+  sessions: { sessionId: string; status: string; manifestHeadHash: string; sourceVerified: boolean; files: number; bytes: number }[];
+  files: { path: string; size: number; sha256: string; storedSha256?: string }[];
+}
+
+export interface ExportOptions {
+  recordingsDir: string;
+  sessionIds: string[];
+  /** A mounted directory (external drive). */
+  target: string;
+  exportedBy: { userId: string; role: string };
+  installationId?: string | null;
+  passphrase?: string;
+  onProgress?: (p: ExportProgress) => void;
+}
+
+export interface ExportResult {
+  exportId: string;
+  root: string;
+  files: number;
+  bytes: number;
+  custodyFile: string;
+  custodySha256: string;
+  custody: CustodyRecord;
+}
+
+/** SHA-256 of the plaintext inside an encrypted export file (read back from the medium). */
+export async function decryptedSha256(file: string, key: Buffer): Promise<string> {
+  const fh = await open(file, 'r');
+  const { size } = await fh.stat();
+  const iv = Buffer.alloc(12);
+  const tag = Buffer.alloc(16);
+  await fh.read(iv, 0, 12, 22);
+  await fh.read(tag, 0, 16, size - 16);
+  await fh.close();
+  const d = createDecipheriv('aes-256-gcm', key, iv);
+  d.setAuthTag(tag);
+  const h = createHash('sha256');
+  await pipeline(createReadStream(file, { start: 34, end: size - 17 }), d, async function* (src: AsyncIterable<Buffer>) {
+    for await (const c of src) h.update(c);
+  });
+  return h.digest('hex');
+}
+
+export async function checkSources(recordingsDir: string, sessions: PlannedSession[]): Promise<Map<string, boolean>> {
+  const verified = new Map<string, boolean>();
+  for (const s of sessions) verified.set(s.sessionId, (await verifyRecording(sessionDirFor(recordingsDir, s.sessionId))).ok);
+  return verified;
+}
+
+export function encryptionInfo(key: ExportKey | undefined): CustodyRecord['encryption'] {
+  return key ? { cipher: 'aes-256-gcm', kdf: 'scrypt', kdfParams: { N: 1 << 15, r: 8, p: 1 }, salt: key.salt.toString('hex') } : null;
+}
+
+export function exportStamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * Copies recordings to a mounted directory (an external drive): every file is copied (or
+ * encrypted), fsynced, read back and compared with the manifest's SHA-256; a chain-of-custody
+ * record goes onto the drive. The caller puts the same record into the audit log.
+ */
+export async function exportToDirectory(o: ExportOptions): Promise<ExportResult> {
+  const targetStat = await stat(o.target).catch(() => undefined);
+  if (!targetStat?.isDirectory()) throw new TiepdanError('EXPORT_TARGET_MISSING', `export target ${o.target} is not a mounted directory`, { status: 400 });
+  const sessions = await planExport(o.recordingsDir, o.sessionIds);
+  const totalBytes = sessions.reduce((n, s) => n + s.bytes, 0);
+  const progress = (phase: ExportProgress['phase'], doneBytes: number) => o.onProgress?.({ phase, doneBytes, totalBytes });
+  progress('checking', 0);
+  const verified = await checkSources(o.recordingsDir, sessions);
+  const key = o.passphrase ? deriveKey(o.passphrase) : undefined;
+  const exportId = randomUUID();
+  const root = path.join(o.target, `tiepdan-export-${exportStamp()}-${exportId.slice(0, 8)}`);
+  await ensureDir(root);
+
+  let done = 0;
+  const files: CustodyRecord['files'] = [];
+  const dirs = new Set<string>([root]);
+  for (const s of sessions) {
+    for (const f of s.files) {
+      const dest = path.join(root, key ? `${f.dest}.enc` : f.dest);
+      await ensureDir(path.dirname(dest));
+      dirs.add(path.dirname(dest));
+      const srcHash = f.sha256 ?? (await sha256File(f.src)).sha256;
+      if (key) {
+        await encryptFile(f.src, dest, key);
+        done += f.size;
+      } else {
+        await pipeline(createReadStream(f.src), counter((n) => { done += n; }), createWriteStream(dest, { mode: 0o600 }));
+      }
+      await fsyncFile(dest);
+      progress('copying', done);
+      files.push({ path: path.relative(root, dest), size: f.size, sha256: srcHash });
+    }
+  }
+  for (const d of dirs) await fsyncDir(d);
+
+  // Read back from the drive and compare with the hashes the manifest promises.
+  let readBack = 0;
+  for (const f of files) {
+    const full = path.join(root, f.path);
+    const got = key ? await decryptedSha256(full, key.key) : (await sha256File(full)).sha256;
+    if (got !== f.sha256) throw new TiepdanError('EXPORT_READBACK_MISMATCH', `${f.path} read back from ${o.target} differs from the original`, { status: 500, details: { file: f.path } });
+    if (key) f.storedSha256 = (await sha256File(full)).sha256;
+    readBack += f.size;
+    progress('reading back', readBack);
+  }
+
+  const custody: CustodyRecord = {
+    format: 'tiepdan-chain-of-custody/1',
+    exportId,
+    installationId: o.installationId ?? null,
+    exportedBy: o.exportedBy,
+    exportedAt: new Date().toISOString(),
+    medium: { kind: 'directory', description: o.target },
+    encryption: encryptionInfo(key),
+    sessions: sessions.map((s) => ({ sessionId: s.sessionId, status: s.status, manifestHeadHash: s.headHash, sourceVerified: verified.get(s.sessionId) ?? false, files: s.files.length, bytes: s.bytes })),
+    files,
+  };
+  const custodyFile = path.join(root, 'chain-of-custody.json');
+  const text = `${JSON.stringify(custody, null, 1)}\n`;
+  await atomicWriteFile(custodyFile, text);
+  progress('done', totalBytes);
+  return { exportId, root, files: files.length, bytes: totalBytes, custodyFile, custodySha256: createHash('sha256').update(text).digest('hex'), custody };
+}

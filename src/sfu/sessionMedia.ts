@@ -1,0 +1,76 @@
+import type { types } from 'mediasoup';
+import type { ParticipantRole } from '../tokens/tokenSigner.ts';
+
+/**
+ * Codecs every session router offers. H.264 comes in constrained baseline (42e01f) and baseline
+ * (42001f): the hardware encoders of cheap commune PCs and some browsers only do these.
+ */
+export const SESSION_MEDIA_CODECS: types.RouterRtpCodecCapability[] = [
+  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, parameters: { 'x-google-start-bitrate': 800 } },
+  {
+    kind: 'video',
+    mimeType: 'video/H264',
+    clockRate: 90000,
+    parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1, 'x-google-start-bitrate': 800 },
+  },
+  {
+    kind: 'video',
+    mimeType: 'video/H264',
+    clockRate: 90000,
+    parameters: { 'packetization-mode': 1, 'profile-level-id': '42001f', 'level-asymmetry-allowed': 1, 'x-google-start-bitrate': 800 },
+  },
+];
+
+export const MEDIA_SOURCES = ['microphone', 'camera', 'screen'] as const;
+export type MediaSource = (typeof MEDIA_SOURCES)[number];
+
+/** What each role may do with media. Technicians see stats only; observers receive only. */
+export interface RolePermissions {
+  produce: boolean;
+  consume: boolean;
+  /** Mute, eject, admit from the lobby, end the session. */
+  moderate: boolean;
+  /** Read other peers' transport/producer/consumer statistics. */
+  inspect: boolean;
+  /** Waits in the lobby when the session has one. */
+  waitsInLobby: boolean;
+}
+
+export const ROLE_PERMISSIONS: Record<ParticipantRole, RolePermissions> = {
+  host: { produce: true, consume: true, moderate: true, inspect: true, waitsInLobby: false },
+  central: { produce: true, consume: true, moderate: false, inspect: false, waitsInLobby: true },
+  endpoint: { produce: true, consume: true, moderate: false, inspect: false, waitsInLobby: true },
+  observer: { produce: false, consume: true, moderate: false, inspect: false, waitsInLobby: true },
+  technician: { produce: false, consume: false, moderate: false, inspect: true, waitsInLobby: false },
+};
+
+/** Label the recorder and other peers see when a peer has no display name (role label, no personal data). */
+export const ROLE_LABELS: Record<ParticipantRole, string> = {
+  host: 'Chủ trì (điểm cầu trung tâm)',
+  central: 'Điểm cầu trung tâm',
+  endpoint: 'Điểm cầu',
+  observer: 'Quan sát viên',
+  technician: 'Kỹ thuật viên',
+};
+
+/**
+ * Picks the simulcast layer for a viewer's requested size. Layers are assumed to halve the
+ * resolution each step down (the client library sends 1/4, 1/2, 1/1), the top layer being the
+ * producer's announced size. Bandwidth is handled by mediasoup itself: it never sends more than
+ * the estimate allows, this only caps what is worth sending.
+ */
+export function spatialLayerForSize(
+  layerCount: number,
+  top: { width: number; height: number } | undefined,
+  view: { width: number; height: number },
+): number {
+  if (layerCount <= 1) return 0;
+  const topHeight = top?.height ?? 720;
+  for (let layer = 0; layer < layerCount; layer++) {
+    const height = topHeight / 2 ** (layerCount - 1 - layer);
+    // Accept a layer up to 10 % smaller than the view: the browser scales it up invisibly.
+    if (height >= view.height * 0.9) return layer;
+  }
+  return layerCount - 1;
+}

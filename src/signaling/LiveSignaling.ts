@@ -1,0 +1,380 @@
+import type { WebSocket } from 'ws';
+import type { types } from 'mediasoup';
+import type { SessionDirectory } from '../domain/sessionDirectory.ts';
+import { TiepdanError } from '../errors.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { SessionPeer, SessionPeerEvents } from '../sfu/SessionPeer.ts';
+import type { SessionRoom } from '../sfu/SessionRoom.ts';
+import type { SessionRooms } from '../sfu/SessionRooms.ts';
+import { ROLE_LABELS } from '../sfu/sessionMedia.ts';
+import { PARTICIPANT_ROLES, type ParticipantRole, type TokenSigner } from '../tokens/tokenSigner.ts';
+import { CLOSE_CODES, PROTOCOL_VERSION, type RequestData, type RequestMethod } from './protocol.ts';
+import { DEFAULT_LIMITS, SignalingConnection, type ConnectionLimits, type RequestHandler } from './SignalingConnection.ts';
+import { turnIceServers, type TurnSettings } from './turnCredentials.ts';
+
+/**
+ * How the host's start/stop recording requests reach the recorder. The implementation starts or
+ * stops a recorder for the room and reports its state back with `room.setRecording(on)` (every peer
+ * gets `sessionState`) and warnings with `room.recordingWarning(freeBytes)`. Errors it throws
+ * (TiepdanError with a code, e.g. RECORDING_DISK_LOW) are the host's error reply.
+ */
+export interface RecordingControl {
+  start(room: SessionRoom): Promise<void>;
+  stop(room: SessionRoom): Promise<void>;
+}
+
+export interface LiveSignalingOptions {
+  rooms: SessionRooms;
+  directory: SessionDirectory;
+  tokens: TokenSigner;
+  logger: Logger;
+  /** How long a dropped peer keeps its identity and media (default 30 s). */
+  reconnectGraceMs: number;
+  turn?: TurnSettings | undefined;
+  limits?: Partial<ConnectionLimits>;
+  /** Set by whoever wires the recorder; without it startRecording answers RECORDING_UNAVAILABLE. */
+  recording?: RecordingControl | undefined;
+}
+
+/** A peer of a session and the socket currently speaking for it (none during the grace period). */
+interface Membership {
+  key: string;
+  sessionId: string;
+  room: SessionRoom;
+  peer: SessionPeer;
+  connection: SignalingConnection | undefined;
+  unsubscribe: (() => void) | undefined;
+  graceTimer: NodeJS.Timeout | undefined;
+}
+
+const isRole = (role: string): role is ParticipantRole => (PARTICIPANT_ROLES as readonly string[]).includes(role);
+const forbidden = (what: string) => new TiepdanError('FORBIDDEN', `your role may not ${what}`, { status: 403 });
+
+/**
+ * The signaling hub: admits sockets with invitation tokens, binds each to a peer of a session room,
+ * turns protocol requests into room operations and the peer's events into notifications. A dropped
+ * socket leaves its peer in place for the grace period; the same invitation coming back takes it
+ * over (resuming its transports when the client still has them).
+ */
+export class LiveSignaling implements RequestHandler {
+  readonly #options: LiveSignalingOptions;
+  readonly #logger: Logger;
+  readonly #limits: ConnectionLimits;
+  readonly #members = new Map<string, Membership>();
+  readonly #ejected = new Set<string>();
+  readonly #ended = new Set<string>();
+  readonly #connections = new Set<SignalingConnection>();
+  /** The recorder seam (may be set after construction, when the recorder is wired). */
+  recording: RecordingControl | undefined;
+
+  constructor(options: LiveSignalingOptions) {
+    this.#options = options;
+    this.#logger = options.logger.child({ component: 'signaling' });
+    this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.recording = options.recording;
+    options.rooms.on('roomClosed', (sessionId) => {
+      for (const m of [...this.#members.values()]) if (m.sessionId === sessionId) this.#forget(m);
+    });
+  }
+
+  /** Takes a freshly upgraded socket. */
+  accept(socket: WebSocket): SignalingConnection {
+    const connection = new SignalingConnection(socket, this, this.#limits, this.#logger);
+    this.#connections.add(connection);
+    return connection;
+  }
+
+  /** Peers currently bound to a socket or waiting out their grace period, per session (tests, health). */
+  memberCount(sessionId: string): number {
+    let n = 0;
+    for (const m of this.#members.values()) if (m.sessionId === sessionId) n++;
+    return n;
+  }
+
+  closed(connection: SignalingConnection): void {
+    this.#connections.delete(connection);
+    const m = connection.peerKey === undefined ? undefined : this.#members.get(connection.peerKey);
+    if (m === undefined || m.connection !== connection) return;
+    this.#detach(m);
+    // Keep the peer (and its media) for the grace period: a commune's link often drops for seconds.
+    m.graceTimer = setTimeout(() => {
+      m.graceTimer = undefined;
+      this.#logger.info({ sessionId: m.sessionId, peerId: m.peer.id }, 'peer did not come back within the grace period');
+      this.#remove(m, 'timeout');
+    }, this.#options.reconnectGraceMs);
+    this.#logger.info({ sessionId: m.sessionId, peerId: m.peer.id, graceMs: this.#options.reconnectGraceMs }, 'peer socket dropped');
+  }
+
+  async handle(connection: SignalingConnection, method: RequestMethod, data: unknown): Promise<unknown> {
+    if (method === 'join') {
+      if (connection.peerKey !== undefined) throw new TiepdanError('ALREADY_JOINED', 'this connection has already joined');
+      try {
+        return await this.#join(connection, data as RequestData<'join'>);
+      } catch (err) {
+        // A refused admission ends the socket (after the error reply): no probing with many tokens.
+        if (err instanceof TiepdanError && /^(TOKEN_|SESSION_|PEER_EJECTED|PROTOCOL_)/.test(err.code)) connection.close(CLOSE_CODES.authFailed, err.code);
+        throw err;
+      }
+    }
+    const m = connection.peerKey === undefined ? undefined : this.#members.get(connection.peerKey);
+    if (m === undefined || m.connection !== connection) throw new TiepdanError('NOT_JOINED', 'send join first');
+    const { room, peer } = m;
+    switch (method) {
+      case 'createTransport': {
+        const d = data as RequestData<'createTransport'>;
+        return room.createTransport(peer.id, d.direction, { forceTcp: d.forceTcp ?? false });
+      }
+      case 'connectTransport': {
+        const d = data as RequestData<'connectTransport'>;
+        await room.connectTransport(peer.id, d.transportId, d.dtlsParameters as types.DtlsParameters);
+        return {};
+      }
+      case 'restartIce': {
+        const d = data as RequestData<'restartIce'>;
+        return { iceParameters: await room.restartIce(peer.id, d.transportId) };
+      }
+      case 'closeTransport':
+        await room.closeTransport(peer.id, (data as RequestData<'closeTransport'>).transportId);
+        return {};
+      case 'setRtpCapabilities':
+        await room.setRtpCapabilities(peer.id, (data as RequestData<'setRtpCapabilities'>).rtpCapabilities as types.RtpCapabilities);
+        return {};
+      case 'produce': {
+        const d = data as RequestData<'produce'>;
+        const producerId = await room.produce(peer.id, {
+          transportId: d.transportId,
+          kind: d.kind,
+          rtpParameters: d.rtpParameters as types.RtpParameters,
+          source: d.source,
+          paused: d.paused ?? false,
+          size: d.width !== undefined && d.height !== undefined ? { width: d.width, height: d.height } : undefined,
+        });
+        return { producerId };
+      }
+      case 'pauseProducer':
+        await room.pauseProducer(peer.id, (data as RequestData<'pauseProducer'>).producerId);
+        return {};
+      case 'resumeProducer':
+        await room.resumeProducer(peer.id, (data as RequestData<'resumeProducer'>).producerId);
+        return {};
+      case 'closeProducer':
+        await room.closeProducer(peer.id, (data as RequestData<'closeProducer'>).producerId);
+        return {};
+      case 'pauseConsumer':
+        await room.pauseConsumer(peer.id, (data as RequestData<'pauseConsumer'>).consumerId);
+        return {};
+      case 'resumeConsumer':
+        await room.resumeConsumer(peer.id, (data as RequestData<'resumeConsumer'>).consumerId);
+        return {};
+      case 'setConsumerPreferredLayers': {
+        const d = data as RequestData<'setConsumerPreferredLayers'>;
+        await room.setConsumerPreferredLayers(peer.id, d.consumerId, { spatialLayer: d.spatialLayer, temporalLayer: d.temporalLayer });
+        return {};
+      }
+      case 'setConsumerViewSize': {
+        const d = data as RequestData<'setConsumerViewSize'>;
+        return { spatialLayer: await room.setConsumerViewSize(peer.id, d.consumerId, { width: d.width, height: d.height }) };
+      }
+      case 'getStats': {
+        const target = (data as RequestData<'getStats'>).peerId ?? peer.id;
+        if (target !== peer.id && !peer.permissions.inspect) throw forbidden("read other participants' statistics");
+        return room.getStats(target);
+      }
+      case 'mutePeer': {
+        const d = data as RequestData<'mutePeer'>;
+        if (!peer.permissions.moderate) throw forbidden('mute participants');
+        return { muted: await room.mutePeer(d.peerId, d.kind) };
+      }
+      case 'ejectPeer': {
+        const d = data as RequestData<'ejectPeer'>;
+        if (!peer.permissions.moderate) throw forbidden('eject participants');
+        if (d.peerId === peer.id) throw new TiepdanError('CANNOT_TARGET_SELF', 'the host cannot eject themself; use leave or endSession');
+        const target = this.#members.get(memberKey(m.sessionId, d.peerId));
+        if (target === undefined || room.getPeer(d.peerId) === undefined) throw new TiepdanError('PEER_NOT_FOUND', `no peer ${d.peerId} in this session`);
+        // An ejected invitation cannot come back to this session.
+        this.#ejected.add(target.key);
+        this.#logger.info({ sessionId: m.sessionId, peerId: d.peerId, by: peer.id }, 'peer ejected');
+        this.#remove(target, 'ejected');
+        return {};
+      }
+      case 'admitPeer':
+        if (!peer.permissions.moderate) throw forbidden('admit participants');
+        room.admit((data as RequestData<'admitPeer'>).peerId);
+        return {};
+      case 'endSession':
+        if (!peer.permissions.moderate) throw forbidden('end the session');
+        this.#ended.add(m.sessionId);
+        this.#logger.info({ sessionId: m.sessionId, by: peer.id }, 'session ended by the host');
+        // Answer first, then every peer (this one too) is told and disconnected.
+        setImmediate(() => room.close());
+        return {};
+      case 'startRecording':
+      case 'stopRecording': {
+        if (!peer.permissions.moderate) throw forbidden('start or stop the recording');
+        const control = this.recording;
+        if (control === undefined) throw new TiepdanError('RECORDING_UNAVAILABLE', 'recording is not available on this server', { status: 503 });
+        await (method === 'startRecording' ? control.start(room) : control.stop(room));
+        return { recording: room.state.recording };
+      }
+      case 'leave':
+        this.#remove(m, 'left');
+        return {};
+      case 'ping':
+        return { now: Date.now() };
+      default:
+        throw new TiepdanError('UNKNOWN_METHOD', `unknown method ${method as string}`);
+    }
+  }
+
+  async #join(connection: SignalingConnection, data: RequestData<'join'>): Promise<unknown> {
+    if (data.protocolVersion !== PROTOCOL_VERSION) {
+      throw new TiepdanError('PROTOCOL_VERSION_UNSUPPORTED', `this server speaks protocol version ${PROTOCOL_VERSION}`, { details: { supported: [PROTOCOL_VERSION] } });
+    }
+    const claims = this.#options.tokens.verify(data.token);
+    if (claims.kind !== 'invitation' || claims.sid === undefined || !isRole(claims.role)) {
+      throw new TiepdanError('TOKEN_INVALID', 'the token is not an invitation to a session');
+    }
+    if (claims.sid !== data.sessionId) throw new TiepdanError('TOKEN_WRONG_SESSION', 'this invitation is for another session');
+    if (await this.#options.directory.isTokenRevoked(claims.jti)) {
+      throw new TiepdanError('TOKEN_REVOKED', 'this invitation was withdrawn; ask the organiser for a new one');
+    }
+    const settings = await this.#options.directory.get(claims.sid);
+    if (settings === undefined) throw new TiepdanError('SESSION_NOT_FOUND', 'no such session');
+    if (settings.admission === 'ended' || this.#ended.has(settings.id)) throw new TiepdanError('SESSION_ENDED', 'the session has ended');
+    if (settings.admission !== 'open') throw new TiepdanError('SESSION_NOT_OPEN', 'the session is not open yet');
+    const key = memberKey(settings.id, claims.sub);
+    if (this.#ejected.has(key)) throw new TiepdanError('PEER_EJECTED', 'the host removed you from this session');
+    if (!connection.isOpen) throw new TiepdanError('NOT_JOINED', 'the connection closed while joining');
+
+    const room = await this.#options.rooms.open(settings.id, {
+      maxPeers: settings.maxPeers,
+      lobbyEnabled: settings.lobbyEnabled,
+      endpointsSeeEachOther: settings.endpointsSeeEachOther,
+      autoRecord: settings.autoRecord,
+    });
+    let m = this.#members.get(key);
+    let resumed = false;
+    if (m !== undefined && m.room === room && room.getPeer(claims.sub) === m.peer) {
+      // The same invitation again: a reconnect, a reload, or a second tab. The newest wins.
+      if (m.graceTimer !== undefined) clearTimeout(m.graceTimer);
+      m.graceTimer = undefined;
+      const previous = m.connection;
+      this.#detach(m);
+      if (previous !== undefined) {
+        previous.notify('kicked', { reason: 'replaced' });
+        previous.close(CLOSE_CODES.replaced, 'replaced by a newer connection');
+      }
+      const wanted = data.rejoin?.transportIds ?? [];
+      resumed = wanted.length > 0 && wanted.length === m.peer.transports.size && wanted.every((id) => m!.peer.transports.has(id));
+      if (!resumed) room.resetPeerMedia(m.peer.id);
+    } else {
+      if (m !== undefined) this.#forget(m);
+      const peer = room.addPeer({ peerId: claims.sub, role: claims.role, label: claims.name ?? ROLE_LABELS[claims.role] });
+      m = { key, sessionId: settings.id, room, peer, connection: undefined, unsubscribe: undefined, graceTimer: undefined };
+      this.#members.set(key, m);
+    }
+    this.#attach(m, connection);
+    const { peer } = m;
+    this.#logger.info({ sessionId: settings.id, peerId: peer.id, role: peer.role, resumed, admitted: peer.admitted }, 'peer joined');
+    return {
+      protocolVersion: PROTOCOL_VERSION,
+      sessionId: settings.id,
+      title: settings.title,
+      peerId: peer.id,
+      role: peer.role,
+      label: peer.label,
+      permissions: peer.permissions,
+      admitted: peer.admitted,
+      resumed,
+      routerRtpCapabilities: room.rtpCapabilities,
+      iceServers: turnIceServers(this.#options.turn, peer.id),
+      peers: peer.admitted ? room.peers().filter((p) => p !== peer && p.admitted).map((p) => p.summary) : [],
+      lobby: peer.permissions.moderate ? room.peers().filter((p) => !p.admitted).map((p) => p.summary) : [],
+      consumers: resumed ? room.describeConsumers(peer.id) : [],
+      session: { ...room.state, endpointsSeeEachOther: settings.endpointsSeeEachOther },
+    };
+  }
+
+  #attach(m: Membership, connection: SignalingConnection): void {
+    m.connection = connection;
+    connection.peerKey = m.key;
+    m.unsubscribe = forwardPeerEvents(m.peer, connection);
+  }
+
+  #detach(m: Membership): void {
+    m.unsubscribe?.();
+    m.unsubscribe = undefined;
+    if (m.connection !== undefined) m.connection.peerKey = undefined;
+    m.connection = undefined;
+  }
+
+  /** Removes the peer from its room (others are told) and forgets the membership. */
+  #remove(m: Membership, reason: 'left' | 'ejected' | 'timeout'): void {
+    this.#members.delete(m.key);
+    if (m.graceTimer !== undefined) clearTimeout(m.graceTimer);
+    m.room.removePeer(m.peer.id, reason); // the peer's 'removed' event closes its socket
+    this.#detach(m);
+    // Nobody left, nobody coming back: the session's media stops (the recorder sees `ended`).
+    if (m.room.peers().length === 0) m.room.close();
+  }
+
+  #forget(m: Membership): void {
+    if (m.graceTimer !== undefined) clearTimeout(m.graceTimer);
+    this.#detach(m);
+    if (this.#members.get(m.key) === m) this.#members.delete(m.key);
+  }
+
+  /**
+   * Ends a live session from outside (the control API ending or cancelling it): every peer is told
+   * and disconnected, later joins get SESSION_ENDED. False when the session was not live here.
+   */
+  endSession(sessionId: string): boolean {
+    this.#ended.add(sessionId);
+    const room = this.#options.rooms.get(sessionId);
+    if (room === undefined) return false;
+    room.close();
+    return true;
+  }
+
+  /** Server shutdown: every socket is closed, every grace timer cleared. */
+  close(): void {
+    for (const m of this.#members.values()) if (m.graceTimer !== undefined) clearTimeout(m.graceTimer);
+    this.#members.clear();
+    for (const c of this.#connections) c.close(CLOSE_CODES.shuttingDown, 'server shutting down');
+  }
+}
+
+function memberKey(sessionId: string, peerId: string): string {
+  return `${sessionId}\n${peerId}`;
+}
+
+/** Forwards a peer's events to its socket as notifications; returns the unsubscriber. */
+function forwardPeerEvents(peer: SessionPeer, c: SignalingConnection): () => void {
+  const listeners: { [K in keyof SessionPeerEvents]: (...args: SessionPeerEvents[K]) => void } = {
+    peerJoined: (p) => c.notify('peerJoined', p),
+    peerLeft: (peerId, reason) => c.notify('peerLeft', { peerId, reason }),
+    newConsumer: (d) => c.notify('newConsumer', d),
+    consumerClosed: (consumerId) => c.notify('consumerClosed', { consumerId }),
+    consumerPaused: (consumerId) => c.notify('consumerPaused', { consumerId }),
+    consumerResumed: (consumerId) => c.notify('consumerResumed', { consumerId }),
+    consumerLayersChanged: (consumerId, layers) => c.notify('consumerLayersChanged', { consumerId, spatialLayer: layers?.spatialLayer ?? null, temporalLayer: layers?.temporalLayer ?? null }),
+    producerScore: (producerId, score) => c.notify('producerScore', { producerId, score: score.map((s) => ({ ssrc: s.ssrc, rid: s.rid, score: s.score })) }),
+    producerPaused: (producerId, byHost) => c.notify('producerPaused', { producerId, byHost }),
+    activeSpeaker: (peerId) => c.notify('activeSpeaker', { peerId }),
+    audioLevels: (levels) => c.notify('audioLevels', { levels }),
+    lobby: (waiting) => c.notify('lobby', { waiting }),
+    admitted: () => c.notify('admitted', {}),
+    sessionState: (state) => c.notify('sessionState', state),
+    recordingWarning: (w) => c.notify('recordingWarning', w),
+    mediaReset: (caps) => c.notify('mediaReset', { routerRtpCapabilities: caps }),
+    removed: (reason) => {
+      if (reason === 'left') return c.close(CLOSE_CODES.left, 'left');
+      c.notify('kicked', { reason });
+      c.close(reason === 'ejected' ? CLOSE_CODES.ejected : reason === 'ended' ? CLOSE_CODES.ended : CLOSE_CODES.timeout, reason);
+    },
+  };
+  for (const [event, fn] of Object.entries(listeners)) peer.on(event as 'admitted', fn as () => void);
+  return () => {
+    for (const [event, fn] of Object.entries(listeners)) peer.off(event as 'admitted', fn as () => void);
+  };
+}

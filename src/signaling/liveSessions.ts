@@ -1,0 +1,47 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Config } from '../config/config.ts';
+import { InMemorySessionDirectory, type SessionDirectory } from '../domain/sessionDirectory.ts';
+import type { Logger } from '../logging/logger.ts';
+import { SessionRooms } from '../sfu/SessionRooms.ts';
+import type { WorkerPool } from '../sfu/WorkerPool.ts';
+import { TokenSigner } from '../tokens/tokenSigner.ts';
+import { clientPagePlugin } from './clientPagePlugin.ts';
+import { devSessionsPlugin } from './devSessionsPlugin.ts';
+import { LiveSignaling } from './LiveSignaling.ts';
+import { signalingPlugin } from './signalingPlugin.ts';
+
+/** The live-session side of the server: media rooms, the signaling hub and what admission needs. */
+export interface LiveSessions {
+  rooms: SessionRooms;
+  signaling: LiveSignaling;
+  directory: SessionDirectory;
+  tokens: TokenSigner;
+  devSessions: boolean;
+}
+
+export async function createLiveSessions(options: {
+  config: Config;
+  logger: Logger;
+  pool: WorkerPool;
+  directory?: SessionDirectory | undefined;
+  tokens?: TokenSigner | undefined;
+}): Promise<LiveSessions> {
+  const { config, logger, pool } = options;
+  const rooms = new SessionRooms(pool, logger, { spreadAboveLoad: config.live.spreadAboveLoad });
+  const directory = options.directory ?? new InMemorySessionDirectory();
+  const tokens = options.tokens ?? (await TokenSigner.fromDataDir(config.dataDir));
+  const signaling = new LiveSignaling({ rooms, directory, tokens, logger, reconnectGraceMs: config.live.reconnectGraceMs, turn: config.live.turn });
+  return { rooms, signaling, directory, tokens, devSessions: config.live.devSessions };
+}
+
+/**
+ * Registers /ws (signaling), /live/client.js and /live/test.html, and with DEV_SESSIONS=true
+ * POST /api/v1/live/sessions (only when the directory is the in-memory one).
+ */
+export const liveSessionsPlugin: FastifyPluginAsync<{ live: LiveSessions }> = async (app, { live }) => {
+  await app.register(signalingPlugin, { signaling: live.signaling });
+  await app.register(clientPagePlugin);
+  if (live.devSessions && live.directory instanceof InMemorySessionDirectory) {
+    await app.register(devSessionsPlugin, { store: live.directory, tokens: live.tokens });
+  }
+};

@@ -1,0 +1,24 @@
+import websocket from '@fastify/websocket';
+import type { FastifyPluginAsync } from 'fastify';
+import { MAX_MESSAGE_BYTES } from './protocol.ts';
+import type { LiveSignaling } from './LiveSignaling.ts';
+
+export interface SignalingPluginOptions {
+  signaling: LiveSignaling;
+}
+
+/**
+ * The signaling endpoint: GET /ws upgrades to a WebSocket speaking docs/signaling.md. The token
+ * travels in the first message, never in the URL (URLs end up in logs and browser history).
+ */
+export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async (app, { signaling }) => {
+  await app.register(websocket, {
+    // ws refuses frames beyond this outright (close 1009); between MAX_MESSAGE_BYTES and this the
+    // connection answers MESSAGE_TOO_LARGE and stays open.
+    options: { maxPayload: MAX_MESSAGE_BYTES * 16 },
+  });
+  app.get('/ws', { websocket: true }, (socket) => {
+    signaling.accept(socket);
+  });
+  app.addHook('preClose', async () => signaling.close());
+};

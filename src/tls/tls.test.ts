@@ -1,0 +1,76 @@
+import { X509Certificate } from 'node:crypto';
+import { stat, readFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import path from 'node:path';
+import t from 'tap';
+import { TiepdanServer } from '../server.ts';
+import { silentLogger, tempDataDir, testConfig } from '../../test/helpers/env.ts';
+import { generatedTls } from './tlsMaterial.ts';
+
+function get(url: string, ca?: string): Promise<{ status: number; location?: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { ...(ca ? { ca } : {}) }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}), body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+t.test('first start without a certificate generates a local CA and a server certificate that browsers can be taught to trust', async (t) => {
+  const data = await tempDataDir();
+  t.teardown(() => data.remove());
+  const config = await testConfig(data.dir, { TLS: 'auto', TLS_HOSTNAMES: 'tiepdan.example.vn,127.0.0.1,localhost', HTTP_REDIRECT_PORT: '0' });
+  const server = await TiepdanServer.start(config, silentLogger());
+  t.teardown(() => server.stop());
+
+  t.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/, 'the server URL is https');
+  const caPem = await readFile(path.join(data.dir, 'tls', 'ca.crt'), 'utf8');
+  // Trusting only our CA (as a commune PC does after importing it), the certificate verifies.
+  const health = await get(`${server.url}/healthz`, caPem);
+  t.equal(health.status, 200, 'HTTPS answers with the generated certificate trusted via the CA');
+  const byName = await get(`https://localhost:${server.port}/healthz`, caPem);
+  t.equal(byName.status, 200, 'localhost is covered too');
+  await t.rejects(get(`${server.url}/healthz`), 'without the CA the certificate is not trusted');
+
+  const keyMode = (await stat(path.join(data.dir, 'tls', 'server.key'))).mode & 0o777;
+  t.equal(keyMode, 0o600, 'server key is owner-only');
+  t.equal((await stat(path.join(data.dir, 'tls', 'ca.key'))).mode & 0o777, 0o600, 'CA key is owner-only');
+
+  const cert = new X509Certificate(await readFile(path.join(data.dir, 'tls', 'server.crt')));
+  t.ok(cert.checkHost('tiepdan.example.vn'), 'the configured host name is in the certificate');
+  t.ok(cert.checkIP('127.0.0.1'), 'the configured address is in the certificate');
+  t.notOk(cert.ca, 'the server certificate is not itself a CA (Firefox refuses that)');
+
+  t.ok(server.redirectPort, 'redirect port is listening');
+  const redirected = await get(`http://127.0.0.1:${server.redirectPort}/join/abc?x=1`);
+  t.equal(redirected.status, 308, 'plain HTTP only redirects');
+  t.equal(redirected.location, `https://127.0.0.1:${server.port}/join/abc?x=1`, 'to the same path on HTTPS');
+});
+
+t.test('a second start reuses the certificate; new names renew the server certificate but keep the CA', async (t) => {
+  const data = await tempDataDir();
+  t.teardown(() => data.remove());
+  const dir = path.join(data.dir, 'tls');
+  const first = await generatedTls(dir, ['a.example', '127.0.0.1'], silentLogger());
+  const again = await generatedTls(dir, ['a.example', '127.0.0.1'], silentLogger());
+  t.equal(again.cert.toString(), first.cert.toString(), 'same names: same certificate');
+  const renamed = await generatedTls(dir, ['b.example', '10.0.0.5'], silentLogger());
+  t.not(renamed.cert.toString(), first.cert.toString(), 'new names: new server certificate');
+  t.equal(renamed.caCertPem, first.caCertPem, 'the CA stays, so commune PCs need not trust anything new');
+  const nearExpiry = await generatedTls(dir, ['b.example', '10.0.0.5'], silentLogger(), Date.now() + 820 * 24 * 3600 * 1000);
+  t.not(nearExpiry.cert.toString(), renamed.cert.toString(), 'a certificate close to expiry is renewed');
+});
+
+t.test('TLS=files needs both files; a missing file is a clear error', async (t) => {
+  const data = await tempDataDir();
+  t.teardown(() => data.remove());
+  await t.rejects(testConfig(data.dir, { TLS: 'files', TLS_CERT_FILE: '/nonexistent.crt' }), /TLS/);
+  const config = await testConfig(data.dir, { TLS: 'files', TLS_CERT_FILE: '/nonexistent.crt', TLS_KEY_FILE: '/nonexistent.key' });
+  await t.rejects(TiepdanServer.start(config, silentLogger()), { code: 'TLS_FILES_UNREADABLE' });
+});

@@ -1,0 +1,460 @@
+import { Device, type types } from 'mediasoup-client';
+import { SignalingError, SignalingSocket } from './SignalingSocket.ts';
+
+/**
+ * The browser side of a live session: joins with an invitation token, sends camera (simulcast,
+ * three layers) and microphone, receives whatever the server offers, and comes back by itself when
+ * the link drops (resuming its transports with an ICE restart when the server still holds them).
+ */
+
+export interface PeerSummary {
+  peerId: string;
+  role: string;
+  label: string;
+}
+
+export interface ConsumerDescription {
+  consumerId: string;
+  producerId: string;
+  peerId: string;
+  kind: 'audio' | 'video';
+  source: 'microphone' | 'camera' | 'screen';
+  rtpParameters: types.RtpParameters;
+  type: string;
+  producerPaused: boolean;
+}
+
+export interface JoinInfo {
+  protocolVersion: number;
+  sessionId: string;
+  title: string;
+  peerId: string;
+  role: string;
+  label: string;
+  permissions: { produce: boolean; consume: boolean; moderate: boolean; inspect: boolean };
+  admitted: boolean;
+  resumed: boolean;
+  routerRtpCapabilities: types.RtpCapabilities;
+  iceServers: RTCIceServer[];
+  peers: PeerSummary[];
+  lobby: PeerSummary[];
+  consumers: ConsumerDescription[];
+  session: { state: string; recording: boolean; endpointsSeeEachOther: boolean };
+}
+
+export interface RemoteTrack {
+  consumerId: string;
+  peerId: string;
+  kind: 'audio' | 'video';
+  source: string;
+  track: MediaStreamTrack;
+}
+
+export type ClientState = 'idle' | 'connecting' | 'lobby' | 'joined' | 'reconnecting' | 'closed';
+
+export interface LiveClientOptions {
+  /** ws(s)://host/ws */
+  url: string;
+  sessionId: string;
+  token: string;
+  /** Send camera/microphone (default: when the role may produce). */
+  sendAudio?: boolean;
+  sendVideo?: boolean;
+  /** Media to send; default getUserMedia({audio, video: 1280x720}). */
+  stream?: MediaStream;
+  /** Three simulcast layers for the camera (default true). */
+  simulcast?: boolean;
+  /** 'H264' for hardware encoders; default the browser's first choice (VP8). */
+  videoCodec?: 'VP8' | 'H264';
+  /** Ask the server for TCP-only ICE (networks that block UDP). */
+  forceTcp?: boolean;
+  reconnect?: { minDelayMs?: number; maxDelayMs?: number };
+}
+
+type Events = {
+  state: [ClientState];
+  joined: [JoinInfo];
+  peerJoined: [PeerSummary];
+  peerLeft: [{ peerId: string; reason: string }];
+  track: [RemoteTrack];
+  trackEnded: [{ consumerId: string; peerId: string; kind: string }];
+  activeSpeaker: [string];
+  lobby: [PeerSummary[]];
+  kicked: [string];
+  sessionState: [{ state: string; recording: boolean }];
+  mutedByHost: [{ producerId: string; kind: string }];
+  mediaReset: [];
+  notification: [string, unknown];
+  error: [Error];
+};
+
+/** Close codes after which reconnecting makes no sense (see docs/signaling.md). */
+const FINAL_CLOSE_CODES = new Set([4000, 4001, 4002, 4003, 4004, 4401]);
+
+type AnyListener = (...args: unknown[]) => void;
+
+class Emitter<E extends Record<string, unknown[]>> {
+  readonly #listeners = new Map<keyof E, Set<AnyListener>>();
+  on<K extends keyof E>(event: K, fn: (...args: E[K]) => void): () => void {
+    let set = this.#listeners.get(event);
+    if (set === undefined) this.#listeners.set(event, (set = new Set()));
+    const listener = fn as unknown as AnyListener;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+  protected emit<K extends keyof E>(event: K, ...args: E[K]): void {
+    for (const fn of this.#listeners.get(event) ?? []) {
+      try {
+        fn(...args);
+      } catch (err) {
+        console.error(err);
+      }
+    }
+  }
+}
+
+export class LiveClient extends Emitter<Events> {
+  readonly options: LiveClientOptions;
+  state: ClientState = 'idle';
+  info: JoinInfo | undefined;
+  readonly peers = new Map<string, PeerSummary>();
+  readonly remoteTracks = new Map<string, RemoteTrack>();
+  /** Milliseconds (performance.now()) of the first socket open, for measurements. */
+  timings: { socketOpen?: number; joined?: number } = {};
+  #socket: SignalingSocket | undefined;
+  #device: Device | undefined;
+  #send: types.Transport | undefined;
+  #recv: types.Transport | undefined;
+  readonly #producers = new Map<string, types.Producer>();
+  readonly #consumers = new Map<string, { consumer: types.Consumer; description: ConsumerDescription }>();
+  #stream: MediaStream | undefined;
+  /** Media set-up and notifications that touch it run one at a time. */
+  #mediaQueue: Promise<unknown> = Promise.resolve();
+  #attempt = 0;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #holdReconnectUntil = 0;
+
+  constructor(options: LiveClientOptions) {
+    super();
+    this.options = options;
+  }
+
+  #setState(state: ClientState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit('state', state);
+  }
+
+  /** Connects and joins; resolves with the join answer (in the lobby, media starts once admitted). */
+  async join(): Promise<JoinInfo> {
+    this.#setState('connecting');
+    return this.#connect();
+  }
+
+  async #connect(): Promise<JoinInfo> {
+    const socket = new SignalingSocket(this.options.url, {
+      onNotification: (method, data) => this.#onNotification(socket, method, data),
+      onClose: (code, reason) => this.#onClose(socket, code, reason),
+    });
+    this.#socket = socket;
+    await socket.opened;
+    this.timings.socketOpen ??= socket.openedAt;
+    const rejoin = this.#send !== undefined || this.#recv !== undefined
+      ? { transportIds: [this.#send, this.#recv].filter((t): t is types.Transport => t !== undefined && !t.closed).map((t) => t.id) }
+      : undefined;
+    const info = await socket.request<JoinInfo>('join', { protocolVersion: 1, sessionId: this.options.sessionId, token: this.options.token, ...(rejoin ? { rejoin } : {}) });
+    this.info = info;
+    this.#attempt = 0;
+    this.peers.clear();
+    for (const p of info.peers) this.peers.set(p.peerId, p);
+    this.timings.joined ??= performance.now();
+    if (info.resumed) {
+      await this.#enqueue(() => this.#resume(info));
+    } else {
+      await this.#enqueue(async () => {
+        this.#teardownMedia();
+        if (info.admitted) await this.#setupMedia(info.routerRtpCapabilities);
+      });
+    }
+    this.#setState(info.admitted ? 'joined' : 'lobby');
+    this.emit('joined', info);
+    return info;
+  }
+
+  #enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#mediaQueue.then(fn, fn);
+    this.#mediaQueue = run.catch((err: unknown) => this.emit('error', err as Error));
+    return run;
+  }
+
+  request<T = Record<string, unknown>>(method: string, data: object = {}): Promise<T> {
+    if (this.#socket === undefined) return Promise.reject(new SignalingError('DISCONNECTED', 'not connected'));
+    return this.#socket.request<T>(method, data);
+  }
+
+  async #setupMedia(caps: types.RtpCapabilities): Promise<void> {
+    const info = this.info!;
+    const device = new Device();
+    await device.load({ routerRtpCapabilities: caps });
+    this.#device = device;
+    const make = async (direction: 'send' | 'recv') => {
+      const params = await this.request<{ transportId: string; iceParameters: types.IceParameters; iceCandidates: types.IceCandidate[]; dtlsParameters: types.DtlsParameters }>(
+        'createTransport',
+        { direction, forceTcp: this.options.forceTcp ?? false },
+      );
+      const options = { id: params.transportId, iceParameters: params.iceParameters, iceCandidates: params.iceCandidates, dtlsParameters: params.dtlsParameters, iceServers: info.iceServers };
+      const transport = direction === 'send' ? device.createSendTransport(options) : device.createRecvTransport(options);
+      transport.on('connect', ({ dtlsParameters }, ok, fail) => {
+        this.request('connectTransport', { transportId: transport.id, dtlsParameters }).then(() => ok(), fail);
+      });
+      transport.on('connectionstatechange', (state) => {
+        // A transport that failed while the socket is up: ask for an ICE restart.
+        if (state === 'failed' && this.#socket?.open) void this.#restartIce(transport).catch(() => undefined);
+      });
+      if (direction === 'send') {
+        transport.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
+          const { source, width, height } = appData as { source: string; width?: number; height?: number };
+          this.request<{ producerId: string }>('produce', { transportId: transport.id, kind, rtpParameters, source, width, height }).then(({ producerId }) => ok({ id: producerId }), fail);
+        });
+      }
+      return transport;
+    };
+    if (info.permissions.consume) this.#recv = await make('recv');
+    if (info.permissions.produce) this.#send = await make('send');
+    if (info.permissions.consume) await this.request('setRtpCapabilities', { rtpCapabilities: device.rtpCapabilities });
+    if (info.permissions.produce) await this.#produceLocal();
+  }
+
+  async #produceLocal(): Promise<void> {
+    const sendAudio = this.options.sendAudio ?? true;
+    const sendVideo = this.options.sendVideo ?? true;
+    if (!sendAudio && !sendVideo) return;
+    this.#stream ??= this.options.stream ?? (await navigator.mediaDevices.getUserMedia({ audio: sendAudio, video: sendVideo ? { width: 1280, height: 720 } : false }));
+    const send = this.#send!;
+    const audio = this.#stream.getAudioTracks()[0];
+    if (sendAudio && audio !== undefined) {
+      const p = await send.produce({ track: audio, stopTracks: false, codecOptions: { opusDtx: true, opusFec: true }, appData: { source: 'microphone' } });
+      this.#producers.set(p.id, p);
+    }
+    const video = this.#stream.getVideoTracks()[0];
+    if (sendVideo && video !== undefined) {
+      const settings = video.getSettings();
+      const codec = this.options.videoCodec === undefined ? undefined : this.#device!.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === `video/${this.options.videoCodec!.toLowerCase()}`);
+      if (this.options.videoCodec !== undefined && codec === undefined) throw new SignalingError('CODEC_UNSUPPORTED', `this browser cannot send ${this.options.videoCodec}`);
+      const encodings = this.options.simulcast === false
+        ? undefined
+        : [
+            { scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' },
+            { scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
+            { scaleResolutionDownBy: 1, maxBitrate: 1_200_000, scalabilityMode: 'L1T3' },
+          ];
+      const p = await send.produce({
+        track: video,
+        stopTracks: false,
+        encodings,
+        codec,
+        codecOptions: { videoGoogleStartBitrate: 1000 },
+        appData: { source: 'camera', width: settings.width, height: settings.height },
+      });
+      this.#producers.set(p.id, p);
+    }
+  }
+
+  async #restartIce(transport: types.Transport): Promise<void> {
+    const { iceParameters } = await this.request<{ iceParameters: types.IceParameters }>('restartIce', { transportId: transport.id });
+    await transport.restartIce({ iceParameters });
+  }
+
+  async #resume(info: JoinInfo): Promise<void> {
+    for (const t of [this.#send, this.#recv]) if (t !== undefined && !t.closed) await this.#restartIce(t);
+    // Consumers made or closed while we were away.
+    const current = new Set(info.consumers.map((c) => c.consumerId));
+    for (const [id, entry] of this.#consumers) if (!current.has(id)) this.#closeConsumer(id, entry);
+    for (const description of info.consumers) if (!this.#consumers.has(description.consumerId)) await this.#consume(description);
+  }
+
+  #teardownMedia(): void {
+    for (const [id, entry] of this.#consumers) this.#closeConsumer(id, entry);
+    for (const p of this.#producers.values()) p.close();
+    this.#producers.clear();
+    this.#send?.close();
+    this.#recv?.close();
+    this.#send = undefined;
+    this.#recv = undefined;
+    this.#device = undefined;
+  }
+
+  #closeConsumer(id: string, entry: { consumer: types.Consumer; description: ConsumerDescription }): void {
+    entry.consumer.close();
+    this.#consumers.delete(id);
+    this.remoteTracks.delete(id);
+    this.emit('trackEnded', { consumerId: id, peerId: entry.description.peerId, kind: entry.description.kind });
+  }
+
+  async #consume(description: ConsumerDescription): Promise<void> {
+    if (this.#recv === undefined || this.#recv.closed) return;
+    const consumer = await this.#recv.consume({
+      id: description.consumerId,
+      producerId: description.producerId,
+      kind: description.kind,
+      rtpParameters: description.rtpParameters,
+    });
+    this.#consumers.set(consumer.id, { consumer, description });
+    const remote: RemoteTrack = { consumerId: consumer.id, peerId: description.peerId, kind: description.kind, source: description.source, track: consumer.track };
+    this.remoteTracks.set(consumer.id, remote);
+    await this.request('resumeConsumer', { consumerId: consumer.id });
+    this.emit('track', remote);
+  }
+
+  #onNotification(socket: SignalingSocket, method: string, data: unknown): void {
+    if (socket !== this.#socket) return;
+    this.emit('notification', method, data);
+    const d = data as Record<string, unknown>;
+    switch (method) {
+      case 'newConsumer':
+        void this.#enqueue(() => this.#consume(data as ConsumerDescription));
+        break;
+      case 'consumerClosed': {
+        const id = d.consumerId as string;
+        void this.#enqueue(async () => {
+          const entry = this.#consumers.get(id);
+          if (entry !== undefined) this.#closeConsumer(id, entry);
+        });
+        break;
+      }
+      case 'peerJoined':
+        this.peers.set((data as PeerSummary).peerId, data as PeerSummary);
+        this.emit('peerJoined', data as PeerSummary);
+        break;
+      case 'peerLeft':
+        this.peers.delete(d.peerId as string);
+        this.emit('peerLeft', data as { peerId: string; reason: string });
+        break;
+      case 'activeSpeaker':
+        this.emit('activeSpeaker', d.peerId as string);
+        break;
+      case 'lobby':
+        this.emit('lobby', d.waiting as PeerSummary[]);
+        break;
+      case 'admitted':
+        void this.#enqueue(async () => {
+          if (this.info !== undefined) {
+            this.info.admitted = true;
+            await this.#setupMedia(this.info.routerRtpCapabilities);
+            this.#setState('joined');
+          }
+        });
+        break;
+      case 'producerPaused': {
+        const producer = this.#producers.get(d.producerId as string);
+        if (producer !== undefined && d.byHost === true) {
+          producer.pause();
+          this.emit('mutedByHost', { producerId: producer.id, kind: producer.kind });
+        }
+        break;
+      }
+      case 'mediaReset':
+        void this.#enqueue(async () => {
+          this.#teardownMedia();
+          if (this.info !== undefined) this.info.routerRtpCapabilities = d.routerRtpCapabilities as types.RtpCapabilities;
+          await this.#setupMedia(d.routerRtpCapabilities as types.RtpCapabilities);
+          this.emit('mediaReset');
+        });
+        break;
+      case 'sessionState':
+        this.emit('sessionState', data as { state: string; recording: boolean });
+        break;
+      case 'kicked':
+        this.emit('kicked', d.reason as string);
+        break;
+    }
+  }
+
+  #onClose(socket: SignalingSocket, code: number, _reason: string): void {
+    if (socket !== this.#socket || this.state === 'closed') return;
+    if (FINAL_CLOSE_CODES.has(code)) {
+      this.#teardownMedia();
+      this.#setState('closed');
+      return;
+    }
+    this.#setState('reconnecting');
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    const min = this.options.reconnect?.minDelayMs ?? 500;
+    const max = this.options.reconnect?.maxDelayMs ?? 5000;
+    const delay = Math.max(Math.min(max, min * 2 ** this.#attempt), this.#holdReconnectUntil - Date.now());
+    this.#attempt++;
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = setTimeout(() => {
+      if (this.state === 'closed') return;
+      this.#connect().catch((err: unknown) => {
+        const code = err instanceof SignalingError ? err.code : '';
+        // Refused for good (token, session): stop; anything else: keep trying.
+        if (/^(TOKEN_|SESSION_|PEER_EJECTED)/.test(code)) {
+          this.#teardownMedia();
+          this.#setState('closed');
+          this.emit('error', err as Error);
+        } else if (this.state !== 'closed' && !(this.#socket?.open ?? false)) this.#scheduleReconnect();
+      });
+    }, delay);
+  }
+
+  /** Simulates a dropped link (tests): the socket closes, the client reconnects after `holdMs` at the earliest. */
+  dropConnection(holdMs = 0): void {
+    this.#holdReconnectUntil = Date.now() + holdMs;
+    this.#socket?.close(3000, 'simulated drop');
+  }
+
+  /** Bytes received so far per remote track (inbound-rtp), keyed by consumer id. */
+  async inboundBytes(): Promise<{ consumerId: string; peerId: string; kind: string; bytes: number }[]> {
+    const out: { consumerId: string; peerId: string; kind: string; bytes: number }[] = [];
+    for (const [id, { consumer, description }] of this.#consumers) {
+      let bytes = 0;
+      (await consumer.getStats()).forEach((s: { type: string; bytesReceived?: number }) => {
+        if (s.type === 'inbound-rtp') bytes += s.bytesReceived ?? 0;
+      });
+      out.push({ consumerId: id, peerId: description.peerId, kind: description.kind, bytes });
+    }
+    return out;
+  }
+
+  /** The local producers (kind, paused) — e.g. to show "muted by the host". */
+  localProducers(): { producerId: string; kind: string; paused: boolean; codec: string | undefined }[] {
+    return [...this.#producers.values()].map((p) => ({ producerId: p.id, kind: p.kind, paused: p.paused, codec: p.rtpParameters.codecs[0]?.mimeType }));
+  }
+
+  /** Tells the SFU the size a remote video is shown at: it then sends the simulcast layer that fits. */
+  async setViewSize(consumerId: string, width: number, height: number): Promise<number> {
+    const { spatialLayer } = await this.request<{ spatialLayer: number }>('setConsumerViewSize', { consumerId, width: Math.round(width), height: Math.round(height) });
+    return spatialLayer;
+  }
+
+  async setMicrophoneMuted(muted: boolean): Promise<void> {
+    for (const p of this.#producers.values()) {
+      if (p.kind !== 'audio') continue;
+      if (muted) {
+        p.pause();
+        await this.request('pauseProducer', { producerId: p.id });
+      } else {
+        p.resume();
+        await this.request('resumeProducer', { producerId: p.id });
+      }
+    }
+  }
+
+  /** Leaves the session (others see it leave at once) and stops local media. */
+  async leave(): Promise<void> {
+    clearTimeout(this.#reconnectTimer);
+    try {
+      if (this.#socket?.open) await this.request('leave');
+    } catch {
+      // already gone
+    }
+    this.#setState('closed');
+    this.#teardownMedia();
+    for (const t of this.#stream?.getTracks() ?? []) t.stop();
+    this.#socket?.close(1000, 'left');
+  }
+}

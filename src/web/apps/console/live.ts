@@ -1,0 +1,322 @@
+import { LiveClient, type PeerSummary } from '../../LiveClient.ts';
+import { append, button, formatDuration, h, setText, text } from '../../ui/dom.ts';
+import { openLocalMedia, stopStream } from '../../ui/media.ts';
+import { formatBytes, formatDateTime, t, type MessageKey } from '../../i18n/index.ts';
+import { Tile, roleKey } from '../shared/tiles.ts';
+import { api, type InvitationView, type SessionView } from './api.ts';
+import { recordingControl } from './recordingApi.ts';
+import { section, withStatus } from './widgets.ts';
+
+/** Figures the health table shows for one participant. */
+export interface PeerHealth {
+  bitrateKbps: number | null;
+  lossPct: number | null;
+  /** The loss figure is derived from mediasoup's stream score, not counted packets. */
+  lossEstimated: boolean;
+  rttMs: number | null;
+  icePath: string | null;
+}
+
+interface PeerStatsAnswer {
+  transports: { direction: string; protocol?: string; iceState?: string }[];
+  producers: { kind: string; bitrate: number; score: number[]; fractionLost?: number; roundTripTime?: number }[];
+  consumers: { kind: string; bitrate: number; score: number; roundTripTime?: number; fractionLost?: number }[];
+  rttMs?: number;
+  lossPct?: number;
+}
+
+/**
+ * Health from the server's view of a peer: upstream bitrate of its producers, loss (reported by the
+ * server when available, otherwise estimated from mediasoup's 0–10 stream score, which is derived
+ * from the loss rate), round-trip time when the server reports it, and the ICE path (udp/tcp).
+ */
+export function healthFrom(stats: PeerStatsAnswer): PeerHealth {
+  const bitrate = stats.producers.reduce((n, p) => n + (p.bitrate ?? 0), 0);
+  const scores = stats.producers.flatMap((p) => p.score ?? []);
+  const reportedLoss = stats.lossPct ?? stats.producers.find((p) => typeof p.fractionLost === 'number')?.fractionLost;
+  const minScore = scores.length > 0 ? Math.min(...scores) : null;
+  const lossPct = typeof reportedLoss === 'number' ? Math.round((reportedLoss > 1 ? reportedLoss / 2.56 : reportedLoss * 100) * 10) / 10 : minScore === null ? null : Math.max(0, (10 - minScore) * 2);
+  const rtt = stats.rttMs ?? stats.consumers.find((c) => typeof c.roundTripTime === 'number')?.roundTripTime ?? stats.producers.find((p) => typeof p.roundTripTime === 'number')?.roundTripTime ?? null;
+  const path = stats.transports.map((tr) => tr.protocol).find((p) => p !== undefined) ?? null;
+  return { bitrateKbps: stats.producers.length > 0 ? Math.round(bitrate / 1000) : null, lossPct, lossEstimated: typeof reportedLoss !== 'number' && lossPct !== null, rttMs: rtt === null ? null : Math.round(rtt), icePath: path };
+}
+
+export async function livePage(main: HTMLElement, sessionId: string, onLeave: (cleanup: () => void) => void): Promise<void> {
+  const session = await api.get<SessionView>(`/sessions/${sessionId}`);
+  const status = h('p', { class: 'status', role: 'status', id: 'live-status' });
+  const wall = h('div', { class: 'video-wall', id: 'video-wall' });
+  const healthBody = h('tbody', { id: 'health-rows' });
+  const lobbyList = h('ul', { id: 'lobby-list' });
+  const recPanel = h('div', { class: 'rec-panel', id: 'rec-panel' });
+  const caseBox = h('div', { class: 'stack', id: 'case-summary' });
+  const minutesBox = h('div', { class: 'stack', id: 'minutes' });
+
+  const healthTable = h(
+    'table',
+    { class: 'health', id: 'health' },
+    h('caption', { class: 'visually-hidden' }, t('live.points')),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...(['live.points', 'common.role', 'live.health.bitrate', 'live.health.loss', 'live.health.rtt', 'live.health.path', 'common.actions'] as const).map((k) => {
+          const th = h('th', { scope: 'col' });
+          setText(th, k);
+          return th;
+        }),
+      ),
+    ),
+    healthBody,
+  );
+  const endButton = button('live.end', () => void endSession(), { class: 'danger solid', id: 'end-session' });
+  main.replaceChildren(
+    h('div', { class: 'row' }, h('h2', { class: 'grow' }, session.title), endButton),
+    status,
+    h(
+      'div',
+      { class: 'live-grid' },
+      h('div', { class: 'stack' }, section('live.title', wall), section('live.points', healthTable), section('live.lobby', lobbyList)),
+      h('div', { class: 'stack' }, section('recordings.title', recPanel), section('live.case', caseBox), section('minutes.title', minutesBox)),
+    ),
+  );
+
+  // The chair's credential for the live session is the session's host invitation.
+  const invitations = await api.get<InvitationView[]>(`/sessions/${sessionId}/invitations`);
+  const hostInvitation = invitations.find((i) => i.role === 'host' && i.status === 'active') ?? invitations.find((i) => i.role === 'central' && i.status === 'active');
+  void fillCase(session, caseBox);
+  void fillMinutes(session, minutesBox);
+  const rec = recordingControl(sessionId, recPanel);
+  if (!hostInvitation) {
+    status.className = 'status error';
+    status.textContent = t('common.notAvailable', { what: 'host invitation' });
+    return;
+  }
+  let stream: MediaStream | undefined;
+  try {
+    stream = await openLocalMedia();
+  } catch {
+    stream = undefined; // a console without a camera still moderates
+  }
+  const client = new LiveClient({
+    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
+    sessionId,
+    token: hostInvitation.token,
+    ...(stream ? { stream } : { sendAudio: false, sendVideo: false }),
+  });
+  const tiles = new Map<string, Tile>();
+  const health = new Map<string, PeerHealth>();
+  let lobby: PeerSummary[] = [];
+
+  const tileFor = (peer: PeerSummary): Tile => {
+    let tile = tiles.get(peer.peerId);
+    if (!tile) {
+      tile = new Tile({ peerId: peer.peerId, label: peer.label, role: peer.role });
+      tiles.set(peer.peerId, tile);
+      wall.append(tile.element);
+    }
+    return tile;
+  };
+  function renderHealth(): void {
+    const rows: HTMLElement[] = [];
+    for (const peer of client.peers.values()) {
+      if (peer.peerId === client.info?.peerId) continue;
+      const hl = health.get(peer.peerId);
+      const fig = (v: number | null | undefined, unit: string) => (v === null || v === undefined ? t('live.health.none') : `${v} ${unit}`);
+      rows.push(
+        h(
+          'tr',
+          { 'data-peer-id': peer.peerId, 'data-has-stats': hl && hl.bitrateKbps !== null ? 'true' : 'false' },
+          h('td', {}, peer.label),
+          h('td', {}, text(roleKey(peer.role))),
+          h('td', { class: 'num', 'data-field': 'bitrate' }, fig(hl?.bitrateKbps, 'kbit/s')),
+          h('td', { class: 'num', 'data-field': 'loss', ...(hl?.lossEstimated ? { title: t('live.health.estimated') } : {}) }, `${hl?.lossEstimated ? '≈ ' : ''}${fig(hl?.lossPct, '%')}`),
+          h('td', { class: 'num', 'data-field': 'rtt' }, fig(hl?.rttMs, 'ms')),
+          h('td', { 'data-field': 'path' }, hl?.icePath?.toUpperCase() ?? t('live.health.none')),
+          h(
+            'td',
+            {},
+            h(
+              'div',
+              { class: 'row nowrap' },
+              button('live.mute', () => void withStatus(status, () => client.request('mutePeer', { peerId: peer.peerId, kind: 'audio' })), { 'data-action': 'mute' }),
+              button(
+                'live.eject',
+                () => {
+                  if (confirm(t('live.ejectConfirm', { name: peer.label }))) void withStatus(status, () => client.request('ejectPeer', { peerId: peer.peerId }));
+                },
+                { class: 'danger', 'data-action': 'eject' },
+              ),
+            ),
+          ),
+        ),
+      );
+    }
+    healthBody.replaceChildren(...rows);
+    if (rows.length === 0) healthBody.append(h('tr', {}, h('td', { colspan: 7 }, text('room.noOthers'))));
+  }
+  function renderLobby(): void {
+    lobbyList.replaceChildren(
+      ...lobby.map((p) => h('li', { class: 'row', 'data-peer-id': p.peerId }, h('span', { class: 'grow' }, `${p.label} (${t(roleKey(p.role))})`), button('live.admit', () => void withStatus(status, () => client.request('admitPeer', { peerId: p.peerId })), { class: 'primary', 'data-action': 'admit' }))),
+    );
+    if (lobby.length === 0) lobbyList.append(h('li', { class: 'muted' }, t('common.none')));
+  }
+
+  client.on('joined', (info) => {
+    setText(status, 'live.connected');
+    status.className = 'status ok';
+    lobby = info.lobby;
+    for (const p of info.peers) if (p.peerId !== info.peerId) tileFor(p);
+    renderLobby();
+    renderHealth();
+    rec.setRecording(info.session.recording);
+  });
+  client.on('peerJoined', (p) => {
+    tileFor(p);
+    renderHealth();
+  });
+  client.on('peerLeft', ({ peerId }) => {
+    tiles.get(peerId)?.element.remove();
+    tiles.delete(peerId);
+    health.delete(peerId);
+    renderHealth();
+  });
+  client.on('track', (r) => tileFor(client.peers.get(r.peerId) ?? { peerId: r.peerId, label: r.peerId, role: 'endpoint' }).addTrack(r.track));
+  client.on('trackEnded', ({ peerId, kind }) => tiles.get(peerId)?.removeTrack(kind));
+  client.on('lobby', (waiting) => {
+    lobby = waiting;
+    renderLobby();
+  });
+  client.on('activeSpeaker', (peerId) => {
+    for (const tile of tiles.values()) tile.setSpeaking(tile.peerId === peerId);
+  });
+  client.on('sessionState', (s) => {
+    rec.setRecording(s.recording);
+    if (s.state === 'ended') {
+      status.className = 'status';
+      setText(status, 'room.ended');
+    }
+  });
+  client.on('state', (state) => {
+    if (state === 'reconnecting') setText(status, 'room.reconnecting');
+  });
+
+  const statsTimer = window.setInterval(() => {
+    for (const peer of client.peers.values()) {
+      if (peer.peerId === client.info?.peerId) continue;
+      void client
+        .request<PeerStatsAnswer>('getStats', { peerId: peer.peerId })
+        .then((s) => {
+          const hl = healthFrom(s);
+          health.set(peer.peerId, hl);
+          tiles.get(peer.peerId)?.setQuality(hl.bitrateKbps === null ? 'unknown' : hl.bitrateKbps >= 250 ? 'good' : hl.bitrateKbps >= 80 ? 'fair' : 'poor', hl.bitrateKbps ?? undefined);
+        })
+        .catch(() => undefined);
+    }
+    renderHealth();
+  }, 2000);
+
+  async function endSession(): Promise<void> {
+    if (!confirm(t('live.endConfirm'))) return;
+    await withStatus(status, async () => {
+      await client.request('endSession').catch(() => undefined);
+      await api.post(`/sessions/${sessionId}/end`);
+    }, 'room.ended');
+  }
+
+  onLeave(() => {
+    clearInterval(statsTimer);
+    rec.close();
+    void client.leave();
+    stopStream(stream);
+  });
+  try {
+    await client.join();
+  } catch (err) {
+    status.className = 'status error';
+    status.textContent = t('common.error', { message: `${(err as { code?: string }).code ?? ''} ${(err as Error).message}` });
+  }
+}
+
+interface CaseView {
+  id: string;
+  reference: string;
+  type: string;
+  title: string;
+  summary: string | null;
+  requests: string | null;
+  groupSize: number;
+  personalDataHidden: boolean;
+  people: { role: string; fullName: string | null }[];
+}
+
+async function fillCase(session: SessionView, box: HTMLElement): Promise<void> {
+  const current = session.cases.find((c) => c.outcome === null) ?? session.cases[0];
+  if (!current) {
+    box.append(text('common.none', undefined, 'p'));
+    return;
+  }
+  try {
+    const c = await api.get<CaseView>(`/cases/${current.caseId}`);
+    append(
+      box,
+      h('h3', {}, `${c.reference} – ${c.title}`),
+      h('p', { class: 'muted' }, t(`caseType.${c.type}` as MessageKey)),
+      c.personalDataHidden ? h('p', { class: 'badge fair' }, t('live.case.confidential')) : null,
+      c.summary ? h('p', {}, c.summary) : null,
+      c.requests ? h('p', {}, c.requests) : null,
+      !c.personalDataHidden && c.people.length > 0 ? h('ul', {}, ...c.people.map((p) => h('li', {}, `${p.fullName ?? '—'} (${p.role})`))) : null,
+    );
+  } catch {
+    // A role without access to cases sees the reference only.
+    box.append(h('p', {}, current.reference), h('p', { class: 'badge fair' }, t('live.case.confidential')));
+  }
+}
+
+/** The minutes editor: attendees filled in from the session's bridge points and participants. */
+async function fillMinutes(session: SessionView, box: HTMLElement): Promise<void> {
+  const status = h('p', { class: 'status', role: 'status' });
+  const area = h('textarea', { class: 'minutes', id: 'minutes-text', rows: 12 });
+  const label = h('label', { for: 'minutes-text' });
+  setText(label, 'minutes.content');
+  let points: { id: string; code: string; name: string }[] = [];
+  try {
+    points = (await api.get<{ items: { id: string; code: string; name: string }[] }>(`/bridge-points?limit=500`)).items.filter((p) => session.bridgePointIds.includes(p.id));
+  } catch {
+    points = [];
+  }
+  let existing = '';
+  try {
+    existing = (await api.get<{ text: string }>(`/sessions/${session.id}/minutes`)).text;
+  } catch {
+    existing = '';
+  }
+  const attendees = [
+    ...session.participants.map((p) => `- ${p.label} (${t(roleKey(p.role))})`),
+    ...points.map((p) => `- ${t('invite.bridgePoint', { name: `${p.code} – ${p.name}` })}`),
+  ];
+  area.value =
+    existing ||
+    [
+      `${t('minutes.title').toUpperCase()}: ${session.title}`,
+      `${t('sessions.time')}: ${formatDateTime(session.scheduledStart)}`,
+      `${t('sessions.chair')}: ${session.chairTitle}`,
+      '',
+      `${t('minutes.attendees')}:`,
+      ...attendees,
+      '',
+      `${t('minutes.content')}:`,
+      '',
+      `${t('minutes.conclusion')}:`,
+      '',
+    ].join('\n');
+  box.append(
+    label,
+    area,
+    h('div', { class: 'row' }, button('minutes.save', () => void withStatus(status, () => api.put(`/sessions/${session.id}/minutes`, { text: area.value, outcomes: [] }), 'common.saved'), { class: 'primary', id: 'save-minutes' })),
+    status,
+  );
+}
+
+export { formatBytes, formatDuration };

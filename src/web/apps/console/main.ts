@@ -1,0 +1,97 @@
+import '../../ui/styles.css';
+import { errorMessage, h, pageHeader, setText, text, button } from '../../ui/dom.ts';
+import { t, type MessageKey } from '../../i18n/index.ts';
+import { api } from './api.ts';
+import { auditPage, listPage, recordingsPage, reportPage } from './admin.ts';
+import { livePage } from './live.ts';
+import { sessionPage, sessionsPage } from './sessions.ts';
+import { field, withStatus } from './widgets.ts';
+
+const root = document.getElementById('app')!;
+let cleanup: (() => void) | undefined;
+
+const NAV: { hash: string; key: MessageKey }[] = [
+  { hash: '#/sessions', key: 'nav.sessions' },
+  { hash: '#/recordings', key: 'nav.recordings' },
+  { hash: '#/bridge-points', key: 'nav.bridgePoints' },
+  { hash: '#/cases', key: 'nav.cases' },
+  { hash: '#/users', key: 'nav.users' },
+  { hash: '#/audit', key: 'nav.audit' },
+  { hash: '#/report', key: 'nav.report' },
+];
+
+function loginPage(): void {
+  const status = h('p', { class: 'status', role: 'alert' });
+  const user = h('input', { type: 'text', autocomplete: 'username', required: true });
+  const pass = h('input', { type: 'password', autocomplete: 'current-password', required: true });
+  const form = h('form', { class: 'card stack login', id: 'login' }, text('login.title', undefined, 'h2'), field('login-username', 'login.username', user), field('login-password', 'login.password', pass), h('button', { type: 'submit', class: 'primary big' }, t('login.submit')), status);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void withStatus(status, async () => {
+      await api.login(user.value, pass.value);
+      if (!location.hash || location.hash === '#/login') location.hash = '#/sessions';
+      route();
+    });
+  });
+  root.replaceChildren(pageHeader('app.title'), h('main', {}, form));
+  user.focus();
+}
+
+function shell(): HTMLElement {
+  const main = h('main', { id: 'main', tabindex: -1 });
+  const nav = h('nav', { 'aria-label': t('nav.main') });
+  for (const item of NAV) {
+    const a = h('a', { href: item.hash });
+    setText(a, item.key);
+    if (location.hash.startsWith(item.hash)) a.setAttribute('aria-current', 'page');
+    nav.append(a);
+  }
+  const who = h('span', { class: 'who' }, t('login.as', { name: api.user?.displayName ?? '' }));
+  const logout = button('login.logout', () => void api.logout().then(() => loginPage()), { id: 'logout' });
+  root.replaceChildren(pageHeader('live.title', who, logout), h('div', { class: 'console' }, nav, main));
+  return main;
+}
+
+async function route(): Promise<void> {
+  cleanup?.();
+  cleanup = undefined;
+  if (!api.token) {
+    loginPage();
+    return;
+  }
+  const main = shell();
+  main.append(h('p', {}, t('common.loading')));
+  const [, page, id] = (location.hash || '#/sessions').split('/');
+  try {
+    switch (page) {
+      case 'session':
+        await sessionPage(main, id ?? '');
+        break;
+      case 'live':
+        await livePage(main, id ?? '', (fn) => (cleanup = fn));
+        break;
+      case 'recordings':
+        await recordingsPage(main);
+        break;
+      case 'bridge-points':
+      case 'users':
+      case 'cases':
+        await listPage(main, page);
+        break;
+      case 'audit':
+        await auditPage(main);
+        break;
+      case 'report':
+        await reportPage(main);
+        break;
+      default:
+        await sessionsPage(main);
+    }
+  } catch (err) {
+    main.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('common.error', { message: errorMessage(err) })));
+  }
+}
+
+api.onUnauthorized = () => loginPage();
+window.addEventListener('hashchange', () => void route());
+void route();

@@ -1,0 +1,107 @@
+import { button, formatDuration, h, setText } from '../../ui/dom.ts';
+import { formatBytes, t } from '../../i18n/index.ts';
+import { api, ApiError } from './api.ts';
+import { withStatus } from './widgets.ts';
+
+/** The recording routes (issue 5, /api/v1/recordings), in one place. */
+export const recordingRoutes = {
+  list: () => '/recordings',
+  one: (sessionId: string) => `/recordings/${sessionId}`,
+  /** Starting by hand: the recorder follows the session when it goes live (autoRecord); this route is for sessions without it. */
+  start: (sessionId: string) => `/recordings/${sessionId}/start`,
+  stop: (sessionId: string) => `/recordings/${sessionId}/stop`,
+  playable: (sessionId: string) => `/api/v1/recordings/${sessionId}/playable`,
+  buildPlayable: (sessionId: string) => `/recordings/${sessionId}/playable`,
+  verify: (sessionId: string) => `/recordings/${sessionId}/verify`,
+  exports: () => '/recordings/exports',
+  job: (jobId: string) => `/recordings/jobs/${jobId}`,
+};
+
+export interface RecordingSummary {
+  sessionId: string;
+  status: string;
+  startedAt: string | null;
+  closedAt: string | null;
+  bytes: number;
+  playable: boolean;
+  legalHold: boolean;
+  live: { status: string; startedAt: string; disk: { level: string; freeBytes: number } } | null;
+}
+
+export interface Job {
+  id: string;
+  status: 'running' | 'done' | 'failed';
+  progress: { phase: string; fraction: number };
+  error: { code: string; message: string } | null;
+}
+
+/** Follows a background job (playable copy, export) until it ends, reporting its progress. */
+export async function followJob(jobId: string, onProgress: (job: Job) => void): Promise<Job> {
+  for (;;) {
+    const job = await api.get<Job>(recordingRoutes.job(jobId));
+    onProgress(job);
+    if (job.status !== 'running') return job;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Start/stop with elapsed time and free disk space; polls the recorder's state every 2 s. */
+export function recordingControl(sessionId: string, panel: HTMLElement): { setRecording(on: boolean): void; close(): void } {
+  const stateText = h('span', { class: 'rec-state', id: 'rec-state', role: 'status' });
+  const disk = h('span', { class: 'muted', id: 'rec-disk' });
+  const status = h('p', { class: 'status', role: 'status' });
+  let live: RecordingSummary['live'] = null;
+  let signalled: boolean | undefined;
+  let available = true;
+  const isOn = () => live?.status === 'recording' || live?.status === 'starting' || (live === null && signalled === true);
+  const toggle = button(
+    'live.rec.start',
+    () =>
+      void withStatus(status, async () => {
+        await api.post(isOn() ? recordingRoutes.stop(sessionId) : recordingRoutes.start(sessionId), {});
+        await refresh();
+      }),
+    { id: 'rec-toggle', class: 'primary' },
+  );
+  panel.replaceChildren(toggle, stateText, disk, status);
+
+  const render = () => {
+    const on = isOn();
+    stateText.classList.toggle('on', on);
+    stateText.dataset.recording = String(on);
+    if (on) setText(stateText, 'live.rec.on', { elapsed: live ? formatDuration(Date.now() - Date.parse(live.startedAt)) : '' });
+    else setText(stateText, 'live.rec.off');
+    setText(toggle, on ? 'live.rec.stop' : 'live.rec.start');
+    toggle.className = on ? 'danger solid' : 'primary';
+    if (live) setText(disk, live.disk.level === 'ok' ? 'live.rec.disk' : 'live.rec.diskLow', { free: formatBytes(live.disk.freeBytes) });
+    disk.className = live && live.disk.level !== 'ok' ? 'error' : 'muted';
+  };
+  const refresh = async () => {
+    if (!available) return;
+    try {
+      live = (await api.get<RecordingSummary>(recordingRoutes.one(sessionId))).live;
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'RECORDING_NOT_FOUND') live = null;
+      else if (err instanceof ApiError && err.status === 404) {
+        // The route itself is missing: this server has no recording API.
+        available = false;
+        status.className = 'status error';
+        status.textContent = t('common.notAvailable', { what: 'recording API' });
+      }
+    }
+    render();
+  };
+  void refresh();
+  const timer = window.setInterval(() => void refresh(), 2000);
+  const tick = window.setInterval(render, 1000);
+  return {
+    setRecording(on: boolean) {
+      signalled = on;
+      void refresh();
+    },
+    close() {
+      clearInterval(timer);
+      clearInterval(tick);
+    },
+  };
+}

@@ -1,0 +1,231 @@
+import { button, h, setText, text } from '../../ui/dom.ts';
+import { t } from '../../i18n/index.ts';
+import { roleKey } from '../shared/tiles.ts';
+import { api, type InvitationView, type Paged, type SessionView } from './api.ts';
+import { display, field, section, statusBadge, table, when, withStatus } from './widgets.ts';
+
+interface BridgePoint {
+  id: string;
+  code: string;
+  name: string;
+  kind: string;
+}
+interface CaseRow {
+  id: string;
+  reference: string;
+  type: string;
+  title: string;
+}
+
+function startOfDay(d = new Date()): Date {
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate());
+}
+
+/** Sessions of today and upcoming, plus the form for a new draft. */
+export async function sessionsPage(main: HTMLElement): Promise<void> {
+  const today = startOfDay();
+  const tomorrow = new Date(today.getTime() + 86_400_000);
+  const list = await api.get<Paged<SessionView>>(`/sessions?limit=200&from=${encodeURIComponent(new Date(today.getTime() - 86_400_000).toISOString())}`);
+  const items = list.items.sort((a, b) => a.scheduledStart.localeCompare(b.scheduledStart));
+  const isToday = (s: SessionView) => new Date(s.scheduledStart) < tomorrow && (new Date(s.scheduledEnd) >= today || s.status === 'live');
+  const columns = [
+    { key: 'sessions.time', cell: (s: SessionView) => `${when(s.scheduledStart)} – ${new Date(s.scheduledEnd).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}` },
+    { key: 'sessions.title', cell: (s: SessionView) => h('a', { href: `#/session/${s.id}` }, s.title) },
+    { key: 'sessions.status', cell: (s: SessionView) => statusBadge(s.status) },
+    {
+      key: 'common.actions',
+      cell: (s: SessionView) => (s.status === 'live' ? h('a', { class: 'button', href: `#/live/${s.id}` }, t('sessions.enterLive')) : h('a', { href: `#/session/${s.id}` }, t('sessions.open'))),
+    },
+  ];
+  main.replaceChildren(
+    section('sessions.today', table('sessions.today', items.filter(isToday), columns, (s) => s.id)),
+    section('sessions.upcoming', table('sessions.upcoming', items.filter((s) => new Date(s.scheduledStart) >= tomorrow), columns, (s) => s.id)),
+    await createSessionForm(),
+  );
+}
+
+async function createSessionForm(): Promise<HTMLElement> {
+  const status = h('p', { class: 'status', role: 'status' });
+  const titleInput = h('input', { type: 'text', required: true, maxlength: 300 });
+  const start = h('input', { type: 'datetime-local', required: true });
+  const duration = h('input', { type: 'number', min: 15, max: 600, value: 120 });
+  const chair = h('input', { type: 'text', maxlength: 200 });
+  const iChair = h('input', { type: 'checkbox', id: 'new-session-i-chair', checked: true });
+  let points: BridgePoint[] = [];
+  let cases: CaseRow[] = [];
+  try {
+    points = (await api.get<Paged<BridgePoint>>('/bridge-points?limit=500&active=true')).items;
+    cases = (await api.get<Paged<CaseRow>>('/cases?limit=200')).items;
+  } catch {
+    // a role that cannot list them sees empty choices
+  }
+  const pointBoxes = h('fieldset', { class: 'stack', id: 'new-session-points' }, text('sessions.bridgePoints', undefined, 'legend'));
+  for (const p of points) {
+    const id = `bp-${p.id}`;
+    pointBoxes.append(h('div', { class: 'field inline' }, h('input', { type: 'checkbox', id, value: p.id, checked: p.kind === 'central' }), h('label', { for: id }, `${p.code} – ${p.name}`)));
+  }
+  const caseBoxes = h('fieldset', { class: 'stack', id: 'new-session-cases' }, text('sessions.cases', undefined, 'legend'));
+  for (const c of cases) {
+    const id = `case-${c.id}`;
+    caseBoxes.append(h('div', { class: 'field inline' }, h('input', { type: 'checkbox', id, value: c.id }), h('label', { for: id }, `${c.reference} – ${c.title}`)));
+  }
+  const form = h(
+    'form',
+    { class: 'stack', id: 'new-session' },
+    field('new-session-title', 'sessions.title', titleInput),
+    h('div', { class: 'row' }, field('new-session-start', 'sessions.startsAt', start), field('new-session-duration', 'sessions.durationMin', duration), field('new-session-chair', 'sessions.chair', chair)),
+    h('div', { class: 'field inline' }, iChair, h('label', { for: 'new-session-i-chair' }, t('sessions.iChair'))),
+    h('div', { class: 'row top' }, pointBoxes, caseBoxes),
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, t('sessions.create'))),
+    status,
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const startsAt = new Date(start.value);
+    const checked = (fs: HTMLElement) => [...fs.querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value);
+    void withStatus(status, async () => {
+      const created = await api.post<SessionView>('/sessions', {
+        title: titleInput.value,
+        scheduledStart: startsAt.toISOString(),
+        scheduledEnd: new Date(startsAt.getTime() + Number(duration.value) * 60_000).toISOString(),
+        chairTitle: chair.value,
+        // The chair (the only one who may override the pre-flight rule when going live).
+        chairUserId: iChair.checked ? (api.user?.id ?? null) : null,
+        bridgePointIds: checked(pointBoxes),
+        caseIds: checked(caseBoxes),
+        // The chair's seat at the central point: its invitation is the console's live credential.
+        participants: [{ role: 'host', label: chair.value.trim() || t('role.host'), bridgePointId: points.find((p) => p.kind === 'central' && checked(pointBoxes).includes(p.id))?.id ?? null }],
+      });
+      location.hash = `#/session/${created.id}`;
+    });
+  });
+  return section('sessions.create', form);
+}
+
+/** One session: its life-cycle actions, invitations with their links, pre-flight matrix, minutes. */
+export async function sessionPage(main: HTMLElement, id: string): Promise<void> {
+  const session = await api.get<SessionView>(`/sessions/${id}`);
+  const status = h('p', { class: 'status', role: 'status', id: 'session-action-status' });
+  const act = (label: Parameters<typeof button>[0], path: string, body: unknown = {}, idAttr?: string) =>
+    button(
+      label,
+      () =>
+        void withStatus(status, async () => {
+          await api.post(`/sessions/${id}/${path}`, body);
+          await sessionPage(main, id);
+        }),
+      { id: idAttr ?? `action-${path}` },
+    );
+  const reason = h('input', { type: 'text', id: 'override-reason', maxlength: 2000 });
+  const actions = h('div', { class: 'row' });
+  switch (session.status) {
+    case 'draft':
+      actions.append(act('sessions.submit', 'submit'));
+      break;
+    case 'submitted':
+      actions.append(act('sessions.approve', 'decision', { decision: 'approved', comment: '' }, 'action-approve'));
+      break;
+    case 'approved':
+    case 'invitations_sent':
+    case 'tested':
+      actions.append(act('sessions.invite', 'invitations', {}, 'action-invite'));
+      actions.append(
+        button('sessions.goLive', () =>
+          void withStatus(status, async () => {
+            await api.post(`/sessions/${id}/go-live`, reason.value.trim() ? { override: { reason: reason.value.trim() } } : {});
+            location.hash = `#/live/${id}`;
+          }),
+          { id: 'action-go-live', class: 'primary' },
+        ),
+        field('override-reason', 'sessions.override', reason),
+      );
+      break;
+    case 'live':
+      actions.append(h('a', { class: 'button primary', href: `#/live/${id}`, id: 'action-enter-live' }, t('sessions.enterLive')));
+      break;
+  }
+  const info = table(
+    session.title,
+    [
+      ['sessions.time', `${when(session.scheduledStart)} – ${when(session.scheduledEnd)}`],
+      ['sessions.status', statusBadge(session.status)],
+      ['sessions.chair', session.chairTitle || '—'],
+      ['sessions.cases', session.cases.map((c) => c.reference).join(', ') || '—'],
+    ] as [string, Node | string][],
+    [
+      { key: 'common.details', cell: (r) => text(r[0] as Parameters<typeof text>[0]) },
+      { key: '', raw: true, cell: (r) => r[1] },
+    ],
+  );
+  main.replaceChildren(
+    h('h2', {}, session.title),
+    section('sessions.status', info, session.statusReason ? h('p', { class: 'muted' }, session.statusReason) : null, actions, status),
+    await invitationsSection(session),
+    await preflightSection(session),
+  );
+}
+
+async function invitationsSection(session: SessionView): Promise<HTMLElement> {
+  let invitations: InvitationView[] = [];
+  try {
+    invitations = await api.get<InvitationView[]>(`/sessions/${session.id}/invitations`);
+  } catch {
+    return section('nav.invitations', text('admin.list.empty', undefined, 'p'));
+  }
+  const origin = location.origin;
+  return section(
+    'nav.invitations',
+    table(
+      'nav.invitations',
+      invitations,
+      [
+        { key: 'sessions.bridgePoints', cell: (i) => i.displayName },
+        { key: 'common.role', cell: (i) => text(roleKey(i.role)) },
+        { key: 'sessions.openRoom', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/join#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-join-link': i.role }, t('sessions.openRoom')) : i.status) },
+        { key: 'nav.preflight', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/test#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-test-link': i.role }, t('nav.preflight')) : '') },
+        { key: 'common.print', cell: (i) => h('a', { href: '#', 'data-print': i.id, onclick: (ev: Event) => void printInvitation(ev, i.id) }, t('common.print')) },
+      ],
+      (i) => i.id,
+    ),
+  );
+}
+
+/** The printable invitation needs the bearer token, so it is fetched and opened as a blob. */
+async function printInvitation(ev: Event, id: string): Promise<void> {
+  ev.preventDefault();
+  const response = await fetch(`/api/v1/invitations/${id}/print`, { headers: { authorization: `Bearer ${api.token ?? ''}` } });
+  const blob = await response.blob();
+  const url = URL.createObjectURL(blob);
+  window.open(url, '_blank', 'noopener');
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+interface Matrix {
+  slots: { id: string; label: string; startsAt: string }[];
+  points: { bridgePointId: string; code: string; name: string; latest: string; cells: { slotId: string; status: string }[] }[];
+}
+
+async function preflightSection(session: SessionView): Promise<HTMLElement> {
+  let matrix: Matrix;
+  try {
+    matrix = await api.get<Matrix>(`/sessions/${session.id}/preflight`);
+  } catch {
+    return section('nav.preflight', text('admin.list.empty', undefined, 'p'));
+  }
+  const columns = [
+    { key: 'sessions.bridgePoints', cell: (p: Matrix['points'][number]) => `${p.code} – ${p.name}` },
+    ...matrix.slots.map((slot) => ({
+      key: `${slot.label} (${when(slot.startsAt)})`,
+      raw: true,
+      cell: (p: Matrix['points'][number]) => {
+        const cell = p.cells.find((c) => c.slotId === slot.id);
+        const st = cell?.status ?? 'pending';
+        const badge = h('span', { class: `badge ${st === 'passed' ? 'good' : st === 'failed' ? 'poor' : 'unknown'}` });
+        setText(badge, st === 'passed' ? 'preflight.pass' : st === 'failed' ? 'preflight.fail' : 'preflight.pending');
+        return badge;
+      },
+    })),
+    { key: 'sessions.status', cell: (p: Matrix['points'][number]) => display(p.latest) },
+  ];
+  return section('nav.preflight', table('nav.preflight', matrix.points, columns, (p) => p.bridgePointId));
+}
