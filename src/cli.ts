@@ -4,6 +4,7 @@ import { createLogger } from './logging/logger.ts';
 import { openDatabase } from './db/database.ts';
 import { migrateDown, migrateToLatest, migrationStatus } from './db/migrator.ts';
 import { main } from './main.ts';
+import { recordingsCli, RECORDINGS_USAGE } from './recording/recordingsCli.ts';
 
 const USAGE = `usage: tiepdan <command>
 
@@ -11,7 +12,7 @@ const USAGE = `usage: tiepdan <command>
   migrate [up]          apply pending database migrations
   migrate down          roll back the most recent migration
   migrate status        list migrations and when they ran
-`;
+${RECORDINGS_USAGE}`;
 
 async function migrate(sub: string | undefined): Promise<void> {
   const config = loadConfig();
@@ -43,6 +44,9 @@ export async function runCli(argv: string[]): Promise<void> {
       case undefined:
       case 'start':
         await main();
+        return;
+      case 'recordings':
+        await recordingsCli(rest, loadConfig());
         return;
       case 'migrate':
         await migrate(rest[0]);

@@ -44,7 +44,8 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   await app.register(healthPlugin, { ping: () => services.database.ping(), pool: services.pool });
   await app.register(webPlugin, { caCertPem: services.tlsCaPem });
   const signer = services.tokenSigner;
-  if (signer) await app.register(loopbackPlugin, { pool: services.pool, verifyToken: (token) => signer.verify(token) });
+  const live = services.live;
+  if (signer) await app.register(loopbackPlugin, { pool: services.pool, verifyToken: (token) => signer.verify(token), ...(live ? { isTokenRevoked: (jti: string) => live.directory.isTokenRevoked(jti) } : {}) });
   if (services.live) await app.register(liveSessionsPlugin, { live: services.live });
   if (services.control) await app.register(controlApiPlugin, { services: services.control.services, dataDir: services.control.dataDir });
   if (services.recordings && services.control) {

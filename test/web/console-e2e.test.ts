@@ -60,6 +60,11 @@ t.test('console, pre-flight and endpoint rooms, end to end', async (t) => {
 
   // 1. The organiser logs in and creates a session three weeks ahead (notice rule: ≥ 5 working days).
   await consolePage.goto(`${srv.url}/console`);
+  t.equal(await consolePage.getAttribute('html', 'lang'), 'vi', 'Vietnamese by default');
+  await consolePage.click('.lang-switch');
+  t.equal(await consolePage.locator('#login button[type=submit]').innerText(), 'Sign in', 'the language switch turns the page to English');
+  await consolePage.click('.lang-switch');
+  t.equal(await consolePage.locator('#login button[type=submit]').innerText(), 'Đăng nhập', 'and back to Vietnamese');
   await consolePage.fill('#login-username', 'canbo');
   await consolePage.fill('#login-password', password);
   await screenshot(consolePage, '01-console-login');
@@ -208,9 +213,18 @@ t.test('console, pre-flight and endpoint rooms, end to end', async (t) => {
     }
   }
 
+  // The chair mutes commune A (its page says so) and removes commune B.
+  await consolePage.locator(`#health-rows tr:has-text("UBND xã Tân Phú") [data-action=mute]`).click();
+  await communes[0]!.page.waitForSelector('#toggle-mic[aria-pressed=true]', { timeout: 30_000 });
+  t.match(await communes[0]!.page.locator('#room-banner').innerText(), /Chủ trì đã tắt micrô/, 'the muted commune is told in plain words');
+  await consolePage.locator(`#health-rows tr:has-text("UBND xã Hòa Bình") [data-action=eject]`).click();
+  await communes[1]!.page.waitForSelector('[data-final="room.kicked"]', { timeout: 30_000 });
+  t.pass('the removed commune sees that the chair removed it');
+  await eventually(async () => (await consolePage.locator('#health-rows tr[data-peer-id]').count()) === 1, 30_000, 'the console lists one commune');
+
   // 9. The chair ends the session; the rooms say so.
   await consolePage.click('#end-session');
-  for (const commune of communes) await commune.page.waitForSelector('[data-final="room.ended"]', { timeout: 30_000 });
+  await communes[0]!.page.waitForSelector('[data-final="room.ended"]', { timeout: 30_000 });
   await screenshot(communes[0]!.page, '12-room-ended');
   t.pass('ending the session closes the rooms');
 

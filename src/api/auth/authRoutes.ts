@@ -54,7 +54,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, {
       schema: { tags: ['auth'], summary: 'Revoke the bearer token used for this request', response: { 204: z.null().describe('logged out'), ...errorResponses } },
     },
     async (request, reply) => {
-      if (request.tokenJti !== undefined) await services.auth.logout(request.tokenJti);
+      if (request.tokenJti !== undefined) await services.auth.logout(actorOf(request), request.tokenJti);
       return reply.code(204).send(null);
     },
   );

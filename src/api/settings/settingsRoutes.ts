@@ -14,7 +14,7 @@ export const settingsRoutes: FastifyPluginAsyncZod<{ services: ControlServices }
     '/settings',
     {
       config: { access: { roles: R.admin } },
-      schema: { tags: ['settings'], summary: 'Replace the settings (missing fields take their defaults)', body: controlSettingsSchema, response: { 200: controlSettingsSchema, ...errorResponses } },
+      schema: { tags: ['settings'], summary: 'Replace the settings (missing fields take their defaults)', body: controlSettingsSchema.strict(), response: { 200: controlSettingsSchema, ...errorResponses } },
     },
     async (request) => services.settings.put(actorOf(request), request.body),
   );

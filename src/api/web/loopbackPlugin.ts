@@ -12,6 +12,8 @@ export interface LoopbackPluginOptions {
   pool: WorkerPool;
   /** Verifies an invitation token (signature, expiry); throws TOKEN_INVALID / TOKEN_EXPIRED. */
   verifyToken(token: string): TokenClaims;
+  /** A revoked invitation (re-issued, session cancelled) runs no test either. */
+  isTokenRevoked?(jti: string): Promise<boolean>;
   /** A test is closed after this long whatever happens (default 120 s). */
   maxTestMs?: number;
 }
@@ -94,16 +96,17 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
   const tests = new Map<string, LoopbackTest>();
   const maxMs = options.maxTestMs ?? 120_000;
 
-  const claimsOf = (request: FastifyRequest): TokenClaims => {
+  const claimsOf = async (request: FastifyRequest): Promise<TokenClaims> => {
     const header = request.headers.authorization ?? '';
     const match = /^Bearer (\S+)$/.exec(header);
     if (!match) throw new TiepdanError('UNAUTHENTICATED', 'an invitation token is needed (Authorization: Bearer …)', { status: 401 });
     const claims = options.verifyToken(match[1]!);
     if (claims.kind !== 'invitation') throw new TiepdanError('FORBIDDEN', 'only an invitation can run a connection test', { status: 403 });
+    if (await options.isTokenRevoked?.(claims.jti)) throw new TiepdanError('TOKEN_REVOKED', 'this invitation was revoked; ask the organiser for a new one', { status: 401 });
     return claims;
   };
-  const testFor = (request: FastifyRequest): LoopbackTest => {
-    const claims = claimsOf(request);
+  const testFor = async (request: FastifyRequest): Promise<LoopbackTest> => {
+    const claims = await claimsOf(request);
     const { id } = parse(testParams, request.params);
     const test = tests.get(id);
     if (test === undefined || test.owner !== claims.jti) throw new TiepdanError('TEST_NOT_FOUND', 'no such connection test (it may have timed out)', { status: 404 });
@@ -111,7 +114,7 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
   };
 
   app.post('/web/preflight/loopback', async (request, reply) => {
-    const claims = claimsOf(request);
+    const claims = await claimsOf(request);
     const { transport } = parse(createBody, request.body);
     // One test per invitation at a time; a new one replaces the old (a reload must not leak routers).
     for (const t of tests.values()) if (t.owner === claims.jti) t.close();
@@ -138,14 +141,14 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
   });
 
   app.post('/web/preflight/loopback/:id/connect', async (request) => {
-    const test = testFor(request);
+    const test = await testFor(request);
     const body = parse(connectBody, request.body);
     await test.transport(body.transportId).connect({ dtlsParameters: body.dtlsParameters as types.DtlsParameters });
     return { connected: true };
   });
 
   app.post('/web/preflight/loopback/:id/produce', async (request) => {
-    const test = testFor(request);
+    const test = await testFor(request);
     const body = parse(produceBody, request.body);
     if (test.producers.size >= 2) throw new TiepdanError('TOO_MANY_PRODUCERS', 'a test sends one audio and one video track', { status: 409 });
     let producer: types.Producer;
@@ -163,7 +166,7 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
   });
 
   app.post('/web/preflight/loopback/:id/resume', async (request) => {
-    const test = testFor(request);
+    const test = await testFor(request);
     const { consumerId } = parse(resumeBody, request.body);
     const consumer = test.consumers.get(consumerId);
     if (consumer === undefined) throw new TiepdanError('CONSUMER_NOT_FOUND', 'no such consumer in this test', { status: 404 });
@@ -173,7 +176,7 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
   });
 
   app.get('/web/preflight/loopback/:id/stats', async (request) => {
-    const test = testFor(request);
+    const test = await testFor(request);
     const [send] = await test.send.getStats();
     const [recv] = await test.recv.getStats();
     const tuple = send?.iceSelectedTuple ?? recv?.iceSelectedTuple;
@@ -187,7 +190,7 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
   });
 
   app.delete('/web/preflight/loopback/:id', async (request) => {
-    testFor(request).close();
+    (await testFor(request)).close();
     return { closed: true };
   });
 

@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
 import { TiepdanServer } from '../../server.ts';
+import type { InMemorySessionDirectory } from '../../domain/sessionDirectory.ts';
 import { memoryLogger, tempDataDir, testConfig } from '../../../test/helpers/env.ts';
 
 t.test('the pages, their bundles and the pre-flight loopback routes', async (t) => {
@@ -65,4 +66,8 @@ t.test('the pages, their bundles and the pre-flight loopback routes', async (t) 
   t.equal((await app.inject({ method: 'DELETE', url: `/web/preflight/loopback/${body.id}`, headers: auth })).statusCode, 200, 'the test closes');
   t.equal((await app.inject({ method: 'GET', url: `/web/preflight/loopback/${body.id}/stats`, headers: auth })).statusCode, 404, 'and is gone');
   t.equal((await app.inject({ method: 'GET', url: '/web/preflight/loopback/not-a-uuid/stats', headers: auth })).statusCode, 400, 'a malformed id is a 400');
+  const revoked = server.live.tokens.issue({ kind: 'invitation', sessionId: '7b0c2d1e-0000-4000-8000-000000000001', subject: 'x03', role: 'endpoint', ttlSeconds: 600 });
+  (server.live.directory as InMemorySessionDirectory).revoke(revoked.claims.jti);
+  const refused = await app.inject({ method: 'POST', url: '/web/preflight/loopback', headers: { authorization: `Bearer ${revoked.token}` }, payload: { transport: 'udp' } });
+  t.equal(refused.json().code, 'TOKEN_REVOKED', 'a revoked invitation runs no test');
 });

@@ -160,6 +160,12 @@ export class AuthService {
     }
     await this.#db.updateTable('users').set({ failed_logins: 0, locked_until: null, last_login_at: now }).where('id', '=', user.id).execute();
     const issued = await this.mintToken(user.id, asRole(user.role));
+    await this.#audit.append(this.#db, { kind: 'user', id: user.id, role: asRole(user.role), label: user.username, bridgePointId: user.bridge_point_id }, {
+      action: 'auth.login',
+      entity: 'user',
+      entityId: user.id,
+      after: { expiresAt: issued.expiresAt },
+    });
     return { ...issued, user: userView({ ...user, last_login_at: now, locked_until: null }) };
   }
 
@@ -195,8 +201,11 @@ export class AuthService {
     return { kind: 'user', id: row.id, role: asRole(row.role), label: row.username, bridgePointId: row.bridge_point_id, jti: claims.jti };
   }
 
-  async logout(jti: string): Promise<void> {
-    await this.#db.updateTable('auth_tokens').set({ revoked_at: this.#clock() }).where('jti', '=', jti).where('revoked_at', 'is', null).execute();
+  async logout(actor: Actor, jti: string): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const r = await trx.updateTable('auth_tokens').set({ revoked_at: this.#clock() }).where('jti', '=', jti).where('revoked_at', 'is', null).executeTakeFirst();
+      if (Number(r.numUpdatedRows) > 0) await this.#audit.append(trx, actor, { action: 'auth.logout', entity: 'user', entityId: actor.id });
+    });
   }
 
   /** Revokes every token of a user (disabled account, password reset). */
