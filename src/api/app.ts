@@ -49,7 +49,12 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   if (services.live) await app.register(liveSessionsPlugin, { live: services.live });
   if (services.control) await app.register(controlApiPlugin, { services: services.control.services, dataDir: services.control.dataDir });
   if (services.recordings && services.control) {
-    await app.register(recordingsPlugin, { recordings: services.recordings, authenticate: authenticateWith(services.control.services.auth, isApiKey) });
+    const control = services.control.services;
+    await app.register(recordingsPlugin, {
+      recordings: services.recordings,
+      authenticate: authenticateWith(control.auth, isApiKey),
+      sessionBridgePoints: async (sessionId) => (await control.sessions.get(sessionId)).bridgePointIds,
+    });
   }
   return app;
 }

@@ -28,7 +28,7 @@ export interface RecordingsTable {
   deleted_by: string | null;
 }
 
-// ControlTables: the control API's tables (migrations 0100–0102, src/domain/controlTables.ts).
+// ControlTables: the control API's tables (migrations 0100–0103, src/domain/controlTables.ts).
 export interface DatabaseSchema extends ControlTables {
   installation: InstallationTable;
   recordings: RecordingsTable;

@@ -1,7 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
 
 /**
- * Table types of the control API (migrations 0100–0102). src/db/schema.ts's DatabaseSchema
+ * Table types of the control API (migrations 0100–0103). src/db/schema.ts's DatabaseSchema
  * extends this interface, so every store works with the one `Db` type.
  */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;

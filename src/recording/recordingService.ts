@@ -96,7 +96,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
       await this.options.db
         .insertInto('recordings')
         .values({ session_id: session.id, status: 'recording', closed_at: null, head_hash: null, retention_until: retention as unknown as string | null, archived_at: null, deleted_at: null, deleted_by: null })
-        .onConflict((oc) => oc.column('session_id').doNothing())
+        .onConflict((oc) => oc.column('session_id').doUpdateSet({ status: 'recording', closed_at: null }))
         .execute();
     }
     recorder.on('diskWarning', (w) => this.emit('diskWarning', { sessionId: session.id, freeBytes: w.freeBytes }));
@@ -141,7 +141,10 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
   }
 
   async get(sessionId: string): Promise<RecordingSummary> {
-    const row = this.options.db ? await this.options.db.selectFrom('recordings').selectAll().where('session_id', '=', sessionId).executeTakeFirst() : undefined;
+    // The date as text: pg would turn a date into a local-midnight Date.
+    const row = this.options.db
+      ? await this.options.db.selectFrom('recordings').selectAll().select(sql<string | null>`retention_until::text`.as('retention_until')).where('session_id', '=', sessionId).executeTakeFirst()
+      : undefined;
     const dir = sessionDirFor(this.recordingsDir, sessionId);
     const manifest = await readManifest(path.join(dir, 'manifest.json')).catch(() => undefined);
     if (!manifest && !row) throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`, { status: 404 });
@@ -153,7 +156,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
       closedAt: manifest?.endedAt ?? null,
       headHash: manifest?.headHash ?? row?.head_hash ?? null,
       bytes: Number(row?.bytes ?? 0),
-      retentionUntil: row?.retention_until ? String(row.retention_until).slice(0, 10) : null,
+      retentionUntil: row?.retention_until ?? null,
       legalHold: row?.legal_hold ?? false,
       legalHoldReason: row?.legal_hold_reason ?? '',
       playable,
@@ -171,6 +174,11 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
     const report = await verifyRecording(dir, row?.head_hash && row.status !== 'recording' ? { expectedHeadHash: row.head_hash } : {});
     if (actor) await this.#audit(actor, 'recording.verified', sessionId, { ok: report.ok, problems: report.problems.length, headHash: report.headHash });
     return report;
+  }
+
+  /** Appends a recording event to the shared audit log (a no-op without a database). */
+  audit(actor: Actor, action: string, sessionId: string, after: unknown): Promise<void> {
+    return this.#audit(actor, action, sessionId, after);
   }
 
   async #audit(actor: Actor, action: string, sessionId: string, after: unknown): Promise<void> {

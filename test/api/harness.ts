@@ -25,7 +25,10 @@ export interface ControlApiHarness {
   clock: { now: Date };
   routeTable: RouteEntry[];
   users: Record<UserRole, { id: string; token: string }>;
-  /** Injects a request as a role (or with an explicit token / no credentials). */
+  /**
+   * Injects a request as a role (or with an explicit token / no credentials). `body` is the parsed
+   * JSON answer, typed loosely on purpose: tests assert on its shape with t.match/t.same.
+   */
   call(method: InjectOptions['method'], url: string, options?: { as?: UserRole | 'nobody'; token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; text: string; headers: Record<string, unknown> }>;
   close(): Promise<void>;
 }

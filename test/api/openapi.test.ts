@@ -40,6 +40,8 @@ t.test('/openapi.json is a valid OpenAPI 3.1 document covering every route; /doc
   }
   t.equal(documented.size, h.routeTable.length, 'nothing documented that is not a route');
 
+  t.same(doc.paths['/api/v1/auth/login'].post.security, [], 'login needs no credentials');
+  t.same(doc.security, [{ bearer: [] }, { apiKey: [] }], 'everything else takes a bearer token or an API key');
   // Query parameters come from the zod schemas too (pagination and filters).
   const list = doc.paths['/api/v1/sessions'].get;
   t.same(list.parameters.filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name).sort(), ['bridgePointId', 'from', 'limit', 'offset', 'status', 'to']);

@@ -213,6 +213,11 @@ t.test('rules of the regulation, each with its error code', async (t) => {
     t.ok(refused >= 70, `${refused} illegal transitions refused over HTTP`);
   });
 
+  await t.test('other layers asking for a session by a foreign id get a 404, not a crash', async (t) => {
+    await t.rejects(h.services.sessions.get('session-api'), { code: 'SESSION_NOT_FOUND', status: 404 });
+    await t.rejects(h.services.preflight.matrix('x'), { code: 'SESSION_NOT_FOUND' });
+  });
+
   await t.test('invitations: expiry, revocation and re-issue', async (t) => {
     const s = await createSession(h, { caseIds: [goodCase], bridgePointIds: [communeA], participants: [{ role: 'host', label: 'Chủ trì' }, { role: 'observer', label: 'Thanh tra tỉnh' }] });
     await approve(h, s);

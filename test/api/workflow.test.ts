@@ -136,6 +136,18 @@ t.test('the whole workflow, from importing the bridge points to the annual repor
     const hoursSlot = matrix1.body.slots.find((x: { kind: string }) => x.kind === 'hours_before').id;
     t.equal((await h.call('PATCH', `/api/v1/preflight/slots/${hoursSlot}`, { as: 'technician', body: { startsAt: '2026-04-15T06:30:00+07:00' } })).body.startsAt, '2026-04-14T23:30:00.000Z');
     await h.call('POST', '/api/v1/preflight/results', { token: endpointToken, body: { sessionId: s, slotId: hoursSlot, bridgePointId: P001, ...passingResult, icePath: 'relay' } });
+    const mineView = await h.call('GET', '/api/v1/preflight/invitation', { token: endpointToken });
+    t.match(mineView.body, { session: { id: s, status: 'invitations_sent' }, bridgePoint: { id: P001, name: 'UBND phường Số 1' }, displayName: 'UBND phường Số 1' });
+    t.equal(mineView.body.slots.length, 4);
+    t.equal(mineView.body.results.length, 2, 'its own results only');
+    t.equal((await h.call('GET', '/api/v1/preflight/invitation', { as: 'technician' })).status, 403, 'for invitation holders only');
+    // A participant invited at a bridge point reports with its invitation's subject (as the browser test page does).
+    const tech = sent.body.invitations.find((i: { role: string }) => i.role === 'technician');
+    const viaSubject = await h.call('POST', '/api/v1/preflight/results', { token: tech.token, body: { sessionId: s, bridgePointId: tech.subject, ...passingResult } });
+    t.equal(viaSubject.status, 201);
+    t.equal(viaSubject.body.bridgePointId, TT, 'recorded for the participant’s bridge point');
+    const host = sent.body.invitations.find((i: { role: string }) => i.role === 'host');
+    t.equal((await h.call('POST', '/api/v1/preflight/results', { token: host.token, body: { sessionId: s, bridgePointId: host.subject, ...passingResult } })).body.code, 'PREFLIGHT_NO_BRIDGE_POINT');
     t.equal((await h.call('POST', `/api/v1/sessions/${s}/mark-tested`, { as: 'technician' })).body.status, 'tested');
     t.equal((await h.call('PUT', `/api/v1/sessions/${s}/minutes`, { as: 'reception_board', body: { text: 'x', outcomes: [] } })).body.code, 'MINUTES_NOT_ALLOWED');
     const live = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'reception_board', body: {} });
@@ -164,13 +176,14 @@ t.test('the whole workflow, from importing the bridge points to the annual repor
       sessions: { total: 1, held: 1, byStatus: { archived: 1 }, goLiveOverrides: 0 },
       cases: { total: 2, byType: { khieu_nai: 1, kien_nghi: 1, to_cao: 0, phan_anh: 0 }, byCriterion: { a: 1, c: 2, b: 0, d: 0 }, byOutcome: { hen_tra_loi: 1, chuyen_don: 1 } },
       bridgePoints: { used: 3, codes: ['P001', 'TT', 'X001'] },
-      tests: { total: 4, passed: 3, failed: 1, bySlotKind: { day_before: { passed: 2, failed: 1 }, hours_before: { passed: 1, failed: 0 } }, byIcePath: { udp: 1, tcp: 1, relay: 2 } },
+      tests: { total: 5, passed: 4, failed: 1, bySlotKind: { day_before: { passed: 3, failed: 1 }, hours_before: { passed: 1, failed: 0 } }, byIcePath: { udp: 2, tcp: 1, relay: 2 } },
     });
     const csv = await h.call('GET', '/api/v1/reports/annual.csv?year=2026', { as: 'auditor' });
     t.match(csv.headers['content-type'], /text\/csv/);
     t.match(csv.text, /^\uFEFFsection,key,value\r\n/);
     t.match(csv.text, /cases_by_type,khieu_nai,1\r\n/);
     t.match(csv.text, /tests,failed,1\r\n/);
+    t.match(csv.text, /tests,passed,4\r\n/);
     t.match(csv.text, /bridge_points,used,3\r\n/);
     t.same((await h.call('GET', '/api/v1/reports/annual?year=2025', { as: 'auditor' })).body.sessions.total, 0, 'other years are empty');
     t.equal((await h.call('GET', '/api/v1/reports/annual?year=abc', { as: 'auditor' })).status, 400);

@@ -118,5 +118,33 @@ t.test('recordings API', async (t) => {
   const actions = audit.items.map((a) => a.action);
   for (const a of ['recording.verified', 'recording.exported', 'recording.legal_hold_set', 'recording.legal_hold_released', 'recording.retention_set', 'recording.deleted']) t.ok(actions.includes(a), `audited: ${a}`);
   t.ok((await server.control.audit.verify()).valid, 'audit chain intact');
+
+  // Quy chế Điều 7.3: a commune operator downloads the copy of a session its point took part in.
+  const point = (await api('POST', '/api/v1/bridge-points', { token: admin, body: { code: 'XA-MAU', name: 'Điểm cầu xã Mẫu', kind: 'commune' } })).body.id as string;
+  const other = (await api('POST', '/api/v1/bridge-points', { token: admin, body: { code: 'XA-KHAC', name: 'Điểm cầu xã khác', kind: 'commune' } })).body.id as string;
+  const created = await api('POST', '/api/v1/users', { token: admin, body: { username: 'canbo.xa', displayName: 'Cán bộ xã', role: 'commune_operator', password: 'mat-khau-dai-7', bridgePointId: point } });
+  t.equal(created.status, 201, 'commune operator created');
+  const operator = (await api('POST', '/api/v1/auth/login', { body: { username: 'canbo.xa', password: 'mat-khau-dai-7' } })).body.token as string;
+  await api('POST', '/api/v1/users', { token: admin, body: { username: 'ban.tcd', displayName: 'Ban TCD', role: 'reception_board', password: 'mat-khau-dai-8' } });
+  const board = (await api('POST', '/api/v1/auth/login', { body: { username: 'ban.tcd', password: 'mat-khau-dai-8' } })).body.token as string;
+  const made = await api('POST', '/api/v1/sessions', {
+    token: board,
+    body: { title: 'Tiếp công dân', scheduledStart: '2027-03-15T08:00:00+07:00', scheduledEnd: '2027-03-15T11:00:00+07:00', location: 'Trụ sở', chairTitle: 'Chủ tịch UBND tỉnh', chairUserId: null, caseIds: [], bridgePointIds: [point], participants: [] },
+  });
+  t.equal(made.status, 201, 'control session with the commune point');
+  const sid = made.body.id as string;
+  const s2 = new TestSession(sid, router);
+  t.teardown(() => s2.close());
+  await s2.addSource('peer-xa', 'Điểm cầu xã Mẫu', 'audio');
+  await server.recordings.startRecording(s2);
+  await sleep(3000);
+  s2.end();
+  await waitFor('closed', async () => ((await api('GET', `/api/v1/recordings/${sid}`, { token: admin })).body.status === 'complete' ? true : undefined));
+  t.equal((await api('GET', `/api/v1/recordings/${sid}/manifest`, { token: operator })).status, 200, 'the commune operator gets the manifest of its session');
+  t.equal((await api('GET', '/api/v1/recordings/session-old/manifest', { token: operator })).body.code, 'BRIDGE_POINT_FORBIDDEN', 'but not of other sessions');
+  t.equal((await api('GET', '/api/v1/recordings', { token: operator })).status, 403, 'nor the list of recordings');
+  t.ok(other);
+  const communeAudit = await server.control.audit.list({ entity: 'recording', entityId: sid }, { limit: 50, offset: 0 });
+  t.ok(communeAudit.items.some((a) => a.action === 'recording.commune_copy_downloaded'), 'the commune download is audited');
   await writeFile(path.join(tmp.dir, 'done'), '');
 });

@@ -94,6 +94,56 @@ export class TestSession extends EventEmitter<RecordableSessionEvents> implement
     return recorded;
   }
 
+  /**
+   * One FFmpeg sending a camera and a microphone of the same peer, in sync: a white flash and a
+   * 1 kHz beep at the start of every `period` seconds (for measuring audio/video offset).
+   */
+  async addSyncedAvSource(peerId: string, label: string, period = 2): Promise<RecordedProducer[]> {
+    const make = async (kind: 'audio' | 'video') => {
+      const transport = await this.router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: true, comedia: true });
+      const ssrc = nextSsrc++;
+      const pt = kind === 'audio' ? 100 : 101;
+      const producer = await transport.produce({
+        kind,
+        rtpParameters:
+          kind === 'audio'
+            ? { codecs: [{ mimeType: 'audio/opus', payloadType: pt, clockRate: 48000, channels: 2 }], encodings: [{ ssrc }] }
+            : { codecs: [{ mimeType: 'video/VP8', payloadType: pt, clockRate: 90000 }], encodings: [{ ssrc }] },
+      });
+      return { transport, producer, ssrc, pt };
+    };
+    const v = await make('video');
+    const a = await make('audio');
+    const ffmpeg = spawn(
+      'ffmpeg',
+      [
+        '-hide_banner', '-loglevel', 'error',
+        '-re', '-f', 'lavfi', '-i', `color=c=black:s=320x240:r=30,geq=lum='if(lt(mod(T,${period}),0.1),235,16)':cb=128:cr=128`,
+        '-re', '-f', 'lavfi', '-i', `sine=frequency=1000:sample_rate=48000,volume=volume=0:enable='gte(mod(t,${period}),0.1)'`,
+        '-map', '0:v', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '300k', '-g', '30', '-pix_fmt', 'yuv420p',
+        '-payload_type', String(v.pt), '-ssrc', String(v.ssrc), '-f', 'rtp', '-rtpflags', 'skip_rtcp', `rtp://127.0.0.1:${v.transport.tuple.localPort}?pkt_size=1200`,
+        '-map', '1:a', '-c:a', 'libopus', '-ac', '2', '-ar', '48000', '-b:a', '64k', '-application', 'lowdelay',
+        '-payload_type', String(a.pt), '-ssrc', String(a.ssrc), '-f', 'rtp', '-rtpflags', 'skip_rtcp', `rtp://127.0.0.1:${a.transport.tuple.localPort}?pkt_size=1200`,
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    );
+    const out: RecordedProducer[] = [];
+    for (const [x, kind] of [[v, 'video'], [a, 'audio']] as const) {
+      const recorded: RecordedProducer = { producer: x.producer, peerId, label, source: kind === 'audio' ? 'microphone' : 'camera' };
+      this.#sources.set(x.producer.id, { ffmpeg, transport: x.transport, recorded });
+      out.push(recorded);
+    }
+    const until = Date.now() + 20000;
+    for (const r of out) {
+      while ((await r.producer.getStats()).reduce((n, st) => n + st.byteCount, 0) === 0) {
+        if (Date.now() > until) throw new Error('synced source never reached the producers');
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+    for (const r of out) this.emit('producerAdded', r);
+    return out;
+  }
+
   /** Pids of the FFmpeg sources (the crash test kills them after killing their parent). */
   sourcePids(): number[] {
     return [...this.#sources.values()].map((s) => s.ffmpeg.pid ?? 0).filter((p) => p > 0);

@@ -119,3 +119,31 @@ t.test('kill -9 of FFmpeg: restarted, the partial segment repaired, the gap reco
   const report = await verifyRecording(dir);
   t.same(report.problems, [], 'chain and hashes verify');
 });
+
+t.test('the host stops and restarts recording: the same manifest continues after a resumed entry and verifies', async (t) => {
+  const data = await tempDataDir();
+  t.teardown(() => data.remove());
+  const pool = await startPool();
+  t.teardown(() => pool.close());
+  const { router } = await pool.createRouter({ mediaCodecs });
+  const session = new TestSession('session-R', router);
+  t.teardown(() => session.close());
+  await session.addSource('peer-1', 'Điểm cầu 1', 'audio');
+  const recordingsDir = path.join(data.dir, 'recordings');
+  const first = await SessionRecorder.start(session, recorderOptions(recordingsDir, silentLogger()));
+  await waitFor('a segment', () => first.state.tracks[0]?.segments);
+  await first.stop('stopped');
+  const second = await SessionRecorder.start(session, recorderOptions(recordingsDir, silentLogger()));
+  t.teardown(() => second.stop());
+  await waitFor('a segment', () => second.state.tracks[0]?.segments);
+  t.equal(second.state.tracks[0]?.trackId, 'peer-1.microphone-2', 'the second part records into a new track directory');
+  await second.stop('complete');
+  const manifest = await readManifest(path.join(recordingsDir, 'session-R', 'manifest.json'));
+  t.same(
+    manifest.entries.map((e) => String(e.type)).filter((type) => ['opened', 'closed', 'resumed'].includes(type)),
+    ['opened', 'closed', 'resumed', 'closed'],
+    'opened, closed, resumed, closed',
+  );
+  t.equal(manifest.status, 'complete');
+  t.same((await verifyRecording(path.join(recordingsDir, 'session-R'))).problems, [], 'verifies');
+});

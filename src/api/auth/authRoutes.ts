@@ -24,6 +24,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, {
       config: { access: { roles: 'public' } },
       schema: {
         tags: ['auth'],
+        security: [],
         summary: 'Log in with user name and password; returns a bearer token with its expiry',
         description: 'Five wrong passwords in a row lock the account for 15 minutes (ACCOUNT_LOCKED, 423); more than 20 attempts a minute from one address get LOGIN_RATE_LIMITED (429).',
         body: z.object({ username: z.string().trim().min(1).max(100), password: z.string().min(1).max(200) }),

@@ -77,6 +77,40 @@ export const preflightRoutes: FastifyPluginAsyncZod<{ services: ControlServices 
     async (request) => P.moveSlot(actorOf(request), request.params.id, request.body.startsAt),
   );
 
+  app.get(
+    '/preflight/invitation',
+    {
+      config: { access: { roles: [], invitation: true } },
+      schema: {
+        tags: ['preflight'],
+        summary: 'For an endpoint, with its invitation token: its session (title, times, status), its bridge point, the test slots and its own results',
+        response: {
+          200: z.object({
+            session: z.object({ id: z.string(), title: z.string(), scheduledStart: z.string(), scheduledEnd: z.string(), status: z.string() }),
+            bridgePoint: z.object({ id: z.string(), name: z.string() }).nullable(),
+            displayName: z.string(),
+            slots: z.array(slotSchema),
+            results: z.array(resultSchema),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      const session = await services.sessions.get(actor.sessionId ?? '');
+      const matrix = await P.matrix(session.id);
+      const point = matrix.points.find((p) => p.bridgePointId === actor.bridgePointId);
+      return {
+        session: { id: session.id, title: session.title, scheduledStart: session.scheduledStart, scheduledEnd: session.scheduledEnd, status: session.status },
+        bridgePoint: point === undefined ? null : { id: point.bridgePointId, name: point.name },
+        displayName: actor.label,
+        slots: matrix.slots,
+        results: point === undefined ? [] : point.cells.flatMap((c) => (c.result === null ? [] : [c.result])),
+      };
+    },
+  );
+
   app.post(
     '/preflight/results',
     {

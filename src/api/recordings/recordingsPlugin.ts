@@ -16,11 +16,18 @@ export type Authenticate = (request: FastifyRequest) => Promise<Actor>;
 export interface RecordingsPluginOptions {
   recordings: RecordingService;
   authenticate: Authenticate;
+  /**
+   * Bridge points that took part in a session (Quy chế Điều 7.3: a commune point may keep its own
+   * copy). Without it commune operators get no recording routes.
+   */
+  sessionBridgePoints?: (sessionId: string) => Promise<string[]>;
 }
 
 /** Who may do what with recordings. */
 export const RECORDING_ROLES = {
   read: ['admin', 'reception_board', 'inspectorate', 'approver', 'technician', 'auditor'],
+  /** The viewing copy and its manifest: also a commune operator whose point took part (checked per session). */
+  communeCopy: ['admin', 'reception_board', 'inspectorate', 'approver', 'technician', 'auditor', 'commune_operator'],
   operate: ['admin', 'reception_board', 'technician'],
   govern: ['admin', 'reception_board', 'inspectorate'],
   delete: ['admin'],
@@ -44,7 +51,7 @@ const sessionIdList = z.array(z.string().min(1).max(200)).min(1).max(200);
  * control API's AuthService and checks the role. Swap it for the control API's `config.access`
  * when this plugin moves into the control API scope.
  */
-export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = async (app, { recordings, authenticate }) => {
+export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = async (app, { recordings, authenticate, sessionBridgePoints }) => {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('recordingActor', undefined);
@@ -59,9 +66,24 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
     }
     request.recordingActor = actor;
   });
+  /** A commune operator only reaches sessions its own bridge point took part in; each download is audited. */
+  const communeGate = async (req: FastifyRequest, sessionId: string, what: string): Promise<void> => {
+    const a = actor(req);
+    if (a.role !== 'commune_operator') return;
+    const points = sessionBridgePoints ? await sessionBridgePoints(sessionId).catch(() => [] as string[]) : [];
+    if (a.bridgePointId === null || !points.includes(a.bridgePointId)) {
+      throw new TiepdanError('BRIDGE_POINT_FORBIDDEN', 'your bridge point did not take part in this session', { status: 403 });
+    }
+    await recordings.audit(a, 'recording.commune_copy_downloaded', sessionId, { what, bridgePointId: a.bridgePointId });
+  };
   const actor = (r: FastifyRequest): Actor => {
     if (!r.recordingActor) throw new TiepdanError('AUTH_REQUIRED', 'log in first', { status: 401 });
     return r.recordingActor;
+  };
+  const communeGateNoAudit = async (req: FastifyRequest, sessionId: string): Promise<void> => {
+    const a = actor(req);
+    const points = sessionBridgePoints ? await sessionBridgePoints(sessionId).catch(() => [] as string[]) : [];
+    if (a.bridgePointId === null || !points.includes(a.bridgePointId)) throw new TiepdanError('BRIDGE_POINT_FORBIDDEN', 'your bridge point did not take part in this session', { status: 403 });
   };
   const api = app.withTypeProvider<ZodTypeProvider>();
   const base = '/api/v1/recordings';
@@ -76,8 +98,9 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
 
   api.get(`${base}/:sessionId`, { config: { recordingRoles: RECORDING_ROLES.read }, schema: { params: sessionParams } }, async (req) => recordings.get(req.params.sessionId));
 
-  api.get(`${base}/:sessionId/manifest`, { config: { recordingRoles: RECORDING_ROLES.read }, schema: { params: sessionParams } }, async (req) => {
+  api.get(`${base}/:sessionId/manifest`, { config: { recordingRoles: RECORDING_ROLES.communeCopy }, schema: { params: sessionParams } }, async (req) => {
     await recordings.get(req.params.sessionId);
+    await communeGate(req, req.params.sessionId, 'manifest');
     return readManifest(path.join(sessionDirFor(recordings.recordingsDir, req.params.sessionId), 'manifest.json'));
   });
 
@@ -96,7 +119,10 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
     },
   );
 
-  api.get(`${base}/:sessionId/playable`, { config: { recordingRoles: RECORDING_ROLES.read }, schema: { params: sessionParams } }, async (req, reply) => {
+  api.get(`${base}/:sessionId/playable`, { config: { recordingRoles: RECORDING_ROLES.communeCopy }, schema: { params: sessionParams } }, async (req, reply) => {
+    // Range requests of one viewing are audited once: only the request starting at byte 0.
+    if (!req.headers.range || /^bytes=0-/.test(req.headers.range)) await communeGate(req, req.params.sessionId, 'playable copy');
+    else if (actor(req).role === 'commune_operator') await communeGateNoAudit(req, req.params.sessionId);
     const file = path.join(sessionDirFor(recordings.recordingsDir, req.params.sessionId), 'playable', 'playable.mp4');
     return sendFile(req, reply, file, 'video/mp4');
   });

@@ -97,8 +97,8 @@ export class AuthService {
    * DATA_DIR/initial-admin-password (0600). Only the file's path is logged.
    */
   async bootstrapAdmin(dataDir: string): Promise<{ created: boolean; passwordFile?: string }> {
-    const any = await this.#db.selectFrom('users').select('id').limit(1).executeTakeFirst();
-    if (any !== undefined) return { created: false };
+    const existing = await this.#db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+    if (existing !== undefined) return { created: false };
     const password = randomPassword();
     const file = path.join(dataDir, 'initial-admin-password');
     await this.#db.transaction().execute(async (trx) => {
@@ -188,7 +188,7 @@ export class AuthService {
         .where('jti', '=', claims.jti)
         .executeTakeFirst();
       if (inv === undefined || inv.revoked_at !== null) throw new TiepdanError('TOKEN_REVOKED', 'this invitation was revoked or replaced', { status: 401 });
-      return { kind: 'invitation', id: inv.id, role: undefined, label: inv.display_name, bridgePointId: inv.bridge_point_id, sessionId: inv.session_id, jti: claims.jti };
+      return { kind: 'invitation', id: inv.id, role: undefined, label: inv.display_name, bridgePointId: inv.bridge_point_id, sessionId: inv.session_id, subject: claims.sub, jti: claims.jti };
     }
     const row = await this.#db
       .selectFrom('auth_tokens')

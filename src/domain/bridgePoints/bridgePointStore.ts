@@ -118,8 +118,8 @@ export class BridgePointStore {
       const like = `%${filter.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
       q = q.where((eb) => eb.or([eb('name', 'ilike', like), eb('code', 'ilike', like)]));
     }
-    const total = Number((await q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
-    const rows = await q.selectAll().orderBy('kind').orderBy('code').limit(page.limit).offset(page.offset).execute();
+    const rows = await q.selectAll().select(sql<string>`count(*) over ()`.as('total_count')).orderBy('kind').orderBy('code').limit(page.limit).offset(page.offset).execute();
+    const total = rows.length > 0 ? Number(rows[0]!.total_count) : Number((await q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
     return { items: rows.map(bridgePointView), total, ...page };
   }
 

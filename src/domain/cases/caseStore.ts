@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../../db/database.ts';
@@ -181,7 +180,7 @@ export class CaseStore {
   }
 
   async create(actor: Actor, input: CaseInput): Promise<CaseView> {
-    const reference = input.reference ?? `VV-${localDate(this.#clock()).replace(/-/g, '')}-${randomBytes(3).toString('hex').toUpperCase()}`;
+    const reference = input.reference ?? (await this.#nextReference());
     try {
       return await this.#db.transaction().execute(async (trx) => {
         const row = await trx
@@ -198,6 +197,11 @@ export class CaseStore {
       if (isForeignKeyViolation(err)) throw notFound('bridge point', String(input.communeBridgePointId));
       throw err;
     }
+  }
+
+  async #nextReference(): Promise<string> {
+    const { rows } = await sql<{ n: string }>`select nextval('case_reference_seq') as n`.execute(this.#db);
+    return `VV-${localDate(this.#clock()).slice(0, 4)}-${rows[0]!.n.padStart(5, '0')}`;
   }
 
   async update(actor: Actor, id: string, patch: Partial<CaseInput>): Promise<CaseView> {

@@ -30,8 +30,9 @@ export interface Actor {
   label: string;
   /** Commune operators are bound to their bridge point; invitations to theirs. */
   bridgePointId: string | null;
-  /** For invitation holders: the session the invitation admits to. */
+  /** For invitation holders: the session the invitation admits to, and the token's subject. */
   sessionId?: string;
+  subject?: string;
 }
 
 export const SYSTEM_ACTOR: Actor = { kind: 'system', id: 'system', role: undefined, label: 'system', bridgePointId: null };

@@ -202,9 +202,15 @@ export class PreflightService {
    * Records a test result, from a technician, the point's operator, or the endpoint itself
    * (its invitation token: only for its own session and bridge point).
    */
-  async report(actor: Actor, input: ResultInput): Promise<ResultView> {
-    if (actor.kind === 'invitation' && (actor.sessionId !== input.sessionId || actor.bridgePointId !== input.bridgePointId)) {
-      throw forbidden('PREFLIGHT_OTHER_POINT', 'an invitation reports tests for its own session and bridge point only');
+  async report(actor: Actor, reported: ResultInput): Promise<ResultView> {
+    let input = reported;
+    if (actor.kind === 'invitation') {
+      // The endpoint names its point by the invitation's subject: the bridge point itself, or the
+      // participant invited at a bridge point (a technician at the central point, say).
+      const mine = input.bridgePointId === actor.bridgePointId || input.bridgePointId === actor.subject;
+      if (actor.sessionId !== input.sessionId || !mine) throw forbidden('PREFLIGHT_OTHER_POINT', 'an invitation reports tests for its own session and bridge point only');
+      if (actor.bridgePointId === null) throw conflict('PREFLIGHT_NO_BRIDGE_POINT', 'this invitation is not tied to a bridge point: there is no point to test');
+      input = { ...input, bridgePointId: actor.bridgePointId };
     }
     if (actor.role === 'commune_operator' && actor.bridgePointId !== input.bridgePointId) {
       throw forbidden('PREFLIGHT_OTHER_POINT', 'a commune operator reports tests for their own bridge point only');
@@ -260,6 +266,7 @@ export class PreflightService {
   }
 
   async matrix(sessionId: string): Promise<MatrixView> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(sessionId)) throw notFound('session', sessionId);
     const session = await this.#db.selectFrom('sessions').select('id').where('id', '=', sessionId).executeTakeFirst();
     if (session === undefined) throw notFound('session', sessionId);
     const [slots, points, results] = await Promise.all([

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { z } from 'zod';
 import type { Db } from '../../db/database.ts';
 import type { DatabaseSchema } from '../../db/schema.ts';
@@ -15,6 +16,8 @@ import type { SettingsStore } from '../settings/controlSettings.ts';
 import { nextStatus, SESSION_STATUSES, type SessionAction, type SessionStatus } from './lifecycle.ts';
 
 type Trx = Transaction<DatabaseSchema>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const CASE_OUTCOMES = ['thu_ly', 'chuyen_don', 'huong_dan', 'tra_loi_truc_tiep', 'hen_tra_loi', 'tu_choi', 'khac'] as const;
 
@@ -94,6 +97,13 @@ type SessionRow = {
   status_changed_at: Date;
 };
 
+/** A page's agenda items, bridge points and participants, fetched with the sessions. */
+interface Relations {
+  cases: { session_id: string; case_id: string; position: number; outcome: string | null; reference: string; type: string }[];
+  points: { session_id: string; bridge_point_id: string }[];
+  participants: { id: string; session_id: string; role: string; label: string; bridge_point_id: string | null }[];
+}
+
 export interface NotPassedPoint {
   bridgePointId: string;
   name: string;
@@ -122,6 +132,8 @@ export class SessionService {
   }
 
   async #row(executor: Db | Trx, id: string, lock = false): Promise<SessionRow> {
+    // Other layers pass ids they got elsewhere (recordings, signaling): a non-UUID is simply unknown.
+    if (!UUID.test(id)) throw notFound('session', id);
     let q = executor.selectFrom('sessions').selectAll().where('id', '=', id);
     if (lock) q = q.forUpdate();
     const row = await q.executeTakeFirst();
@@ -129,10 +141,10 @@ export class SessionService {
     return row;
   }
 
-  async #views(executor: Db | Trx, rows: SessionRow[]): Promise<SessionView[]> {
+  async #views(executor: Db | Trx, rows: SessionRow[], preloaded?: Relations): Promise<SessionView[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
-    const [cases, points, participants, settings] = await Promise.all([
+    const [cases, points, participants, settings] = preloaded !== undefined ? [preloaded.cases, preloaded.points, preloaded.participants, await this.#d.settings.get()] : await Promise.all([
       executor
         .selectFrom('session_cases')
         .innerJoin('cases', 'cases.id', 'session_cases.case_id')
@@ -190,9 +202,31 @@ export class SessionService {
       const bp = filter.bridgePointId;
       q = q.where((eb) => eb.exists(eb.selectFrom('session_bridge_points').select(sql`1`.as('x')).whereRef('session_bridge_points.session_id', '=', 'sessions.id').where('session_bridge_points.bridge_point_id', '=', bp)));
     }
-    const total = Number((await q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
-    const rows = await q.selectAll().orderBy('scheduled_start', 'desc').limit(page.limit).offset(page.offset).execute();
-    return { items: await this.#views(this.#d.db, rows), total, ...page };
+    // One round trip for the page, its total and every session's agenda, points and participants
+    // (the relations are built for the page's rows only, after LIMIT/OFFSET).
+    const rows = await this.#d.db
+      .with('page', () => q.selectAll('sessions').select(sql<string>`count(*) over ()`.as('total_count')).orderBy('scheduled_start', 'desc').orderBy('sessions.id').limit(page.limit).offset(page.offset))
+      .selectFrom('page')
+      .selectAll('page')
+      .select((eb) => [
+        jsonArrayFrom(
+          eb
+            .selectFrom('session_cases')
+            .innerJoin('cases', 'cases.id', 'session_cases.case_id')
+            .select(['session_cases.session_id', 'session_cases.case_id', 'session_cases.position', 'session_cases.outcome', 'cases.reference', 'cases.type'])
+            .whereRef('session_cases.session_id', '=', 'page.id')
+            .orderBy('session_cases.position'),
+        ).as('agenda'),
+        jsonArrayFrom(eb.selectFrom('session_bridge_points').select(['session_bridge_points.session_id', 'session_bridge_points.bridge_point_id']).whereRef('session_bridge_points.session_id', '=', 'page.id')).as('points'),
+        jsonArrayFrom(eb.selectFrom('session_participants').selectAll('session_participants').whereRef('session_participants.session_id', '=', 'page.id').orderBy('session_participants.label')).as('people'),
+      ])
+      .orderBy('page.scheduled_start', 'desc')
+      .orderBy('page.id')
+      .execute();
+    const total =
+      rows.length > 0 ? Number(rows[0]!.total_count) : Number((await q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+    const preloaded: Relations = { cases: rows.flatMap((r) => r.agenda), points: rows.flatMap((r) => r.points), participants: rows.flatMap((r) => r.people) };
+    return { items: await this.#views(this.#d.db, rows, preloaded), total, ...page };
   }
 
   #checkSchedule(start: Date, end: Date): void {

@@ -48,6 +48,8 @@ export const entryBodySchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('quarantined'), trackId: z.string(), file: z.string(), size: z.number(), sha256: z.string(), reason: z.string() }),
   z.object({ type: z.literal('disk'), level: z.enum(['warning', 'floor', 'ok']), freeBytes: z.number() }),
   z.object({ type: z.literal('closed'), status: z.enum(['complete', 'interrupted', 'stopped', 'disk-full']) }),
+  // The host started recording again after a stop: the chain continues in the same manifest.
+  z.object({ type: z.literal('resumed') }),
 ]);
 
 export type EntryBody = z.infer<typeof entryBodySchema>;
@@ -95,7 +97,8 @@ export function entryHash(entry: Omit<ManifestEntry, 'hash'> | Record<string, un
 export function summarize(sessionId: string, entries: readonly ManifestEntry[]): Omit<ManifestFile, 'format' | 'entries'> {
   const participants = new Map<string, string>();
   for (const e of entries) if (e.type === 'track' && !participants.has(e.peerId)) participants.set(e.peerId, e.label);
-  const closed = entries.find((e) => e.type === 'closed');
+  const last = entries.filter((e) => e.type === 'closed' || e.type === 'resumed').at(-1);
+  const closed = last?.type === 'closed' ? last : undefined;
   return {
     sessionId,
     startedAt: entries[0]?.at ?? new Date().toISOString(),
@@ -147,7 +150,7 @@ export class ManifestWriter {
   }
 
   get closed(): boolean {
-    return this.#entries.some((e) => e.type === 'closed');
+    return this.#entries.filter((e) => e.type === 'closed' || e.type === 'resumed').at(-1)?.type === 'closed';
   }
 
   get headHash(): string {
@@ -155,7 +158,7 @@ export class ManifestWriter {
   }
 
   append(body: EntryBody): ManifestEntry {
-    if (this.closed) throw new TiepdanError('RECORDING_MANIFEST_CLOSED', 'manifest is closed');
+    if (this.closed !== (body.type === 'resumed')) throw new TiepdanError('RECORDING_MANIFEST_CLOSED', this.closed ? 'manifest is closed' : 'manifest is open');
     const valid = entryBodySchema.parse(body);
     const base = { ...valid, seq: this.#entries.length, at: new Date().toISOString(), prevHash: this.headHash };
     const entry = { ...base, hash: entryHash(base) } as ManifestEntry;

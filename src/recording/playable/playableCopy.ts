@@ -58,7 +58,7 @@ export async function buildPlayableCopy(o: PlayableOptions): Promise<PlayableRes
   const audios = usable.filter((x) => x.t.kind === 'audio');
   const w = o.cellWidth ?? 640;
   const h = o.cellHeight ?? 360;
-  const fps = o.fps ?? 15;
+  const fps = o.fps ?? 25;
   const cols = Math.max(1, Math.ceil(Math.sqrt(videos.length)));
   const rows = Math.max(1, Math.ceil(videos.length / cols));
 

@@ -86,6 +86,8 @@ export class SessionRecorder extends EventEmitter<SessionRecorderEvents> {
   readonly #tracks = new Map<string, Track>();
   readonly #byProducer = new Map<string, string>();
   readonly #takenPorts = new Set<number>();
+  /** Track ids of earlier parts of this session's recording (their directories are taken). */
+  readonly #usedTrackIds = new Set<string>();
   readonly #logger: Logger;
   #queue: Promise<void> = Promise.resolve();
   #status: RecorderState['status'] = 'starting';
@@ -96,37 +98,41 @@ export class SessionRecorder extends EventEmitter<SessionRecorderEvents> {
   readonly #onProducerClosed = (producerId: string) => void this.#endTrack(producerId, 'producer closed');
   readonly #onEnded = () => void this.stop('complete');
 
-  private constructor(session: RecordableSession, options: RecorderOptions) {
+  private constructor(session: RecordableSession, options: RecorderOptions, manifest?: ManifestWriter) {
     super();
     this.session = session;
     this.options = options;
     this.dir = sessionDirFor(options.recordingsDir, session.id);
     this.workDir = path.join(this.dir, '.work');
-    this.manifest = new ManifestWriter(path.join(this.dir, 'manifest.json'), session.id);
+    this.manifest = manifest ?? new ManifestWriter(path.join(this.dir, 'manifest.json'), session.id);
     this.disk = new DiskMonitor(options.recordingsDir, options.disk);
     this.#logger = options.logger.child({ component: 'recorder', sessionId: session.id });
   }
 
   /**
    * Starts recording a session. Refuses (RECORDING_DISK_LOW) when free space is already below the
-   * floor, and (RECORDING_EXISTS) when the session already has a recording.
+   * floor, and (RECORDING_OPEN) when the session's manifest is still open (recording elsewhere, or
+   * a crash not yet recovered). A session recorded before (stopped by the host) continues in the
+   * same manifest after a `resumed` entry, with new track directories.
    */
   static async start(session: RecordableSession, options: RecorderOptions): Promise<SessionRecorder> {
     await ensureDir(options.recordingsDir);
-    const rec = new SessionRecorder(session, options);
+    const manifestFile = path.join(sessionDirFor(options.recordingsDir, session.id), 'manifest.json');
+    const existing = await stat(manifestFile).then(() => ManifestWriter.load(manifestFile), () => undefined);
+    if (existing && !existing.closed) throw new TiepdanError('RECORDING_OPEN', `the recording of session ${session.id} is still open`, { status: 409 });
+    const rec = new SessionRecorder(session, options, existing);
     const level = await rec.disk.check();
     if (level === 'floor') {
       throw new TiepdanError('RECORDING_DISK_LOW', `only ${Math.round(rec.disk.free / 1e6)} MB free under the recordings directory; recording not started`, { status: 507 });
     }
-    try {
-      await stat(rec.manifest.file);
-      throw new TiepdanError('RECORDING_EXISTS', `session ${session.id} already has a recording`, { status: 409 });
-    } catch (err) {
-      if (err instanceof TiepdanError) throw err;
-    }
     await ensureDir(rec.dir);
     await ensureDir(rec.workDir);
-    rec.manifest.append({ type: 'opened', sessionId: session.id, segmentSeconds: options.segmentSeconds, timing: 'arrival-wallclock' });
+    if (existing) {
+      for (const e of existing.entries) if (e.type === 'track') rec.#usedTrackIds.add(e.trackId);
+      rec.manifest.append({ type: 'resumed' });
+    } else {
+      rec.manifest.append({ type: 'opened', sessionId: session.id, segmentSeconds: options.segmentSeconds, timing: 'arrival-wallclock' });
+    }
     await rec.manifest.flush();
     rec.disk.on('level', (l, free) => rec.#onDiskLevel(l, free));
     if (level === 'warning') rec.#onDiskLevel(level, rec.disk.free);
@@ -170,7 +176,7 @@ export class SessionRecorder extends EventEmitter<SessionRecorderEvents> {
     if (this.#stopping || this.#byProducer.has(recorded.producer.id) || recorded.producer.closed) return;
     const peer = safeName(recorded.peerId);
     let n = 1;
-    while (this.#tracks.has(`${peer}.${recorded.source}-${n}`)) n++;
+    while (this.#tracks.has(`${peer}.${recorded.source}-${n}`) || this.#usedTrackIds.has(`${peer}.${recorded.source}-${n}`)) n++;
     const trackId = `${peer}.${recorded.source}-${n}`;
     const relDir = path.join(peer, `${recorded.source}-${n}`);
     const dir = path.join(this.dir, relDir);

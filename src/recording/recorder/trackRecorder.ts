@@ -243,7 +243,7 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
       this.emit('stopped', 'FFmpeg keeps failing');
       return;
     }
-    await new Promise((r) => setTimeout(r, this.options.restartDelayMs ?? 300));
+    await new Promise((r) => setTimeout(r, this.options.restartDelayMs ?? 50));
     if (this.#stopping) return;
     try {
       await this.start();

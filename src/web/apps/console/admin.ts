@@ -20,13 +20,92 @@ function rowsOf(answer: unknown): Row[] {
   return Array.isArray(items) ? (items as Row[]) : [];
 }
 
-/** A read-only list of what the control API manages (editing stays with the API and its docs at /docs). */
+interface FormField {
+  name: string;
+  type: 'text' | 'password' | 'select';
+  options?: string[];
+  required?: boolean;
+}
+
+/** What can be added from the console (the rest is edited through the API, documented at /docs). */
+const FORMS: Record<string, { path: string; fields: FormField[] }> = {
+  'bridge-points': {
+    path: '/bridge-points',
+    fields: [
+      { name: 'code', type: 'text', required: true },
+      { name: 'name', type: 'text', required: true },
+      { name: 'kind', type: 'select', options: ['commune', 'ward', 'central', 'agency'] },
+      { name: 'contactName', type: 'text' },
+      { name: 'contactPhone', type: 'text' },
+      { name: 'networkNotes', type: 'text' },
+    ],
+  },
+  users: {
+    path: '/users',
+    fields: [
+      { name: 'username', type: 'text', required: true },
+      { name: 'displayName', type: 'text', required: true },
+      { name: 'role', type: 'select', options: ['reception_board', 'inspectorate', 'approver', 'technician', 'commune_operator', 'auditor', 'admin'] },
+      { name: 'password', type: 'password', required: true },
+    ],
+  },
+};
+
+function createForm(name: string, onCreated: () => void): HTMLElement | null {
+  const spec = FORMS[name];
+  if (!spec) return null;
+  const status = h('p', { class: 'status', role: 'status' });
+  const controls = new Map<string, HTMLInputElement | HTMLSelectElement>();
+  const form = h('form', { class: 'stack', id: `create-${name}` });
+  const row = h('div', { class: 'row top' });
+  for (const f of spec.fields) {
+    const id = `create-${name}-${f.name}`;
+    const control =
+      f.type === 'select'
+        ? h('select', {}, ...(f.options ?? []).map((o) => h('option', { value: o }, codeLabel(o))))
+        : h('input', { type: f.type, required: f.required ?? false, autocomplete: f.type === 'password' ? 'new-password' : 'off' });
+    controls.set(f.name, control);
+    const key = `field.${f.name}` as MessageKey;
+    row.append(field(id, t(key) !== key ? key : 'common.details', control));
+  }
+  form.append(row, h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, text('common.create'))), status);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const body: Record<string, string> = {};
+    for (const [k, c] of controls) if (c.value.trim() !== '') body[k] = c.value.trim();
+    void withStatus(status, async () => {
+      await api.post(spec.path, body);
+      onCreated();
+    }, 'common.saved');
+  });
+  return section('admin.form.title', form);
+}
+
+function csvImport(onDone: () => void): HTMLElement {
+  const status = h('p', { class: 'status', role: 'status' });
+  const area = h('textarea', { rows: 5, class: 'minutes', placeholder: 'code,name,kind\nX03,UBND xã …,commune' });
+  const file = h('input', { type: 'file', accept: '.csv,text/csv' });
+  file.addEventListener('change', () => void file.files?.[0]?.text().then((v) => (area.value = v)));
+  return section(
+    'admin.csv.title',
+    field('csv-file', 'admin.csv.file', file),
+    field('csv-text', 'admin.csv.text', area),
+    h('div', { class: 'row' }, button('admin.csv.import', () => void withStatus(status, async () => {
+      await api.postText('/bridge-points/import', area.value, 'text/csv; charset=utf-8');
+      onDone();
+    }, 'common.saved'), { class: 'primary' })),
+    status,
+  );
+}
+
+/** A list of what the control API manages, with an "add" form where the console offers one. */
 export async function listPage(main: HTMLElement, name: string): Promise<void> {
   const spec = LISTS[name];
   if (!spec) return;
   const rows = rowsOf(await api.get<unknown>(spec.path));
   const columns: Column<Row>[] = spec.fields.map((f) => fieldColumn<Row>(f, (r) => (f === 'type' || f === 'kind' || f === 'role' ? codeLabel(String(r[f])) : display(r[f]))));
-  main.replaceChildren(section(spec.title, table(spec.title, rows, columns, (r) => String(r.id ?? ''))));
+  const reload = () => void listPage(main, name);
+  main.replaceChildren(section(spec.title, table(spec.title, rows, columns, (r) => String(r.id ?? ''))), createForm(name, reload) ?? '', name === 'bridge-points' ? csvImport(reload) : '');
 }
 
 export async function auditPage(main: HTMLElement): Promise<void> {
@@ -53,7 +132,7 @@ export async function reportPage(main: HTMLElement): Promise<void> {
   const year = new Date().getFullYear();
   const yearInput = h('input', { type: 'number', id: 'report-year', value: year, min: 2020, max: 2100 });
   const out = h('div', { class: 'stack', id: 'report-out' });
-  const csv = h('a', { class: 'button', href: '#', id: 'report-csv' }, t('report.csv'));
+  const csv = h('a', { class: 'button', href: '#', id: 'report-csv' }, text('report.csv'));
   const load = async () => {
     const report = await api.get<Row>(`/reports/annual?year=${yearInput.value}`);
     const label = (k: string) => {
@@ -120,7 +199,7 @@ export async function recordingsPage(main: HTMLElement): Promise<void> {
     { key: 'sessions.title', cell: (r) => titles.get(r.sessionId) ?? r.sessionId },
     { key: 'sessions.status', cell: (r) => codeLabel(r.status) },
     { key: 'sessions.time', cell: (r) => `${display(r.startedAt)} – ${display(r.closedAt)}` },
-    { key: 'field.total', cell: (r) => formatBytes(r.bytes), num: true },
+    { key: 'field.bytes', cell: (r) => formatBytes(r.bytes), num: true },
     {
       key: 'common.actions',
       cell: (r) =>
@@ -129,7 +208,8 @@ export async function recordingsPage(main: HTMLElement): Promise<void> {
           { class: 'row nowrap' },
           r.playable
             ? button('recordings.play', () => void play(r.sessionId), { 'data-play': r.sessionId, class: 'primary' })
-            : button('recordings.playable', () => void withStatus(status, async () => {
+            : button('recordings.playable', (ev) => void withStatus(status, async () => {
+                (ev.currentTarget as HTMLButtonElement).disabled = true; // one build at a time
                 const job = await api.post<Job>(recordingRoutes.buildPlayable(r.sessionId));
                 const done = await followJob(job.id, showJob);
                 if (done.status === 'failed') throw new Error(done.error?.message ?? 'failed');

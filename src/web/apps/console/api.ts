@@ -99,6 +99,14 @@ export class ConsoleApi {
     }
   }
 
+  /** A raw text body (CSV import). */
+  async postText<T>(path: string, body: string, contentType: string): Promise<T> {
+    const response = await fetch(`/api/v1${path}`, { method: 'POST', headers: { 'content-type': contentType, accept: 'application/json', authorization: `Bearer ${this.token ?? ''}` }, body });
+    const answer = (await response.json().catch(() => ({}))) as { code?: string; message?: string; details?: unknown };
+    if (!response.ok) throw new ApiError(response.status, answer.code ?? `HTTP_${response.status}`, answer.message ?? response.statusText, answer.details);
+    return answer as T;
+  }
+
   get<T>(path: string): Promise<T> {
     return this.call<T>('GET', path);
   }

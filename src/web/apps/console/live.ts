@@ -54,7 +54,7 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
   const healthTable = h(
     'table',
     { class: 'health', id: 'health' },
-    h('caption', { class: 'visually-hidden' }, t('live.points')),
+    h('caption', { class: 'visually-hidden' }, text('live.points')),
     h(
       'thead',
       {},
@@ -160,7 +160,7 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
     lobbyList.replaceChildren(
       ...lobby.map((p) => h('li', { class: 'row', 'data-peer-id': p.peerId }, h('span', { class: 'grow' }, `${p.label} (${t(roleKey(p.role))})`), button('live.admit', () => void withStatus(status, () => client.request('admitPeer', { peerId: p.peerId })), { class: 'primary', 'data-action': 'admit' }))),
     );
-    if (lobby.length === 0) lobbyList.append(h('li', { class: 'muted' }, t('common.none')));
+    if (lobby.length === 0) lobbyList.append(h('li', { class: 'muted' }, text('common.none')));
   }
 
   client.on('joined', (info) => {
@@ -263,14 +263,14 @@ async function fillCase(session: SessionView, box: HTMLElement): Promise<void> {
       box,
       h('h3', {}, `${c.reference} – ${c.title}`),
       h('p', { class: 'muted' }, t(`caseType.${c.type}` as MessageKey)),
-      c.personalDataHidden ? h('p', { class: 'badge fair' }, t('live.case.confidential')) : null,
+      c.personalDataHidden ? h('p', { class: 'badge fair' }, text('live.case.confidential')) : null,
       c.summary ? h('p', {}, c.summary) : null,
       c.requests ? h('p', {}, c.requests) : null,
       !c.personalDataHidden && c.people.length > 0 ? h('ul', {}, ...c.people.map((p) => h('li', {}, `${p.fullName ?? '—'} (${p.role})`))) : null,
     );
   } catch {
     // A role without access to cases sees the reference only.
-    box.append(h('p', {}, current.reference), h('p', { class: 'badge fair' }, t('live.case.confidential')));
+    box.append(h('p', {}, current.reference), h('p', { class: 'badge fair' }, text('live.case.confidential')));
   }
 }
 

@@ -24,7 +24,7 @@ function loginPage(): void {
   const status = h('p', { class: 'status', role: 'alert' });
   const user = h('input', { type: 'text', autocomplete: 'username', required: true });
   const pass = h('input', { type: 'password', autocomplete: 'current-password', required: true });
-  const form = h('form', { class: 'card stack login', id: 'login' }, text('login.title', undefined, 'h2'), field('login-username', 'login.username', user), field('login-password', 'login.password', pass), h('button', { type: 'submit', class: 'primary big' }, t('login.submit')), status);
+  const form = h('form', { class: 'card stack login', id: 'login' }, text('login.title', undefined, 'h2'), field('login-username', 'login.username', user), field('login-password', 'login.password', pass), h('button', { type: 'submit', class: 'primary big' }, text('login.submit')), status);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     void withStatus(status, async () => {
@@ -46,7 +46,8 @@ function shell(): HTMLElement {
     if (location.hash.startsWith(item.hash)) a.setAttribute('aria-current', 'page');
     nav.append(a);
   }
-  const who = h('span', { class: 'who' }, t('login.as', { name: api.user?.displayName ?? '' }));
+  const who = text('login.as', { name: api.user?.displayName ?? '' });
+  who.className = 'who';
   const logout = button('login.logout', () => void api.logout().then(() => loginPage()), { id: 'logout' });
   root.replaceChildren(pageHeader('live.title', who, logout), h('div', { class: 'console' }, nav, main));
   return main;
@@ -60,7 +61,7 @@ async function route(): Promise<void> {
     return;
   }
   const main = shell();
-  main.append(h('p', {}, t('common.loading')));
+  main.append(h('p', {}, text('common.loading')));
   const [, page, id] = (location.hash || '#/sessions').split('/');
   try {
     switch (page) {

@@ -34,7 +34,7 @@ export async function sessionsPage(main: HTMLElement): Promise<void> {
     { key: 'sessions.status', cell: (s: SessionView) => statusBadge(s.status) },
     {
       key: 'common.actions',
-      cell: (s: SessionView) => (s.status === 'live' ? h('a', { class: 'button', href: `#/live/${s.id}` }, t('sessions.enterLive')) : h('a', { href: `#/session/${s.id}` }, t('sessions.open'))),
+      cell: (s: SessionView) => (s.status === 'live' ? h('a', { class: 'button', href: `#/live/${s.id}` }, text('sessions.enterLive')) : h('a', { href: `#/session/${s.id}` }, text('sessions.open'))),
     },
   ];
   main.replaceChildren(
@@ -74,9 +74,9 @@ async function createSessionForm(): Promise<HTMLElement> {
     { class: 'stack', id: 'new-session' },
     field('new-session-title', 'sessions.title', titleInput),
     h('div', { class: 'row' }, field('new-session-start', 'sessions.startsAt', start), field('new-session-duration', 'sessions.durationMin', duration), field('new-session-chair', 'sessions.chair', chair)),
-    h('div', { class: 'field inline' }, iChair, h('label', { for: 'new-session-i-chair' }, t('sessions.iChair'))),
+    h('div', { class: 'field inline' }, iChair, h('label', { for: 'new-session-i-chair' }, text('sessions.iChair'))),
     h('div', { class: 'row top' }, pointBoxes, caseBoxes),
-    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, t('sessions.create'))),
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, text('sessions.create'))),
     status,
   );
   form.addEventListener('submit', (ev) => {
@@ -141,7 +141,7 @@ export async function sessionPage(main: HTMLElement, id: string): Promise<void> 
       );
       break;
     case 'live':
-      actions.append(h('a', { class: 'button primary', href: `#/live/${id}`, id: 'action-enter-live' }, t('sessions.enterLive')));
+      actions.append(h('a', { class: 'button primary', href: `#/live/${id}`, id: 'action-enter-live' }, text('sessions.enterLive')));
       break;
   }
   const info = table(
@@ -181,9 +181,9 @@ async function invitationsSection(session: SessionView): Promise<HTMLElement> {
       [
         { key: 'sessions.bridgePoints', cell: (i) => i.displayName },
         { key: 'common.role', cell: (i) => text(roleKey(i.role)) },
-        { key: 'sessions.openRoom', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/join#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-join-link': i.role }, t('sessions.openRoom')) : i.status) },
-        { key: 'nav.preflight', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/test#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-test-link': i.role }, t('nav.preflight')) : '') },
-        { key: 'common.print', cell: (i) => h('a', { href: '#', 'data-print': i.id, onclick: (ev: Event) => void printInvitation(ev, i.id) }, t('common.print')) },
+        { key: 'sessions.openRoom', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/join#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-join-link': i.role }, text('sessions.openRoom')) : i.status) },
+        { key: 'nav.preflight', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/test#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-test-link': i.role }, text('nav.preflight')) : '') },
+        { key: 'common.print', cell: (i) => h('a', { href: '#', 'data-print': i.id, onclick: (ev: Event) => void printInvitation(ev, i.id) }, text('common.print')) },
       ],
       (i) => i.id,
     ),

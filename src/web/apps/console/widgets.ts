@@ -104,7 +104,7 @@ export function fieldColumn<T extends Record<string, unknown>>(name: string, cel
 
 /** A translated label for a value that is a code (status, case type, role), or the code itself. */
 export function codeLabel(code: string): string {
-  for (const prefix of ['status.', 'caseType.', 'role.', 'field.']) {
+  for (const prefix of ['status.', 'caseType.', 'role.', 'userRole.', 'kind.', 'field.']) {
     const key = `${prefix}${code}` as MessageKey;
     if (t(key) !== key) return t(key);
   }

@@ -124,6 +124,8 @@ function withId<T extends HTMLElement>(el: T, id: string): T {
 /** Step 2: the session itself (lobby, then the room). */
 async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean): Promise<void> {
   const client = new LiveClient({ url: wsUrl(), sessionId: inv.sessionId, token: inv.token, stream, forceTcp });
+  // For the technician's browser console and the end-to-end test (e.g. client.dropConnection()).
+  Object.assign(window, { tiepdanRoom: { timings, client } });
   const tiles = new Map<string, Tile>();
   const stage = h('div', { class: 'main-tile', 'aria-live': 'off' });
   const strip = h('div', { class: 'strip', role: 'list', 'aria-label': t('room.participants') });
