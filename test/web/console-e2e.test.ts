@@ -106,6 +106,12 @@ t.test('console, pre-flight and endpoint rooms, end to end', async (t) => {
   await consolePage.click('#action-invite');
   await consolePage.waitForSelector('a[data-join-link=endpoint]');
   await screenshot(consolePage, '03-console-session-invitations');
+  const [printed] = await Promise.all([consoleContext.waitForEvent('page'), consolePage.locator('a[data-print]').nth(1).click()]);
+  await printed.waitForLoadState();
+  t.match(await printed.locator('body').innerText(), /Phiên tiếp công dân định kỳ/, 'the printable invitation opens with the session');
+  t.not(await printed.evaluate(() => getComputedStyle(document.body).fontFamily), await consolePage.evaluate(() => 'x'), 'its styles apply');
+  await screenshot(printed, '03b-invitation-print');
+  await printed.close();
   const endpointLinks = await consolePage.$$eval('a[data-join-link=endpoint]', (as) => as.map((a) => (a as HTMLAnchorElement).href));
   const testLinks = await consolePage.$$eval('a[data-test-link=endpoint]', (as) => as.map((a) => (a as HTMLAnchorElement).href));
   t.equal(endpointLinks.length, 2, 'one invitation per commune');

@@ -22,9 +22,17 @@ const PAGE_HEADERS = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'permissions-policy': 'camera=(self), microphone=(self), fullscreen=(self), display-capture=(self)',
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' wss: ws:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
 } as const;
+
+/**
+ * Scripts only from this server, always. The console also allows inline styles: the printable
+ * invitation it opens (the control API's HTML, fetched with the operator's token and shown from a
+ * blob: URL, which inherits this policy) carries its own <style>.
+ */
+function contentSecurityPolicy(name: WebApp): string {
+  const styles = name === 'console' ? "'self' 'unsafe-inline'" : "'self'";
+  return `default-src 'self'; script-src 'self'; style-src ${styles}; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' wss: ws:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`;
+}
 
 const invitationParams = z.object({ '*': z.string().min(8).max(4096).regex(/^[A-Za-z0-9._~-]+$/) });
 const assetParams = z.object({ name: z.string().regex(/^[a-z]+\.(js|css)$/) });
@@ -74,7 +82,7 @@ ${css ? `<link rel="stylesheet" href="/assets/${name}.css?v=${css.hash}">` : ''}
 </body>
 </html>
 `;
-    return reply.headers(PAGE_HEADERS).send(html);
+    return reply.headers({ ...PAGE_HEADERS, 'content-security-policy': contentSecurityPolicy(name) }).send(html);
   };
 
   app.get('/', async (_request, reply) => reply.redirect('/console', 302));

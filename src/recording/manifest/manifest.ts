@@ -42,6 +42,8 @@ export const entryBodySchema = z.discriminatedUnion('type', [
     end: z.number(),
     duration: z.number(),
     repaired: z.boolean().optional(),
+    // Latest RTCP sender report of the track: sender wall-clock (Unix s) for an RTP timestamp.
+    senderReport: z.object({ ntp: z.number(), rtpTimestamp: z.number(), ssrc: z.number(), arrivedAt: z.number() }).optional(),
   }),
   z.object({ type: z.literal('gap'), trackId: z.string(), from: z.number(), to: z.number(), reason: z.string() }),
   z.object({ type: z.literal('trackEnded'), trackId: z.string(), reason: z.string() }),

@@ -237,7 +237,7 @@ export class SessionRecorder extends EventEmitter<SessionRecorderEvents> {
       track.gapFrom = undefined;
     }
     const duration = Math.round((seg.end - seg.start) * 1000) / 1000;
-    this.manifest.append({ type: 'segment', trackId, file: path.relative(this.dir, seg.file), size, sha256, start: seg.start, end: seg.end, duration });
+    this.manifest.append({ type: 'segment', trackId, file: path.relative(this.dir, seg.file), size, sha256, start: seg.start, end: seg.end, duration, ...(seg.senderReport ? { senderReport: seg.senderReport } : {}) });
     track.segments++;
     await this.manifest.flush();
     this.emit('segment', { trackId, file: path.relative(this.dir, seg.file), duration });

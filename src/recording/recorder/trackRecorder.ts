@@ -8,6 +8,7 @@ import { FILE_MODE } from '../fsutil.ts';
 import type { RecordedProducer } from '../recordableSession.ts';
 import { sdpForConsumer, codecName } from './sdp.ts';
 import { packetSpan } from './ffprobe.ts';
+import { RtcpTap, type SenderReport } from './rtcpTap.ts';
 import { boundUdpPorts, freeUdpPair } from './udpPorts.ts';
 
 export interface TrackRecorderOptions {
@@ -34,6 +35,8 @@ export interface CompletedSegment {
   file: string;
   start: number;
   end: number;
+  /** The latest RTCP sender report of the track when the segment completed. */
+  senderReport?: SenderReport;
 }
 
 export type TrackRecorderEvents = {
@@ -58,6 +61,7 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
   readonly kind: types.MediaKind;
   codec = 'unknown';
   #transport: types.PlainTransport | undefined;
+  #rtcp: RtcpTap | undefined;
   #consumer: types.Consumer | undefined;
   #ffmpeg: ChildProcess | undefined;
   #port = 0;
@@ -156,7 +160,9 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
       if (Date.now() > until) throw new Error('FFmpeg did not open its RTP port within 15 s');
       await new Promise((r) => setTimeout(r, 50));
     }
-    await transport.connect({ ip: '127.0.0.1', port: this.#port, rtcpPort: this.#port + 1 });
+    // RTCP goes to our tap, which records the sender reports (FFmpeg needs none for one stream).
+    this.#rtcp = await RtcpTap.open();
+    await transport.connect({ ip: '127.0.0.1', port: this.#port, rtcpPort: this.#rtcp.port });
     await consumer.resume();
     if (consumer.kind === 'video') {
       await consumer.requestKeyFrame();
@@ -192,7 +198,7 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
       if (n >= this.#nextNumber) this.#nextNumber = n + 1;
       this.#lastEnd = e;
       this.#failuresInRow = 0;
-      this.emit('segment', { file: path.join(this.options.dir, name), start: s, end: e });
+      this.emit('segment', { file: path.join(this.options.dir, name), start: s, end: e, ...(this.#rtcp?.latest ? { senderReport: this.#rtcp.latest } : {}) });
     }
   }
 
@@ -212,7 +218,7 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
     const end = zero + span.end;
     const start = Math.min(this.#lastEnd ?? zero + span.first, end);
     this.#lastEnd = end;
-    this.emit('segment', { file, start, end });
+    this.emit('segment', { file, start, end, ...(this.#rtcp?.latest ? { senderReport: this.#rtcp.latest } : {}) });
   }
 
   #teardownMedia(): void {
@@ -223,6 +229,8 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
     this.options.takenPorts.delete(this.#port);
     this.#transport?.close();
     this.#transport = undefined;
+    this.#rtcp?.close();
+    this.#rtcp = undefined;
     this.#consumer = undefined;
   }
 
