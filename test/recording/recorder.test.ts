@@ -147,3 +147,38 @@ t.test('the host stops and restarts recording: the same manifest continues after
   t.equal(manifest.status, 'complete');
   t.same((await verifyRecording(path.join(recordingsDir, 'session-R'))).problems, [], 'verifies');
 });
+
+t.test('producers pausing and resuming do not break the files: recording continues after resume', async (t) => {
+  const data = await tempDataDir();
+  t.teardown(() => data.remove());
+  const pool = await startPool();
+  t.teardown(() => pool.close());
+  const { router } = await pool.createRouter({ mediaCodecs });
+  const session = new TestSession('session-pause', router);
+  t.teardown(() => session.close());
+  const audio = await session.addSource('peer-1', 'Điểm cầu 1', 'audio');
+  const video = await session.addSource('peer-1', 'Điểm cầu 1', 'video');
+  const recordingsDir = path.join(data.dir, 'recordings');
+  const recorder = await SessionRecorder.start(session, recorderOptions(recordingsDir, silentLogger()));
+  t.teardown(() => recorder.stop());
+  await waitFor('segments', () => recorder.state.tracks.every((tr) => tr.segments >= 1));
+  await audio.producer.pause();
+  await video.producer.pause();
+  const pausedAt = Date.now() / 1000;
+  await sleep(3000);
+  await audio.producer.resume();
+  await video.producer.resume();
+  const resumedAt = Date.now() / 1000;
+  await sleep(5000);
+  await recorder.stop('complete');
+  const dir = path.join(recordingsDir, 'session-pause');
+  const manifest = await readManifest(path.join(dir, 'manifest.json'));
+  const segs = manifest.entries.filter((e) => e.type === 'segment') as unknown as SegmentEntry[];
+  for (const trackId of ['peer-1.microphone-1', 'peer-1.camera-1']) {
+    const mine = segs.filter((s) => s.trackId === trackId);
+    t.ok(mine.some((s) => s.end > resumedAt + 1), `${trackId}: recorded after the resume`);
+    t.ok(mine.some((s) => s.start < pausedAt), `${trackId}: and before the pause`);
+    for (const s of mine) t.ok(await packetSpan(path.join(dir, s.file)), `${s.file} plays`);
+  }
+  t.same((await verifyRecording(dir)).problems, [], 'verifies');
+});

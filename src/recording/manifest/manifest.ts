@@ -42,7 +42,7 @@ export const entryBodySchema = z.discriminatedUnion('type', [
     end: z.number(),
     duration: z.number(),
     repaired: z.boolean().optional(),
-    // Latest RTCP sender report of the track: sender wall-clock (Unix s) for an RTP timestamp.
+    // Latest RTCP sender report of the track: sender clock (NTP seconds) for an RTP timestamp.
     senderReport: z.object({ ntp: z.number(), rtpTimestamp: z.number(), ssrc: z.number(), arrivedAt: z.number() }).optional(),
   }),
   z.object({ type: z.literal('gap'), trackId: z.string(), from: z.number(), to: z.number(), reason: z.string() }),

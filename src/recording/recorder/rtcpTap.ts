@@ -2,15 +2,16 @@ import { createSocket, type Socket } from 'node:dgram';
 
 /** One RTCP sender report: the sender's wall-clock (NTP, as Unix seconds) for an RTP timestamp. */
 export interface SenderReport {
-  /** Sender wall-clock, Unix seconds (from the NTP timestamp). */
+  /**
+   * Sender wall-clock as NTP seconds (since 1900; subtract 2208988800 for Unix time when the sender
+   * clock is real time — browsers; mediasoup uses its own clock for senders that send no reports).
+   */
   ntp: number;
   rtpTimestamp: number;
   ssrc: number;
   /** When the report arrived here, Unix seconds. */
   arrivedAt: number;
 }
-
-const NTP_UNIX_OFFSET = 2208988800;
 
 /** Parses the sender reports out of a (compound) RTCP packet. */
 export function parseSenderReports(buf: Buffer, arrivedAt: number): SenderReport[] {
@@ -23,7 +24,7 @@ export function parseSenderReports(buf: Buffer, arrivedAt: number): SenderReport
     if (version !== 2 || off + len > buf.length) break;
     if (pt === 200 && len >= 28) {
       const ssrc = buf.readUInt32BE(off + 4);
-      const ntp = buf.readUInt32BE(off + 8) - NTP_UNIX_OFFSET + buf.readUInt32BE(off + 12) / 2 ** 32;
+      const ntp = buf.readUInt32BE(off + 8) + buf.readUInt32BE(off + 12) / 2 ** 32;
       out.push({ ssrc, ntp, rtpTimestamp: buf.readUInt32BE(off + 16), arrivedAt });
     }
     off += len;

@@ -5,7 +5,12 @@ import { t } from '../i18n/index.ts';
 export interface DeviceChoice {
   cameraId?: string | undefined;
   microphoneId?: string | undefined;
+  /** Audio output (where the browser can choose one: Chromium, Edge). */
+  speakerId?: string | undefined;
 }
+
+/** Whether this browser lets a page choose the speaker (Firefox and old Chromium do not). */
+export const canChooseSpeaker = typeof HTMLMediaElement !== 'undefined' && 'setSinkId' in HTMLMediaElement.prototype;
 
 /** Camera and microphone at a resolution that old USB cameras and projectors both handle. */
 export async function openLocalMedia(choice: DeviceChoice = {}): Promise<MediaStream> {
@@ -89,14 +94,16 @@ export function levelBar(): { element: HTMLElement; set(level: number): void } {
 }
 
 /** Device pickers for camera, microphone (and speaker where the browser can choose one). */
-export async function devicePickers(onChange: (choice: DeviceChoice) => void): Promise<{ element: HTMLElement; choice(): DeviceChoice; refresh(): Promise<void> }> {
+export async function devicePickers(onChange: (choice: DeviceChoice) => void, onSpeaker?: (speakerId: string) => void): Promise<{ element: HTMLElement; choice(): DeviceChoice; refresh(): Promise<void> }> {
   const camera = h('select', { id: 'camera-select' });
   const microphone = h('select', { id: 'microphone-select' });
+  const speaker = h('select', { id: 'speaker-select' });
   const element = h(
     'div',
     { class: 'devices' },
     h('div', { class: 'field' }, labelFor('camera-select', 'devices.camera'), camera),
     h('div', { class: 'field' }, labelFor('microphone-select', 'devices.microphone'), microphone),
+    canChooseSpeaker ? h('div', { class: 'field' }, labelFor('speaker-select', 'devices.speaker'), speaker) : null,
   );
   const fill = (select: HTMLSelectElement, devices: MediaDeviceInfo[]) => {
     const previous = select.value;
@@ -108,8 +115,10 @@ export async function devicePickers(onChange: (choice: DeviceChoice) => void): P
     const devices = await navigator.mediaDevices.enumerateDevices();
     fill(camera, devices.filter((d) => d.kind === 'videoinput'));
     fill(microphone, devices.filter((d) => d.kind === 'audioinput'));
+    if (canChooseSpeaker) fill(speaker, devices.filter((d) => d.kind === 'audiooutput'));
   };
-  const choice = (): DeviceChoice => ({ cameraId: camera.value || undefined, microphoneId: microphone.value || undefined });
+  const choice = (): DeviceChoice => ({ cameraId: camera.value || undefined, microphoneId: microphone.value || undefined, speakerId: speaker.value || undefined });
+  speaker.addEventListener('change', () => onSpeaker?.(speaker.value));
   camera.addEventListener('change', () => onChange(choice()));
   microphone.addEventListener('change', () => onChange(choice()));
   navigator.mediaDevices?.addEventListener?.('devicechange', () => void refresh());
@@ -123,12 +132,20 @@ export function labelFor(id: string, key: MessageKey): HTMLLabelElement {
 }
 
 /** A two-tone chime through the default speaker (the speaker check). */
-export async function playChime(): Promise<void> {
+export async function playChime(speakerId?: string): Promise<void> {
   const ctx = new AudioContext();
   await ctx.resume();
   const gain = ctx.createGain();
   gain.gain.value = 0.25;
-  gain.connect(ctx.destination);
+  // Through the chosen speaker when the browser allows it: the sound goes to an audio element.
+  const out = speakerId && canChooseSpeaker ? ctx.createMediaStreamDestination() : undefined;
+  gain.connect(out ?? ctx.destination);
+  if (out) {
+    const el = new Audio();
+    el.srcObject = out.stream;
+    await el.setSinkId(speakerId!).catch(() => undefined);
+    void el.play().catch(() => undefined);
+  }
   for (const [freq, at] of [
     [660, 0],
     [880, 0.35],

@@ -101,11 +101,11 @@ async function main(): Promise<void> {
       };
       speakerBox.append(
         text('preflight.speaker.question', undefined, 'p'),
-        button('preflight.speaker.play', () => void playChime(), { id: 'play-chime' }),
+        button('preflight.speaker.play', () => void playChime(pickers.choice().speakerId), { id: 'play-chime' }),
         button('preflight.speaker.heard', () => done(true), { class: 'primary', id: 'speaker-heard' }),
         button('preflight.speaker.notHeard', () => done(false), { class: 'danger', id: 'speaker-not-heard' }),
       );
-      void playChime().catch(() => undefined);
+      void playChime(pickers.choice().speakerId).catch(() => undefined);
       (speakerBox.querySelector('#speaker-heard') as HTMLButtonElement).focus();
     });
   }

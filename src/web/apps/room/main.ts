@@ -1,7 +1,7 @@
 import '../../ui/styles.css';
 import { LiveClient, type JoinInfo, type PeerSummary } from '../../LiveClient.ts';
 import { button, errorMessage, h, languageSwitch, pageHeader, setAttrText, setText, text } from '../../ui/dom.ts';
-import { LevelMeter, MediaAccessError, devicePickers, levelBar, openLocalMedia, stopStream, videoElement } from '../../ui/media.ts';
+import { LevelMeter, MediaAccessError, canChooseSpeaker, devicePickers, levelBar, openLocalMedia, stopStream, videoElement } from '../../ui/media.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { invitationFromPath, isExpired, type Invitation } from '../shared/invitation.ts';
 import { Tile, qualityFromKbps } from '../shared/tiles.ts';
@@ -89,7 +89,7 @@ async function setup(inv: Invitation): Promise<void> {
     joinButton.disabled = true;
     setText(joinButton, 'room.joining');
     level?.close();
-    await enterRoom(inv, stream, forceTcp);
+    await enterRoom(inv, stream, forceTcp, pickers.choice().speakerId);
   }
 
   root.replaceChildren(
@@ -122,7 +122,7 @@ function withId<T extends HTMLElement>(el: T, id: string): T {
 }
 
 /** Step 2: the session itself (lobby, then the room). */
-async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean): Promise<void> {
+async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean, outputId: string | undefined): Promise<void> {
   const client = new LiveClient({ url: wsUrl(), sessionId: inv.sessionId, token: inv.token, stream, forceTcp });
   // For the technician's browser console and the end-to-end test (e.g. client.dropConnection()).
   Object.assign(window, { tiepdanRoom: { timings, client } });
@@ -184,6 +184,7 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
     if (!tile) {
       tile = new Tile({ peerId: peer.peerId, label: peer.label, role: peer.role });
       tile.element.setAttribute('role', 'listitem');
+      if (outputId && canChooseSpeaker) void tile.audio.setSinkId(outputId).catch(() => undefined);
       tiles.set(peer.peerId, tile);
       strip.append(tile.element);
       const placeholder = stage.querySelector('.tile:not([data-peer-id])');
