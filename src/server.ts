@@ -15,10 +15,12 @@ import type { SessionDirectory } from './domain/sessionDirectory.ts';
 import { createLiveSessions, type LiveSessions } from './signaling/liveSessions.ts';
 import { ControlServices } from './domain/controlServices.ts';
 import { RecordingService } from './recording/recordingService.ts';
+import { bridgeRecording } from './signaling/recordingBridge.ts';
+import { bridgeControl } from './signaling/controlBridge.ts';
 
 /** Parts a caller (tests, the lead's wiring) may supply instead of the defaults. */
 export interface TiepdanServerOverrides {
-  /** Where live sessions are looked up (default: an in-memory directory). */
+  /** Where live sessions are looked up (default: the control API's sessions in PostgreSQL). */
   sessionDirectory?: SessionDirectory;
 }
 
@@ -82,8 +84,11 @@ export class TiepdanServer {
         },
         logger,
       );
-      const live = await createLiveSessions({ config, logger, pool, directory: overrides.sessionDirectory, tokens: await TokenSigner.fromDataDir(config.dataDir) });
-      const control = new ControlServices({ db: database.db, signer: live.tokens, logger });
+      // One signing key for invitations (control API) and admission (signaling).
+      const tokens = await TokenSigner.fromDataDir(config.dataDir);
+      const control = new ControlServices({ db: database.db, signer: tokens, logger });
+      // Live sessions are the control API's sessions (PostgreSQL) unless a caller supplies a directory.
+      const live = await createLiveSessions({ config, logger, pool, directory: overrides.sessionDirectory ?? control.directory, tokens });
       const recordings = new RecordingService({
         recorder: {
           recordingsDir: path.join(config.dataDir, 'recordings'),
@@ -100,6 +105,9 @@ export class TiepdanServer {
       });
       // Recordings a crash left open are closed (as interrupted) before anything new records.
       await recordings.recoverInterrupted();
+      // The host's recording controls, automatic recording and disk warnings; the console's end/cancel.
+      bridgeRecording(live, recordings, logger);
+      bridgeControl(control.sessions, live, recordings, logger);
       const app = await buildApp({ logger, database, pool, ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), ...(tls?.caCertPem ? { tlsCaPem: tls.caCertPem } : {}), tokenSigner: live.tokens, live, control: { services: control, dataDir: config.dataDir }, recordings });
       await app.listen({ host: config.http.host, port: config.http.port });
       const server = new TiepdanServer(config, logger, database, pool, app);

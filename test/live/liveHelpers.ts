@@ -30,7 +30,8 @@ export async function startLiveServer(env: Record<string, string> = {}): Promise
     wsUrl: `${server.url.replace(/^http/, 'ws')}/ws`,
     session(patch = {}) {
       const id = `s-${process.pid}-${++counter}`;
-      directory.put({ ...DEFAULT_SESSION_SETTINGS, id, title: `Phiên ${counter}`, ...patch });
+      // Not recorded unless a test asks: the server's recorder is wired to every live session.
+      directory.put({ ...DEFAULT_SESSION_SETTINGS, autoRecord: false, id, title: `Phiên ${counter}`, ...patch });
       return id;
     },
     token(sessionId, subject, role, options = {}) {

@@ -1,33 +1,15 @@
 /**
- * The recorder wired to live sessions through the signaling layer, with the real RecordingService
- * (FFmpeg recorders): the host starts and stops the recording over /ws and every participant sees
+ * The server's recorder wired to live sessions through the signaling layer (real FFmpeg recorders): the host starts and stops the recording over /ws and every participant sees
  * "recording on/off"; a session with autoRecord starts recording when it goes live.
  */
-import path from 'node:path';
 import t from 'tap';
-import { RecordingService } from '../../src/recording/recordingService.ts';
-import { bridgeRecording } from '../../src/signaling/recordingBridge.ts';
-import { silentLogger } from '../helpers/env.ts';
 import { WsPeer, startLiveServer, until } from './liveHelpers.ts';
 
 t.test('host starts and stops the recording; everyone sees the state', async (t) => {
   const live = await startLiveServer();
   t.teardown(() => live.stop());
-  const recordings = new RecordingService({
-    recorder: {
-      recordingsDir: path.join(live.server.config.dataDir, 'recordings'),
-      segmentSeconds: 2,
-      disk: { warnBytes: 1, floorBytes: 1 },
-      diskCheckMs: 5000,
-      portMin: 46000,
-      portMax: 46999,
-    },
-    logger: silentLogger(),
-    autoPlayable: false,
-  });
-  t.teardown(() => recordings.close());
-  const unwire = bridgeRecording(live.server.live, recordings, silentLogger());
-  t.teardown(unwire);
+  // The server's own recorder, wired to live sessions by the server itself (bridgeRecording).
+  const recordings = live.server.recordings;
 
   const sid = live.session({ autoRecord: false });
   const host = await WsPeer.open(live.wsUrl);

@@ -3,7 +3,6 @@ import path from 'node:path';
 import t from 'tap';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { TiepdanServer } from '../../src/server.ts';
-import type { SessionDirectory } from '../../src/domain/sessionDirectory.ts';
 import { silentLogger, tempDataDir, testConfig } from '../helpers/env.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { ApiClient, eventually, newPage, screenshot } from './helpers.ts';
@@ -24,14 +23,8 @@ t.setTimeout(600_000);
 t.test('console, pre-flight and endpoint rooms, end to end', async (t) => {
   const data = await tempDataDir();
   t.teardown(() => data.remove());
-  // The live side looks sessions up in the control API's PostgreSQL directory (created with the server).
-  let server: TiepdanServer | undefined;
-  const directory: SessionDirectory = {
-    get: (id) => server!.control.directory.get(id),
-    isTokenRevoked: (jti) => server!.control.directory.isTokenRevoked(jti),
-  };
-  server = await TiepdanServer.start(await testConfig(data.dir, { TLS: 'auto' }), silentLogger(), { sessionDirectory: directory });
-  const srv = server;
+  // The live side looks sessions up in the control API's PostgreSQL directory (the server's default).
+  const srv = await TiepdanServer.start(await testConfig(data.dir, { TLS: 'auto' }), silentLogger());
   t.teardown(() => srv.stop());
   t.match(srv.url, /^https:/, 'served over HTTPS');
 

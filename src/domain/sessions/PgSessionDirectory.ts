@@ -32,7 +32,8 @@ export class PgSessionDirectory implements SessionDirectory {
       maxPeers: row.max_peers,
       lobbyEnabled: row.lobby_enabled,
       endpointsSeeEachOther: row.endpoints_see_each_other,
-      autoRecord: row.auto_record,
+      // Automatic recording is for the session itself, not its pre-flight tests or rehearsal.
+      autoRecord: row.auto_record && row.status === 'live',
       participantRecordingAllowed: row.participant_recording_allowed,
     };
   }

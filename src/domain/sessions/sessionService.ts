@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { sql, type Transaction } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { z } from 'zod';
@@ -124,10 +125,16 @@ export interface SessionServiceDeps {
   onClosed: (trx: Trx, sessionId: string, reason: string) => Promise<void>;
 }
 
-export class SessionService {
+export type SessionServiceEvents = {
+  /** A life-cycle step changed a session's status (emitted after its transaction committed). */
+  statusChanged: [{ sessionId: string; from: SessionStatus; to: SessionStatus }];
+};
+
+export class SessionService extends EventEmitter<SessionServiceEvents> {
   readonly #d: SessionServiceDeps;
 
   constructor(deps: SessionServiceDeps) {
+    super();
     this.#d = deps;
   }
 
@@ -352,10 +359,12 @@ export class SessionService {
     action: SessionAction,
     rules: (trx: Trx, row: SessionRow) => Promise<{ reason?: string; set?: { go_live_override_reason?: string | null }; audit?: Record<string, unknown> } | void>,
   ): Promise<SessionView> {
-    return this.#d.db.transaction().execute(async (trx) => {
+    let change: { from: SessionStatus; to: SessionStatus } | undefined;
+    const view = await this.#d.db.transaction().execute(async (trx) => {
       const row = await this.#row(trx, id, true);
       const from = row.status as SessionStatus;
       const to = nextStatus(action, from);
+      change = { from, to };
       const extra = (await rules(trx, row)) ?? {};
       const now = this.#d.clock();
       await trx
@@ -372,6 +381,9 @@ export class SessionService {
       });
       return (await this.#views(trx, [await this.#row(trx, id)]))[0]!;
     });
+    // Told only after commit: the live side (signaling, recorder) acts on what is now stored.
+    if (change !== undefined && change.from !== change.to) this.emit('statusChanged', { sessionId: id, ...change });
+    return view;
   }
 
   /** Rules every proposal must meet (checked at submission and again at approval). */
