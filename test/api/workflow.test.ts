@@ -89,7 +89,8 @@ t.test('the whole workflow, from importing the bridge points to the annual repor
 
     const sent = await h.call('POST', `/api/v1/sessions/${s}/invitations`, { as: 'inspectorate' });
     t.equal(sent.body.issued, 5, '3 bridge points + 2 participants');
-    t.match(await h.services.directory.get(s), { id: s, admission: 'open', lobbyEnabled: true, autoRecord: true, participantRecordingAllowed: false });
+    // Invitations sent opens the rehearsal; automatic recording waits for the session to go live.
+    t.match(await h.services.directory.get(s), { id: s, admission: 'open', lobbyEnabled: true, autoRecord: false, participantRecordingAllowed: false });
     const mine = await h.call('GET', `/api/v1/sessions/${s}/invitations`, { token: opToken });
     t.same(mine.body.map((i: { bridgePointId: string }) => i.bridgePointId), [X001], 'the operator sees only their invitation');
     const other = sent.body.invitations.find((i: { bridgePointId: string | null }) => i.bridgePointId === P001);
