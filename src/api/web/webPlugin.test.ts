@@ -1,14 +1,16 @@
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
 import { TiepdanServer } from '../../server.ts';
-import type { InMemorySessionDirectory } from '../../domain/sessionDirectory.ts';
+import { InMemorySessionDirectory } from '../../domain/sessionDirectory.ts';
 import { memoryLogger, tempDataDir, testConfig } from '../../../test/helpers/env.ts';
 
 t.test('the pages, their bundles and the pre-flight loopback routes', async (t) => {
   const data = await tempDataDir();
   t.teardown(() => data.remove());
   const { logger, lines } = memoryLogger('info');
-  const server = await TiepdanServer.start(await testConfig(data.dir, { LOG_LEVEL: 'info' }), logger);
+  // An in-memory session directory: this test revokes a token without going through the control API.
+  const directory = new InMemorySessionDirectory();
+  const server = await TiepdanServer.start(await testConfig(data.dir, { LOG_LEVEL: 'info' }), logger, { sessionDirectory: directory });
   t.teardown(() => server.stop());
   const app = server.app;
   const { token } = server.live.tokens.issue({ kind: 'invitation', sessionId: '7b0c2d1e-0000-4000-8000-000000000001', subject: 'x01', role: 'endpoint', displayName: 'UBND xã Tân Phú', ttlSeconds: 600 });
@@ -67,7 +69,7 @@ t.test('the pages, their bundles and the pre-flight loopback routes', async (t) 
   t.equal((await app.inject({ method: 'GET', url: `/web/preflight/loopback/${body.id}/stats`, headers: auth })).statusCode, 404, 'and is gone');
   t.equal((await app.inject({ method: 'GET', url: '/web/preflight/loopback/not-a-uuid/stats', headers: auth })).statusCode, 400, 'a malformed id is a 400');
   const revoked = server.live.tokens.issue({ kind: 'invitation', sessionId: '7b0c2d1e-0000-4000-8000-000000000001', subject: 'x03', role: 'endpoint', ttlSeconds: 600 });
-  (server.live.directory as InMemorySessionDirectory).revoke(revoked.claims.jti);
+  directory.revoke(revoked.claims.jti);
   const refused = await app.inject({ method: 'POST', url: '/web/preflight/loopback', headers: { authorization: `Bearer ${revoked.token}` }, payload: { transport: 'udp' } });
   t.equal(refused.json().code, 'TOKEN_REVOKED', 'a revoked invitation runs no test');
 });

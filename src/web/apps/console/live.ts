@@ -87,7 +87,8 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
   const hostInvitation = invitations.find((i) => i.role === 'host' && i.status === 'active') ?? invitations.find((i) => i.role === 'central' && i.status === 'active');
   void fillCase(session, caseBox);
   void fillMinutes(session, minutesBox);
-  const rec = recordingControl(sessionId, recPanel);
+  let joinedClient: LiveClient | undefined;
+  const rec = recordingControl(sessionId, recPanel, () => (joinedClient?.state === 'joined' ? joinedClient : undefined));
   if (!hostInvitation) {
     status.className = 'status error';
     status.textContent = t('common.notAvailable', { what: 'host invitation' });
@@ -163,6 +164,7 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
     if (lobby.length === 0) lobbyList.append(h('li', { class: 'muted' }, text('common.none')));
   }
 
+  joinedClient = client;
   client.on('joined', (info) => {
     setText(status, 'live.connected');
     status.className = 'status ok';

@@ -46,7 +46,12 @@ export async function followJob(jobId: string, onProgress: (job: Job) => void): 
 }
 
 /** Start/stop with elapsed time and free disk space; polls the recorder's state every 2 s. */
-export function recordingControl(sessionId: string, panel: HTMLElement): { setRecording(on: boolean): void; close(): void } {
+export function recordingControl(
+  sessionId: string,
+  panel: HTMLElement,
+  /** The chair's live connection: start/stop go through signaling (the host's requests) when it is there. */
+  host?: () => { request(method: 'startRecording' | 'stopRecording'): Promise<unknown> } | undefined,
+): { setRecording(on: boolean): void; close(): void } {
   const stateText = h('span', { class: 'rec-state', id: 'rec-state', role: 'status' });
   const disk = h('span', { class: 'muted', id: 'rec-disk' });
   const status = h('p', { class: 'status', role: 'status' });
@@ -58,7 +63,9 @@ export function recordingControl(sessionId: string, panel: HTMLElement): { setRe
     'live.rec.start',
     () =>
       void withStatus(status, async () => {
-        await api.post(isOn() ? recordingRoutes.stop(sessionId) : recordingRoutes.start(sessionId), {});
+        const live = host?.();
+        if (live) await live.request(isOn() ? 'stopRecording' : 'startRecording');
+        else await api.post(isOn() ? recordingRoutes.stop(sessionId) : recordingRoutes.start(sessionId), {});
         await refresh();
       }),
     { id: 'rec-toggle', class: 'primary' },
