@@ -24,9 +24,8 @@ case "$ACTION" in install | start | test) ;; *) die "usage: $0 [install|start|te
 [ -r /etc/debian_version ] || echo "setup: warning: not Debian; package names assume Debian 12" >&2
 
 # --- Debian packages ----------------------------------------------------------------------------
-# Runtime: ffmpeg (recorder), xorriso (disc images). Tests: chromium (real browser).
-PKGS=(ca-certificates ffmpeg xorriso)
-[ "$ACTION" = test ] && PKGS+=(chromium)
+# ffmpeg (recorder), xorriso (disc images), chromium (PDF invitations; the browser tests).
+PKGS=(ca-certificates ffmpeg xorriso chromium)
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 missing=()
