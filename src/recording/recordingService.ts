@@ -210,6 +210,9 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
   }
 
   startPlayable(sessionId: string): Job {
+    // One build per session at a time (they share the output file): a second request joins it.
+    const running = [...this.#jobs.values()].find((j) => j.kind === 'playable' && j.status === 'running' && j.sessionIds[0] === sessionId);
+    if (running !== undefined) return running;
     return this.#runJob('playable', [sessionId], (job) =>
       buildPlayableCopy({ sessionDir: sessionDirFor(this.recordingsDir, sessionId), onProgress: (f) => (job.progress = { phase: 'encoding', fraction: f }) }),
     );

@@ -80,6 +80,12 @@ t.test('recordings API', async (t) => {
   const verify = await api('POST', '/api/v1/recordings/session-api/verify', { token: auditor });
   t.equal(verify.body.ok, true, 'verify route: ok');
 
+  // Asking twice while a copy is being built joins the running build (they share one output file).
+  const first = await api('POST', '/api/v1/recordings/session-api/playable', { token: admin });
+  const second = await api('POST', '/api/v1/recordings/session-api/playable', { token: admin });
+  t.equal(first.status, 202, 'playable build accepted');
+  t.equal(second.body.id, first.body.id, 'one playable build at a time per session');
+
   // The playable copy is built in the background once the recording closes.
   await waitFor('playable copy', async () => ((await api('GET', '/api/v1/recordings/session-api', { token: auditor })).body.playable ? true : undefined), 120000);
   const mp4 = await api('GET', '/api/v1/recordings/session-api/playable', { token: auditor, headers: { range: 'bytes=0-99' } });
