@@ -164,8 +164,10 @@ t.test('recording requests reach the recorder seam; every peer learns the state 
   await host.join(sid, live.token(sid, 'host-1', 'host'));
   const e = await WsPeer.open(live.wsUrl);
   await e.join(sid, live.token(sid, 'xa-a', 'endpoint'));
+  // The server wires its real recorder (test/live/recording-bridge.test.ts); without one, a clear code.
+  live.server.live.signaling.recording = undefined;
   t.equal((await host.request('startRecording')).error?.code, 'RECORDING_UNAVAILABLE', 'no recorder wired: a clear code');
-  // The real recorder is wired by the lead; this stand-in does what it must: report the state to the room.
+  // A stand-in recorder: this test is about the signaling seam (who may ask, who is told).
   const calls: string[] = [];
   live.server.live.signaling.recording = {
     async start(room) {
