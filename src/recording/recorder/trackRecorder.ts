@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -10,6 +11,9 @@ import { sdpForConsumer, codecName } from './sdp.ts';
 import { packetSpan } from './ffprobe.ts';
 import { RtcpTap, type SenderReport } from './rtcpTap.ts';
 import { boundUdpPorts, freeUdpPair } from './udpPorts.ts';
+
+/** Nice value for recorder FFmpegs (lower runs first; media workers and Node stay at 0). */
+const RECORDER_PRIORITY = -5;
 
 export interface TrackRecorderOptions {
   router: types.Router;
@@ -131,6 +135,16 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
     // Through sh only to set umask 077: segments are owner-only from their first byte.
     const ffmpeg = spawn('/bin/sh', ['-c', 'umask 077 && exec "$0" "$@"', this.options.ffmpegPath ?? 'ffmpeg', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#ffmpeg = ffmpeg;
+    // Packets are stamped with their arrival time as FFmpeg reads them: a recorder starved of CPU
+    // by other work on the central machine would compress its timeline. Ask for a higher
+    // priority (granted to root; elsewhere the default stays and nothing fails).
+    if (ffmpeg.pid !== undefined) {
+      try {
+        setPriority(ffmpeg.pid, RECORDER_PRIORITY);
+      } catch {
+        // not permitted: keep the default priority
+      }
+    }
     const generation = this.#generation;
     ffmpeg.stderr?.setEncoding('utf8');
     this.#epochZero = undefined;
