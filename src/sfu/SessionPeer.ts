@@ -53,7 +53,16 @@ export type SessionPeerEvents = {
   recordingWarning: [{ freeBytes: number }];
   /** The session's router was rebuilt (worker died): the client must set up its media again. */
   mediaReset: [routerRtpCapabilities: types.RtpCapabilities];
+  /** A participant started or stopped recording locally in its browser (everyone must see it). */
+  localRecording: [LocalRecordingState];
 };
+
+/** Who records locally (browser MediaRecorder at a bridge point), as every peer is told. */
+export interface LocalRecordingState {
+  peerId: string;
+  label: string;
+  recording: boolean;
+}
 
 export interface PeerProducer {
   producer: types.Producer;

@@ -6,7 +6,7 @@ import type { RecordableSession, RecordableSessionEvents, RecordedProducer } fro
 import type { ParticipantRole } from '../tokens/tokenSigner.ts';
 import type { PoolWorker } from './PoolWorker.ts';
 import type { WorkerPool } from './WorkerPool.ts';
-import { SessionPeer, type ConsumerDescription, type PeerRemovalReason, type PeerSummary, type SessionState } from './SessionPeer.ts';
+import { SessionPeer, type ConsumerDescription, type LocalRecordingState, type PeerRemovalReason, type PeerSummary, type SessionState } from './SessionPeer.ts';
 import { ROLE_PERMISSIONS, SESSION_MEDIA_CODECS, spatialLayerForSize, type MediaSource } from './sessionMedia.ts';
 
 export interface SessionRoomSettings {
@@ -79,6 +79,8 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
   #rebuilding: Promise<void> | undefined;
   #closed = false;
   #recording = false;
+  /** Peer ids recording locally in their browsers (see setLocalRecording). */
+  readonly #localRecorders = new Set<string>();
   /** Times the router was rebuilt after a worker death. */
   rebuilds = 0;
 
@@ -306,6 +308,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     if (peer.admitted) return;
     peer.admitted = true;
     peer.emit('admitted');
+    for (const state of this.localRecordings()) peer.emit('localRecording', state);
     this.#broadcast((p) => p.emit('peerJoined', peer.summary), false, peer);
     this.#lobbyChanged();
     this.#consumeAll(peer);
@@ -322,6 +325,10 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     this.#peers.delete(peerId);
     this.#closePeerMedia(peer);
     peer.emit('removed', reason);
+    // A recorder that leaves stops recording; the others see its banner go before it leaves.
+    if (this.#localRecorders.delete(peerId)) {
+      this.#broadcast((p) => p.emit('localRecording', { peerId, label: peer.label, recording: false }));
+    }
     if (peer.admitted) this.#broadcast((p) => p.emit('peerLeft', peer.id, reason));
     else this.#lobbyChanged();
     this.#logger.info({ peerId, reason }, 'peer removed');
@@ -672,6 +679,33 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     return { peerId, transports, producers, consumers };
   }
 
+  /** Peers recording locally in their browser right now (a joiner is told who they are). */
+  localRecordings(): LocalRecordingState[] {
+    const out: LocalRecordingState[] = [];
+    for (const peerId of this.#localRecorders) {
+      const peer = this.#peers.get(peerId);
+      if (peer !== undefined) out.push({ peerId, label: peer.label, recording: true });
+    }
+    return out;
+  }
+
+  /**
+   * A peer's local (browser) recording started or stopped. Whether it may is the signaling's
+   * decision (the session's `participantRecordingAllowed`); here every admitted peer, the recorder
+   * included, is told, so no start goes unseen. False when nothing changed. Errors: PEER_NOT_FOUND, IN_LOBBY.
+   */
+  setLocalRecording(peerId: string, on: boolean): boolean {
+    const peer = this.#requirePeer(peerId);
+    if (on && !peer.admitted) throw new TiepdanError('IN_LOBBY', 'waiting in the lobby until the host admits you', { status: 403 });
+    if (this.#localRecorders.has(peerId) === on) return false;
+    if (on) this.#localRecorders.add(peerId);
+    else this.#localRecorders.delete(peerId);
+    const state: LocalRecordingState = { peerId, label: peer.label, recording: on };
+    this.#broadcast((p) => p.emit('localRecording', state));
+    this.#logger.info({ peerId, recording: on }, 'local recording changed');
+    return true;
+  }
+
   /** Recording state as the recorder reports it; every peer is told. */
   setRecording(on: boolean): void {
     if (this.#recording === on) return;
@@ -689,6 +723,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#localRecorders.clear();
     for (const peer of [...this.#peers.values()]) {
       peer.emit('sessionState', { state: 'ended', recording: false });
       this.#peers.delete(peer.id);

@@ -216,6 +216,20 @@ export class LiveSignaling implements RequestHandler {
         await (method === 'startRecording' ? control.start(room) : control.stop(room));
         return { recording: room.state.recording };
       }
+      case 'startLocalRecording': {
+        // Roles that take part (send media) may; observers and technicians never record locally.
+        if (!peer.permissions.produce) throw forbidden('record the session locally');
+        // Read now, not at join: the chair may have changed the setting during the session.
+        const settings = await this.#options.directory.get(m.sessionId);
+        if (settings?.participantRecordingAllowed !== true) {
+          throw new TiepdanError('LOCAL_RECORDING_FORBIDDEN', 'the chair does not allow participants to record this session', { status: 403 });
+        }
+        room.setLocalRecording(peer.id, true);
+        return { recording: true };
+      }
+      case 'stopLocalRecording':
+        room.setLocalRecording(peer.id, false);
+        return { recording: false };
       case 'leave':
         this.#remove(m, 'left');
         return {};
@@ -266,7 +280,11 @@ export class LiveSignaling implements RequestHandler {
       }
       const wanted = data.rejoin?.transportIds ?? [];
       resumed = wanted.length > 0 && wanted.length === m.peer.transports.size && wanted.every((id) => m!.peer.transports.has(id));
-      if (!resumed) room.resetPeerMedia(m.peer.id);
+      if (!resumed) {
+        room.resetPeerMedia(m.peer.id);
+        // A reloaded page has lost its MediaRecorder: the others must not go on seeing it record.
+        room.setLocalRecording(m.peer.id, false);
+      }
     } else {
       if (m !== undefined) this.#forget(m);
       const peer = room.addPeer({ peerId: claims.sub, role: claims.role, label: claims.name ?? ROLE_LABELS[claims.role] });
@@ -291,7 +309,9 @@ export class LiveSignaling implements RequestHandler {
       peers: peer.admitted ? room.peers().filter((p) => p !== peer && p.admitted).map((p) => p.summary) : [],
       lobby: peer.permissions.moderate ? room.peers().filter((p) => !p.admitted).map((p) => p.summary) : [],
       consumers: resumed ? room.describeConsumers(peer.id) : [],
-      session: { ...room.state, endpointsSeeEachOther: settings.endpointsSeeEachOther },
+      session: { ...room.state, endpointsSeeEachOther: settings.endpointsSeeEachOther, participantRecordingAllowed: settings.participantRecordingAllowed },
+      // Who records locally right now (admitted peers only; the lobby learns it when admitted).
+      localRecordings: peer.admitted ? room.localRecordings() : [],
     };
   }
 
@@ -367,6 +387,7 @@ function forwardPeerEvents(peer: SessionPeer, c: SignalingConnection): () => voi
     sessionState: (state) => c.notify('sessionState', state),
     recordingWarning: (w) => c.notify('recordingWarning', w),
     mediaReset: (caps) => c.notify('mediaReset', { routerRtpCapabilities: caps }),
+    localRecording: (state) => c.notify('localRecording', state),
     removed: (reason) => {
       if (reason === 'left') return c.close(CLOSE_CODES.left, 'left');
       c.notify('kicked', { reason });

@@ -134,6 +134,9 @@ export const requestSchemas = {
   endSession: z.object({}),
   startRecording: z.object({}),
   stopRecording: z.object({}),
+  /** Recording in the participant's own browser (MediaRecorder); only where the chair allows it. */
+  startLocalRecording: z.object({}),
+  stopLocalRecording: z.object({}),
   leave: z.object({}),
   ping: z.object({}),
 } as const;
@@ -190,6 +193,7 @@ export const ERROR_CODES = [
   'NOT_LAYERED',
   'CANNOT_TARGET_SELF',
   'RECORDING_UNAVAILABLE',
+  'LOCAL_RECORDING_FORBIDDEN',
   'NO_WORKER_AVAILABLE',
   'INTERNAL',
 ] as const;

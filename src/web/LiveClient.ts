@@ -39,7 +39,16 @@ export interface JoinInfo {
   peers: PeerSummary[];
   lobby: PeerSummary[];
   consumers: ConsumerDescription[];
-  session: { state: string; recording: boolean; endpointsSeeEachOther: boolean };
+  session: { state: string; recording: boolean; endpointsSeeEachOther: boolean; participantRecordingAllowed?: boolean };
+  /** Who records locally (in their browser) right now. */
+  localRecordings?: LocalRecordingState[];
+}
+
+/** A participant recording the session in its own browser (`localRecording` notification). */
+export interface LocalRecordingState {
+  peerId: string;
+  label: string;
+  recording: boolean;
 }
 
 export interface RemoteTrack {
@@ -84,6 +93,8 @@ type Events = {
   sessionState: [{ state: string; recording: boolean }];
   mutedByHost: [{ producerId: string; kind: string }];
   mediaReset: [];
+  /** A participant (this one too) started or stopped recording locally; every peer is told. */
+  localRecording: [LocalRecordingState];
   notification: [string, unknown];
   error: [Error];
 };
@@ -119,6 +130,8 @@ export class LiveClient extends Emitter<Events> {
   info: JoinInfo | undefined;
   readonly peers = new Map<string, PeerSummary>();
   readonly remoteTracks = new Map<string, RemoteTrack>();
+  /** Participants recording locally right now, by peer id (this one included). */
+  readonly localRecorders = new Map<string, LocalRecordingState>();
   /** Milliseconds (performance.now()) of the first socket open, for measurements. */
   timings: { socketOpen?: number; joined?: number } = {};
   #socket: SignalingSocket | undefined;
@@ -167,6 +180,7 @@ export class LiveClient extends Emitter<Events> {
     this.#attempt = 0;
     this.peers.clear();
     for (const p of info.peers) this.peers.set(p.peerId, p);
+    this.#syncLocalRecorders(info.localRecordings ?? []);
     this.timings.joined ??= performance.now();
     if (info.resumed) {
       await this.#enqueue(() => this.#resume(info));
@@ -179,6 +193,29 @@ export class LiveClient extends Emitter<Events> {
     this.#setState(info.admitted ? 'joined' : 'lobby');
     this.emit('joined', info);
     return info;
+  }
+
+  /** After a (re)join: the server's list replaces ours; whoever changed meanwhile is announced. */
+  #syncLocalRecorders(now: LocalRecordingState[]): void {
+    const before = new Map(this.localRecorders);
+    this.localRecorders.clear();
+    for (const r of now) this.localRecorders.set(r.peerId, r);
+    for (const [peerId, r] of before) if (!this.localRecorders.has(peerId)) this.emit('localRecording', { ...r, recording: false });
+    for (const r of now) if (!before.has(r.peerId)) this.emit('localRecording', r);
+  }
+
+  /**
+   * Asks to record locally; the server refuses with LOCAL_RECORDING_FORBIDDEN unless the chair
+   * allows it for this session. When accepted every peer (this one too) gets `localRecording`.
+   * The recording itself (MediaRecorder) is the page's: start it only after this resolves.
+   */
+  async startLocalRecording(): Promise<void> {
+    await this.request('startLocalRecording');
+  }
+
+  /** Tells everyone this participant's local recording stopped. */
+  async stopLocalRecording(): Promise<void> {
+    await this.request('stopLocalRecording');
   }
 
   #enqueue<T>(fn: () => Promise<T>): Promise<T> {
@@ -367,6 +404,13 @@ export class LiveClient extends Emitter<Events> {
       case 'kicked':
         this.emit('kicked', d.reason as string);
         break;
+      case 'localRecording': {
+        const r = data as LocalRecordingState;
+        if (r.recording) this.localRecorders.set(r.peerId, r);
+        else this.localRecorders.delete(r.peerId);
+        this.emit('localRecording', r);
+        break;
+      }
     }
   }
 

@@ -11,7 +11,6 @@ type Row = Record<string, unknown>;
 const LISTS: Record<string, { title: MessageKey; path: string; fields: string[] }> = {
   'bridge-points': { title: 'nav.bridgePoints', path: '/bridge-points?limit=200', fields: ['code', 'name', 'kind', 'contactName', 'contactPhone', 'networkNotes', 'isSample', 'active'] },
   users: { title: 'nav.users', path: '/users?limit=200', fields: ['username', 'displayName', 'role', 'active', 'lastLoginAt'] },
-  cases: { title: 'nav.cases', path: '/cases?limit=200', fields: ['reference', 'type', 'title', 'criteria', 'groupSize', 'identityProtectionWaived', 'personalDataHidden'] },
 };
 
 function rowsOf(answer: unknown): Row[] {

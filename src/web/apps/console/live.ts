@@ -45,6 +45,8 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
   const session = await api.get<SessionView>(`/sessions/${sessionId}`);
   const status = h('p', { class: 'status', role: 'status', id: 'live-status' });
   const wall = h('div', { class: 'video-wall', id: 'video-wall' });
+  // Every local recording at a bridge point is visible to the chair too (the decree's rule).
+  const localRecBanner = h('div', { class: 'banner local-rec', role: 'status', 'aria-live': 'assertive', hidden: true, id: 'local-recording-banner' });
   const healthBody = h('tbody', { id: 'health-rows' });
   const lobbyList = h('ul', { id: 'lobby-list' });
   const recPanel = h('div', { class: 'rec-panel', id: 'rec-panel' });
@@ -74,6 +76,7 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
   main.replaceChildren(
     h('div', { class: 'row' }, h('h2', { class: 'grow' }, session.title), endButton),
     status,
+    localRecBanner,
     h(
       'div',
       { class: 'live-grid' },
@@ -203,6 +206,13 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
   client.on('state', (state) => {
     if (state === 'reconnecting') setText(status, 'room.reconnecting');
   });
+  const showLocalRecorders = () => {
+    const names = [...client.localRecorders.values()].map((r) => r.label);
+    localRecBanner.hidden = names.length === 0;
+    if (names.length > 0) setText(localRecBanner, 'room.localRecordingBanner', { names: names.join(', ') });
+  };
+  client.on('joined', showLocalRecorders);
+  client.on('localRecording', showLocalRecorders);
 
   const statsTimer = window.setInterval(() => {
     for (const peer of client.peers.values()) {

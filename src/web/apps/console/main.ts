@@ -3,6 +3,7 @@ import { errorMessage, h, pageHeader, setText, text, button } from '../../ui/dom
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api } from './api.ts';
 import { auditPage, listPage, recordingsPage, reportPage } from './admin.ts';
+import { casePage, casesPage, newCasePage } from './cases.ts';
 import { livePage } from './live.ts';
 import { sessionPage, sessionsPage } from './sessions.ts';
 import { field, withStatus } from './widgets.ts';
@@ -43,7 +44,8 @@ function shell(): HTMLElement {
   for (const item of NAV) {
     const a = h('a', { href: item.hash });
     setText(a, item.key);
-    if (location.hash.startsWith(item.hash)) a.setAttribute('aria-current', 'page');
+    // A case's own page (#/case/…) belongs to the cases entry.
+    if (location.hash.startsWith(item.hash) || (item.hash === '#/cases' && location.hash.startsWith('#/case/'))) a.setAttribute('aria-current', 'page');
     nav.append(a);
   }
   const who = text('login.as', { name: api.user?.displayName ?? '' });
@@ -76,8 +78,13 @@ async function route(): Promise<void> {
         break;
       case 'bridge-points':
       case 'users':
-      case 'cases':
         await listPage(main, page);
+        break;
+      case 'cases':
+        await (id === 'new' ? newCasePage(main) : casesPage(main));
+        break;
+      case 'case':
+        await casePage(main, id ?? '');
         break;
       case 'audit':
         await auditPage(main);

@@ -1,5 +1,6 @@
-import { h, setText, text, errorMessage } from '../../ui/dom.ts';
+import { h, setText, text } from '../../ui/dom.ts';
 import { formatDateTime, t, type MessageKey } from '../../i18n/index.ts';
+import { plainError } from './plainErrors.ts';
 
 export interface Column<T> {
   key: MessageKey | string;
@@ -63,6 +64,7 @@ export function field(id: string, key: MessageKey, control: HTMLElement): HTMLEl
 /** Runs an action, showing its error (or a success message) in a live region. */
 export async function withStatus(region: HTMLElement, action: () => Promise<unknown>, okKey?: MessageKey): Promise<boolean> {
   region.className = 'status';
+  delete region.dataset.code;
   region.textContent = '…';
   try {
     await action();
@@ -72,8 +74,10 @@ export async function withStatus(region: HTMLElement, action: () => Promise<unkn
     return true;
   } catch (err) {
     region.className = 'status error';
-    const code = (err as { code?: string }).code;
-    setText(region, 'common.error', { message: `${code ? `${code}: ` : ''}${errorMessage(err)}` });
+    // Plain words for the codes the console knows (a rule's refusal, a validation failure); the
+    // code stays on the element for support staff and tests.
+    region.dataset.code = (err as { code?: string }).code ?? '';
+    setText(region, 'common.error', { message: plainError(err).text });
     return false;
   }
 }

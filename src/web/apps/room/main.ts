@@ -6,6 +6,7 @@ import { t, type MessageKey } from '../../i18n/index.ts';
 import { invitationFromPath, isExpired, type Invitation } from '../shared/invitation.ts';
 import { Tile, qualityFromKbps } from '../shared/tiles.ts';
 import { runLoopback } from '../preflight/loopback.ts';
+import { LocalRoomRecorder } from './localRecorder.ts';
 
 const root = document.getElementById('app')!;
 
@@ -141,14 +142,20 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
   const camButton = button('room.muteCam', () => toggleCam(), { id: 'toggle-cam', 'aria-pressed': 'false' });
   const fullButton = button('room.fullscreen', () => void document.documentElement.requestFullscreen?.().catch(() => undefined), { id: 'fullscreen' });
   const leaveButton = button('room.leave', () => void leave(), { class: 'danger solid', id: 'leave' });
+  // Local recording: offered only when the chair allows it for this session (join answer).
+  const localRecButton = button('room.localRecord', () => void toggleLocalRecording(), { id: 'local-recording', 'aria-pressed': 'false', hidden: true });
+  setAttrText(localRecButton, { title: 'room.localRecordHint' });
+  // Everyone sees who records locally, for as long as they do (the decree's "every start is visible").
+  const localRecBanner = h('div', { class: 'banner local-rec', role: 'status', 'aria-live': 'assertive', hidden: true, id: 'local-recording-banner' });
+  const downloads = h('div', { class: 'local-rec-downloads', id: 'local-recording-downloads' });
   const room = h(
     'div',
     { class: 'room', id: 'room' },
     h('header', { class: 'room-top' }, title, rec, languageSwitch()),
     h('main', { class: 'stage' }, stage, strip),
-    h('footer', { class: 'controls', role: 'toolbar', 'aria-label': t('room.participants') }, micButton, camButton, fullButton, leaveButton),
+    h('footer', { class: 'controls', role: 'toolbar', 'aria-label': t('room.participants') }, micButton, camButton, localRecButton, fullButton, leaveButton, downloads),
   );
-  root.replaceChildren(lobby, room, banner);
+  root.replaceChildren(lobby, room, banner, localRecBanner);
   room.hidden = true;
 
   const self = new Tile({ peerId: 'self', label: inv.displayName ?? t('room.you'), role: inv.role, self: true, stream });
@@ -209,6 +216,8 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
   client.on('joined', (info: JoinInfo) => {
     timings.joined ??= performance.now();
     title.textContent = info.title;
+    localRecButton.hidden = info.session.participantRecordingAllowed !== true || !info.permissions.produce;
+    showLocalRecorders();
     rec.classList.toggle('on', info.session.recording);
     for (const p of info.peers) if (p.peerId !== info.peerId) tileFor(p);
     layout();
@@ -267,6 +276,11 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
       setTimeout(() => banner.dataset.i18n === 'room.mutedByHost' && showBanner(undefined), 6000);
     }
   });
+  client.on('localRecording', (r) => {
+    showLocalRecorders();
+    // The server ended our recording (e.g. we came back without our media): stop and keep the file.
+    if (r.peerId === client.info?.peerId && !r.recording && localRecorder) void stopLocalRecording(false);
+  });
   client.on('kicked', (reason) => finish(reason === 'ended' ? 'room.ended' : reason === 'replaced' ? 'room.left' : 'room.kicked'));
 
   function syncMic(): void {
@@ -286,13 +300,92 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
     camButton.setAttribute('aria-pressed', String(camOff));
     setText(camButton, camOff ? 'room.unmuteCam' : 'room.muteCam');
   }
+  function showLocalRecorders(): void {
+    const names = [...client.localRecorders.values()].map((r) => (r.peerId === client.info?.peerId ? t('room.you') : r.label));
+    localRecBanner.hidden = names.length === 0;
+    if (names.length > 0) setText(localRecBanner, 'room.localRecordingBanner', { names: names.join(', ') });
+    document.body.dataset.localRecording = String(names.length > 0);
+  }
+  let localRecorder: LocalRoomRecorder | undefined;
+  let localRecBusy = false;
+  function syncLocalRecButton(): void {
+    const on = localRecorder !== undefined;
+    localRecButton.setAttribute('aria-pressed', String(on));
+    localRecButton.classList.toggle('danger', on);
+    setText(localRecButton, on ? 'room.localRecordStop' : 'room.localRecord');
+  }
+  async function toggleLocalRecording(): Promise<void> {
+    if (localRecBusy) return;
+    localRecBusy = true;
+    try {
+      if (localRecorder) await stopLocalRecording(true);
+      else await startLocalRecording();
+    } finally {
+      localRecBusy = false;
+    }
+  }
+  async function startLocalRecording(): Promise<void> {
+    if (!LocalRoomRecorder.supported()) {
+      showBanner('room.localRecordingUnsupported');
+      return;
+    }
+    try {
+      // The server first: it refuses when the chair forbids it, and tells everyone when it allows.
+      await client.startLocalRecording();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      banner.hidden = false;
+      if (code === 'LOCAL_RECORDING_FORBIDDEN') setText(banner, 'room.localRecordingForbidden');
+      else setText(banner, 'room.localRecordingFailed', { message: errorMessage(err) });
+      return;
+    }
+    try {
+      const recorder = new LocalRoomRecorder({
+        main: () => stage.querySelector('video') ?? undefined,
+        thumbnails: () => [...strip.querySelectorAll('video')],
+        audioTracks: () => [...[...client.remoteTracks.values()].filter((r) => r.kind === 'audio').map((r) => r.track), ...(micMuted ? [] : stream.getAudioTracks())],
+      });
+      recorder.start();
+      localRecorder = recorder;
+      syncLocalRecButton();
+    } catch (err) {
+      await client.stopLocalRecording().catch(() => undefined);
+      banner.hidden = false;
+      setText(banner, 'room.localRecordingFailed', { message: errorMessage(err) });
+    }
+  }
+  /** Stops the recorder and offers the WebM file; `tellServer` false when the server already ended it. */
+  async function stopLocalRecording(tellServer: boolean): Promise<void> {
+    const recorder = localRecorder;
+    if (!recorder) return;
+    localRecorder = undefined;
+    syncLocalRecButton();
+    if (tellServer) await client.stopLocalRecording().catch(() => undefined);
+    offerDownload(recorder.fileName(), await recorder.stop());
+  }
+  function offerDownload(name: string, blob: Blob): void {
+    const link = h('a', { href: URL.createObjectURL(blob), download: name, class: 'button', 'data-size': blob.size });
+    setText(link, 'room.localRecordingSaved', { size: `${(blob.size / 1048576).toFixed(1)} MB` });
+    // Shown after the session too (the room page is replaced by the final message then).
+    (finished ? root : downloads).append(link);
+    link.click();
+  }
+
   let finished = false;
   function finish(key: MessageKey): void {
     if (finished) return;
     finished = true;
     clearInterval(statsTimer);
-    stopStream(stream);
+    const recorder = localRecorder;
+    localRecorder = undefined;
     fullScreenMessage(key);
+    // A recording still running when the session ends or we leave is kept, not lost.
+    if (recorder) {
+      void recorder
+        .stop()
+        .then((blob) => offerDownload(recorder.fileName(), blob))
+        .finally(() => stopStream(stream));
+    } else stopStream(stream);
   }
   async function leave(): Promise<void> {
     if (!confirm(t('room.leaveConfirm'))) return;
