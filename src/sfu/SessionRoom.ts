@@ -645,9 +645,14 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
         };
       }),
     );
+    // Link health for the console: the worst loss on what the peer sends us (RTCP-style 0–255
+    // fraction from the receive streams) and the round-trip time its receiver reports give.
+    let worstLost: number | null = null;
+    const rtts: number[] = [];
     const producers = await Promise.all(
       [...peer.producers.values()].map(async ({ producer, source }) => {
         const stats = await producer.getStats();
+        for (const s of stats) worstLost = Math.max(worstLost ?? 0, s.fractionLost);
         return {
           producerId: producer.id,
           kind: producer.kind,
@@ -663,6 +668,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
       [...peer.consumers.values()].map(async (c) => {
         const stats = await c.getStats();
         const outbound = stats.filter((s) => s.type === 'outbound-rtp');
+        for (const s of outbound) if (typeof s.roundTripTime === 'number' && s.roundTripTime > 0) rtts.push(s.roundTripTime);
         return {
           consumerId: c.id,
           producerId: c.producerId,
@@ -676,7 +682,9 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
         };
       }),
     );
-    return { peerId, transports, producers, consumers };
+    const lossPct = worstLost === null ? null : Math.round((worstLost / 256) * 1000) / 10;
+    const rttMs = rtts.length === 0 ? null : Math.round(Math.max(...rtts));
+    return { peerId, lossPct, rttMs, transports, producers, consumers };
   }
 
   /** Peers recording locally in their browser right now (a joiner is told who they are). */
@@ -737,6 +745,10 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
 
 export interface PeerStats {
   peerId: string;
+  /** Worst packet loss, in percent, on the media the peer sends (null before any stream reports). */
+  lossPct: number | null;
+  /** Round-trip time in ms between the SFU and the peer, from its receiver reports (null until one arrives). */
+  rttMs: number | null;
   transports: {
     transportId: string;
     direction: 'send' | 'recv';

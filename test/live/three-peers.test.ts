@@ -37,6 +37,13 @@ t.test('host + two endpoints see and hear each other; host mutes and ejects', as
     t.ok(stats.consumers.every((c) => !c.paused), `${peerId}: 4 consumers resumed and forwarding`);
     t.equal(stats.producers.length, 2, `${peerId}: microphone and camera produced`);
     t.ok(stats.transports.every((tr) => tr.dtlsState === 'connected'), `${peerId}: transports connected`);
+    // The console's health figures: loss on what the peer sends, RTT from its receiver reports.
+    const health = await until(`link health of ${peerId}`, async () => {
+      const s = await room.getStats(peerId);
+      return s.rttMs !== null && s.lossPct !== null ? s : undefined;
+    });
+    t.ok(health.rttMs! >= 0 && health.rttMs! < 1000, `${peerId}: round-trip time ${health.rttMs} ms`);
+    t.ok(health.lossPct! >= 0 && health.lossPct! <= 100, `${peerId}: loss ${health.lossPct} %`);
   }
   const video = room.producers().find((p) => p.peerId === 'xa-a' && p.source === 'camera')!;
   t.equal(video.producer.rtpParameters.encodings?.length, 3, 'camera sent as three simulcast layers');

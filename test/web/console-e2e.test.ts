@@ -180,6 +180,10 @@ t.test('console, pre-flight and endpoint rooms, end to end', async (t) => {
   t.match(healthText, /UBND xã Hòa Bình/, 'commune B listed');
   t.match(healthText, /\d+ kbit\/s/, 'bitrate shown');
   t.match(healthText, /UDP|TCP/, 'ICE path shown');
+  // Round-trip time and loss as the server measures them, once the communes' reports arrive.
+  await eventually(async () => (await consolePage.locator('#health-rows td[data-field=rtt]').allInnerTexts()).filter((x) => /^\d+ ms$/.test(x.trim())).length >= 2, 60_000, 'round-trip times for both communes');
+  t.pass('round-trip time shown for both communes');
+  t.notMatch(await consolePage.locator('#health').innerText(), /≈/, 'loss is measured, not estimated');
   await eventually(async () => (await consolePage.locator('#video-wall .tile[data-video=playing]').count()) >= 2, 60_000, 'both communes on the video wall');
   await screenshot(consolePage, '08-console-live');
   await screenshot(communes[0]!.page, '09-room-projector');

@@ -19,26 +19,33 @@ export interface PeerHealth {
 
 interface PeerStatsAnswer {
   transports: { direction: string; protocol?: string; iceState?: string }[];
-  producers: { kind: string; bitrate: number; score: number[]; fractionLost?: number; roundTripTime?: number }[];
-  consumers: { kind: string; bitrate: number; score: number; roundTripTime?: number; fractionLost?: number }[];
-  rttMs?: number;
-  lossPct?: number;
+  producers: { kind: string; bitrate: number; score: number[] }[];
+  consumers: { kind: string; bitrate: number; score: number }[];
+  /** Round-trip time in ms from the peer's receiver reports (null until one arrives). */
+  rttMs: number | null;
+  /** Worst loss in percent on what the peer sends (null until reported). */
+  lossPct: number | null;
 }
 
 /**
- * Health from the server's view of a peer: upstream bitrate of its producers, loss (reported by the
- * server when available, otherwise estimated from mediasoup's 0–10 stream score, which is derived
- * from the loss rate), round-trip time when the server reports it, and the ICE path (udp/tcp).
+ * Health from the server's view of a peer: upstream bitrate of its producers, loss and round-trip
+ * time as the server measures them (before the first reports arrive, loss is estimated from
+ * mediasoup's 0–10 stream score, which is derived from the loss rate), and the ICE path.
  */
 export function healthFrom(stats: PeerStatsAnswer): PeerHealth {
   const bitrate = stats.producers.reduce((n, p) => n + (p.bitrate ?? 0), 0);
   const scores = stats.producers.flatMap((p) => p.score ?? []);
-  const reportedLoss = stats.lossPct ?? stats.producers.find((p) => typeof p.fractionLost === 'number')?.fractionLost;
   const minScore = scores.length > 0 ? Math.min(...scores) : null;
-  const lossPct = typeof reportedLoss === 'number' ? Math.round((reportedLoss > 1 ? reportedLoss / 2.56 : reportedLoss * 100) * 10) / 10 : minScore === null ? null : Math.max(0, (10 - minScore) * 2);
-  const rtt = stats.rttMs ?? stats.consumers.find((c) => typeof c.roundTripTime === 'number')?.roundTripTime ?? stats.producers.find((p) => typeof p.roundTripTime === 'number')?.roundTripTime ?? null;
+  const measured = typeof stats.lossPct === 'number';
+  const lossPct = measured ? stats.lossPct : minScore === null ? null : Math.max(0, (10 - minScore) * 2);
   const path = stats.transports.map((tr) => tr.protocol).find((p) => p !== undefined) ?? null;
-  return { bitrateKbps: stats.producers.length > 0 ? Math.round(bitrate / 1000) : null, lossPct, lossEstimated: typeof reportedLoss !== 'number' && lossPct !== null, rttMs: rtt === null ? null : Math.round(rtt), icePath: path };
+  return {
+    bitrateKbps: stats.producers.length > 0 ? Math.round(bitrate / 1000) : null,
+    lossPct,
+    lossEstimated: !measured && lossPct !== null,
+    rttMs: typeof stats.rttMs === 'number' ? Math.round(stats.rttMs) : null,
+    icePath: path,
+  };
 }
 
 export async function livePage(main: HTMLElement, sessionId: string, onLeave: (cleanup: () => void) => void): Promise<void> {
