@@ -1,7 +1,8 @@
-import type { Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../../db/database.ts';
 import type { DatabaseSchema } from '../../db/schema.ts';
+import type { PreflightResultsTable } from '../controlTables.ts';
 import { TiepdanError } from '../../errors.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { CalendarStore } from '../calendar/calendarStore.ts';
@@ -87,24 +88,8 @@ const SLOT_LABELS: Record<SlotKind, string> = {
   all_connected: 'Tất cả điểm cầu kết nối sẵn sàng',
 };
 
-type ResultRow = {
-  id: string;
-  slot_id: string;
-  session_id: string;
-  bridge_point_id: string;
-  connected: boolean;
-  ice_path: string | null;
-  rtt_ms: number | null;
-  loss_pct: number | null;
-  bitrate_kbps: number | null;
-  camera_ok: boolean;
-  microphone_ok: boolean;
-  passed: boolean;
-  problems: string[];
-  notes: string;
-  reported_by: string;
-  reported_at: Date;
-};
+/** A stored result row, as kysely selects it from the table type. */
+type ResultRow = Selectable<PreflightResultsTable>;
 
 const resultView = (r: ResultRow): ResultView => ({
   id: r.id,
