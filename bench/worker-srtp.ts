@@ -9,9 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import type { types } from 'mediasoup';
-import { resolveWorkerBinary } from '../src/sfu/workerBinary.ts';
-import { WorkerPool } from '../src/sfu/WorkerPool.ts';
-import { freePortBlock, silentLogger } from '../test/helpers/env.ts';
+import { startTestPool } from '../test/helpers/pool.ts';
 
 const TICKS = 100; // USER_HZ on Linux
 const cpuSeconds = (pid: number) => {
@@ -20,20 +18,7 @@ const cpuSeconds = (pid: number) => {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const pool = await WorkerPool.start(
-  {
-    numWorkers: 1,
-    workerBin: resolveWorkerBinary(process.env.MEDIASOUP_WORKER_BIN).path,
-    logLevel: 'error',
-    listenIp: '127.0.0.1',
-    announcedAddress: undefined,
-    webRtcPortBase: await freePortBlock(1),
-    rtcMinPort: 46000,
-    rtcMaxPort: 47999,
-    respawnDelayMs: 100,
-  },
-  silentLogger(),
-);
+const pool = await startTestPool(1, { logLevel: 'error', rtcMinPort: 46000, rtcMaxPort: 47999 });
 const sink = createSocket('udp4');
 sink.on('message', () => undefined);
 await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));

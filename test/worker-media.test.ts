@@ -9,10 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import t from 'tap';
 import type { types } from 'mediasoup';
-import { resolveWorkerBinary } from '../src/sfu/workerBinary.ts';
-import { WorkerPool } from '../src/sfu/WorkerPool.ts';
 import { blankPageServer, launchChromium, mediasoupClientBundle } from './helpers/browser.ts';
-import { freePortBlock, silentLogger } from './helpers/env.ts';
+import { startTestPool } from './helpers/pool.ts';
 
 const mediaCodecs: types.RouterRtpCodecCapability[] = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
@@ -30,20 +28,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 }
 
 t.test('Chromium: ICE + DTLS handshake, VP8/Opus over SRTP-GCM, SCTP data, media forwarded back', async (t) => {
-  const pool = await WorkerPool.start(
-    {
-      numWorkers: 1,
-      workerBin: resolveWorkerBinary(process.env.MEDIASOUP_WORKER_BIN).path,
-      logLevel: 'warn',
-      listenIp: '127.0.0.1',
-      announcedAddress: undefined,
-      webRtcPortBase: await freePortBlock(4),
-      rtcMinPort: 31200,
-      rtcMaxPort: 31299,
-      respawnDelayMs: 100,
-    },
-    silentLogger(),
-  );
+  const pool = await startTestPool(1, { rtcMinPort: 31200, rtcMaxPort: 31299 });
   t.teardown(() => pool.close());
   const { router, worker } = await pool.createRouter({ mediaCodecs });
   const transportOptions = { webRtcServer: worker.webRtcServer, enableUdp: true, enableTcp: true, enableSctp: true };
@@ -175,20 +160,7 @@ t.test('Chromium: ICE + DTLS handshake, VP8/Opus over SRTP-GCM, SCTP data, media
 });
 
 t.test('FFmpeg → PlainTransport over SRTP AES_CM_128_HMAC_SHA1_80: the worker decrypts', async (t) => {
-  const pool = await WorkerPool.start(
-    {
-      numWorkers: 1,
-      workerBin: resolveWorkerBinary(process.env.MEDIASOUP_WORKER_BIN).path,
-      logLevel: 'warn',
-      listenIp: '127.0.0.1',
-      announcedAddress: undefined,
-      webRtcPortBase: await freePortBlock(4),
-      rtcMinPort: 31300,
-      rtcMaxPort: 31399,
-      respawnDelayMs: 100,
-    },
-    silentLogger(),
-  );
+  const pool = await startTestPool(1, { rtcMinPort: 31300, rtcMaxPort: 31399 });
   t.teardown(() => pool.close());
   const { router } = await pool.createRouter({ mediaCodecs });
   const plain = await router.createPlainTransport({

@@ -6,28 +6,15 @@
 import { once } from 'node:events';
 import t from 'tap';
 import type { types } from 'mediasoup';
-import { resolveWorkerBinary } from './workerBinary.ts';
-import { WorkerPool } from './WorkerPool.ts';
+import type { WorkerPool } from './WorkerPool.ts';
 import { SessionRoom } from './SessionRoom.ts';
 import type { ConsumerDescription, SessionPeer } from './SessionPeer.ts';
 import { spatialLayerForSize } from './sessionMedia.ts';
-import { freePortBlock, silentLogger } from '../../test/helpers/env.ts';
+import { silentLogger } from '../../test/helpers/env.ts';
+import { startTestPool } from '../../test/helpers/pool.ts';
 
 async function startPool(workers = 2): Promise<WorkerPool> {
-  return WorkerPool.start(
-    {
-      numWorkers: workers,
-      workerBin: resolveWorkerBinary(process.env.MEDIASOUP_WORKER_BIN).path,
-      logLevel: 'error',
-      listenIp: '127.0.0.1',
-      announcedAddress: undefined,
-      webRtcPortBase: await freePortBlock(workers),
-      rtcMinPort: 31400,
-      rtcMaxPort: 31499,
-      respawnDelayMs: 100,
-    },
-    silentLogger(),
-  );
+  return startTestPool(workers, { logLevel: 'error', rtcMinPort: 31400, rtcMaxPort: 31499 });
 }
 
 let ssrc = 1000;

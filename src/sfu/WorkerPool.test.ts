@@ -1,27 +1,15 @@
 import { once } from 'node:events';
 import t from 'tap';
-import { resolveWorkerBinary } from './workerBinary.ts';
-import { WorkerPool, type WorkerPoolOptions } from './WorkerPool.ts';
-import { freePortBlock, silentLogger } from '../../test/helpers/env.ts';
+import { WorkerPool } from './WorkerPool.ts';
+import { silentLogger } from '../../test/helpers/env.ts';
+import { testPoolOptions } from '../../test/helpers/pool.ts';
 
 const mediaCodecs = [
   { kind: 'audio' as const, mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
   { kind: 'video' as const, mimeType: 'video/VP8', clockRate: 90000 },
 ];
 
-async function options(numWorkers: number): Promise<WorkerPoolOptions> {
-  return {
-    numWorkers,
-    workerBin: resolveWorkerBinary(process.env.MEDIASOUP_WORKER_BIN).path,
-    logLevel: 'warn',
-    listenIp: '127.0.0.1',
-    announcedAddress: undefined,
-    webRtcPortBase: await freePortBlock(numWorkers),
-    rtcMinPort: 30000,
-    rtcMaxPort: 30999,
-    respawnDelayMs: 100,
-  };
-}
+const options = (numWorkers: number) => testPoolOptions(numWorkers);
 
 t.test('the pool starts the configured number of real workers, each with its WebRtcServer', async (t) => {
   const pool = await WorkerPool.start(await options(3), silentLogger());

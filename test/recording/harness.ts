@@ -6,10 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import { resolveWorkerBinary } from '../../src/sfu/workerBinary.ts';
-import { WorkerPool } from '../../src/sfu/WorkerPool.ts';
+import type { WorkerPool } from '../../src/sfu/WorkerPool.ts';
 import type { RecordableSession, RecordableSessionEvents, RecordedProducer } from '../../src/recording/recordableSession.ts';
-import { freePortBlock, silentLogger } from '../helpers/env.ts';
+import { startTestPool } from '../helpers/pool.ts';
 
 export const mediaCodecs: types.RouterRtpCodecCapability[] = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
@@ -17,20 +16,7 @@ export const mediaCodecs: types.RouterRtpCodecCapability[] = [
 ];
 
 export async function startPool(): Promise<WorkerPool> {
-  return WorkerPool.start(
-    {
-      numWorkers: 1,
-      workerBin: resolveWorkerBinary(process.env.MEDIASOUP_WORKER_BIN).path,
-      logLevel: 'warn',
-      listenIp: '127.0.0.1',
-      announcedAddress: undefined,
-      webRtcPortBase: await freePortBlock(1),
-      rtcMinPort: 42000,
-      rtcMaxPort: 44999,
-      respawnDelayMs: 100,
-    },
-    silentLogger(),
-  );
+  return startTestPool(1, { rtcMinPort: 42000, rtcMaxPort: 44999 });
 }
 
 interface Source {
