@@ -24,8 +24,10 @@ case "$ACTION" in install | start | test) ;; *) die "usage: $0 [install|start|te
 [ -r /etc/debian_version ] || echo "setup: warning: not Debian; package names assume Debian 12" >&2
 
 # --- Debian packages ----------------------------------------------------------------------------
-# ffmpeg (recorder), xorriso (disc images), chromium (PDF invitations; the browser tests).
-PKGS=(ca-certificates ffmpeg xorriso chromium)
+# ffmpeg (recorder), xorriso (disc images), chromium (PDF invitations; the browser tests),
+# coturn (the embedded TURN server), iptables + iproute2 (the network-conditions suite),
+# firefox-esr (the pages are tested in both browsers communes use).
+PKGS=(ca-certificates ffmpeg xorriso chromium coturn iptables iproute2 firefox-esr)
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 missing=()

@@ -17,6 +17,8 @@ import { ControlServices } from './domain/controlServices.ts';
 import { RecordingService } from './recording/recordingService.ts';
 import { bridgeRecording } from './signaling/recordingBridge.ts';
 import { bridgeControl } from './signaling/controlBridge.ts';
+import { startEmbeddedTurn } from './turn/embeddedTurn.ts';
+import type { TurnServer } from './turn/TurnServer.ts';
 
 /** Parts a caller (tests, the lead's wiring) may supply instead of the defaults. */
 export interface TiepdanServerOverrides {
@@ -44,6 +46,8 @@ export class TiepdanServer {
   control!: ControlServices;
   /** Recorders, archive jobs, verification, retention (src/recording). */
   recordings!: RecordingService;
+  /** The embedded TURN (coturn child process), when it runs (no TURN_URLS, coturn installed). */
+  turn: TurnServer | undefined;
 
   private constructor(config: Config, logger: Logger, database: DatabaseHandle, pool: WorkerPool, app: FastifyInstance) {
     this.config = config;
@@ -67,6 +71,7 @@ export class TiepdanServer {
       logger,
     });
     let pool: WorkerPool | undefined;
+    let turn: TurnServer | undefined;
     try {
       const tls = await loadTls(config, logger);
       await migrateToLatest(database.db, logger);
@@ -76,7 +81,7 @@ export class TiepdanServer {
           workerBin: workerBinary.path,
           logLevel: config.mediasoup.logLevel,
           listenIp: config.mediasoup.listenIp,
-          announcedAddress: config.mediasoup.announcedAddress,
+          announcedAddresses: config.mediasoup.announcedAddresses,
           webRtcPortBase: config.mediasoup.webRtcPortBase,
           rtcMinPort: config.mediasoup.rtcMinPort,
           rtcMaxPort: config.mediasoup.rtcMaxPort,
@@ -88,7 +93,10 @@ export class TiepdanServer {
       const tokens = await TokenSigner.fromDataDir(config.dataDir);
       const control = new ControlServices({ db: database.db, signer: tokens, logger });
       // Live sessions are the control API's sessions (PostgreSQL) unless a caller supplies a directory.
-      const live = await createLiveSessions({ config, logger, pool, directory: overrides.sessionDirectory ?? control.directory, tokens });
+      // Without TURN_URLS, the embedded coturn (if installed) is the TURN server participants are given.
+      turn = await startEmbeddedTurn({ config, tls, logger });
+      const liveConfig = turn === undefined ? config : { ...config, live: { ...config.live, turn: turn.settings } };
+      const live = await createLiveSessions({ config: liveConfig, logger, pool, directory: overrides.sessionDirectory ?? control.directory, tokens });
       const recordings = new RecordingService({
         recorder: {
           recordingsDir: path.join(config.dataDir, 'recordings'),
@@ -115,6 +123,7 @@ export class TiepdanServer {
       server.live = live;
       server.control = control;
       server.recordings = recordings;
+      server.turn = turn;
       if (tls && config.tls.redirectPort !== undefined) {
         server.#redirect = await HttpRedirectServer.listen({ host: config.http.host, port: config.tls.redirectPort, httpsPort: server.port }).catch(async (err: unknown) => {
           await app.close();
@@ -125,6 +134,7 @@ export class TiepdanServer {
       logger.info({ url: server.url, ms: Date.now() - started }, 'tiepdan ready');
       return server;
     } catch (err) {
+      await turn?.close();
       pool?.close();
       await database.close();
       throw err;
@@ -155,6 +165,7 @@ export class TiepdanServer {
       this.logger.info('shutting down');
       await this.#redirect?.close();
       await this.app.close();
+      await this.turn?.close();
       await this.recordings.close();
       this.live.rooms.close();
       this.pool.close();

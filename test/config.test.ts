@@ -56,7 +56,15 @@ t.test('an optional JSON file is layered under the environment', async (t) => {
   const c = loadConfig({ TIEPDAN_CONFIG: file, LOG_LEVEL: 'warn' });
   t.equal(c.http.port, 8080, 'file value used');
   t.equal(c.log.level, 'warn', 'environment wins over the file');
-  t.equal(c.mediasoup.announcedAddress, 'tcd.gialai.gov.vn');
+  t.same(c.mediasoup.announcedAddresses, ['tcd.gialai.gov.vn']);
   await writeFile(file, JSON.stringify({ PROT: 1 }));
   t.throws(() => loadConfig({ TIEPDAN_CONFIG: file }), /unknown setting PROT/, 'a misspelt key is refused, not ignored');
+});
+
+t.test('RTC_ANNOUNCED_ADDRESS: unset means per connection, several are comma-separated, 0.0.0.0 is refused', async (t) => {
+  t.same(loadConfig({}).mediasoup.announcedAddresses, [], 'unset: chosen per connection');
+  t.same(loadConfig({ RTC_ANNOUNCED_ADDRESS: ' 203.0.113.7, tcd.gialai.gov.vn ,' }).mediasoup.announcedAddresses, ['203.0.113.7', 'tcd.gialai.gov.vn']);
+  t.throws(() => loadConfig({ RTC_ANNOUNCED_ADDRESS: '0.0.0.0' }), /RTC_ANNOUNCED_ADDRESS.*0\.0\.0\.0/, 'the unspecified address is never announced');
+  t.throws(() => loadConfig({ RTC_ANNOUNCED_ADDRESS: '10.0.0.1,::' }), /RTC_ANNOUNCED_ADDRESS/);
+  t.throws(() => loadConfig({ RTC_ANNOUNCED_ADDRESS: 'bad host!' }), /RTC_ANNOUNCED_ADDRESS/);
 });

@@ -46,7 +46,17 @@ const envSchema = z
     MEDIASOUP_NUM_WORKERS: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(64, 'must be at most 64').default(availableParallelism()),
     MEDIASOUP_LOG_LEVEL: z.enum(['debug', 'warn', 'error', 'none'], { error: 'must be debug, warn, error or none' }).default('warn'),
     RTC_LISTEN_IP: z.string().refine((v) => isIP(v) !== 0, 'must be an IP address').default('0.0.0.0'),
-    RTC_ANNOUNCED_ADDRESS: hostOrIp.optional(),
+    // One or several (comma-separated) addresses or names browsers send media to; unset: the
+    // address each browser reached plus the machine's own (src/sfu/announcedAddresses.ts).
+    RTC_ANNOUNCED_ADDRESS: z
+      .string()
+      .transform((v) => v.split(',').map((a) => a.trim()).filter((a) => a.length > 0))
+      .pipe(
+        z
+          .array(hostOrIp.refine((v) => v !== '0.0.0.0' && v !== '::', 'must not be 0.0.0.0 or :: (a browser cannot send there); leave it unset instead'))
+          .max(8, 'at most 8 addresses'),
+      )
+      .optional(),
     RTC_PORT_BASE: port(40000),
     RTC_MIN_PORT: port(41000),
     RTC_MAX_PORT: port(49999),
@@ -64,6 +74,15 @@ const envSchema = z
       .optional(),
     TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     TURN_TTL_SECONDS: z.coerce.number({ error: 'must be a number' }).int().min(60).max(86400).default(3600),
+    // Embedded TURN (src/turn): without TURN_URLS, tiepdan runs Debian's coturn itself when it is
+    // installed. Unset TURN_EMBEDDED means auto, except under NODE_ENV=test (off: test servers must
+    // not all take port 3478, and the tests' random media ports may fall in the relay range).
+    TURN_EMBEDDED: z.enum(['auto', 'off'], { error: 'must be auto or off' }).optional(),
+    TURN_SERVER_BIN: z.string().min(1).default('/usr/bin/turnserver'),
+    TURN_PORT: port(3478),
+    TURN_TLS_PORT: port(5349),
+    TURN_RELAY_MIN_PORT: port(50000),
+    TURN_RELAY_MAX_PORT: port(50999),
     // HTTPS (browsers give camera and microphone only to secure pages). auto: TLS_CERT_FILE/TLS_KEY_FILE
     // if set, otherwise a certificate generated on first start under DATA_DIR/tls; files: those two
     // files only; off: plain HTTP (tests, or behind a TLS-terminating proxy).
@@ -117,6 +136,29 @@ const envSchema = z
         message: `WebRtcServer ports ${v.RTC_PORT_BASE}–${webRtcTop} overlap the RTC_MIN_PORT–RTC_MAX_PORT range`,
       });
     }
+    // Embedded TURN: its relay ports must not collide with any other UDP range of this machine, nor
+    // its listeners with the HTTP ports (checked only when it would run).
+    if ((v.TURN_EMBEDDED ?? (v.NODE_ENV === 'test' ? 'off' : 'auto')) === 'auto' && v.TURN_URLS === undefined) {
+      const relay = [v.TURN_RELAY_MIN_PORT, v.TURN_RELAY_MAX_PORT] as const;
+      const overlaps = (lo: number, hi: number) => relay[0] <= hi && relay[1] >= lo;
+      if (relay[0] > relay[1]) {
+        ctx.addIssue({ code: 'custom', path: ['TURN_RELAY_MIN_PORT'], message: `must not exceed TURN_RELAY_MAX_PORT (${relay[1]})` });
+      } else if (overlaps(v.RTC_MIN_PORT, v.RTC_MAX_PORT) || overlaps(v.RTC_PORT_BASE, webRtcTop) || overlaps(v.RECORDING_PORT_MIN, v.RECORDING_PORT_MAX)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TURN_RELAY_MIN_PORT'],
+          message: `TURN relay ports ${relay[0]}–${relay[1]} overlap RTC_MIN_PORT–RTC_MAX_PORT, the WebRtcServer ports ${v.RTC_PORT_BASE}–${webRtcTop} or RECORDING_PORT_MIN–RECORDING_PORT_MAX`,
+        });
+      }
+      const taken = [v.PORT, v.HTTP_REDIRECT_PORT];
+      for (const name of ['TURN_PORT', 'TURN_TLS_PORT'] as const) {
+        const p = v[name];
+        if (taken.includes(p) || overlaps(p, p) || (p >= v.RTC_PORT_BASE && p <= webRtcTop)) {
+          ctx.addIssue({ code: 'custom', path: [name], message: 'must differ from PORT, HTTP_REDIRECT_PORT, the WebRtcServer ports and the TURN relay ports' });
+        }
+      }
+      if (v.TURN_PORT === v.TURN_TLS_PORT) ctx.addIssue({ code: 'custom', path: ['TURN_TLS_PORT'], message: 'must differ from TURN_PORT' });
+    }
   });
 
 export interface Config {
@@ -130,7 +172,8 @@ export interface Config {
     numWorkers: number;
     logLevel: 'debug' | 'warn' | 'error' | 'none';
     listenIp: string;
-    announcedAddress: string | undefined;
+    /** RTC_ANNOUNCED_ADDRESS as a list (empty: unset, addresses are chosen per connection). */
+    announcedAddresses: string[];
     webRtcPortBase: number;
     rtcMinPort: number;
     rtcMaxPort: number;
@@ -145,6 +188,8 @@ export interface Config {
     devSessions: boolean;
     turn: { urls: string[]; secret: string; ttlSeconds: number } | undefined;
   };
+  /** The embedded coturn (src/turn); undefined with TURN_EMBEDDED=off or an external TURN (TURN_URLS). */
+  embeddedTurn: { bin: string; port: number; tlsPort: number; relayMinPort: number; relayMaxPort: number; ttlSeconds: number } | undefined;
   recording: {
     segmentSeconds: number;
     diskWarnBytes: number;
@@ -221,7 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       numWorkers: v.MEDIASOUP_NUM_WORKERS,
       logLevel: v.MEDIASOUP_LOG_LEVEL,
       listenIp: v.RTC_LISTEN_IP,
-      announcedAddress: v.RTC_ANNOUNCED_ADDRESS,
+      announcedAddresses: v.RTC_ANNOUNCED_ADDRESS ?? [],
       webRtcPortBase: v.RTC_PORT_BASE,
       rtcMinPort: v.RTC_MIN_PORT,
       rtcMaxPort: v.RTC_MAX_PORT,
@@ -237,6 +282,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
           ? { urls: v.TURN_URLS.split(',').map((u) => u.trim()), secret: v.TURN_SECRET, ttlSeconds: v.TURN_TTL_SECONDS }
           : undefined,
     },
+    embeddedTurn:
+      (v.TURN_EMBEDDED ?? (v.NODE_ENV === 'test' ? 'off' : 'auto')) === 'auto' && v.TURN_URLS === undefined
+        ? { bin: v.TURN_SERVER_BIN, port: v.TURN_PORT, tlsPort: v.TURN_TLS_PORT, relayMinPort: v.TURN_RELAY_MIN_PORT, relayMaxPort: v.TURN_RELAY_MAX_PORT, ttlSeconds: v.TURN_TTL_SECONDS }
+        : undefined,
     recording: {
       segmentSeconds: v.RECORDING_SEGMENT_SECONDS,
       diskWarnBytes: v.RECORDING_DISK_WARN_MB * 1024 * 1024,

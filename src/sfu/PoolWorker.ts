@@ -7,8 +7,8 @@ export interface PoolWorkerSettings {
   index: number;
   workerBin: string;
   logLevel: types.WorkerLogLevel;
+  /** What the media sockets bind; the ICE candidates' addresses are AnnouncedAddresses' business. */
   listenIp: string;
-  announcedAddress: string | undefined;
   /** UDP and TCP port of this worker's WebRtcServer. */
   webRtcPort: number;
   rtcMinPort: number;
@@ -75,7 +75,7 @@ export class PoolWorker extends EventEmitter<PoolWorkerEvents> {
       appData: { index: settings.index },
     });
     try {
-      const listen = { ip: settings.listenIp, port: settings.webRtcPort, announcedAddress: settings.announcedAddress };
+      const listen = { ip: settings.listenIp, port: settings.webRtcPort };
       const webRtcServer = await worker.createWebRtcServer({
         listenInfos: [
           { protocol: 'udp', ...listen },

@@ -7,7 +7,7 @@ import type { ParticipantRole } from '../tokens/tokenSigner.ts';
 import type { PoolWorker } from './PoolWorker.ts';
 import type { WorkerPool } from './WorkerPool.ts';
 import { SessionPeer, type ConsumerDescription, type LocalRecordingState, type PeerRemovalReason, type PeerSummary, type SessionState } from './SessionPeer.ts';
-import { ROLE_PERMISSIONS, SESSION_MEDIA_CODECS, spatialLayerForSize, type MediaSource } from './sessionMedia.ts';
+import { MEDIA_BITRATES, ROLE_PERMISSIONS, SESSION_MEDIA_CODECS, spatialLayerForSize, type MediaSource } from './sessionMedia.ts';
 
 export interface SessionRoomSettings {
   maxPeers: number;
@@ -54,6 +54,9 @@ export interface ProduceRequest {
   size?: { width: number; height: number };
 }
 
+/** Consumer priority of a thumbnail (layer 0); a bigger view adds its layer index (mediasoup: 1–255). */
+const VIEW_PRIORITY_BASE = 1;
+
 const notFound = (what: string, id: string) =>
   new TiepdanError(`${what.toUpperCase()}_NOT_FOUND`, `no ${what} ${id} of this peer`, { status: 404 });
 
@@ -90,7 +93,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     this.#pool = options.pool;
     this.#logger = options.logger.child({ component: 'session-room', sessionId: options.id });
     this.#settings = { ...options.settings };
-    this.#initialOutgoingBitrate = options.initialOutgoingBitrate ?? 1_000_000;
+    this.#initialOutgoingBitrate = options.initialOutgoingBitrate ?? MEDIA_BITRATES.initialOutgoing;
     this.#spreadAboveLoad = options.spreadAboveLoad ?? 600;
   }
 
@@ -351,7 +354,11 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     peer.rtpCapabilities = undefined;
   }
 
-  async createTransport(peerId: string, direction: 'send' | 'recv', options: { forceTcp?: boolean } = {}): Promise<TransportParameters> {
+  /**
+   * A WebRTC transport for the peer. `reachedAddress` is the server address the peer's signaling
+   * connection arrived on: its candidates name that address first (AnnouncedAddresses).
+   */
+  async createTransport(peerId: string, direction: 'send' | 'recv', options: { forceTcp?: boolean; reachedAddress?: string | undefined } = {}): Promise<TransportParameters> {
     await this.#ready();
     const peer = this.#requirePeer(peerId);
     this.#requireAdmitted(peer);
@@ -371,6 +378,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
       initialAvailableOutgoingBitrate: this.#initialOutgoingBitrate,
       appData: { peerId, direction },
     });
+    if (direction === 'send') await transport.setMaxIncomingBitrate(MEDIA_BITRATES.maxIncoming);
     peer.transports.set(transport.id, transport);
     transport.observer.once('close', () => peer.transports.delete(transport.id));
     if (direction === 'recv' && peer.rtpCapabilities !== undefined) queueMicrotask(() => this.#consumeAll(peer));
@@ -378,7 +386,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
       transportId: transport.id,
       direction,
       iceParameters: transport.iceParameters,
-      iceCandidates: transport.iceCandidates,
+      iceCandidates: this.#pool.addresses.candidatesFor(transport.iceCandidates, options.reachedAddress),
       dtlsParameters: transport.dtlsParameters,
     };
   }
@@ -441,8 +449,10 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     }
     let consumer: types.Consumer;
     try {
-      // Paused until the client has set it up and asks to resume: no lost key frame.
-      consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: viewer.rtpCapabilities, paused: true });
+      // Paused until the client has set it up and asks to resume: no lost key frame. Audio keeps
+      // its retransmission buffer too (mediasoup keeps one only for video by default): on a lossy
+      // commune link a lost Opus packet is asked for again (NACK) instead of concealed.
+      consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: viewer.rtpCapabilities, paused: true, enableRtx: true });
     } catch (err) {
       if (!transport.closed && !producer.closed) this.#logger.warn({ err: (err as Error).message, peerId: viewer.id }, 'consume failed');
       return;
@@ -615,6 +625,9 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     // A simulcast consumer has one encoding; the layer count is the producer's.
     const layer = spatialLayerForSize(this.#producerLayerCount(consumer.producerId), size, view);
     await consumer.setPreferredLayers({ spatialLayer: layer });
+    // When the viewer's link cannot carry everything, mediasoup shares it by priority: the big
+    // tile (the speaker) before the thumbnails. Priority grows with the layer the view wants.
+    await consumer.setPriority(VIEW_PRIORITY_BASE + layer);
     return layer;
   }
 

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { TiepdanError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
+import { AnnouncedAddresses } from './announcedAddresses.ts';
 import { PoolWorker } from './PoolWorker.ts';
 
 export interface WorkerPoolOptions {
@@ -9,7 +10,8 @@ export interface WorkerPoolOptions {
   workerBin: string;
   logLevel: types.WorkerLogLevel;
   listenIp: string;
-  announcedAddress: string | undefined;
+  /** RTC_ANNOUNCED_ADDRESS (empty: chosen per connection, see AnnouncedAddresses). */
+  announcedAddresses: readonly string[];
   /** Worker i's WebRtcServer listens on UDP and TCP port webRtcPortBase + i. */
   webRtcPortBase: number;
   rtcMinPort: number;
@@ -36,10 +38,13 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   readonly #slots: (PoolWorker | undefined)[];
   #closed = false;
   readonly #respawnTimers = new Set<NodeJS.Timeout>();
+  /** Where browsers send media: the addresses every transport of this pool announces. */
+  readonly addresses: AnnouncedAddresses;
 
   private constructor(options: WorkerPoolOptions, logger: Logger) {
     super();
     this.#options = options;
+    this.addresses = new AnnouncedAddresses({ listenIp: options.listenIp, announced: options.announcedAddresses });
     this.#logger = logger;
     this.#slots = new Array<PoolWorker | undefined>(options.numWorkers).fill(undefined);
   }
@@ -52,7 +57,13 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       pool.close();
       throw new TiepdanError('WORKER_START_FAILED', `mediasoup workers did not start: ${(err as Error).message}`, { cause: err });
     }
-    pool.#logger.info({ workers: options.numWorkers }, 'worker pool ready');
+    const media = pool.addresses.summary();
+    pool.#logger.info(
+      { workers: options.numWorkers, ports: `${options.webRtcPortBase}-${options.webRtcPortBase + options.numWorkers - 1}`, announced: media },
+      media.mode === 'per-connection'
+        ? `worker pool ready; media announced per connection: the address each browser reached, then ${media.addresses.join(', ')}`
+        : `worker pool ready; media announced on ${media.addresses.join(', ')}`,
+    );
     return pool;
   }
 
@@ -63,7 +74,6 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
         workerBin: this.#options.workerBin,
         logLevel: this.#options.logLevel,
         listenIp: this.#options.listenIp,
-        announcedAddress: this.#options.announcedAddress,
         webRtcPort: this.#options.webRtcPortBase + index,
         rtcMinPort: this.#options.rtcMinPort,
         rtcMaxPort: this.#options.rtcMaxPort,

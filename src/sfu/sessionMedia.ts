@@ -22,6 +22,20 @@ export const SESSION_MEDIA_CODECS: types.RouterRtpCodecCapability[] = [
   },
 ];
 
+/**
+ * Bitrates tuned for commune links (docs/commune-networks.md explains the figures):
+ * - `initialOutgoing`: the SFU's first estimate of what it may send a viewer. A commune behind
+ *   250–400 kbps that is first sent 1 Mbps overflows its modem's queue, loses packets and freezes
+ *   for seconds until the estimate falls; starting near the middle layer's rate costs a LAN viewer
+ *   only a second or two of ramp-up, which mediasoup's probing does by itself.
+ * - `maxIncoming`: what one participant may send the SFU, the sum of its simulcast layers plus
+ *   audio with some headroom; a camera pushing beyond that only fills the province's uplinks.
+ */
+export const MEDIA_BITRATES = {
+  initialOutgoing: 600_000,
+  maxIncoming: 1_600_000,
+} as const;
+
 export const MEDIA_SOURCES = ['microphone', 'camera', 'screen'] as const;
 export type MediaSource = (typeof MEDIA_SOURCES)[number];
 

@@ -77,9 +77,9 @@ export class LiveSignaling implements RequestHandler {
     });
   }
 
-  /** Takes a freshly upgraded socket. */
-  accept(socket: WebSocket): SignalingConnection {
-    const connection = new SignalingConnection(socket, this, this.#limits, this.#logger);
+  /** Takes a freshly upgraded socket; `reachedAddress` is the local address its TCP connection reached. */
+  accept(socket: WebSocket, reachedAddress?: string): SignalingConnection {
+    const connection = new SignalingConnection(socket, this, this.#limits, this.#logger, reachedAddress);
     this.#connections.add(connection);
     return connection;
   }
@@ -122,7 +122,7 @@ export class LiveSignaling implements RequestHandler {
     switch (method) {
       case 'createTransport': {
         const d = data as RequestData<'createTransport'>;
-        return room.createTransport(peer.id, d.direction, { forceTcp: d.forceTcp ?? false });
+        return room.createTransport(peer.id, d.direction, { forceTcp: d.forceTcp ?? false, reachedAddress: connection.reachedAddress });
       }
       case 'connectTransport': {
         const d = data as RequestData<'connectTransport'>;

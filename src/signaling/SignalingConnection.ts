@@ -46,8 +46,14 @@ export class SignalingConnection {
   readonly #authTimer: NodeJS.Timeout;
   /** Set by the hub once the join succeeded. */
   peerKey: string | undefined;
+  /**
+   * The server's local address this socket arrived on: an address the browser can route to, so
+   * its media is announced there first (see AnnouncedAddresses).
+   */
+  readonly reachedAddress: string | undefined;
 
-  constructor(socket: WebSocket, handler: RequestHandler, limits: ConnectionLimits, logger: Logger) {
+  constructor(socket: WebSocket, handler: RequestHandler, limits: ConnectionLimits, logger: Logger, reachedAddress?: string) {
+    this.reachedAddress = reachedAddress;
     this.#socket = socket;
     this.#handler = handler;
     this.#limits = limits;

@@ -17,8 +17,8 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
     // connection answers MESSAGE_TOO_LARGE and stays open.
     options: { maxPayload: MAX_MESSAGE_BYTES * 16 },
   });
-  app.get('/ws', { websocket: true }, (socket) => {
-    signaling.accept(socket);
+  app.get('/ws', { websocket: true }, (socket, request) => {
+    signaling.accept(socket, request.socket.localAddress);
   });
   app.addHook('preClose', async () => signaling.close());
 };

@@ -43,7 +43,7 @@ export function defaultTlsHostnames(config: Pick<Config, 'http' | 'mediasoup'>):
       if (address.family === 'IPv4' && !address.internal) names.add(address.address);
     }
   }
-  if (config.mediasoup.announcedAddress !== undefined) names.add(config.mediasoup.announcedAddress);
+  for (const a of config.mediasoup.announcedAddresses) names.add(a);
   if (config.http.host !== '0.0.0.0' && config.http.host !== '::') names.add(config.http.host);
   return [...names].filter((n) => n.length > 0);
 }

@@ -93,6 +93,11 @@ type Events = {
   sessionState: [{ state: string; recording: boolean }];
   mutedByHost: [{ producerId: string; kind: string }];
   mediaReset: [];
+  /**
+   * The SFU stopped (or resumed) sending a participant's video because this link cannot carry even
+   * its lowest layer: the page shows that it is audio only for now. Not emitted for a paused camera.
+   */
+  videoSuspended: [{ peerId: string; consumerId: string; suspended: boolean }];
   /** A participant (this one too) started or stopped recording locally; every peer is told. */
   localRecording: [LocalRecordingState];
   notification: [string, unknown];
@@ -101,6 +106,21 @@ type Events = {
 
 /** Close codes after which reconnecting makes no sense (see docs/signaling.md). */
 const FINAL_CLOSE_CODES = new Set([4000, 4001, 4002, 4003, 4004, 4401]);
+
+/**
+ * Opus for speech over lossy commune links: NACK (the SFU asks for a lost packet again; the server
+ * keeps audio retransmissions too), in-band FEC (each packet carries a coarse copy of the previous
+ * one, so a single loss is rebuilt without waiting), mono, 32 kbps (speech needs no more; FEC
+ * takes part of it), 20 ms frames, DTX (silence costs almost nothing on a thin link).
+ */
+const SPEECH_OPUS: types.ProducerCodecOptions = {
+  opusNack: true,
+  opusFec: true,
+  opusDtx: true,
+  opusStereo: false,
+  opusMaxAverageBitrate: 32_000,
+  opusPtime: 20,
+};
 
 type AnyListener = (...args: unknown[]) => void;
 
@@ -270,7 +290,7 @@ export class LiveClient extends Emitter<Events> {
     const send = this.#send!;
     const audio = this.#stream.getAudioTracks()[0];
     if (sendAudio && audio !== undefined) {
-      const p = await send.produce({ track: audio, stopTracks: false, codecOptions: { opusDtx: true, opusFec: true }, appData: { source: 'microphone' } });
+      const p = await send.produce({ track: audio, stopTracks: false, codecOptions: SPEECH_OPUS, appData: { source: 'microphone' } });
       this.#producers.set(p.id, p);
     }
     const video = this.#stream.getVideoTracks()[0];
@@ -281,9 +301,11 @@ export class LiveClient extends Emitter<Events> {
       const encodings = this.options.simulcast === false
         ? undefined
         : [
-            { scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' },
-            { scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
-            { scaleResolutionDownBy: 1, maxBitrate: 1_200_000, scalabilityMode: 'L1T3' },
+            // The lowest layer is what a 250 kbps commune gets: 320×180 at up to 130 kbps leaves
+            // room for the speech beside it. Docs: docs/commune-networks.md.
+            { scaleResolutionDownBy: 4, maxBitrate: 130_000, scalabilityMode: 'L1T3' },
+            { scaleResolutionDownBy: 2, maxBitrate: 450_000, scalabilityMode: 'L1T3' },
+            { scaleResolutionDownBy: 1, maxBitrate: 1_000_000, scalabilityMode: 'L1T3' },
           ];
       const p = await send.produce({
         track: video,
@@ -325,6 +347,8 @@ export class LiveClient extends Emitter<Events> {
     entry.consumer.close();
     this.#consumers.delete(id);
     this.remoteTracks.delete(id);
+    this.#producerPaused.delete(id);
+    if (this.#suspendedVideo.delete(id)) this.emit('videoSuspended', { peerId: entry.description.peerId, consumerId: id, suspended: false });
     this.emit('trackEnded', { consumerId: id, peerId: entry.description.peerId, kind: entry.description.kind });
   }
 
@@ -337,6 +361,7 @@ export class LiveClient extends Emitter<Events> {
       rtpParameters: description.rtpParameters,
     });
     this.#consumers.set(consumer.id, { consumer, description });
+    if (description.producerPaused) this.#producerPaused.add(consumer.id);
     const remote: RemoteTrack = { consumerId: consumer.id, peerId: description.peerId, kind: description.kind, source: description.source, track: consumer.track };
     this.remoteTracks.set(consumer.id, remote);
     await this.request('resumeConsumer', { consumerId: consumer.id });
@@ -359,6 +384,11 @@ export class LiveClient extends Emitter<Events> {
         });
         break;
       }
+      case 'consumerLayersChanged':
+      case 'consumerPaused':
+      case 'consumerResumed':
+        this.#trackVideoSuspension(method, d.consumerId as string, d.spatialLayer as number | null | undefined);
+        break;
       case 'peerJoined':
         this.peers.set((data as PeerSummary).peerId, data as PeerSummary);
         this.emit('peerJoined', data as PeerSummary);
@@ -412,6 +442,23 @@ export class LiveClient extends Emitter<Events> {
         break;
       }
     }
+  }
+
+  /** Video consumers the SFU sends no layer of although their producer runs (see `videoSuspended`). */
+  readonly #suspendedVideo = new Set<string>();
+  /** Video consumers whose producer is paused: no layer then means a camera off, not a thin link. */
+  readonly #producerPaused = new Set<string>();
+
+  #trackVideoSuspension(method: string, consumerId: string, spatialLayer: number | null | undefined): void {
+    const entry = this.#consumers.get(consumerId);
+    if (entry === undefined || entry.description.kind !== 'video') return;
+    if (method === 'consumerPaused') this.#producerPaused.add(consumerId);
+    if (method === 'consumerResumed') this.#producerPaused.delete(consumerId);
+    const suspended = method === 'consumerLayersChanged' ? spatialLayer === null && !this.#producerPaused.has(consumerId) : this.#suspendedVideo.has(consumerId) && !this.#producerPaused.has(consumerId);
+    if (suspended === this.#suspendedVideo.has(consumerId)) return;
+    if (suspended) this.#suspendedVideo.add(consumerId);
+    else this.#suspendedVideo.delete(consumerId);
+    this.emit('videoSuspended', { peerId: entry.description.peerId, consumerId, suspended });
   }
 
   #onClose(socket: SignalingSocket, code: number, _reason: string): void {

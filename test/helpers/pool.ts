@@ -13,7 +13,7 @@ export async function testPoolOptions(numWorkers: number, overrides: Partial<Wor
     workerBin: resolveWorkerBinary(process.env.MEDIASOUP_WORKER_BIN).path,
     logLevel: 'warn',
     listenIp: '127.0.0.1',
-    announcedAddress: undefined,
+    announcedAddresses: [],
     webRtcPortBase: await freePortBlock(numWorkers),
     rtcMinPort: 30000,
     rtcMaxPort: 30999,

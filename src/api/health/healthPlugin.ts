@@ -3,7 +3,7 @@ import type { WorkerPool } from '../../sfu/WorkerPool.ts';
 
 export interface HealthDeps {
   ping(): Promise<boolean>;
-  pool: Pick<WorkerPool, 'workers' | 'size' | 'allAlive'>;
+  pool: Pick<WorkerPool, 'workers' | 'size' | 'allAlive' | 'addresses'>;
 }
 
 const readySchema = {
@@ -16,8 +16,18 @@ const readySchema = {
       properties: { total: { type: 'integer' }, alive: { type: 'integer' } },
       required: ['total', 'alive'],
     },
+    // Where browsers send media, so a technician sees at once what a commune PC is told.
+    media: {
+      type: 'object',
+      properties: {
+        mode: { type: 'string', enum: ['configured', 'listen-ip', 'per-connection'] },
+        addresses: { type: 'array', items: { type: 'string' } },
+        ports: { type: 'array', items: { type: 'integer' } },
+      },
+      required: ['mode', 'addresses', 'ports'],
+    },
   },
-  required: ['status', 'database', 'workers'],
+  required: ['status', 'database', 'workers', 'media'],
 } as const;
 
 /**
@@ -37,6 +47,7 @@ export const healthPlugin: FastifyPluginAsync<HealthDeps> = async (app, deps) =>
       status: ready ? 'ready' : 'not_ready',
       database: databaseOk ? 'ok' : 'unreachable',
       workers: { total: deps.pool.size, alive },
+      media: { ...deps.pool.addresses.summary(), ports: deps.pool.workers.map((w) => w.webRtcPort) },
     });
   });
 };

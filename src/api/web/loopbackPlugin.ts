@@ -62,8 +62,8 @@ class LoopbackTest {
   }
 }
 
-function transportParams(t: types.WebRtcTransport) {
-  return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
+function transportParams(t: types.WebRtcTransport, candidates: types.IceCandidate[]) {
+  return { id: t.id, iceParameters: t.iceParameters, iceCandidates: candidates, dtlsParameters: t.dtlsParameters };
 }
 
 const createBody = z.strictObject({ transport: z.enum(['udp', 'tcp']) });
@@ -133,7 +133,9 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
       const test = new LoopbackTest(claims.jti, router, send, recv, maxMs, () => tests.delete(test.id));
       tests.set(test.id, test);
       request.log.info({ testId: test.id, transport, sessionId: claims.sid }, 'pre-flight loopback started');
-      return reply.status(201).send({ id: test.id, routerRtpCapabilities: router.rtpCapabilities, send: transportParams(send), recv: transportParams(recv) });
+      // The same addresses as in a session: the one this request reached first, then the machine's.
+      const announce = (t: types.WebRtcTransport) => transportParams(t, options.pool.addresses.candidatesFor(t.iceCandidates, request.socket.localAddress));
+      return reply.status(201).send({ id: test.id, routerRtpCapabilities: router.rtpCapabilities, send: announce(send), recv: announce(recv) });
     } catch (err) {
       router.close();
       throw err;

@@ -61,6 +61,7 @@ export const en: Messages = {
   'room.lobby': 'Waiting for the chair to let you in…',
   'room.lobbyHint': 'Please keep this page open. Camera and microphone are ready.',
   'room.reconnecting': 'Connection lost, reconnecting…',
+  'room.audioOnly': 'Weak connection: audio only for now. The picture comes back by itself when the link improves.',
   'room.recording': 'Recording',
   'room.recordingHint': 'This session is being recorded (picture and sound) at the central point.',
   'room.muteMic': 'Mute microphone',

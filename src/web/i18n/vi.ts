@@ -62,6 +62,7 @@ export const vi = {
   'room.lobby': 'Đang chờ chủ trì cho vào phiên…',
   'room.lobbyHint': 'Xin giữ nguyên trang này. Camera và micrô đã sẵn sàng.',
   'room.reconnecting': 'Mất kết nối, đang kết nối lại…',
+  'room.audioOnly': 'Đường truyền yếu: tạm thời chỉ nhận âm thanh. Hình ảnh sẽ tự trở lại khi đường truyền tốt hơn.',
   'room.recording': 'Đang ghi hình',
   'room.recordingHint': 'Phiên này đang được ghi hình và ghi âm tại điểm cầu trung tâm.',
   'room.muteMic': 'Tắt micrô',

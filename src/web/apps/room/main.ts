@@ -135,6 +135,9 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
   setText(rec, 'room.recording');
   setAttrText(rec, { title: 'room.recordingHint' });
   const banner = h('div', { class: 'banner', role: 'alert', hidden: true, id: 'room-banner' });
+  // The link cannot carry even the lowest video layer: say so, instead of a frozen picture.
+  const audioOnly = h('div', { class: 'banner audio-only', role: 'status', 'aria-live': 'polite', hidden: true, 'data-notice': 'audio-only' });
+  setText(audioOnly, 'room.audioOnly');
   const lobby = h('main', { class: 'lobby', hidden: true, id: 'lobby' }, h('div', { class: 'card stack' }, h('div', { class: 'spinner', 'aria-hidden': 'true' }), text('room.lobby', undefined, 'h2'), text('room.lobbyHint', undefined, 'p')));
   let micMuted = false;
   let camOff = false;
@@ -155,7 +158,7 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
     h('main', { class: 'stage' }, stage, strip),
     h('footer', { class: 'controls', role: 'toolbar', 'aria-label': t('room.participants') }, micButton, camButton, localRecButton, fullButton, leaveButton, downloads),
   );
-  root.replaceChildren(lobby, room, banner, localRecBanner);
+  root.replaceChildren(lobby, room, banner, audioOnly, localRecBanner);
   room.hidden = true;
 
   const self = new Tile({ peerId: 'self', label: inv.displayName ?? t('room.you'), role: inv.role, self: true, stream });
@@ -259,6 +262,17 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
     }
   });
   client.on('trackEnded', ({ peerId, kind }) => tiles.get(peerId)?.removeTrack(kind));
+  // Shown after a second without any video layer (a brief gap while the SFU switches layers is not
+  // worth a notice), hidden as soon as video flows again.
+  const suspendedVideo = new Set<string>();
+  let audioOnlyTimer: ReturnType<typeof setTimeout> | undefined;
+  client.on('videoSuspended', ({ consumerId, suspended }) => {
+    if (suspended) suspendedVideo.add(consumerId);
+    else suspendedVideo.delete(consumerId);
+    clearTimeout(audioOnlyTimer);
+    if (suspendedVideo.size === 0) audioOnly.hidden = true;
+    else audioOnlyTimer = setTimeout(() => (audioOnly.hidden = suspendedVideo.size === 0), 1000);
+  });
   client.on('activeSpeaker', (peerId) => {
     speakerId = tiles.has(peerId) ? peerId : undefined;
     layout();
