@@ -73,6 +73,13 @@ t.test('rules of the regulation, each with its error code', async (t) => {
     t.equal((await h.call('DELETE', '/api/v1/calendar/exceptions/2026-03-14', { as: 'admin' })).status, 204);
     t.match((await h.call('GET', '/api/v1/calendar/days?from=2026-03-14&to=2026-03-14', { as: 'auditor' })).body, [{ workingDay: false, reason: 'weekend' }]);
     t.equal((await h.call('PUT', '/api/v1/calendar/exceptions/2026-03-14', { as: 'technician', body: { kind: 'holiday', name: 'x' } })).status, 403, 'technicians do not edit the calendar');
+    // Security review H5: one auditor's 10,000-year count kept the main thread busy for 308 s.
+    const started = performance.now();
+    const huge = await h.call('GET', '/api/v1/calendar/working-days?date=0001-01-01&until=9999-12-31', { as: 'auditor' });
+    const ms = performance.now() - started;
+    t.equal(huge.status, 200);
+    t.ok((huge.body as { between: number }).between > 2_600_000, 'the count over 10,000 years');
+    t.ok(ms < 500, `answered in ${ms.toFixed(0)} ms, not minutes`);
     h.clock.now = at('2026-02-02T09:00:00');
   });
 

@@ -75,8 +75,27 @@ export class WorkingDayCalendar {
   workingDaysBetween(from: string, to: string): number {
     if (from === to) return 0;
     if (to < from) return -this.workingDaysBetween(to, from);
-    let n = 0;
-    for (let d = addDays(from, 1); d <= to; d = addDays(d, 1)) if (this.isWorkingDay(d)) n++;
+    // Arithmetic, not a day-by-day walk: a request may span centuries and must not hold the event
+    // loop (security review H5). Weekdays by whole weeks, then each exception in the range corrects
+    // its own day.
+    const a = dayIndex(from);
+    const b = dayIndex(to);
+    let n = weekdaysBefore(b + 1) - weekdaysBefore(a + 1);
+    for (const e of this.#exceptions.values()) {
+      if (e.date <= from || e.date > to) continue;
+      const natural = !isWeekend(weekday(e.date));
+      n += (e.kind === 'working_day' ? 1 : 0) - (natural ? 1 : 0);
+    }
     return n;
   }
+}
+
+const isWeekend = (d: number): boolean => d === 0 || d === 6;
+/** Days since 1970-01-01 (negative before). */
+const dayIndex = (date: string): number => Math.round(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
+/** Weekdays among the first r days of any week counted from a Thursday (1970-01-01 was one). */
+const WEEKDAYS_IN_PART_WEEK = [0, 1, 2, 3, 4, 5, 6].map((r) => [...Array(r).keys()].filter((i) => !isWeekend((4 + i) % 7)).length);
+/** Monday–Friday days with index < n (relative to day 0; any integer n, by floor division). */
+function weekdaysBefore(n: number): number {
+  return 5 * Math.floor(n / 7) + WEEKDAYS_IN_PART_WEEK[((n % 7) + 7) % 7]!;
 }
