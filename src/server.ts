@@ -95,7 +95,10 @@ export class TiepdanServer {
       // Live sessions are the control API's sessions (PostgreSQL) unless a caller supplies a directory.
       // Without TURN_URLS, the embedded coturn (if installed) is the TURN server participants are given.
       turn = await startEmbeddedTurn({ config, tls, logger });
-      const liveConfig = turn === undefined ? config : { ...config, live: { ...config.live, turn: turn.settings } };
+      // Its URLs name the address each browser reached, unless addresses are announced by hand (NAT).
+      const embedded = turn;
+      const turnSettings = embedded === undefined ? undefined : { ...embedded.settings, ...(config.mediasoup.announcedAddresses.length === 0 ? { urlsFor: (host: string) => embedded.urlsFor(host) } : {}) };
+      const liveConfig = turnSettings === undefined ? config : { ...config, live: { ...config.live, turn: turnSettings } };
       const live = await createLiveSessions({ config: liveConfig, logger, pool, directory: overrides.sessionDirectory ?? control.directory, tokens });
       const recordings = new RecordingService({
         recorder: {

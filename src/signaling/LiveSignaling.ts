@@ -305,7 +305,7 @@ export class LiveSignaling implements RequestHandler {
       admitted: peer.admitted,
       resumed,
       routerRtpCapabilities: room.rtpCapabilities,
-      iceServers: turnIceServers(this.#options.turn, peer.id),
+      iceServers: turnIceServers(this.#options.turn, peer.id, new Date(), connection.reachedAddress),
       peers: peer.admitted ? room.peers().filter((p) => p !== peer && p.admitted).map((p) => p.summary) : [],
       lobby: peer.permissions.moderate ? room.peers().filter((p) => !p.admitted).map((p) => p.summary) : [],
       consumers: resumed ? room.describeConsumers(peer.id) : [],

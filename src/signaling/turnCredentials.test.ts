@@ -11,6 +11,9 @@ t.test('TURN credentials follow coturn REST (use-auth-secret)', async (t) => {
   t.equal(server!.username, `${expiry}:xa-a`, 'username is <expiry>:<peer>');
   t.equal(server!.credential, createHmac('sha1', 's'.repeat(32)).update(`${expiry}:xa-a`).digest('base64'));
   t.same(server!.urls, ['turn:turn.example.vn:3478?transport=tcp']);
+  const perConnection = { urls: ['turn:10.0.0.1:3478'], secret: 's'.repeat(32), ttlSeconds: 600, urlsFor: (h: string) => [`turn:${h}:3478`] };
+  t.same(turnIceServers(perConnection, 'xa-a', now, '::ffff:198.18.3.1')[0]!.urls, ['turn:198.18.3.1:3478'], 'the embedded TURN is named by the address the browser reached');
+  t.same(turnIceServers(perConnection, 'xa-a', now)[0]!.urls, ['turn:10.0.0.1:3478'], 'unknown reach: the start-up host');
 });
 
 t.test('live-session configuration', async (t) => {
