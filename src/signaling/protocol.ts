@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MEDIA_SOURCES } from '../sfu/sessionMedia.ts';
+import { MAX_SDP_PARAMETERS, SDP_CNAME, SDP_MSID, SDP_PARAM_KEY, SDP_PARAM_VALUE } from '../sfu/sdpText.ts';
 
 /**
  * The signaling protocol, version 1 (documented in docs/signaling.md). Every message is one JSON
@@ -20,25 +21,33 @@ export type RequestEnvelope = z.infer<typeof requestEnvelopeSchema>;
 
 const id = z.string().min(1).max(64);
 const shortString = z.string().max(256);
-const paramValue = z.union([z.string().max(256), z.number(), z.boolean()]);
 
-const rtcpFeedback = z.object({ type: z.string().max(32), parameter: z.string().max(32).optional() });
+// Everything below that mediasoup copies to consumers ends up in other participants' SDP and in
+// the recorder's: held to the SDP-safe characters of sdpText.ts (security review M2). Numbers are
+// safe as they are; booleans are refused by mediasoup anyway.
+const cname = z.string().regex(SDP_CNAME, 'printable ASCII without spaces, at most 64 characters');
+const sdpParameters = z
+  .record(z.string().regex(SDP_PARAM_KEY, 'letters, digits, _ . - only (1–64)'), z.union([z.string().regex(SDP_PARAM_VALUE, 'printable ASCII without spaces or ";", at most 64 characters'), z.number()]))
+  .refine((p) => Object.keys(p).length <= MAX_SDP_PARAMETERS, `at most ${MAX_SDP_PARAMETERS} parameters`);
+const mimeType = z.string().regex(/^(audio|video)\/[A-Za-z0-9_.-]{1,32}$/i, 'audio/<codec> or video/<codec>');
+
+const rtcpFeedback = z.object({ type: z.string().regex(/^[\x21-\x7e]{1,32}$/), parameter: z.string().regex(/^[\x21-\x7e]{0,32}$/).optional() });
 const codecParameters = z.object({
-  mimeType: z.string().max(64),
+  mimeType,
   payloadType: z.number().int().min(0).max(127),
   clockRate: z.number().int().positive(),
   channels: z.number().int().min(1).max(8).optional(),
-  parameters: z.record(z.string().max(64), paramValue).optional(),
+  parameters: sdpParameters.optional(),
   rtcpFeedback: z.array(rtcpFeedback).max(16).optional(),
 });
 const encoding = z
   .object({
     ssrc: z.number().int().min(0).optional(),
-    rid: z.string().max(32).optional(),
+    rid: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional(),
     codecPayloadType: z.number().int().optional(),
     rtx: z.object({ ssrc: z.number().int().min(0) }).optional(),
     dtx: z.boolean().optional(),
-    scalabilityMode: z.string().max(16).optional(),
+    scalabilityMode: z.string().regex(/^[A-Za-z0-9_]{1,16}$/).optional(),
     scaleResolutionDownBy: z.number().positive().max(64).optional(),
     maxBitrate: z.number().int().positive().optional(),
     maxFramerate: z.number().positive().optional(),
@@ -47,15 +56,16 @@ const encoding = z
   .loose();
 export const rtpParametersSchema = z
   .object({
-    mid: z.string().max(32).optional(),
+    mid: z.string().regex(/^[\x21-\x7e]{1,32}$/).optional(),
     codecs: z.array(codecParameters.loose()).min(1).max(16),
     headerExtensions: z
-      .array(z.object({ uri: z.string().max(256), id: z.number().int().min(1).max(255), encrypt: z.boolean().optional(), parameters: z.record(z.string(), paramValue).optional() }).loose())
+      .array(z.object({ uri: z.string().regex(/^[\x21-\x7e]{1,256}$/), id: z.number().int().min(1).max(255), encrypt: z.boolean().optional(), parameters: sdpParameters.optional() }).loose())
       .max(24)
       .optional(),
     encodings: z.array(encoding).min(1).max(4).optional(),
-    rtcp: z.object({ cname: z.string().max(256).optional(), reducedSize: z.boolean().optional() }).loose().optional(),
-    msid: z.string().max(256).optional(),
+    rtcp: z.object({ cname: cname.optional(), reducedSize: z.boolean().optional() }).loose().optional(),
+    /** "<stream id> <track id>": mediasoup-client writes it into the viewers' a=msid line. */
+    msid: z.string().regex(SDP_MSID, 'one or two tokens of printable ASCII').optional(),
   })
   .loose();
 
@@ -66,11 +76,11 @@ export const rtpCapabilitiesSchema = z
         z
           .object({
             kind: z.enum(['audio', 'video']),
-            mimeType: z.string().max(64),
+            mimeType,
             preferredPayloadType: z.number().int().min(0).max(127).optional(),
             clockRate: z.number().int().positive(),
             channels: z.number().int().min(1).max(8).optional(),
-            parameters: z.record(z.string().max(64), paramValue).optional(),
+            parameters: sdpParameters.optional(),
             rtcpFeedback: z.array(rtcpFeedback).max(16).optional(),
           })
           .loose(),
@@ -78,7 +88,7 @@ export const rtpCapabilitiesSchema = z
       .max(64)
       .optional(),
     headerExtensions: z
-      .array(z.object({ kind: z.enum(['audio', 'video']), uri: z.string().max(256), preferredId: z.number().int().min(1).max(255) }).loose())
+      .array(z.object({ kind: z.enum(['audio', 'video']), uri: z.string().regex(/^[\x21-\x7e]{1,256}$/), preferredId: z.number().int().min(1).max(255) }).loose())
       .max(64)
       .optional(),
   })

@@ -26,13 +26,13 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, {
         tags: ['auth'],
         security: [],
         summary: 'Log in with user name and password; returns a bearer token with its expiry',
-        description: 'Five wrong passwords in a row lock the account for 15 minutes (ACCOUNT_LOCKED, 423); more than 20 attempts a minute from one address get LOGIN_RATE_LIMITED (429).',
+        description:
+          'Five wrong passwords in a row lock the account for 15 minutes; while locked every attempt, even with the right password, gets the same LOGIN_FAILED (401) as an unknown user or a wrong password, so the answer tells no one which accounts exist or are locked. More than 20 attempts a minute from one address get LOGIN_RATE_LIMITED (429).',
         body: z.object({ username: z.string().trim().min(1).max(100), password: z.string().min(1).max(200) }),
         response: {
           200: z.object({ token: z.string(), tokenType: z.literal('Bearer'), expiresAt: z.string(), user: userSchema }),
           400: errorResponses[400],
-          401: errorResponses[401],
-          423: errorBody.describe('Account locked after repeated failures (ACCOUNT_LOCKED)'),
+          401: errorBody.describe('Wrong user name or password, or the account is locked or disabled: one answer for all (LOGIN_FAILED)'),
           429: errorBody.describe('Too many login attempts from this address (LOGIN_RATE_LIMITED)'),
         },
       },
@@ -86,8 +86,9 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, {
       schema: {
         tags: ['auth'],
         summary: 'Change one’s own password (every token of the user is revoked: log in again)',
+        description: 'A wrong currentPassword (CURRENT_PASSWORD_WRONG, 400) counts against the same lock as a failed login: five in a row lock the account for 15 minutes (here ACCOUNT_LOCKED, 423; at login the usual LOGIN_FAILED).',
         body: z.object({ currentPassword: z.string().min(1).max(200), newPassword: passwordSchema }),
-        response: { 204: z.null().describe('changed'), ...errorResponses },
+        response: { 204: z.null().describe('changed'), ...errorResponses, 423: errorBody.describe('Locked after repeated wrong passwords (ACCOUNT_LOCKED)') },
       },
     },
     async (request, reply) => {

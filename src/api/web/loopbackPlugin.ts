@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { types } from 'mediasoup';
 import { z } from 'zod';
 import { TiepdanError } from '../../errors.ts';
@@ -31,6 +31,8 @@ class LoopbackTest {
   readonly send: types.WebRtcTransport;
   readonly recv: types.WebRtcTransport;
   readonly producers = new Map<string, types.Producer>();
+  /** Kinds with a producer made or being made: taken before the first await of a produce request. */
+  readonly sending = new Set<types.MediaKind>();
   readonly consumers = new Map<string, types.Consumer>();
   readonly #timer: NodeJS.Timeout;
   #onClose: () => void;
@@ -94,6 +96,8 @@ const MAX_TESTS = 16;
  */
 export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (app, options) => {
   const tests = new Map<string, LoopbackTest>();
+  /** Invitations (jti) whose test is being set up: it counts against MAX_TESTS before it exists. */
+  const starting = new Set<string>();
   const maxMs = options.maxTestMs ?? 120_000;
 
   const claimsOf = async (request: FastifyRequest): Promise<TokenClaims> => {
@@ -113,12 +117,8 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
     return test;
   };
 
-  app.post('/web/preflight/loopback', async (request, reply) => {
-    const claims = await claimsOf(request);
-    const { transport } = parse(createBody, request.body);
-    // One test per invitation at a time; a new one replaces the old (a reload must not leak routers).
-    for (const t of tests.values()) if (t.owner === claims.jti) t.close();
-    if (tests.size >= MAX_TESTS) throw new TiepdanError('TOO_MANY_TESTS', 'too many connection tests are running; try again in a minute', { status: 503 });
+  /** Makes the router and the two transports of one test (its slot is already taken). */
+  const startTest = async (request: FastifyRequest, reply: FastifyReply, claims: TokenClaims, transport: 'udp' | 'tcp') => {
     const { router, worker } = await options.pool.createRouter({ mediaCodecs: SESSION_MEDIA_CODECS });
     try {
       const transportOptions: types.WebRtcTransportOptions = {
@@ -140,6 +140,23 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
       router.close();
       throw err;
     }
+  };
+
+  app.post('/web/preflight/loopback', async (request, reply) => {
+    const claims = await claimsOf(request);
+    const { transport } = parse(createBody, request.body);
+    // From here to `starting.add` nothing awaits: the slot is taken before the router is made, so
+    // a burst of requests cannot all pass these checks first (security review M6).
+    if (starting.has(claims.jti)) throw new TiepdanError('TEST_STARTING', 'a connection test for this invitation is already starting', { status: 409 });
+    // One test per invitation at a time; a new one replaces the old (a reload must not leak routers).
+    for (const t of tests.values()) if (t.owner === claims.jti) t.close();
+    if (tests.size + starting.size >= MAX_TESTS) throw new TiepdanError('TOO_MANY_TESTS', 'too many connection tests are running; try again in a minute', { status: 503 });
+    starting.add(claims.jti);
+    try {
+      return await startTest(request, reply, claims, transport);
+    } finally {
+      starting.delete(claims.jti);
+    }
   });
 
   app.post('/web/preflight/loopback/:id/connect', async (request) => {
@@ -152,19 +169,28 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
   app.post('/web/preflight/loopback/:id/produce', async (request) => {
     const test = await testFor(request);
     const body = parse(produceBody, request.body);
-    if (test.producers.size >= 2) throw new TiepdanError('TOO_MANY_PRODUCERS', 'a test sends one audio and one video track', { status: 409 });
-    let producer: types.Producer;
+    // Taken before the first await (security review M6), given back if this request fails.
+    if (test.sending.has(body.kind)) throw new TiepdanError('TOO_MANY_PRODUCERS', 'a test sends one audio and one video track', { status: 409 });
+    test.sending.add(body.kind);
+    let producer: types.Producer | undefined;
     try {
-      producer = await test.send.produce({ kind: body.kind, rtpParameters: body.rtpParameters as types.RtpParameters });
+      try {
+        producer = await test.send.produce({ kind: body.kind, rtpParameters: body.rtpParameters as types.RtpParameters });
+      } catch (err) {
+        throw new TiepdanError('MEDIA_REJECTED', `the server cannot take this media: ${(err as Error).message}`, { status: 400 });
+      }
+      const rtpCapabilities = body.rtpCapabilities as types.RtpCapabilities;
+      if (!test.router.canConsume({ producerId: producer.id, rtpCapabilities })) throw new TiepdanError('MEDIA_REJECTED', 'the browser cannot receive this codec', { status: 400 });
+      const consumer = await test.recv.consume({ producerId: producer.id, rtpCapabilities, paused: true });
+      test.producers.set(producer.id, producer);
+      test.consumers.set(consumer.id, consumer);
+      return { producerId: producer.id, consumer: { id: consumer.id, producerId: producer.id, kind: consumer.kind, rtpParameters: consumer.rtpParameters } };
     } catch (err) {
-      throw new TiepdanError('MEDIA_REJECTED', `the server cannot take this media: ${(err as Error).message}`, { status: 400 });
+      // A refused track leaves nothing behind, so it cannot be repeated to pile up producers.
+      producer?.close();
+      test.sending.delete(body.kind);
+      throw err;
     }
-    const rtpCapabilities = body.rtpCapabilities as types.RtpCapabilities;
-    if (!test.router.canConsume({ producerId: producer.id, rtpCapabilities })) throw new TiepdanError('MEDIA_REJECTED', 'the browser cannot receive this codec', { status: 400 });
-    test.producers.set(producer.id, producer);
-    const consumer = await test.recv.consume({ producerId: producer.id, rtpCapabilities, paused: true });
-    test.consumers.set(consumer.id, consumer);
-    return { producerId: producer.id, consumer: { id: consumer.id, producerId: producer.id, kind: consumer.kind, rtpParameters: consumer.rtpParameters } };
   });
 
   app.post('/web/preflight/loopback/:id/resume', async (request) => {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import { TiepdanError } from '../../errors.ts';
 import type { Logger } from '../../logging/logger.ts';
@@ -123,6 +124,10 @@ export class AuthService {
 
   // ——— login and tokens ———
 
+  /**
+   * Password login. A locked account, an unknown user and a wrong password get the same answer
+   * (LOGIN_FAILED, 401), so the lockout does not tell which user names exist (security review M5).
+   */
   async login(usernameInput: string, password: string): Promise<{ token: string; expiresAt: string; user: UserView }> {
     const username = usernameInput.trim().toLowerCase();
     const user = await this.#db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
@@ -132,30 +137,14 @@ export class AuthService {
       await hashPassword(password); // same cost as a real check: user names are not revealed by timing
       throw failed();
     }
-    if (user.locked_until !== null && user.locked_until > now) {
-      throw new TiepdanError('ACCOUNT_LOCKED', `too many failed logins; try again after ${user.locked_until.toISOString()} or ask an administrator`, {
-        status: 423,
-        details: { lockedUntil: user.locked_until.toISOString() },
-      });
+    const attempt = await this.#countAttempt(user.id);
+    if (attempt === undefined) {
+      await hashPassword(password); // locked: the password is not even looked at, but the answer takes as long
+      throw failed();
     }
     const ok = await verifyPassword(password, user.password_hash);
     if (!ok || !user.active) {
-      const failures = user.failed_logins + 1;
-      const lock = failures >= this.options.maxFailedLogins;
-      await this.#db
-        .updateTable('users')
-        .set({ failed_logins: lock ? 0 : failures, locked_until: lock ? new Date(now.getTime() + this.options.lockoutSeconds * 1000) : user.locked_until })
-        .where('id', '=', user.id)
-        .execute();
-      if (lock) {
-        await this.#audit.append(this.#db, { kind: 'system', id: 'system', role: undefined, label: 'system', bridgePointId: null }, {
-          action: 'user.locked',
-          entity: 'user',
-          entityId: user.id,
-          after: { username: user.username, failedLogins: failures },
-        });
-        this.#logger.warn({ userId: user.id }, 'account locked after repeated failed logins');
-      }
+      if (attempt.locked) await this.#recordLock(user.id, user.username, attempt.failures, 'login');
       throw failed();
     }
     await this.#db.updateTable('users').set({ failed_logins: 0, locked_until: null, last_login_at: now }).where('id', '=', user.id).execute();
@@ -167,6 +156,42 @@ export class AuthService {
       after: { expiresAt: issued.expiresAt },
     });
     return { ...issued, user: userView({ ...user, last_login_at: now, locked_until: null }) };
+  }
+
+  /**
+   * Counts one password attempt against the user's lock before the password is checked, in one
+   * UPDATE (PostgreSQL takes the row lock): parallel attempts each get their own number, and the
+   * attempt that reaches the limit locks the account at once, so at most `maxFailedLogins`
+   * passwords are ever checked per lockout period however many requests run together (security
+   * review M5). A successful check resets the count (and lifts a lock its own attempt set); a
+   * crash between the two leaves at most a lock that expires. Answers undefined while locked.
+   * An expired lock starts a fresh count.
+   */
+  async #countAttempt(userId: string): Promise<{ failures: number; locked: boolean } | undefined> {
+    const now = this.#clock();
+    const lockUntil = new Date(now.getTime() + this.options.lockoutSeconds * 1000);
+    const failures = sql<number>`case when ${sql.ref('locked_until')} is null then ${sql.ref('failed_logins')} + 1 else 1 end`;
+    const row = await this.#db
+      .updateTable('users')
+      .set({
+        failed_logins: failures,
+        locked_until: sql<Date | null>`case when ${failures} >= ${this.options.maxFailedLogins} then ${lockUntil}::timestamptz else null end`,
+      })
+      .where('id', '=', userId)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+      .returning(['failed_logins', 'locked_until'])
+      .executeTakeFirst();
+    return row === undefined ? undefined : { failures: row.failed_logins, locked: row.locked_until !== null };
+  }
+
+  async #recordLock(userId: string, username: string, failures: number, via: 'login' | 'password change'): Promise<void> {
+    await this.#audit.append(this.#db, { kind: 'system', id: 'system', role: undefined, label: 'system', bridgePointId: null }, {
+      action: 'user.locked',
+      entity: 'user',
+      entityId: userId,
+      after: { username, failedLogins: failures, via },
+    });
+    this.#logger.warn({ userId, via }, 'account locked after repeated wrong passwords');
   }
 
   /** Issues a bearer token for a user and records it (so logout can revoke it). */
@@ -328,11 +353,21 @@ export class AuthService {
     }
   }
 
+  /**
+   * Sets a password. With `currentPassword` (a user changing their own), the check counts against
+   * the same lock as login: a stolen token alone gives no unlimited guesses (security review M5).
+   * The caller already holds a token of this user, so here a lock is said as it is.
+   */
   async setPassword(actor: Actor, id: string, password: string, currentPassword?: string): Promise<void> {
-    const user = await this.#db.selectFrom('users').select(['id', 'password_hash']).where('id', '=', id).executeTakeFirst();
+    const user = await this.#db.selectFrom('users').select(['id', 'username', 'password_hash']).where('id', '=', id).executeTakeFirst();
     if (user === undefined) throw notFound('user', id);
-    if (currentPassword !== undefined && !(await verifyPassword(currentPassword, user.password_hash))) {
-      throw new TiepdanError('CURRENT_PASSWORD_WRONG', 'the current password is wrong', { status: 400, details: [{ field: '/currentPassword', message: 'wrong password' }] });
+    if (currentPassword !== undefined) {
+      const attempt = await this.#countAttempt(user.id);
+      if (attempt === undefined) throw new TiepdanError('ACCOUNT_LOCKED', 'too many wrong passwords; try again later or ask an administrator', { status: 423 });
+      if (!(await verifyPassword(currentPassword, user.password_hash))) {
+        if (attempt.locked) await this.#recordLock(user.id, user.username, attempt.failures, 'password change');
+        throw new TiepdanError('CURRENT_PASSWORD_WRONG', 'the current password is wrong', { status: 400, details: [{ field: '/currentPassword', message: 'wrong password' }] });
+      }
     }
     const hash = await hashPassword(password);
     await this.#db.transaction().execute(async (trx) => {

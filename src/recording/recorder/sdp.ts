@@ -1,16 +1,34 @@
 import type { types } from 'mediasoup';
 import { TiepdanError } from '../../errors.ts';
+import { isSafeSdpParameter } from '../../sfu/sdpText.ts';
+
+const isInt = (n: unknown, min: number, max: number): n is number => typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
 
 /**
  * The SDP FFmpeg reads to receive one consumer's RTP on 127.0.0.1:`port` (RTCP on port + 1,
  * where the consumer's sender reports arrive).
+ *
+ * The codec parameters come from the producing participant (mediasoup copies them): the signaling
+ * schema already refuses anything that is not SDP-safe, and this writer checks again, because SDP
+ * has no escaping and a CR/LF here would rewrite FFmpeg's input (security review M2). An unsafe
+ * parameter is left out (FFmpeg copies the RTP payload without it, so the track is still
+ * recorded); an unsafe codec name, payload type, clock rate or port refuses the SDP.
  */
 export function sdpForConsumer(rtpParameters: types.RtpParameters, kind: types.MediaKind, port: number): string {
   const codec = rtpParameters.codecs.find((c) => !/\/(rtx|red|ulpfec)$/i.test(c.mimeType));
   if (!codec) throw new TiepdanError('RECORDING_CODEC_UNSUPPORTED', 'consumer has no media codec');
   const name = codec.mimeType.split('/')[1] ?? '';
+  const safe =
+    (kind === 'audio' || kind === 'video') &&
+    /^[A-Za-z0-9_.-]{1,32}$/.test(name) &&
+    isInt(codec.payloadType, 0, 127) &&
+    isInt(codec.clockRate, 1, 10_000_000) &&
+    (codec.channels === undefined || isInt(codec.channels, 1, 8)) &&
+    isInt(port, 1, 65535);
+  if (!safe) throw new TiepdanError('RECORDING_SDP_UNSAFE', 'the codec description of this consumer cannot be written into an SDP safely');
   const rtpmap = codec.channels && codec.channels > 1 ? `${name}/${codec.clockRate}/${codec.channels}` : `${name}/${codec.clockRate}`;
   const fmtp = Object.entries(codec.parameters ?? {})
+    .filter(([k, v]) => isSafeSdpParameter(k, v))
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(';');
   return [
