@@ -113,6 +113,7 @@ export class TiepdanServer {
         db: database.db,
         audit: control.audit,
         retentionDays: config.recording.retentionDays || null,
+        exports: { roots: config.recording.exportDestinations, dataDir: config.dataDir },
       });
       // Recordings a crash left open are closed (as interrupted) before anything new records.
       await recordings.recoverInterrupted();

@@ -105,6 +105,23 @@ const envSchema = z
     RECORDING_PORT_MIN: port(38000),
     RECORDING_PORT_MAX: port(38999),
     RECORDING_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int().min(0).max(36500).default(0),
+    // Exports (security review H1): drives mounted at or below these directories (FHS: /media for
+    // removable media, /mnt for what a technician mounts by hand); `none` turns exports off.
+    EXPORT_DESTINATIONS: z
+      .string()
+      .default('/media,/mnt')
+      .transform((v) => (v.trim() === 'none' ? [] : v.split(',').map((p) => p.trim()).filter((p) => p.length > 0)))
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .startsWith('/', 'must be absolute paths')
+              .refine((p) => !p.split('/').includes('..'), 'must not contain ".."')
+              .refine((p) => path.resolve(p) !== '/', 'must not be / (exports go to removable drives)'),
+          )
+          .max(16, 'at most 16 directories'),
+      ),
   })
   .superRefine((v, ctx) => {
     if ((v.TURN_URLS === undefined) !== (v.TURN_SECRET === undefined)) {
@@ -198,6 +215,8 @@ export interface Config {
     portMax: number;
     /** 0: no default retention date (set per recording). */
     retentionDays: number;
+    /** EXPORT_DESTINATIONS: mount points, or directories drives are mounted below (empty: exports off). */
+    exportDestinations: string[];
   };
   tls: {
     mode: 'auto' | 'files' | 'off';
@@ -293,6 +312,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       portMin: v.RECORDING_PORT_MIN,
       portMax: v.RECORDING_PORT_MAX,
       retentionDays: v.RECORDING_RETENTION_DAYS,
+      exportDestinations: v.EXPORT_DESTINATIONS.map((p) => path.resolve(p)),
     },
     tls: {
       mode: v.TLS,

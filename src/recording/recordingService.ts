@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { lstat, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
@@ -8,8 +8,11 @@ import { TiepdanError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { AuditLog } from '../domain/audit/auditLog.ts';
 import type { Actor } from '../domain/common/roles.ts';
+import { listExportDestinations, resolveExportDestination, type ExportDestination, type ExportPolicy } from './export/destinations.ts';
+import { planExport } from './export/exportPlan.ts';
 import { exportToDirectory, type ExportProgress } from './export/exportToDirectory.ts';
 import { DISC_CAPACITY, exportToIso } from './export/exportToIso.ts';
+import { checkSpace, requiredBytes } from './export/space.ts';
 import { readManifest } from './manifest/manifest.ts';
 import { buildPlayableCopy } from './playable/playableCopy.ts';
 import type { RecordableSession } from './recordableSession.ts';
@@ -59,7 +62,20 @@ export interface RecordingServiceOptions {
   retentionDays?: number | null;
   /** Build the playable copy automatically when a recording closes. */
   autoPlayable?: boolean;
+  /**
+   * Where exports may go (EXPORT_DESTINATIONS; see export/destinations.ts). Without it, or with no
+   * roots, every export is refused with EXPORT_NOT_CONFIGURED.
+   */
+  exports?: { roots: readonly string[]; dataDir: string };
 }
+
+/**
+ * An export as the API asks for it: always to a destination the server lists, always encrypted
+ * (the drive or disc leaves the building; it may show a denouncer's face and voice).
+ */
+export type ExportRequest =
+  | { kind: 'directory'; sessionIds: string[]; destination: string; passphrase: string }
+  | { kind: 'iso'; sessionIds: string[]; destination: string; media: keyof typeof DISC_CAPACITY; passphrase: string };
 
 /**
  * The recording feature as the rest of the server sees it: starts and tracks recorders, anchors
@@ -195,14 +211,19 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
     return [...this.#jobs.values()];
   }
 
-  #runJob(kind: Job['kind'], sessionIds: string[], work: (job: Job) => Promise<unknown>): Job {
-    const job: Job = { id: randomUUID(), kind, sessionIds, status: 'running', progress: { phase: 'queued', fraction: 0 }, startedAt: new Date().toISOString(), finishedAt: null, result: null, error: null };
+  /**
+   * Runs `work` in the background. `onFailed` (the export's failure audit) runs before the job is
+   * marked failed, so whoever sees `failed` can already find the audit row.
+   */
+  #runJob(kind: Job['kind'], sessionIds: string[], work: (job: Job) => Promise<unknown>, options: { id?: string; onFailed?: (e: TiepdanError) => Promise<void> } = {}): Job {
+    const job: Job = { id: options.id ?? randomUUID(), kind, sessionIds, status: 'running', progress: { phase: 'queued', fraction: 0 }, startedAt: new Date().toISOString(), finishedAt: null, result: null, error: null };
     this.#jobs.set(job.id, job);
     void work(job).then(
       (result) => Object.assign(job, { status: 'done', result, finishedAt: new Date().toISOString(), progress: { ...job.progress, phase: 'done', fraction: 1 } }),
-      (err: unknown) => {
+      async (err: unknown) => {
         const e = err instanceof TiepdanError ? err : new TiepdanError('JOB_FAILED', (err as Error).message);
         this.#logger.error({ err, job: job.id, kind }, 'recording job failed');
+        await options.onFailed?.(e).catch((auditErr: unknown) => this.#logger.error({ err: auditErr, job: job.id }, 'cannot audit the failed job'));
         Object.assign(job, { status: 'failed', finishedAt: new Date().toISOString(), error: { code: e.code, message: e.message } });
       },
     );
@@ -228,22 +249,71 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
     return row?.installation_id ?? null;
   }
 
-  startExportToDirectory(sessionIds: string[], target: string, actor: Actor, passphrase?: string): Job {
-    return this.#runJob('export-directory', sessionIds, async (job) => {
-      const r = await exportToDirectory({ recordingsDir: this.recordingsDir, sessionIds, target, exportedBy: { userId: actor.id, role: actor.role ?? actor.kind }, installationId: await this.#installationId(), passphrase, onProgress: this.#exportProgress(job) });
-      for (const id of sessionIds) await this.#audit(actor, 'recording.exported', id, { exportId: r.exportId, medium: 'directory', target, custodySha256: r.custodySha256, encrypted: passphrase !== undefined, manifestHeadHash: r.custody.sessions.find((s) => s.sessionId === id)?.manifestHeadHash });
-      await this.#markArchived(sessionIds);
-      return { exportId: r.exportId, root: r.root, files: r.files, bytes: r.bytes, custodySha256: r.custodySha256 };
-    });
+  #exportPolicy(): ExportPolicy {
+    const e = this.options.exports;
+    return { roots: e?.roots ?? [], dataDir: e?.dataDir ?? path.dirname(this.recordingsDir), recordingsDir: this.recordingsDir };
   }
 
-  startExportToIso(sessionIds: string[], outDir: string, media: keyof typeof DISC_CAPACITY, actor: Actor, passphrase?: string): Job {
-    return this.#runJob('export-iso', sessionIds, async (job) => {
-      const r = await exportToIso({ recordingsDir: this.recordingsDir, sessionIds, outDir, media, exportedBy: { userId: actor.id, role: actor.role ?? actor.kind }, installationId: await this.#installationId(), passphrase, onProgress: this.#exportProgress(job) });
-      for (const id of sessionIds) await this.#audit(actor, 'recording.exported', id, { exportId: r.exportId, medium: `${media}-images`, setId: r.setId, images: r.images.map((i) => ({ disc: i.disc, sha256: i.sha256 })), custodySha256: r.custodySha256, encrypted: passphrase !== undefined });
-      await this.#markArchived(sessionIds);
-      return { exportId: r.exportId, setId: r.setId, images: r.images, burner: r.burner, custodySha256: r.custodySha256 };
-    });
+  /** The drives an export can go to now (mounted at or below EXPORT_DESTINATIONS, not the recordings' disk). */
+  exportDestinations(): Promise<{ roots: readonly string[]; destinations: ExportDestination[] }> {
+    return listExportDestinations(this.#exportPolicy());
+  }
+
+  /**
+   * Starts an export job into a new `tiepdan-export-<job id>` (or `tiepdan-iso-<job id>`) directory
+   * on a listed destination. Refused at once (4xx) for a destination that is not allowed, unknown
+   * sessions or one still recording. Audit (security review M4): `export.started` for every
+   * session before anything is copied, then `export.completed` or `export.failed`.
+   */
+  async startExport(request: ExportRequest, actor: Actor): Promise<Job> {
+    const destination = await resolveExportDestination(request.destination, this.#exportPolicy());
+    const sessions = await planExport(this.recordingsDir, request.sessionIds);
+    const id = randomUUID();
+    const root = path.join(destination.path, `${request.kind === 'directory' ? 'tiepdan-export' : 'tiepdan-iso'}-${id}`);
+    const what = {
+      jobId: id,
+      kind: request.kind,
+      ...(request.kind === 'iso' ? { media: request.media } : {}),
+      sessionIds: request.sessionIds,
+      destination: { path: destination.path, device: destination.source, fsType: destination.fsType },
+      root,
+      encrypted: true,
+    };
+    for (const sessionId of request.sessionIds) await this.#audit(actor, 'export.started', sessionId, what);
+    const onFailed = async (e: TiepdanError) => {
+      // Whether the failed job left files on the drive (it removes its directory unless the drive went away).
+      const partialCopyLeft = await lstat(root).then(() => true, () => false);
+      for (const sessionId of request.sessionIds) await this.#audit(actor, 'export.failed', sessionId, { ...what, error: { code: e.code, message: e.message }, partialCopyLeft });
+    };
+    const kind = request.kind === 'directory' ? 'export-directory' : 'export-iso';
+    return this.#runJob(kind, request.sessionIds, async (job) => {
+      checkSpace(destination, requiredBytes(sessions, request.kind === 'directory' ? { kind: 'directory' } : { kind: 'iso', media: request.media }, true, destination.blockSize));
+      const common = {
+        recordingsDir: this.recordingsDir,
+        sessionIds: request.sessionIds,
+        destination: destination.path,
+        destinationDev: destination.dev,
+        exportId: id,
+        exportedBy: { userId: actor.id, role: actor.role ?? actor.kind },
+        installationId: await this.#installationId(),
+        passphrase: request.passphrase,
+        onProgress: this.#exportProgress(job),
+      };
+      if (request.kind === 'directory') {
+        const r = await exportToDirectory({ ...common, mediumDescription: `${destination.path} (${destination.source}, ${destination.fsType})` });
+        for (const sessionId of request.sessionIds) {
+          await this.#audit(actor, 'export.completed', sessionId, { ...what, exportId: r.exportId, files: r.files, bytes: r.bytes, custodySha256: r.custodySha256, manifestHeadHash: r.custody.sessions.find((s) => s.sessionId === sessionId)?.manifestHeadHash });
+        }
+        await this.#markArchived(request.sessionIds);
+        return { exportId: r.exportId, root: r.root, files: r.files, bytes: r.bytes, custodySha256: r.custodySha256 };
+      }
+      const r = await exportToIso({ ...common, media: request.media });
+      for (const sessionId of request.sessionIds) {
+        await this.#audit(actor, 'export.completed', sessionId, { ...what, exportId: r.exportId, setId: r.setId, images: r.images.map((i) => ({ disc: i.disc, file: path.basename(i.file), sha256: i.sha256 })), custodySha256: r.custodySha256, manifestHeadHash: r.custody.sessions.find((s) => s.sessionId === sessionId)?.manifestHeadHash });
+      }
+      await this.#markArchived(request.sessionIds);
+      return { exportId: r.exportId, setId: r.setId, root: r.root, images: r.images, burner: r.burner, custodySha256: r.custodySha256 };
+    }, { id, onFailed });
   }
 
   async #markArchived(sessionIds: string[]): Promise<void> {

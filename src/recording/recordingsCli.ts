@@ -11,9 +11,12 @@ import { verifyRecording } from './verify/verifyRecording.ts';
 
 export const RECORDINGS_USAGE = `  recordings verify <session>            re-hash every segment, check the manifest chain
   recordings export --to <dir> [--passphrase-env VAR] <session>...
-                                         copy to a mounted drive, read back, chain of custody
+                                         copy into a new tiepdan-export-<id> directory on a
+                                         mounted drive (not the recordings' disk), read back,
+                                         chain of custody
   recordings export --iso <dir> [--media cd|dvd] [--passphrase-env VAR] <session>...
-                                         ISO 9660 + Joliet images split over discs, read back
+                                         ISO 9660 + Joliet images split over discs, in a new
+                                         tiepdan-iso-<id> directory, read back
   recordings decrypt --passphrase-env VAR <file.enc> <out>
 `;
 
@@ -56,11 +59,12 @@ export async function recordingsCli(args: string[], config: Config): Promise<voi
     if (positionals.length === 0 || (values.to === undefined) === (values.iso === undefined)) throw new TiepdanError('CLI_USAGE', `give --to or --iso and at least one session\n${RECORDINGS_USAGE}`);
     const passphrase = passphraseFrom(values['passphrase-env']);
     if (values.to !== undefined) {
-      const r = await exportToDirectory({ recordingsDir, sessionIds: positionals, target: path.resolve(values.to), exportedBy: operator, passphrase, onProgress: progressLine });
+      const r = await exportToDirectory({ recordingsDir, sessionIds: positionals, destination: path.resolve(values.to), exportedBy: operator, passphrase, onProgress: progressLine });
       process.stdout.write(`exported ${r.files} files (${r.bytes} bytes) to ${r.root}\nchain of custody: ${r.custodyFile} (SHA-256 ${r.custodySha256})\n`);
     } else {
       if (values.media !== 'cd' && values.media !== 'dvd') throw new TiepdanError('CLI_USAGE', '--media must be cd or dvd');
-      const r = await exportToIso({ recordingsDir, sessionIds: positionals, outDir: path.resolve(values.iso ?? '.'), media: values.media, exportedBy: operator, passphrase, onProgress: progressLine });
+      const r = await exportToIso({ recordingsDir, sessionIds: positionals, destination: path.resolve(values.iso ?? '.'), media: values.media, exportedBy: operator, passphrase, onProgress: progressLine });
+      process.stdout.write(`images in ${r.root}\n`);
       for (const i of r.images) process.stdout.write(`disc ${i.disc}/${r.images.length}: ${i.file} ${i.size} bytes, SHA-256 ${i.sha256}, read back ${i.verified ? 'OK' : 'FAILED'}\n`);
       process.stdout.write(r.burner ? `burner found at ${r.burner}: burn with xorriso -as cdrecord dev=${r.burner} <image>\n` : 'no optical drive: images left for the technician\n');
     }

@@ -1,20 +1,33 @@
 /**
  * The recordings API on the real server (composition root): roles, listing, manifest, segment and
- * playable download with HTTP ranges, verification, export jobs with progress, legal hold,
- * retention, audited deletion, and recovery of an interrupted recording at start-up.
+ * playable download with HTTP ranges, verification, export jobs with progress (only to a listed
+ * drive, into a new directory, encrypted, audited before and after; the attacks of security
+ * review H1/M4 refused), legal hold, retention, audited deletion, and recovery of an interrupted
+ * recording at start-up. The drives are tmpfs mounts (root only).
  */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { TiepdanServer } from '../../src/server.ts';
 import { tempDataDir, testConfig, silentLogger } from '../helpers/env.ts';
 import { mediaCodecs, TestSession } from './harness.ts';
-import { sleep, waitFor } from './helpers.ts';
+import { dirState, mountTmpfs, sleep, waitFor } from './helpers.ts';
 
 t.test('recordings API', async (t) => {
   const tmp = await tempDataDir();
   t.teardown(() => tmp.remove());
-  const config = await testConfig(tmp.dir, { RECORDING_SEGMENT_SECONDS: '2', RECORDING_PORT_MIN: '37000', RECORDING_PORT_MAX: '37999' });
+  // Removable drives: EXPORT_DESTINATIONS is a directory with a 64 MiB and a 512 KiB tmpfs mounted
+  // in it, and a symlink pointing into DATA_DIR.
+  const exportRoot = await mkdtemp(path.join(tmpdir(), 'tiepdan-exports-'));
+  const usb = path.join(exportRoot, 'usb');
+  const small = path.join(exportRoot, 'small');
+  const unmounts = [await mountTmpfs(usb, '64m'), await mountTmpfs(small, '512k')];
+  t.teardown(async () => {
+    for (const u of unmounts) await u();
+    await rm(exportRoot, { recursive: true, force: true });
+  });
+  const config = await testConfig(tmp.dir, { RECORDING_SEGMENT_SECONDS: '2', RECORDING_PORT_MIN: '37000', RECORDING_PORT_MAX: '37999', EXPORT_DESTINATIONS: exportRoot });
   // A recording a crash left open: the server closes it as interrupted when it starts.
   const crashed = path.join(tmp.dir, 'recordings', 'session-old');
   const { ManifestWriter } = await import('../../src/recording/manifest/manifest.ts');
@@ -92,18 +105,89 @@ t.test('recordings API', async (t) => {
   t.equal(mp4.status, 206, 'playable copy streams with ranges');
   t.equal(mp4.headers.get('content-type'), 'video/mp4');
 
-  // Export job with progress.
-  const drive = await mkdtemp(path.join(tmp.dir, 'drive-'));
-  t.equal((await api('POST', '/api/v1/recordings/exports', { token: auditor, body: { kind: 'directory', sessionIds: ['session-api'], target: drive } })).status, 403, 'an auditor may not export');
-  t.equal((await api('POST', '/api/v1/recordings/exports', { token: admin, body: { kind: 'directory', sessionIds: ['session-api'], target: 'relative/path' } })).status, 400, 'bad input: 400');
-  const job = await api('POST', '/api/v1/recordings/exports', { token: admin, body: { kind: 'directory', sessionIds: ['session-api'], target: drive } });
+  // Export (security review H1, M4): only to a drive the server lists, into a new directory, encrypted.
+  await symlink(path.join(tmp.dir, 'recordings', 'session-old'), path.join(exportRoot, 'link'));
+  const exportsUrl = '/api/v1/recordings/exports';
+  const passphrase = 'mat-khau-ban-sao-1';
+  const exportBody = (destination: string, kind: 'directory' | 'iso' = 'directory') => ({ kind, sessionIds: ['session-api'], destination, passphrase, ...(kind === 'iso' ? { media: 'cd' } : {}) });
+  const dests = await api('GET', '/api/v1/recordings/export-destinations', { token: admin });
+  t.same(dests.body.destinations.map((d: { path: string }) => d.path), [small, usb], 'the server lists the mounted drives (not the symlink, not the directory itself)');
+  t.same(dests.body.roots, [exportRoot]);
+  t.equal((await api('GET', '/api/v1/recordings/export-destinations', { token: auditor })).status, 403, 'an auditor is not offered drives');
+  t.equal((await api('POST', exportsUrl, { token: auditor, body: exportBody(usb) })).status, 403, 'an auditor may not export');
+  t.equal((await api('POST', exportsUrl, { token: admin, body: exportBody('relative/path') })).status, 400, 'bad input: 400');
+  t.equal((await api('POST', exportsUrl, { token: admin, body: { kind: 'directory', sessionIds: ['session-api'], destination: usb } })).body.code, 'VALIDATION_FAILED', 'no passphrase: refused (exports are always encrypted)');
+  t.equal((await api('POST', exportsUrl, { token: admin, body: { kind: 'directory', sessionIds: ['session-api'], target: usb, passphrase } })).status, 400, 'the old free-form target is gone');
+  t.equal((await api('POST', exportsUrl, { token: admin, body: exportBody(`${usb}/../../..`, 'iso') })).body.code, 'VALIDATION_FAILED', '".." segments are refused');
+
+  // The attacks of the review: each refused with a code, nothing created or chmodded anywhere.
+  const attacks: { destination: string; codes: string[]; stable: boolean }[] = [
+    { destination: '/', codes: ['EXPORT_DESTINATION_NOT_ALLOWED'], stable: false },
+    { destination: '/etc', codes: ['EXPORT_DESTINATION_ON_RECORDINGS', 'EXPORT_DESTINATION_NOT_ALLOWED'], stable: false },
+    { destination: tmpdir(), codes: ['EXPORT_DESTINATION_ON_RECORDINGS', 'EXPORT_DESTINATION_NOT_ALLOWED'], stable: false },
+    { destination: tmp.dir, codes: ['EXPORT_DESTINATION_ON_RECORDINGS'], stable: true },
+    { destination: path.join(tmp.dir, 'recordings'), codes: ['EXPORT_DESTINATION_ON_RECORDINGS'], stable: true },
+    { destination: path.join(tmp.dir, 'recordings', 'session-old'), codes: ['EXPORT_DESTINATION_ON_RECORDINGS'], stable: true },
+    { destination: path.join(exportRoot, 'link'), codes: ['EXPORT_DESTINATION_ON_RECORDINGS'], stable: true },
+    { destination: exportRoot, codes: ['EXPORT_DESTINATION_ON_RECORDINGS', 'EXPORT_DESTINATION_NOT_MOUNTED'], stable: true },
+  ];
+  const ours = (names: string[]) => names.filter((n) => /^(tiepdan-(export|iso)-|\.staging-|\.readback-)/.test(n));
+  for (const a of attacks) {
+    const dir = await realpath(a.destination);
+    const before = await dirState(dir);
+    for (const kind of ['directory', 'iso'] as const) {
+      const r = await api('POST', exportsUrl, { token: admin, body: exportBody(a.destination, kind) });
+      t.ok(r.status === 400 && a.codes.includes(r.body.code), `${kind} export to ${a.destination}: ${r.status} ${r.body.code}`);
+    }
+    const after = await dirState(dir);
+    t.same({ mode: after.mode, uid: after.uid, gid: after.gid }, { mode: before.mode, uid: before.uid, gid: before.gid }, `${dir}: mode ${before.mode} and owner unchanged`);
+    if (a.stable) t.same(after.entries, before.entries, `${dir}: nothing created in it`);
+    else t.same(ours(after.entries), ours(before.entries), `${dir}: no export directory created in it`);
+  }
+  const noStart = await server.control.audit.list({ entity: 'recording', entityId: 'session-api', action: 'export.started' }, { limit: 50, offset: 0 });
+  t.equal(noStart.items.length, 0, 'a refused request starts nothing (no export.started)');
+
+  // A good export: a new owner-only directory named after the job; the drive root untouched.
+  const usbBefore = await dirState(usb);
+  const job = await api('POST', exportsUrl, { token: admin, body: exportBody(usb) });
   t.equal(job.status, 202);
-  const done = await waitFor('export done', async () => {
-    const j = (await api('GET', `/api/v1/recordings/jobs/${job.body.id}`, { token: admin })).body;
-    return j.status === 'running' ? undefined : j;
-  });
+  const followJob = (id: string) =>
+    waitFor('export job', async () => {
+      const j = (await api('GET', `/api/v1/recordings/jobs/${id}`, { token: admin })).body;
+      return j.status === 'running' ? undefined : j;
+    });
+  const done = await followJob(job.body.id);
   t.equal(done.status, 'done', 'export job done');
   t.equal(done.progress.fraction, 1);
+  const root = path.join(usb, `tiepdan-export-${job.body.id}`);
+  t.equal(done.result.root, root, 'the export is in tiepdan-export-<job id> on the drive');
+  t.equal(((await stat(root)).mode & 0o777).toString(8), '700', 'owner-only');
+  const usbAfter = await dirState(usb);
+  t.same({ ...usbAfter, entries: usbAfter.entries.filter((e) => e !== path.basename(root)) }, usbBefore, 'the drive root keeps its mode, owner and contents');
+  t.ok((await readdir(root)).includes('decrypt.mjs'), 'with the decryption script');
+  t.ok((await readdir(path.join(root, 'session-api'))).includes('manifest.json.enc'), 'encrypted');
+  const iso = await api('POST', exportsUrl, { token: admin, body: exportBody(usb, 'iso') });
+  const isoDone = await followJob(iso.body.id);
+  t.equal(isoDone.status, 'done', 'disc images too');
+  t.ok((await readdir(path.join(usb, `tiepdan-iso-${iso.body.id}`))).some((f) => f.endsWith('.iso')), 'in tiepdan-iso-<job id> on the drive');
+
+  // A drive too small: the job fails, and says so in the audit log.
+  const full = await api('POST', exportsUrl, { token: admin, body: exportBody(small) });
+  t.equal(full.status, 202, 'accepted (the space check is part of the audited job)');
+  const failed = await followJob(full.body.id);
+  t.equal(failed.status, 'failed');
+  t.equal(failed.error.code, 'EXPORT_DESTINATION_FULL', 'disk full');
+  t.same(await readdir(small), [], 'nothing left on the small drive');
+
+  const exportAudit = (await server.control.audit.list({ entity: 'recording', entityId: 'session-api' }, { limit: 100, offset: 0 })).items.filter((a) => a.action.startsWith('export.'));
+  const rowsOf = (jobId: string) => exportAudit.filter((a) => (a.after as { jobId?: string }).jobId === jobId).sort((x, y) => x.seq - y.seq);
+  t.same(rowsOf(job.body.id).map((a) => a.action), ['export.started', 'export.completed'], 'a good export: started (before copying), then completed');
+  t.same(rowsOf(iso.body.id).map((a) => a.action), ['export.started', 'export.completed']);
+  t.same(rowsOf(full.body.id).map((a) => a.action), ['export.started', 'export.failed'], 'a failed export: started, then failed');
+  const started = rowsOf(job.body.id)[0];
+  t.match(started, { actorLabel: /admin/, after: { kind: 'directory', sessionIds: ['session-api'], destination: { path: usb, fsType: 'tmpfs' }, root, encrypted: true } }, 'export.started names who, which sessions and which drive');
+  t.match(rowsOf(full.body.id)[1], { after: { error: { code: 'EXPORT_DESTINATION_FULL' }, partialCopyLeft: false } }, 'export.failed says why, and that nothing was left');
+  t.match(rowsOf(job.body.id)[1], { after: { custodySha256: /^[0-9a-f]{64}$/ } }, 'export.completed carries the chain-of-custody hash');
 
   // Legal hold and retention gate deletion.
   t.equal((await api('PUT', '/api/v1/recordings/session-api/legal-hold', { token: admin, body: { hold: true, reason: '' } })).status, 400, 'a hold needs a reason');
@@ -122,7 +206,7 @@ t.test('recordings API', async (t) => {
   t.equal((await api('GET', '/api/v1/recordings/session-api', { token: admin })).body.status, 'deleted');
   const audit = await server.control.audit.list({ entity: 'recording', entityId: 'session-api' }, { limit: 50, offset: 0 });
   const actions = audit.items.map((a) => a.action);
-  for (const a of ['recording.verified', 'recording.exported', 'recording.legal_hold_set', 'recording.legal_hold_released', 'recording.retention_set', 'recording.deleted']) t.ok(actions.includes(a), `audited: ${a}`);
+  for (const a of ['recording.verified', 'export.started', 'export.completed', 'export.failed', 'recording.legal_hold_set', 'recording.legal_hold_released', 'recording.retention_set', 'recording.deleted']) t.ok(actions.includes(a), `audited: ${a}`);
   t.ok((await server.control.audit.verify()).valid, 'audit chain intact');
 
   // Quy chế Điều 7.3: a commune operator downloads the copy of a session its point took part in.

@@ -1,9 +1,10 @@
 /**
- * Verification, export to a directory and to ISO images (read back with xorriso), on a real
- * recording made once for all subtests.
+ * Verification, export to a drive and to ISO images (read back with xorriso), on a real recording
+ * made once for all subtests. The "drive" is a tmpfs (a real separate filesystem; needs root).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, open, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
@@ -16,7 +17,7 @@ import { exportToIso } from '../../src/recording/export/exportToIso.ts';
 import { decryptFile } from '../../src/recording/export/encryption.ts';
 import { silentLogger, tempDataDir } from '../helpers/env.ts';
 import { mediaCodecs, startPool, TestSession } from './harness.ts';
-import { recorderOptions, sleep, waitFor } from './helpers.ts';
+import { dirState, mountTmpfs, recorderOptions, sleep, waitFor } from './helpers.ts';
 
 const run = promisify(execFile);
 const operator = { userId: 'user-archivist', role: 'archivist' };
@@ -38,6 +39,13 @@ const recordingsDir = path.join(data.dir, 'recordings');
   pool.close();
 }
 const sessionDir = path.join(recordingsDir, 'session-X');
+const drives = await mkdtemp(path.join(tmpdir(), 'tiepdan-drives-'));
+const drive = path.join(drives, 'usb');
+const unmountDrive = await mountTmpfs(drive, '64m');
+t.teardown(async () => {
+  await unmountDrive();
+  await rm(drives, { recursive: true, force: true });
+});
 
 t.test('verify: one flipped byte, a deleted and an added file are each reported by name', async (t) => {
   t.same((await verifyRecording(sessionDir)).problems, [], 'untouched recording verifies');
@@ -74,33 +82,70 @@ t.test('verify: one flipped byte, a deleted and an added file are each reported 
   t.ok(report.problems.some((p) => p.kind === 'anchor'), 'a head hash differing from the recorded one is reported');
 });
 
-t.test('export to a directory: copied, read back, chain of custody written; encrypted export decrypts', async (t) => {
-  const drive = await mkdtemp(path.join(data.dir, 'drive-'));
+t.test('export to a drive: a new directory, copied, read back, chain of custody; encrypted export decrypts with the script on the drive', async (t) => {
+  const driveBefore = await dirState(drive);
   const progress: string[] = [];
-  const result = await exportToDirectory({ recordingsDir, sessionIds: ['session-X'], target: drive, exportedBy: operator, onProgress: (p) => progress.push(p.phase) });
+  const result = await exportToDirectory({ recordingsDir, sessionIds: ['session-X'], destination: drive, exportId: 'job-1', exportedBy: operator, onProgress: (p) => progress.push(p.phase) });
+  t.equal(result.root, path.join(drive, 'tiepdan-export-job-1'), 'the export goes into its own new directory');
+  t.equal(((await stat(result.root)).mode & 0o777).toString(8), '700', 'owner-only');
+  const driveAfter = await dirState(drive);
+  t.same({ ...driveAfter, entries: driveAfter.entries.filter((e) => e !== 'tiepdan-export-job-1') }, driveBefore, 'the drive root keeps its mode and owner');
   t.ok(progress.includes('copying') && progress.includes('reading back') && progress.at(-1) === 'done', 'progress reported');
   const exported = path.join(result.root, 'session-X');
   t.same((await verifyRecording(exported)).problems, [], 'the copy on the drive verifies on its own');
-  const custody = JSON.parse(await readFile(result.custodyFile, 'utf8')) as { exportedBy: unknown; sessions: { manifestHeadHash: string }[] };
+  const custody = JSON.parse(await readFile(result.custodyFile, 'utf8')) as { exportId: string; exportedBy: unknown; sessions: { manifestHeadHash: string }[] };
+  t.equal(custody.exportId, 'job-1');
   t.same(custody.exportedBy, operator, 'chain of custody names who exported');
   t.equal(custody.sessions[0]?.manifestHeadHash, (await readManifest(path.join(sessionDir, 'manifest.json'))).headHash, 'and the manifest head hash');
 
-  const enc = await exportToDirectory({ recordingsDir, sessionIds: ['session-X'], target: drive, exportedBy: operator, passphrase: 'correct horse battery' });
+  const enc = await exportToDirectory({ recordingsDir, sessionIds: ['session-X'], destination: drive, exportedBy: operator, passphrase: 'correct horse battery' });
   const encManifest = path.join(enc.root, 'session-X', 'manifest.json.enc');
-  const plain = path.join(drive, 'manifest.json');
+  const plain = path.join(drives, 'manifest.json');
   await decryptFile(encManifest, plain, 'correct horse battery');
   t.equal((await sha256File(plain)).sha256, (await sha256File(path.join(sessionDir, 'manifest.json'))).sha256, 'encrypted export decrypts to the original');
   await t.rejects(decryptFile(encManifest, plain, 'wrong passphrase!'), { code: 'EXPORT_DECRYPT_FAILED' }, 'a wrong passphrase is refused');
+  t.equal(enc.custody.decryptTool?.sha256, (await sha256File(path.join(enc.root, 'decrypt.mjs'))).sha256, 'the decryption script is on the drive, its hash in the custody record');
+
+  // What a recipient without tiepdan does: Node.js and the script on the drive.
+  const out = await mkdtemp(path.join(drives, 'recipient-'));
+  const tool = path.join(enc.root, 'decrypt.mjs');
+  const ok = await run(process.execPath, [tool, enc.root, out], { env: { ...process.env, TIEPDAN_PASSPHRASE: 'correct horse battery' } });
+  t.match(ok.stdout, /failed 0|0 failed/, 'every file decrypted and matched the custody hashes');
+  t.same((await verifyRecording(path.join(out, 'session-X'))).problems, [], 'the decrypted session verifies on its own');
+  const bad = await run(process.execPath, [tool, enc.root, await mkdtemp(path.join(drives, 'recipient-'))], { env: { ...process.env, TIEPDAN_PASSPHRASE: 'not the passphrase' } }).catch((e: { code: number; stderr: string }) => e);
+  t.match(bad, { code: 1, stderr: /wrong passphrase/ }, 'a wrong passphrase: exit 1, nothing half-written kept');
+});
+
+t.test('export refused on the recordings filesystem; a full drive fails cleanly', async (t) => {
+  const guarded = [data.dir, recordingsDir, sessionDir];
+  const before = await Promise.all(guarded.map(dirState));
+  for (const destination of guarded) {
+    await t.rejects(exportToDirectory({ recordingsDir, sessionIds: ['session-X'], destination, exportedBy: operator }), { code: 'EXPORT_DESTINATION_ON_RECORDINGS' }, `refused: ${destination}`);
+  }
+  await t.rejects(exportToIso({ recordingsDir, sessionIds: ['session-X'], destination: data.dir, media: 'cd', exportedBy: operator }), { code: 'EXPORT_DESTINATION_ON_RECORDINGS' }, 'disc images too');
+  t.same(await Promise.all(guarded.map(dirState)), before, 'nothing created or chmodded there');
+
+  // A drive smaller than the recording: the copy runs out of space half-way.
+  const total = (await readManifest(path.join(sessionDir, 'manifest.json'))).entries.reduce((n, e) => n + Number((e as { size?: number }).size ?? 0), 0);
+  const tiny = path.join(drives, 'tiny');
+  const unmount = await mountTmpfs(tiny, `${Math.max(16, Math.floor(total / 3 / 4096) * 4)}k`);
+  t.teardown(unmount);
+  await t.rejects(exportToDirectory({ recordingsDir, sessionIds: ['session-X'], destination: tiny, exportedBy: operator }), { code: 'EXPORT_DESTINATION_FULL' }, 'disk full has its own code');
+  t.same(await readdir(tiny), [], 'and the partial copy is removed from the drive');
 });
 
 t.test('export to ISO images split over several discs; every image read back with xorriso and every hash checked', async (t) => {
-  const out = await mkdtemp(path.join(data.dir, 'iso-'));
   const manifest = await readManifest(path.join(sessionDir, 'manifest.json'));
   const sizes = (manifest.entries as unknown as { size?: number }[]).map((e) => e.size ?? 0);
   const total = sizes.reduce((n, s) => n + s, 0);
   // A "disc" of 4 MiB reserve + about a third of the recording forces a set of several discs.
   const room = Math.max(Math.ceil(total / 3), Math.max(...sizes) + 8192);
-  const result = await exportToIso({ recordingsDir, sessionIds: ['session-X'], outDir: out, media: { bytes: 4 * 1024 * 1024 + room }, exportedBy: operator });
+  const result = await exportToIso({ recordingsDir, sessionIds: ['session-X'], destination: drive, media: { bytes: 4 * 1024 * 1024 + room }, exportedBy: operator });
+  t.equal(path.dirname(result.root), drive, 'images go into a new directory on the drive');
+  t.match(path.basename(result.root), /^tiepdan-iso-[0-9a-f-]{36}$/);
+  t.ok(result.images.every((i) => path.dirname(i.file) === result.root), 'every image inside it');
+  t.same((await readdir(result.root)).filter((f) => !f.endsWith('.iso')), [], 'no staging or read-back left behind');
+  const out = await mkdtemp(path.join(drives, 'iso-'));
   t.ok(result.images.length >= 3, `${result.images.length} disc images`);
   t.ok(result.images.every((i) => i.verified), 'every image verified by read-back');
   // Independent read-back here too.
@@ -122,4 +167,16 @@ t.test('export to ISO images split over several discs; every image read back wit
   const listed = (manifest.entries as unknown as { type: string; file?: string }[]).filter((e) => e.type === 'segment').map((e) => path.join('session-X', e.file ?? ''));
   t.ok(listed.every((f) => seen.has(f)), 'every segment is on some disc');
   t.equal(result.burner, null, 'no burner here: images left for the technician');
+});
+
+t.test('encrypted disc: the decryption script is on the disc and reads it alone', async (t) => {
+  const result = await exportToIso({ recordingsDir, sessionIds: ['session-X'], destination: drive, media: 'cd', exportedBy: operator, passphrase: 'correct horse battery' });
+  t.equal(result.images.length, 1);
+  const disc = await mkdtemp(path.join(drives, 'disc-'));
+  await run('xorriso', ['-osirrox', 'on', '-indev', result.images[0]?.file ?? '', '-extract', '/', disc]);
+  t.ok((await readdir(disc)).includes('decrypt.mjs') && (await readdir(disc)).includes('DECRYPT.txt'), 'decrypt.mjs and its instructions on the disc');
+  const out = await mkdtemp(path.join(drives, 'recipient-'));
+  await run(process.execPath, [path.join(disc, 'decrypt.mjs'), disc, out], { env: { ...process.env, TIEPDAN_PASSPHRASE: 'correct horse battery' } });
+  t.same((await verifyRecording(path.join(out, 'session-X'))).problems, [], 'decrypted from the disc, the session verifies');
+  await run('chmod', ['-R', 'u+w', disc]);
 });

@@ -2,7 +2,8 @@
  * `tiepdan recordings verify` and `export` from the command line, on a real recording.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, open, readdir } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
@@ -10,7 +11,7 @@ import { SessionRecorder } from '../../src/recording/recorder/sessionRecorder.ts
 import { readManifest } from '../../src/recording/manifest/manifest.ts';
 import { silentLogger, tempDataDir } from '../helpers/env.ts';
 import { mediaCodecs, startPool, TestSession } from './harness.ts';
-import { recorderOptions, sleep, waitFor } from './helpers.ts';
+import { dirState, mountTmpfs, recorderOptions, sleep, waitFor } from './helpers.ts';
 
 const run = promisify(execFile);
 const bin = path.join(import.meta.dirname, '..', '..', 'bin', 'tiepdan.mjs');
@@ -39,15 +40,26 @@ t.test('CLI: verify passes, names a flipped segment (exit 2); export to a direct
   t.equal(r.code, 0, 'verify exits 0');
   t.match(r.out, /OK: every hash and the chain verify/);
 
-  const drive = await mkdtemp(path.join(data.dir, 'drive-'));
+  // The drive: a tmpfs, a filesystem of its own as a USB drive is (needs root).
+  const drives = await mkdtemp(path.join(tmpdir(), 'tiepdan-drives-'));
+  const drive = path.join(drives, 'usb');
+  const unmount = await mountTmpfs(drive, '64m');
+  t.teardown(async () => {
+    await unmount();
+    await rm(drives, { recursive: true, force: true });
+  });
   r = await cli('export', '--to', drive, 'session-cli');
-  t.equal(r.code, 0, 'export to a directory');
-  t.match(r.out, /chain of custody: .*chain-of-custody\.json/);
-  const iso = await mkdtemp(path.join(data.dir, 'iso-'));
-  r = await cli('export', '--iso', iso, '--media', 'cd', '--passphrase-env', 'EXPORT_PASS', 'session-cli');
+  t.equal(r.code, 0, 'export to a drive');
+  t.match(r.out, /chain of custody: .*\/tiepdan-export-[0-9a-f-]{36}\/chain-of-custody\.json/, 'into a new directory on it');
+  r = await cli('export', '--iso', drive, '--media', 'cd', '--passphrase-env', 'EXPORT_PASS', 'session-cli');
   t.equal(r.code, 0, 'encrypted export to a CD image');
   t.match(r.out, /disc 1\/1: .*read back OK/);
-  t.ok((await readdir(iso)).some((f) => f.endsWith('.iso')), 'the image is left for the technician');
+  const isoDir = (await readdir(drive)).find((f) => f.startsWith('tiepdan-iso-'));
+  t.ok(isoDir && (await readdir(path.join(drive, isoDir))).some((f) => f.endsWith('.iso')), 'the image is left for the technician, in its own directory');
+  const before = await dirState(data.dir);
+  r = await cli('export', '--to', data.dir, 'session-cli');
+  t.not(r.code, 0, 'the CLI refuses the recordings filesystem too');
+  t.same(await dirState(data.dir), before, 'and leaves DATA_DIR as it was');
 
   const manifest = await readManifest(path.join(recordingsDir, 'session-cli', 'manifest.json'));
   const victim = (manifest.entries.find((e) => e.type === 'segment') as unknown as { file: string }).file;

@@ -1,7 +1,11 @@
-import { readdir, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Logger } from '../../src/logging/logger.ts';
 import type { RecorderOptions } from '../../src/recording/recorder/sessionRecorder.ts';
+
+const run = promisify(execFile);
 
 export function recorderOptions(recordingsDir: string, logger: Logger, overrides: Partial<RecorderOptions> = {}): RecorderOptions {
   return {
@@ -41,4 +45,22 @@ export async function modes(dir: string): Promise<{ path: string; dir: boolean; 
   };
   await walk(dir);
   return out;
+}
+
+/**
+ * Mounts a fresh tmpfs (a real separate filesystem, as a USB drive is) at `dir`, which is created.
+ * Needs root. Returns the unmount, for t.teardown (lazy if something still holds it open).
+ */
+export async function mountTmpfs(dir: string, size: string, options = 'mode=0755'): Promise<() => Promise<void>> {
+  await mkdir(dir, { recursive: true });
+  await run('mount', ['-t', 'tmpfs', '-o', `size=${size},${options}`, 'tmpfs', dir]);
+  return async () => {
+    await run('umount', [dir]).catch(() => run('umount', ['-l', dir]));
+  };
+}
+
+/** Mode, owner and names inside a directory: what an export must leave untouched. */
+export async function dirState(dir: string): Promise<{ mode: string; uid: number; gid: number; entries: string[] }> {
+  const s = await stat(dir);
+  return { mode: (s.mode & 0o7777).toString(8), uid: s.uid, gid: s.gid, entries: (await readdir(dir)).sort() };
 }

@@ -43,7 +43,26 @@ declare module 'fastify' {
 }
 
 const sessionParams = z.object({ sessionId: z.string().min(1).max(200) });
-const sessionIdList = z.array(z.string().min(1).max(200)).min(1).max(200);
+const exportSessionIds = z
+  .array(z.string().min(1).max(200))
+  .min(1)
+  .max(200)
+  .refine((ids) => new Set(ids).size === ids.length, 'each session once');
+/**
+ * A mount point from GET …/export-destinations. The server resolves symlinks and checks it again
+ * (destinations.ts); refusing `..` here keeps path games out of the logs and the audit too.
+ */
+const exportDestination = z
+  .string()
+  .min(1)
+  .max(4096)
+  .startsWith('/', 'must be an absolute path: one of GET /api/v1/recordings/export-destinations')
+  .refine((p) => !p.includes('\0') && !p.split('/').includes('..'), 'must not contain ".." segments');
+/**
+ * Required: everything exported lands on removable media that leaves the server's access control
+ * (security review M4). The recipient decrypts with decrypt.mjs, written next to the files.
+ */
+const exportPassphrase = z.string().min(8, 'the passphrase must have at least 8 characters').max(1000);
 
 /**
  * Recording routes under /api/v1/recordings. Every route names its roles in
@@ -139,23 +158,21 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
     return recordings.get(req.params.sessionId);
   });
 
+  // Exports go only to a drive the server lists (security review H1): the console offers this list.
+  api.get(`${base}/export-destinations`, { config: { recordingRoles: RECORDING_ROLES.operate } }, async () => recordings.exportDestinations());
+
   api.post(
     `${base}/exports`,
     {
       config: { recordingRoles: RECORDING_ROLES.operate },
       schema: {
         body: z.discriminatedUnion('kind', [
-          z.object({ kind: z.literal('directory'), sessionIds: sessionIdList, target: z.string().startsWith('/', 'must be an absolute path of a mounted drive'), passphrase: z.string().min(8).max(1000).optional() }),
-          z.object({ kind: z.literal('iso'), sessionIds: sessionIdList, outDir: z.string().startsWith('/', 'must be an absolute path'), media: z.enum(['cd', 'dvd']).default('dvd'), passphrase: z.string().min(8).max(1000).optional() }),
+          z.object({ kind: z.literal('directory'), sessionIds: exportSessionIds, destination: exportDestination, passphrase: exportPassphrase }).strict(),
+          z.object({ kind: z.literal('iso'), sessionIds: exportSessionIds, destination: exportDestination, media: z.enum(['cd', 'dvd']).default('dvd'), passphrase: exportPassphrase }).strict(),
         ]),
       },
     },
-    async (req, reply) => {
-      const b = req.body;
-      for (const id of b.sessionIds) await recordings.get(id);
-      const job = b.kind === 'directory' ? recordings.startExportToDirectory(b.sessionIds, b.target, actor(req), b.passphrase) : recordings.startExportToIso(b.sessionIds, b.outDir, b.media, actor(req), b.passphrase);
-      return reply.code(202).send(job);
-    },
+    async (req, reply) => reply.code(202).send(await recordings.startExport(req.body, actor(req))),
   );
 
   api.put(

@@ -1,13 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createDecipheriv } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TiepdanError } from '../../errors.ts';
-import { atomicWriteFile, ensureDir, fsyncDir, fsyncFile, sha256File } from '../fsutil.ts';
+import { atomicWriteFile, FILE_MODE, fsyncDir, fsyncFile, mkdirInside, sha256File, sha256Text } from '../fsutil.ts';
 import { sessionDirFor } from '../recorder/sessionRecorder.ts';
 import { verifyRecording } from '../verify/verifyRecording.ts';
+import { DECRYPT_README, DECRYPT_TOOL, DECRYPT_TOOL_NAME } from './decryptTool.ts';
+import { createExportRoot, exportIoError } from './destinations.ts';
 import { counter, deriveKey, encryptFile, type ExportKey } from './encryption.ts';
 import { planExport, type PlannedSession } from './exportPlan.ts';
 
@@ -27,6 +29,8 @@ export interface CustodyRecord {
   exportedAt: string;
   medium: { kind: 'directory' | 'disc-image'; description: string; disc?: number; discs?: number };
   encryption: null | { cipher: 'aes-256-gcm'; kdf: 'scrypt'; kdfParams: { N: number; r: number; p: number }; salt: string };
+  /** Encrypted exports carry a stand-alone decryption script (Node.js); its hash, so a recipient can check it. */
+  decryptTool?: { path: string; sha256: string };
   sessions: { sessionId: string; status: string; manifestHeadHash: string; sourceVerified: boolean; files: number; bytes: number }[];
   files: { path: string; size: number; sha256: string; storedSha256?: string }[];
 }
@@ -34,8 +38,17 @@ export interface CustodyRecord {
 export interface ExportOptions {
   recordingsDir: string;
   sessionIds: string[];
-  /** A mounted directory (external drive). */
-  target: string;
+  /**
+   * A mounted drive. The export goes into a new directory `tiepdan-export-<exportId>` created in
+   * it; the destination itself is never created or changed. Refused on the recordings' filesystem.
+   */
+  destination: string;
+  /** st_dev the destination had when it was checked (the API's); a different filesystem there is refused. */
+  destinationDev?: number;
+  /** Names the export directory and the custody record (the API passes its job id); default random. */
+  exportId?: string;
+  /** How the custody record describes the medium (default: the destination path). */
+  mediumDescription?: string;
   exportedBy: { userId: string; role: string };
   installationId?: string | null;
   passphrase?: string;
@@ -85,43 +98,62 @@ export function exportStamp(): string {
 }
 
 /**
- * Copies recordings to a mounted directory (an external drive): every file is copied (or
- * encrypted), fsynced, read back and compared with the manifest's SHA-256; a chain-of-custody
- * record goes onto the drive. The caller puts the same record into the audit log.
+ * Copies recordings to a mounted drive, into a new `tiepdan-export-<id>` directory: every file is
+ * copied (or encrypted), fsynced, read back and compared with the manifest's SHA-256; a
+ * chain-of-custody record goes onto the drive. On any failure the new directory is removed again
+ * (best effort: a drive pulled out keeps what it had). The caller audits start, end and failure.
  */
 export async function exportToDirectory(o: ExportOptions): Promise<ExportResult> {
-  const targetStat = await stat(o.target).catch(() => undefined);
-  if (!targetStat?.isDirectory()) throw new TiepdanError('EXPORT_TARGET_MISSING', `export target ${o.target} is not a mounted directory`, { status: 400 });
   const sessions = await planExport(o.recordingsDir, o.sessionIds);
   const totalBytes = sessions.reduce((n, s) => n + s.bytes, 0);
   const progress = (phase: ExportProgress['phase'], doneBytes: number) => o.onProgress?.({ phase, doneBytes, totalBytes });
   progress('checking', 0);
   const verified = await checkSources(o.recordingsDir, sessions);
   const key = o.passphrase ? deriveKey(o.passphrase) : undefined;
-  const exportId = randomUUID();
-  const root = path.join(o.target, `tiepdan-export-${exportStamp()}-${exportId.slice(0, 8)}`);
-  await ensureDir(root);
+  const exportId = o.exportId ?? randomUUID();
+  const root = await createExportRoot(o.destination, `tiepdan-export-${exportId}`, o.recordingsDir, o.destinationDev);
+  try {
+    return await copyAndCheck(o, { root, exportId, sessions, verified, key, totalBytes, progress });
+  } catch (err) {
+    // A partial copy of citizens' recordings is not left on a drive (the audit log says it failed).
+    await rm(root, { recursive: true, force: true }).catch(() => undefined);
+    throw exportIoError(err, o.destination);
+  }
+}
 
+interface CopyJob {
+  root: string;
+  exportId: string;
+  sessions: PlannedSession[];
+  verified: Map<string, boolean>;
+  key: ExportKey | undefined;
+  totalBytes: number;
+  progress: (phase: ExportProgress['phase'], doneBytes: number) => void;
+}
+
+async function copyAndCheck(o: ExportOptions, j: CopyJob): Promise<ExportResult> {
+  const { root, key } = j;
   let done = 0;
   const files: CustodyRecord['files'] = [];
   const dirs = new Set<string>([root]);
-  for (const s of sessions) {
+  for (const s of j.sessions) {
     for (const f of s.files) {
       const dest = path.join(root, key ? `${f.dest}.enc` : f.dest);
-      await ensureDir(path.dirname(dest));
+      await mkdirInside(path.dirname(dest));
       dirs.add(path.dirname(dest));
       const srcHash = f.sha256 ?? (await sha256File(f.src)).sha256;
       if (key) {
         await encryptFile(f.src, dest, key);
         done += f.size;
       } else {
-        await pipeline(createReadStream(f.src), counter((n) => { done += n; }), createWriteStream(dest, { mode: 0o600 }));
+        await pipeline(createReadStream(f.src), counter((n) => { done += n; }), createWriteStream(dest, { mode: FILE_MODE }));
       }
       await fsyncFile(dest);
-      progress('copying', done);
+      j.progress('copying', done);
       files.push({ path: path.relative(root, dest), size: f.size, sha256: srcHash });
     }
   }
+  const decryptTool = key ? await writeDecryptTool(root) : undefined;
   for (const d of dirs) await fsyncDir(d);
 
   // Read back from the drive and compare with the hashes the manifest promises.
@@ -129,26 +161,35 @@ export async function exportToDirectory(o: ExportOptions): Promise<ExportResult>
   for (const f of files) {
     const full = path.join(root, f.path);
     const got = key ? await decryptedSha256(full, key.key) : (await sha256File(full)).sha256;
-    if (got !== f.sha256) throw new TiepdanError('EXPORT_READBACK_MISMATCH', `${f.path} read back from ${o.target} differs from the original`, { status: 500, details: { file: f.path } });
+    if (got !== f.sha256) throw new TiepdanError('EXPORT_READBACK_MISMATCH', `${f.path} read back from ${o.destination} differs from the original`, { status: 500, details: { file: f.path } });
     if (key) f.storedSha256 = (await sha256File(full)).sha256;
     readBack += f.size;
-    progress('reading back', readBack);
+    j.progress('reading back', readBack);
   }
 
   const custody: CustodyRecord = {
     format: 'tiepdan-chain-of-custody/1',
-    exportId,
+    exportId: j.exportId,
     installationId: o.installationId ?? null,
     exportedBy: o.exportedBy,
     exportedAt: new Date().toISOString(),
-    medium: { kind: 'directory', description: o.target },
+    medium: { kind: 'directory', description: o.mediumDescription ?? o.destination },
     encryption: encryptionInfo(key),
-    sessions: sessions.map((s) => ({ sessionId: s.sessionId, status: s.status, manifestHeadHash: s.headHash, sourceVerified: verified.get(s.sessionId) ?? false, files: s.files.length, bytes: s.bytes })),
+    ...(decryptTool ? { decryptTool } : {}),
+    sessions: j.sessions.map((s) => ({ sessionId: s.sessionId, status: s.status, manifestHeadHash: s.headHash, sourceVerified: j.verified.get(s.sessionId) ?? false, files: s.files.length, bytes: s.bytes })),
     files,
   };
   const custodyFile = path.join(root, 'chain-of-custody.json');
   const text = `${JSON.stringify(custody, null, 1)}\n`;
   await atomicWriteFile(custodyFile, text);
-  progress('done', totalBytes);
-  return { exportId, root, files: files.length, bytes: totalBytes, custodyFile, custodySha256: createHash('sha256').update(text).digest('hex'), custody };
+  j.progress('done', j.totalBytes);
+  return { exportId: j.exportId, root, files: files.length, bytes: j.totalBytes, custodyFile, custodySha256: createHash('sha256').update(text).digest('hex'), custody };
+}
+
+/** Puts the stand-alone decryption script and its instructions next to an encrypted export. */
+export async function writeDecryptTool(dir: string): Promise<{ path: string; sha256: string }> {
+  await writeFile(path.join(dir, DECRYPT_TOOL_NAME), DECRYPT_TOOL, { mode: FILE_MODE });
+  await writeFile(path.join(dir, 'DECRYPT.txt'), DECRYPT_README, { mode: FILE_MODE });
+  await fsyncFile(path.join(dir, DECRYPT_TOOL_NAME));
+  return { path: DECRYPT_TOOL_NAME, sha256: sha256Text(DECRYPT_TOOL) };
 }

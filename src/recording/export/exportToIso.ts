@@ -5,10 +5,12 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { TiepdanError } from '../../errors.ts';
-import { ensureDir, fsyncFile, sha256File } from '../fsutil.ts';
-import { checkSources, encryptionInfo, exportStamp, type CustodyRecord, type ExportProgress } from './exportToDirectory.ts';
-import { deriveKey, encryptFile } from './encryption.ts';
-import { planExport, type PlannedFile } from './exportPlan.ts';
+import { fsyncFile, mkdirInside, sha256File } from '../fsutil.ts';
+import { DECRYPT_TOOL_NAME } from './decryptTool.ts';
+import { createExportRoot, exportIoError } from './destinations.ts';
+import { checkSources, encryptionInfo, exportStamp, writeDecryptTool, type CustodyRecord, type ExportProgress } from './exportToDirectory.ts';
+import { deriveKey, encryptFile, type ExportKey } from './encryption.ts';
+import { planExport, type PlannedFile, type PlannedSession } from './exportPlan.ts';
 
 const run = promisify(execFile);
 
@@ -18,8 +20,15 @@ export const DISC_CAPACITY = { cd: 700 * 1024 * 1024, dvd: 4_700_000_000 } as co
 export interface IsoExportOptions {
   recordingsDir: string;
   sessionIds: string[];
-  /** Where the images are written (a directory with room for all of them). */
-  outDir: string;
+  /**
+   * A mounted drive with room for every image (and, encrypted, the encrypted copies while the
+   * images are built). The images go into a new `tiepdan-iso-<exportId>` directory created in it.
+   */
+  destination: string;
+  /** st_dev the destination had when it was checked (the API's); a different filesystem there is refused. */
+  destinationDev?: number;
+  /** Names the image directory and the custody record (the API passes its job id); default random. */
+  exportId?: string;
   media: keyof typeof DISC_CAPACITY | { bytes: number };
   exportedBy: { userId: string; role: string };
   installationId?: string | null;
@@ -39,6 +48,8 @@ export interface DiscImage {
 export interface IsoExportResult {
   exportId: string;
   setId: string;
+  /** The directory holding the images. */
+  root: string;
   images: DiscImage[];
   custody: CustodyRecord;
   custodySha256: string;
@@ -52,7 +63,7 @@ interface DiscPlan {
 }
 
 /** Per-disc overhead kept free: ISO/Joliet/Rock Ridge directory records, manifests, indexes. */
-const DISC_RESERVE = 4 * 1024 * 1024;
+export const DISC_RESERVE = 4 * 1024 * 1024;
 
 export function findBurner(): string | null {
   for (const dev of ['/dev/sr0', '/dev/sr1', '/dev/cdrom', '/dev/dvd']) if (existsSync(dev)) return dev;
@@ -81,11 +92,36 @@ export async function exportToIso(o: IsoExportOptions): Promise<IsoExportResult>
   const progress = (phase: ExportProgress['phase'], doneBytes: number, disc?: number) => o.onProgress?.({ phase, doneBytes, totalBytes, disc });
   progress('checking', 0);
   const verified = await checkSources(o.recordingsDir, sessions);
-  await ensureDir(o.outDir);
-  const exportId = randomUUID();
+  const exportId = o.exportId ?? randomUUID();
   const setId = `${exportStamp()}-${exportId.slice(0, 8)}`;
   const key = o.passphrase ? deriveKey(o.passphrase) : undefined;
-  const staging = await mkdtemp(path.join(o.outDir, '.staging-'));
+  const root = await createExportRoot(o.destination, `tiepdan-iso-${exportId}`, o.recordingsDir, o.destinationDev);
+  try {
+    return await buildImages(o, { root, exportId, setId, key, capacity, usable, sessions, verified, totalBytes, progress });
+  } catch (err) {
+    // No half-built set (or plaintext staging) is left on the drive; the audit log says it failed.
+    await run('chmod', ['-R', 'u+w', root]).catch(() => undefined);
+    await rm(root, { recursive: true, force: true }).catch(() => undefined);
+    throw exportIoError(err, o.destination);
+  }
+}
+
+interface IsoJob {
+  root: string;
+  exportId: string;
+  setId: string;
+  key: ExportKey | undefined;
+  capacity: number;
+  usable: number;
+  sessions: PlannedSession[];
+  verified: Map<string, boolean>;
+  totalBytes: number;
+  progress: (phase: ExportProgress['phase'], doneBytes: number, disc?: number) => void;
+}
+
+async function buildImages(o: IsoExportOptions, j: IsoJob): Promise<IsoExportResult> {
+  const { root, exportId, setId, key, capacity, usable, sessions, verified, totalBytes, progress } = j;
+  const staging = await mkdtemp(path.join(root, '.staging-'));
   try {
     // Hash manifests/playable copies now, and encrypt into staging if asked.
     const all: (PlannedFile & { sha256: string; stored: string; storedSize: number })[] = [];
@@ -94,7 +130,7 @@ export async function exportToIso(o: IsoExportOptions): Promise<IsoExportResult>
         const sha256 = f.sha256 ?? (await sha256File(f.src)).sha256;
         if (key) {
           const enc = path.join(staging, `${f.dest}.enc`);
-          await ensureDir(path.dirname(enc));
+          await mkdirInside(path.dirname(enc));
           await encryptFile(f.src, enc, key);
           all.push({ ...f, sha256, dest: `${f.dest}.enc`, stored: enc, storedSize: (await stat(enc)).size });
         } else {
@@ -121,6 +157,8 @@ export async function exportToIso(o: IsoExportOptions): Promise<IsoExportResult>
       discs: discs.length,
       contents: discs.map((d, i) => ({ disc: i + 1, files: d.files.map((f) => f.dest) })),
     };
+    // Encrypted discs carry the stand-alone decryption script (each disc can be read alone).
+    const decryptTool = key ? await writeDecryptTool(staging) : undefined;
     const custody: CustodyRecord = {
       format: 'tiepdan-chain-of-custody/1',
       exportId,
@@ -129,6 +167,7 @@ export async function exportToIso(o: IsoExportOptions): Promise<IsoExportResult>
       exportedAt: new Date().toISOString(),
       medium: { kind: 'disc-image', description: `${typeof o.media === 'string' ? o.media.toUpperCase() : `${capacity} bytes`} set ${setId}`, discs: discs.length },
       encryption: encryptionInfo(key),
+      ...(decryptTool ? { decryptTool } : {}),
       sessions: sessions.map((s) => ({ sessionId: s.sessionId, status: s.status, manifestHeadHash: s.headHash, sourceVerified: verified.get(s.sessionId) ?? false, files: s.files.length, bytes: s.bytes })),
       files: all.map((f) => ({ path: f.dest, size: f.size, sha256: f.sha256 })),
     };
@@ -138,7 +177,7 @@ export async function exportToIso(o: IsoExportOptions): Promise<IsoExportResult>
     for (const [i, d] of discs.entries()) {
       const n = i + 1;
       const discDir = path.join(staging, `disc-${n}`);
-      await ensureDir(discDir);
+      await mkdirInside(discDir);
       const discManifest = {
         format: 'tiepdan-disc/1',
         setId,
@@ -156,7 +195,7 @@ export async function exportToIso(o: IsoExportOptions): Promise<IsoExportResult>
         const m = all.find((x) => x.sessionId === f.sessionId && /manifest\.json(\.enc)?$/.test(x.dest));
         if (m && !d.files.some((x) => x.dest === m.dest)) extra.set(m.dest, m.stored);
       }
-      const image = path.join(o.outDir, `tiepdan-${setId}-disc${String(n).padStart(2, '0')}.iso`);
+      const image = path.join(root, `tiepdan-${setId}-disc${String(n).padStart(2, '0')}.iso`);
       await rm(image, { force: true });
       const lines = [
         `-outdev ${quote(image)}`,
@@ -166,6 +205,7 @@ export async function exportToIso(o: IsoExportOptions): Promise<IsoExportResult>
         `-map ${quote(path.join(discDir, 'DISC.json'))} /DISC.json`,
         `-map ${quote(path.join(discDir, 'INDEX.json'))} /INDEX.json`,
         `-map ${quote(path.join(discDir, 'chain-of-custody.json'))} /chain-of-custody.json`,
+        ...(decryptTool ? [`-map ${quote(path.join(staging, DECRYPT_TOOL_NAME))} /${DECRYPT_TOOL_NAME}`, `-map ${quote(path.join(staging, 'DECRYPT.txt'))} /DECRYPT.txt`] : []),
         ...d.files.map((f) => `-map ${quote(f.src)} ${quote(`/${f.dest}`)}`),
         ...[...extra].map(([dest, src]) => `-map ${quote(src)} ${quote(`/${dest}`)}`),
         '-commit',
@@ -177,7 +217,9 @@ export async function exportToIso(o: IsoExportOptions): Promise<IsoExportResult>
       try {
         await run('xorriso', ['-options_from_file', optionsFile], { maxBuffer: 16 * 1024 * 1024 });
       } catch (err) {
-        throw new TiepdanError('EXPORT_IMAGE_FAILED', `xorriso could not build disc ${n}: ${(err as { stderr?: string }).stderr?.split('\n').slice(-3).join(' ') ?? ''}`, { status: 500, cause: err });
+        const stderr = (err as { stderr?: string }).stderr ?? '';
+        if (/no space left/i.test(stderr)) throw exportIoError(Object.assign(new Error(stderr), { code: 'ENOSPC' }), o.destination);
+        throw new TiepdanError('EXPORT_IMAGE_FAILED', `xorriso could not build disc ${n}: ${stderr.split('\n').slice(-3).join(' ')}`, { status: 500, cause: err });
       }
       await fsyncFile(image);
       done += d.bytes;
@@ -187,7 +229,7 @@ export async function exportToIso(o: IsoExportOptions): Promise<IsoExportResult>
       images.push({ disc: n, file: image, size: h.size, sha256: h.sha256, files: d.files.length, verified: ok });
     }
     progress('done', totalBytes);
-    return { exportId, setId, images, custody, custodySha256: createHash('sha256').update(custodyText).digest('hex'), burner: findBurner() };
+    return { exportId, setId, root, images, custody, custodySha256: createHash('sha256').update(custodyText).digest('hex'), burner: findBurner() };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 import { button, h, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api, type Paged, type SessionView } from './api.ts';
-import { followJob, recordingRoutes, type Job, type RecordingSummary } from './recordingApi.ts';
+import { followJob, recordingRoutes, type ExportDestinations, type Job, type RecordingSummary } from './recordingApi.ts';
 import { formatBytes } from '../../i18n/index.ts';
 import { codeLabel, display, field, fieldColumn, section, table, withStatus, type Column } from './widgets.ts';
 
@@ -193,7 +193,19 @@ export async function recordingsPage(main: HTMLElement): Promise<void> {
     status.className = 'status';
     setText(status, 'recordings.exportProgress', { percent: pct });
   };
-  const target = h('input', { type: 'text', id: 'export-target', placeholder: '/media/usb' });
+  // Exports go only to a drive the server lists (mounted under EXPORT_DESTINATIONS), and are always
+  // encrypted: the passphrase travels to the recipient separately. Roles that may not export get no list.
+  const drives = await api.get<ExportDestinations>(recordingRoutes.exportDestinations()).catch(() => undefined);
+  const target = h('select', {}, ...(drives?.destinations ?? []).map((d) => h('option', { value: d.path }, `${d.path} (${d.source}, ${formatBytes(d.freeBytes)})`)));
+  const passphrase = h('input', { type: 'password', minlength: 8, autocomplete: 'new-password' });
+  const exportControls = drives
+    ? h(
+        'div',
+        { class: 'row' },
+        drives.destinations.length > 0 ? field('export-target', 'recordings.exportTarget', target) : text(drives.roots.length > 0 ? 'recordings.noDrive' : 'recordings.exportsOff', { roots: drives.roots.join(', ') }, 'p'),
+        field('export-passphrase', 'recordings.exportPassphrase', passphrase),
+      )
+    : null;
   const rows = table('recordings.title', recs, [
     { key: 'sessions.title', cell: (r) => titles.get(r.sessionId) ?? r.sessionId },
     { key: 'sessions.status', cell: (r) => codeLabel(r.status) },
@@ -218,8 +230,8 @@ export async function recordingsPage(main: HTMLElement): Promise<void> {
             const report = await api.post<{ ok: boolean; problems: unknown[] }>(recordingRoutes.verify(r.sessionId));
             if (!report.ok) throw new Error(t('recordings.verifyFail', { details: display(report.problems) }));
           }, 'recordings.verifyOk'), { 'data-verify': r.sessionId }),
-          button('recordings.export', () => void withStatus(status, async () => {
-            const job = await api.post<Job>(recordingRoutes.exports(), { kind: 'directory', sessionIds: [r.sessionId], target: target.value.trim() });
+          drives && button('recordings.export', () => void withStatus(status, async () => {
+            const job = await api.post<Job>(recordingRoutes.exports(), { kind: 'directory', sessionIds: [r.sessionId], destination: target.value, passphrase: passphrase.value });
             const done = await followJob(job.id, showJob);
             if (done.status === 'failed') throw new Error(done.error?.message ?? 'failed');
           }, 'common.saved'), { 'data-export': r.sessionId }),
@@ -237,6 +249,6 @@ export async function recordingsPage(main: HTMLElement): Promise<void> {
     });
   }
   main.replaceChildren(
-    section('recordings.title', recs.length > 0 ? rows : text('recordings.empty', undefined, 'p'), field('export-target', 'recordings.exportTarget', target), progress, status, player),
+    section('recordings.title', recs.length > 0 ? rows : text('recordings.empty', undefined, 'p'), exportControls, progress, status, player),
   );
 }

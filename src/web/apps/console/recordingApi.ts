@@ -14,6 +14,8 @@ export const recordingRoutes = {
   buildPlayable: (sessionId: string) => `/recordings/${sessionId}/playable`,
   verify: (sessionId: string) => `/recordings/${sessionId}/verify`,
   exports: () => '/recordings/exports',
+  /** The drives an export may go to (the server checks the choice again). */
+  exportDestinations: () => '/recordings/export-destinations',
   job: (jobId: string) => `/recordings/jobs/${jobId}`,
 };
 
@@ -26,6 +28,12 @@ export interface RecordingSummary {
   playable: boolean;
   legalHold: boolean;
   live: { status: string; startedAt: string; disk: { level: string; freeBytes: number } } | null;
+}
+
+export interface ExportDestinations {
+  /** EXPORT_DESTINATIONS: where drives are looked for (empty: exports are off). */
+  roots: string[];
+  destinations: { path: string; fsType: string; source: string; freeBytes: number }[];
 }
 
 export interface Job {
