@@ -62,8 +62,8 @@ if (!isMainThread) {
   const logger = createLogger({ level: 'warn', pretty: false });
   const tmp = await tempDataDir('tiepdan-bench-');
   const database = await openDatabase({ url: undefined, dataDir: tmp.dir, embeddedPort: 0, logger, maxConnections: 10 });
-  await migrateToLatest(database.db, logger);
-  const services = new ControlServices({ db: database.db, signer: await TokenSigner.fromDataDir(tmp.dir), logger });
+  await migrateToLatest(database, logger);
+  const services = new ControlServices({ db: database.db, signer: await TokenSigner.fromDataDir(tmp.dir), logger, dataDir: tmp.dir });
   const app = Fastify({ loggerInstance: logger }) as unknown as FastifyInstance;
   installErrorHandling(app);
   await app.register(controlApiPlugin, { services, dataDir: tmp.dir });

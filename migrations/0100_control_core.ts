@@ -84,7 +84,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('audit_log_entity').on('audit_log').columns(['entity', 'entity_id']).execute();
   // Append-only: the application never updates or deletes audit rows; the database refuses too.
-  // (Someone with owner rights can still disable the trigger — the hash chain catches that.)
+  // Someone with owner rights can still disable the trigger and recompute a plain SHA-256 chain;
+  // that is why the application's role may only SELECT and INSERT here (src/db/roles.ts), and why
+  // 0400 keys the chain and DATA_DIR/audit.anchor records its head (src/domain/audit).
   await sql`
     create function audit_log_append_only() returns trigger language plpgsql as $$
     begin

@@ -17,16 +17,16 @@ ${RECORDINGS_USAGE}`;
 async function migrate(sub: string | undefined): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ ...config.log, pretty: false });
-  const database = await openDatabase({ url: config.database.url, dataDir: config.dataDir, embeddedPort: config.database.embeddedPort, logger });
+  const database = await openDatabase({ url: config.database.url, ownerUrl: config.database.ownerUrl, allowSuperuser: config.database.allowSuperuser, dataDir: config.dataDir, embeddedPort: config.database.embeddedPort, logger });
   try {
     if (sub === undefined || sub === 'up') {
-      const applied = await migrateToLatest(database.db, logger);
+      const applied = await migrateToLatest(database, logger);
       process.stdout.write(applied.length === 0 ? 'database is up to date\n' : `applied: ${applied.join(', ')}\n`);
     } else if (sub === 'down') {
-      const undone = await migrateDown(database.db, logger);
+      const undone = await migrateDown(database, logger);
       process.stdout.write(undone.length === 0 ? 'nothing to roll back\n' : `rolled back: ${undone.join(', ')}\n`);
     } else if (sub === 'status') {
-      for (const m of await migrationStatus(database.db)) {
+      for (const m of await migrationStatus(database)) {
         process.stdout.write(`${m.executedAt ? m.executedAt.toISOString() : 'pending                 '}  ${m.name}\n`);
       }
     } else {

@@ -12,6 +12,7 @@ import { loadTls, type TlsMaterial } from './tls/tlsMaterial.ts';
 import { TokenSigner } from './tokens/tokenSigner.ts';
 import { HttpRedirectServer } from './tls/httpRedirect.ts';
 import type { SessionDirectory } from './domain/sessionDirectory.ts';
+import type { Clock } from './domain/common/clock.ts';
 import { createLiveSessions, type LiveSessions } from './signaling/liveSessions.ts';
 import { ControlServices } from './domain/controlServices.ts';
 import { RecordingService } from './recording/recordingService.ts';
@@ -24,6 +25,8 @@ import type { TurnServer } from './turn/TurnServer.ts';
 export interface TiepdanServerOverrides {
   /** Where live sessions are looked up (default: the control API's sessions in PostgreSQL). */
   sessionDirectory?: SessionDirectory;
+  /** "Today" for recording retention (default: the control API's clock); tests let dates pass. */
+  recordingClock?: Clock;
 }
 
 /**
@@ -66,6 +69,8 @@ export class TiepdanServer {
 
     const database = await openDatabase({
       url: config.database.url,
+      ownerUrl: config.database.ownerUrl,
+      allowSuperuser: config.database.allowSuperuser,
       dataDir: config.dataDir,
       embeddedPort: config.database.embeddedPort,
       logger,
@@ -74,7 +79,7 @@ export class TiepdanServer {
     let turn: TurnServer | undefined;
     try {
       const tls = await loadTls(config, logger);
-      await migrateToLatest(database.db, logger);
+      await migrateToLatest(database, logger);
       pool = await WorkerPool.start(
         {
           numWorkers: config.mediasoup.numWorkers,
@@ -91,7 +96,9 @@ export class TiepdanServer {
       );
       // One signing key for invitations (control API) and admission (signaling).
       const tokens = await TokenSigner.fromDataDir(config.dataDir);
-      const control = new ControlServices({ db: database.db, signer: tokens, logger });
+      const control = new ControlServices({ db: database.db, signer: tokens, logger, dataDir: config.dataDir });
+      // The audit chain's key and anchor (DATA_DIR): a lost key stops start-up here (AUDIT_KEY_MISSING).
+      await control.audit.start();
       // Live sessions are the control API's sessions (PostgreSQL) unless a caller supplies a directory.
       // Without TURN_URLS, the embedded coturn (if installed) is the TURN server participants are given.
       turn = await startEmbeddedTurn({ config, tls, logger });
@@ -114,6 +121,7 @@ export class TiepdanServer {
         audit: control.audit,
         retentionDays: config.recording.retentionDays || null,
         exports: { roots: config.recording.exportDestinations, dataDir: config.dataDir },
+        clock: overrides.recordingClock ?? control.clock,
       });
       // Recordings a crash left open are closed (as interrupted) before anything new records.
       await recordings.recoverInterrupted();
@@ -173,6 +181,8 @@ export class TiepdanServer {
       await this.recordings.close();
       this.live.rooms.close();
       this.pool.close();
+      // The audit anchor's last update needs the database.
+      await this.control.audit.close();
       await this.database.close();
       this.logger.info('stopped');
     })();

@@ -12,6 +12,7 @@ import { controlApiPlugin } from './control/controlApiPlugin.ts';
 import type { ControlServices } from '../domain/controlServices.ts';
 import { authenticateWith, recordingsPlugin } from './recordings/recordingsPlugin.ts';
 import type { RecordingService } from '../recording/recordingService.ts';
+import { sessionCaseTypesFromDb } from '../recording/access/denouncerRule.ts';
 import { isApiKey } from '../domain/auth/authService.ts';
 
 export interface AppServices {
@@ -54,6 +55,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
       recordings: services.recordings,
       authenticate: authenticateWith(control.auth, isApiKey),
       sessionBridgePoints: async (sessionId) => (await control.sessions.get(sessionId)).bridgePointIds,
+      caseTypes: sessionCaseTypesFromDb(control.db),
     });
   }
   return app;

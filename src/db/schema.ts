@@ -28,8 +28,17 @@ export interface RecordingsTable {
   deleted_by: string | null;
 }
 
+/** The audit chain's switch point to keyed hashes (migration 0400, src/domain/audit). */
+export interface AuditChainTable {
+  id: Generated<number>;
+  keyed_from_seq: string;
+  algorithm: Generated<string>;
+  created_at: Generated<Date>;
+}
+
 // ControlTables: the control API's tables (migrations 0100–0103, src/domain/controlTables.ts).
 export interface DatabaseSchema extends ControlTables {
   installation: InstallationTable;
   recordings: RecordingsTable;
+  audit_chain: AuditChainTable;
 }

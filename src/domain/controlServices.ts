@@ -18,6 +18,8 @@ export interface ControlServiceOptions {
   db: Db;
   signer: TokenSigner;
   logger: Logger;
+  /** DATA_DIR: the audit chain's key and anchor live there, outside the database. */
+  dataDir: string;
   clock?: Clock;
   auth?: Partial<AuthOptions>;
 }
@@ -43,7 +45,7 @@ export class ControlServices {
     const clock = options.clock ?? systemClock;
     this.db = db;
     this.clock = clock;
-    this.audit = new AuditLog(db, clock);
+    this.audit = new AuditLog(db, clock, { dataDir: options.dataDir, logger: options.logger });
     this.auth = new AuthService({ db, signer: options.signer, audit: this.audit, clock, logger: options.logger, ...(options.auth ? { options: options.auth } : {}) });
     this.settings = new SettingsStore(db, this.audit);
     this.bridgePoints = new BridgePointStore(db, this.audit, clock);

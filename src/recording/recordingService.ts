@@ -2,17 +2,26 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { lstat, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/database.ts';
+import type { DatabaseSchema } from '../db/schema.ts';
 import { TiepdanError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { AuditLog } from '../domain/audit/auditLog.ts';
+import { auditRecordingHead, auditUnanchoredHeads, recordingHeadProblems } from '../domain/audit/recordingHeads.ts';
+import { localDate, systemClock, type Clock } from '../domain/common/clock.ts';
+import type { Page, Paged } from '../domain/common/paging.ts';
 import type { Actor } from '../domain/common/roles.ts';
 import { listExportDestinations, resolveExportDestination, type ExportDestination, type ExportPolicy } from './export/destinations.ts';
 import { planExport } from './export/exportPlan.ts';
 import { exportToDirectory, type ExportProgress } from './export/exportToDirectory.ts';
 import { DISC_CAPACITY, exportToIso } from './export/exportToIso.ts';
 import { checkSpace, requiredBytes } from './export/space.ts';
+import { governed } from './governance/governanceTables.ts';
+import { checkDeletion, checkHoldRelease, checkRetentionChange } from './governance/rules.ts';
+import { describeRemovedFiles, dirBytes, tombstoneView, type TombstoneView } from './governance/tombstone.ts';
+import { JobQueue, jobKey, type Job } from './jobs/jobQueue.ts';
+import { ManifestFactsCache } from './listing/manifestFacts.ts';
 import { readManifest } from './manifest/manifest.ts';
 import { buildPlayableCopy } from './playable/playableCopy.ts';
 import type { RecordableSession } from './recordableSession.ts';
@@ -20,17 +29,7 @@ import { SessionRecorder, sessionDirFor, type RecorderOptions, type RecorderStat
 import { recoverInterruptedRecordings } from './recovery/recoverInterrupted.ts';
 import { verifyRecording, type VerifyReport } from './verify/verifyRecording.ts';
 
-export interface Job {
-  id: string;
-  kind: 'playable' | 'export-directory' | 'export-iso';
-  sessionIds: string[];
-  status: 'running' | 'done' | 'failed';
-  progress: { phase: string; fraction: number; disc?: number };
-  startedAt: string;
-  finishedAt: string | null;
-  result: unknown;
-  error: { code: string; message: string } | null;
-}
+export type { Job } from './jobs/jobQueue.ts';
 
 export interface RecordingSummary {
   sessionId: string;
@@ -40,10 +39,17 @@ export interface RecordingSummary {
   headHash: string | null;
   bytes: number;
   retentionUntil: string | null;
+  /** Who set the retention date in force (null: the default at recording start). */
+  retentionSetBy: string | null;
   legalHold: boolean;
   legalHoldReason: string;
+  legalHoldSetBy: string | null;
+  /** The last release of a legal hold: who (and in which role), when, why. */
+  legalHoldRelease: { by: string; role: string | null; at: string | null; reason: string } | null;
   playable: boolean;
   live: RecorderState | null;
+  /** What a deleted recording left behind; null unless status is `deleted`. */
+  tombstone: TombstoneView | null;
 }
 
 export type RecordingServiceEvents = {
@@ -58,6 +64,8 @@ export interface RecordingServiceOptions {
   logger: Logger;
   db?: Db;
   audit?: AuditLog;
+  /** "Today" for retention (the province's local date); tests move it. */
+  clock?: Clock;
   /** Default retention in days for new recordings (null: keep until someone decides). */
   retentionDays?: number | null;
   /** Build the playable copy automatically when a recording closes. */
@@ -67,6 +75,8 @@ export interface RecordingServiceOptions {
    * roots, every export is refused with EXPORT_NOT_CONFIGURED.
    */
   exports?: { roots: readonly string[]; dataDir: string };
+  /** The job queue's bounds (jobs/jobQueue.ts): one job at a time, 32 waiting, by default. */
+  jobs?: { concurrency?: number; maxQueued?: number };
 }
 
 /**
@@ -77,39 +87,59 @@ export type ExportRequest =
   | { kind: 'directory'; sessionIds: string[]; destination: string; passphrase: string }
   | { kind: 'iso'; sessionIds: string[]; destination: string; media: keyof typeof DISC_CAPACITY; passphrase: string };
 
+export const LIST_MAX_LIMIT = 200;
+
+type Executor = Db | Transaction<DatabaseSchema>;
+
 /**
  * The recording feature as the rest of the server sees it: starts and tracks recorders, anchors
- * manifests in the database, runs playable-copy and export jobs in the background, verification,
- * retention, legal hold and audited deletion.
+ * manifests in the database, runs playable-copy, verification and export jobs through one queue,
+ * retention, legal hold and deletion under the two-person rule (governance/rules.ts).
  */
 export class RecordingService extends EventEmitter<RecordingServiceEvents> {
   readonly options: RecordingServiceOptions;
   readonly recordingsDir: string;
+  /** The background jobs (playable, verify, export): one at a time, bounded. */
+  readonly queue: JobQueue;
+  /** Manifest figures for listings, cached by file identity. */
+  readonly manifestFacts = new ManifestFactsCache();
   readonly #recorders = new Map<string, SessionRecorder>();
-  readonly #jobs = new Map<string, Job>();
+  /** Head anchors being written (DB row and audit record): verify waits for its session's. */
+  readonly #anchoring = new Map<string, Promise<void>>();
   readonly #logger: Logger;
+  readonly #clock: Clock;
 
   constructor(options: RecordingServiceOptions) {
     super();
     this.options = options;
     this.recordingsDir = options.recorder.recordingsDir;
     this.#logger = options.logger.child({ component: 'recordings' });
+    this.#clock = options.clock ?? systemClock;
+    this.queue = new JobQueue({ logger: this.#logger, ...options.jobs });
   }
 
   /** At start-up: close recordings a crash left open (before any new recording starts). */
   async recoverInterrupted(): Promise<number> {
     const results = await recoverInterruptedRecordings(this.recordingsDir, this.#logger, (dir) => [...this.#recorders.values()].some((r) => r.dir === dir));
     for (const r of results) await this.#anchor(r.sessionId, 'interrupted', r.headHash);
+    // First start after the upgrade to keyed audit anchors (security review H4): heads only in the DB get one.
+    if (this.options.audit && this.options.db) await auditUnanchoredHeads(this.options.audit, this.options.db, this.#logger);
     return results.length;
   }
 
   async startRecording(session: RecordableSession): Promise<RecorderState> {
     if (this.#recorders.has(session.id)) throw new TiepdanError('RECORDING_RUNNING', `session ${session.id} is already being recorded`, { status: 409 });
+    const db = this.options.db;
+    if (db) {
+      // A deleted recording stays deleted (its tombstone says so); the database refuses too (0410).
+      const row = await db.selectFrom('recordings').select('status').where('session_id', '=', session.id).executeTakeFirst();
+      if (row?.status === 'deleted') throw new TiepdanError('RECORDING_DELETED', `session ${session.id}'s recording was deleted; it cannot be recorded again`, { status: 409 });
+    }
     const recorder = await SessionRecorder.start(session, { ...this.options.recorder, logger: this.options.logger });
     this.#recorders.set(session.id, recorder);
-    if (this.options.db) {
+    if (db) {
       const retention = this.options.retentionDays ? sql<string>`(current_date + ${this.options.retentionDays}::int)` : null;
-      await this.options.db
+      await db
         .insertInto('recordings')
         .values({ session_id: session.id, status: 'recording', closed_at: null, head_hash: null, retention_until: retention as unknown as string | null, archived_at: null, deleted_at: null, deleted_by: null })
         .onConflict((oc) => oc.column('session_id').doUpdateSet({ status: 'recording', closed_at: null }))
@@ -118,9 +148,18 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
     recorder.on('diskWarning', (w) => this.emit('diskWarning', { sessionId: session.id, freeBytes: w.freeBytes }));
     recorder.once('stopped', ({ status, headHash }) => {
       this.#recorders.delete(session.id);
-      void this.#anchor(session.id, status, headHash).catch((err: unknown) => this.#logger.error({ err }, 'cannot anchor recording'));
+      const anchoring = this.#anchor(session.id, status, headHash).catch((err: unknown) => this.#logger.error({ err }, 'cannot anchor recording'));
+      this.#anchoring.set(session.id, anchoring);
+      void anchoring.finally(() => this.#anchoring.get(session.id) === anchoring && this.#anchoring.delete(session.id));
       this.emit('recordingStopped', { sessionId: session.id, status });
-      if (this.options.autoPlayable !== false) this.startPlayable(session.id);
+      if (this.options.autoPlayable !== false) {
+        try {
+          this.startPlayable(session.id);
+        } catch (err) {
+          // The queue is full: the copy can be asked for later (POST …/playable); the recording is safe.
+          this.#logger.warn({ err, sessionId: session.id }, 'playable copy not queued');
+        }
+      }
     });
     this.emit('recordingStarted', { sessionId: session.id });
     return recorder.state;
@@ -144,52 +183,117 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
       .values({ session_id: sessionId, status: status as 'complete', closed_at: new Date(), head_hash: headHash, bytes: String(bytes), retention_until: null, archived_at: null, deleted_at: null, deleted_by: null })
       .onConflict((oc) => oc.column('session_id').doUpdateSet({ status: status as 'complete', closed_at: new Date(), head_hash: headHash, bytes: String(bytes) }))
       .execute();
+    // The same head in the keyed audit chain: the application's DB role can change the row, not forge this.
+    if (this.options.audit) await auditRecordingHead(this.options.audit, this.options.db, sessionId, { status, headHash });
   }
 
-  async list(): Promise<RecordingSummary[]> {
-    const ids = new Set<string>();
-    for (const d of await readdir(this.recordingsDir, { withFileTypes: true }).catch(() => [])) if (d.isDirectory()) ids.add(d.name);
-    const rows = this.options.db ? await this.options.db.selectFrom('recordings').selectAll().execute() : [];
-    for (const r of rows) ids.add(r.session_id);
-    const out: RecordingSummary[] = [];
-    for (const id of [...ids].sort()) out.push(await this.get(id).catch(() => undefined as never));
-    return out.filter(Boolean);
+  /** The province's local date ("today" for retention). */
+  today(): string {
+    return localDate(this.#clock());
+  }
+
+  /**
+   * One page of recordings, newest first (by the database's start time; recordings only on disk
+   * after those, by id). `exclude` leaves sessions out before paging (the denouncer rule). Only
+   * the page's recordings are described, and their manifests only re-read when they changed.
+   */
+  async list(page: Page, filter: { exclude?: ReadonlySet<string> } = {}): Promise<Paged<RecordingSummary>> {
+    const limit = Math.min(Math.max(1, page.limit), LIST_MAX_LIMIT);
+    const offset = Math.max(0, page.offset);
+    const rows = this.options.db ? await this.options.db.selectFrom('recordings').select('session_id').orderBy('started_at', 'desc').orderBy('session_id').execute() : [];
+    const ids = rows.map((r) => r.session_id);
+    const known = new Set(ids);
+    const onDisk: string[] = [];
+    for (const d of await readdir(this.recordingsDir, { withFileTypes: true }).catch(() => [])) if (d.isDirectory() && !known.has(d.name)) onDisk.push(d.name);
+    const all = [...ids, ...onDisk.sort()].filter((id) => !filter.exclude?.has(id));
+    const items = await this.#summaries(all.slice(offset, offset + limit));
+    return { items, total: all.length, limit, offset };
   }
 
   async get(sessionId: string): Promise<RecordingSummary> {
+    const [s] = await this.#summaries([sessionId]);
+    if (s === undefined) throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`, { status: 404 });
+    return s;
+  }
+
+  async #summaries(ids: string[]): Promise<RecordingSummary[]> {
+    if (ids.length === 0) return [];
+    const db = this.options.db ? governed(this.options.db) : undefined;
     // The date as text: pg would turn a date into a local-midnight Date.
-    const row = this.options.db
-      ? await this.options.db.selectFrom('recordings').selectAll().select(sql<string | null>`retention_until::text`.as('retention_until')).where('session_id', '=', sessionId).executeTakeFirst()
-      : undefined;
-    const dir = sessionDirFor(this.recordingsDir, sessionId);
-    const manifest = await readManifest(path.join(dir, 'manifest.json')).catch(() => undefined);
-    if (!manifest && !row) throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`, { status: 404 });
-    const playable = await stat(path.join(dir, 'playable', 'playable.mp4')).then(() => true, () => false);
-    return {
-      sessionId,
-      status: row?.status === 'deleted' ? 'deleted' : (manifest?.status ?? row?.status ?? 'unknown'),
-      startedAt: manifest?.startedAt ?? row?.started_at.toISOString() ?? null,
-      closedAt: manifest?.endedAt ?? null,
-      headHash: manifest?.headHash ?? row?.head_hash ?? null,
-      bytes: Number(row?.bytes ?? 0),
-      retentionUntil: row?.retention_until ?? null,
-      legalHold: row?.legal_hold ?? false,
-      legalHoldReason: row?.legal_hold_reason ?? '',
-      playable,
-      live: this.liveState(sessionId),
-    };
+    const rows = db ? await db.selectFrom('recordings').selectAll().select(sql<string | null>`retention_until::text`.as('retention_until')).where('session_id', 'in', ids).execute() : [];
+    const deleted = rows.filter((r) => r.status === 'deleted').map((r) => r.session_id);
+    const tombstones =
+      db && deleted.length > 0 ? await db.selectFrom('recording_tombstones').selectAll().select(sql<string | null>`retention_until::text`.as('retention_until')).where('session_id', 'in', deleted).execute() : [];
+    const out: RecordingSummary[] = [];
+    for (const sessionId of ids) {
+      const row = rows.find((r) => r.session_id === sessionId);
+      const dir = sessionDirFor(this.recordingsDir, sessionId);
+      const manifest = await this.manifestFacts.get(path.join(dir, 'manifest.json'));
+      if (!manifest && !row) continue;
+      const tomb = tombstones.find((t) => t.session_id === sessionId);
+      out.push({
+        sessionId,
+        status: row?.status === 'deleted' ? 'deleted' : (manifest?.status ?? row?.status ?? 'unknown'),
+        startedAt: manifest?.startedAt ?? row?.started_at.toISOString() ?? null,
+        closedAt: manifest?.endedAt ?? row?.closed_at?.toISOString() ?? null,
+        headHash: manifest?.headHash ?? row?.head_hash ?? null,
+        bytes: Number(row?.bytes ?? 0),
+        retentionUntil: row?.retention_until ?? null,
+        retentionSetBy: row?.retention_set_by ?? null,
+        legalHold: row?.legal_hold ?? false,
+        legalHoldReason: row?.legal_hold_reason ?? '',
+        legalHoldSetBy: row?.legal_hold ? (row.legal_hold_set_by ?? null) : null,
+        legalHoldRelease: row?.legal_hold_released_by
+          ? { by: row.legal_hold_released_by, role: row.legal_hold_released_role, at: row.legal_hold_released_at?.toISOString() ?? null, reason: row.legal_hold_release_reason }
+          : null,
+        playable: manifest ? await stat(path.join(dir, 'playable', 'playable.mp4')).then(() => true, () => false) : false,
+        live: this.liveState(sessionId),
+        tombstone: tomb ? tombstoneView(tomb) : null,
+      });
+    }
+    return out;
   }
 
   /** Re-hashes and re-checks the chain; the database's head hash catches a replaced manifest. */
   async verify(sessionId: string, actor?: Actor): Promise<VerifyReport> {
     const row = this.options.db ? await this.options.db.selectFrom('recordings').select(['head_hash', 'status']).where('session_id', '=', sessionId).executeTakeFirst() : undefined;
+    const dir = await this.#existingDir(sessionId);
+    const report = await verifyRecording(dir, row?.head_hash && row.status !== 'recording' ? { expectedHeadHash: row.head_hash } : {});
+    await this.#checkAuditedHead(sessionId, dir, row?.head_hash ?? null, report);
+    if (actor) await this.#audit(actor, 'recording.verified', sessionId, { ok: report.ok, problems: report.problems.length, headHash: report.headHash });
+    return report;
+  }
+
+  /** Adds a problem when the manifest disagrees with the head hash in the keyed audit log (recordingHeads.ts). */
+  async #checkAuditedHead(sessionId: string, dir: string, dbHead: string | null, report: VerifyReport): Promise<void> {
+    if (!this.options.audit) return;
+    await this.#anchoring.get(sessionId);
+    const manifest = await readManifest(path.join(dir, 'manifest.json'));
+    const settled = manifest.status !== 'recording' && this.liveState(sessionId) === null && !this.#anchoring.has(sessionId);
+    const messages = await recordingHeadProblems(this.options.audit, { sessionId, manifestHead: manifest.headHash, entryHashes: manifest.entries.map((e) => e.hash), settled, dbHead });
+    for (const message of messages) report.problems.push({ kind: 'anchor', file: 'manifest.json', message });
+    report.ok = report.problems.length === 0;
+  }
+
+  /** Verification as a queued job (it re-hashes every segment: minutes of disk and CPU). */
+  async startVerify(sessionId: string, actor: Actor): Promise<Job> {
+    await this.#existingDir(sessionId);
+    return this.queue.enqueue(jobKey('verify', [sessionId]), {
+      kind: 'verify',
+      sessionIds: [sessionId],
+      work: (job) => {
+        job.progress = { phase: 'hashing', fraction: 0 };
+        return this.verify(sessionId, actor);
+      },
+    }).job;
+  }
+
+  async #existingDir(sessionId: string): Promise<string> {
     const dir = sessionDirFor(this.recordingsDir, sessionId);
     await stat(path.join(dir, 'manifest.json')).catch(() => {
       throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`, { status: 404 });
     });
-    const report = await verifyRecording(dir, row?.head_hash && row.status !== 'recording' ? { expectedHeadHash: row.head_hash } : {});
-    if (actor) await this.#audit(actor, 'recording.verified', sessionId, { ok: report.ok, problems: report.problems.length, headHash: report.headHash });
-    return report;
+    return dir;
   }
 
   /** Appends a recording event to the shared audit log (a no-op without a database). */
@@ -197,46 +301,27 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
     return this.#audit(actor, action, sessionId, after);
   }
 
-  async #audit(actor: Actor, action: string, sessionId: string, after: unknown): Promise<void> {
-    if (this.options.audit && this.options.db) await this.options.audit.append(this.options.db, actor, { action, entity: 'recording', entityId: sessionId, after });
+  async #audit(actor: Actor, action: string, sessionId: string, after: unknown, executor?: Executor): Promise<void> {
+    if (this.options.audit && this.options.db) await this.options.audit.append(executor ?? this.options.db, actor, { action, entity: 'recording', entityId: sessionId, after });
   }
 
   getJob(id: string): Job {
-    const j = this.#jobs.get(id);
+    const j = this.queue.get(id);
     if (!j) throw new TiepdanError('JOB_NOT_FOUND', `no job ${id}`, { status: 404 });
     return j;
   }
 
   jobs(): Job[] {
-    return [...this.#jobs.values()];
+    return this.queue.list();
   }
 
-  /**
-   * Runs `work` in the background. `onFailed` (the export's failure audit) runs before the job is
-   * marked failed, so whoever sees `failed` can already find the audit row.
-   */
-  #runJob(kind: Job['kind'], sessionIds: string[], work: (job: Job) => Promise<unknown>, options: { id?: string; onFailed?: (e: TiepdanError) => Promise<void> } = {}): Job {
-    const job: Job = { id: options.id ?? randomUUID(), kind, sessionIds, status: 'running', progress: { phase: 'queued', fraction: 0 }, startedAt: new Date().toISOString(), finishedAt: null, result: null, error: null };
-    this.#jobs.set(job.id, job);
-    void work(job).then(
-      (result) => Object.assign(job, { status: 'done', result, finishedAt: new Date().toISOString(), progress: { ...job.progress, phase: 'done', fraction: 1 } }),
-      async (err: unknown) => {
-        const e = err instanceof TiepdanError ? err : new TiepdanError('JOB_FAILED', (err as Error).message);
-        this.#logger.error({ err, job: job.id, kind }, 'recording job failed');
-        await options.onFailed?.(e).catch((auditErr: unknown) => this.#logger.error({ err: auditErr, job: job.id }, 'cannot audit the failed job'));
-        Object.assign(job, { status: 'failed', finishedAt: new Date().toISOString(), error: { code: e.code, message: e.message } });
-      },
-    );
-    return job;
-  }
-
+  /** Queues the playable copy; a request while one is queued or running joins it (they share the output file). */
   startPlayable(sessionId: string): Job {
-    // One build per session at a time (they share the output file): a second request joins it.
-    const running = [...this.#jobs.values()].find((j) => j.kind === 'playable' && j.status === 'running' && j.sessionIds[0] === sessionId);
-    if (running !== undefined) return running;
-    return this.#runJob('playable', [sessionId], (job) =>
-      buildPlayableCopy({ sessionDir: sessionDirFor(this.recordingsDir, sessionId), onProgress: (f) => (job.progress = { phase: 'encoding', fraction: f }) }),
-    );
+    return this.queue.enqueue(jobKey('playable', [sessionId]), {
+      kind: 'playable',
+      sessionIds: [sessionId],
+      work: (job) => buildPlayableCopy({ sessionDir: sessionDirFor(this.recordingsDir, sessionId), onProgress: (f) => (job.progress = { phase: 'encoding', fraction: f }) }),
+    }).job;
   }
 
   #exportProgress(job: Job): (p: ExportProgress) => void {
@@ -260,14 +345,25 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
   }
 
   /**
-   * Starts an export job into a new `tiepdan-export-<job id>` (or `tiepdan-iso-<job id>`) directory
-   * on a listed destination. Refused at once (4xx) for a destination that is not allowed, unknown
-   * sessions or one still recording. Audit (security review M4): `export.started` for every
-   * session before anything is copied, then `export.completed` or `export.failed`.
+   * Queues an export job into a new `tiepdan-export-<job id>` (or `tiepdan-iso-<job id>`)
+   * directory on a listed destination. Refused at once (4xx) for a destination that is not
+   * allowed, unknown sessions or one still recording; 409 EXPORT_ALREADY_QUEUED while the same
+   * sessions are queued for the same drive; 503 JOBS_BUSY when the queue is full. Audit (security
+   * review M4): `export.started` for every session before anything is copied, then
+   * `export.completed` or `export.failed`.
    */
   async startExport(request: ExportRequest, actor: Actor): Promise<Job> {
     const destination = await resolveExportDestination(request.destination, this.#exportPolicy());
     const sessions = await planExport(this.recordingsDir, request.sessionIds);
+    const kind = request.kind === 'directory' ? 'export-directory' : 'export-iso';
+    const key = jobKey(kind, request.sessionIds, destination.path);
+    const duplicate = () => {
+      const d = this.queue.active(key);
+      return d && new TiepdanError('EXPORT_ALREADY_QUEUED', `these sessions are already being exported to ${destination.path} (job ${d.id})`, { status: 409, details: { jobId: d.id } });
+    };
+    const early = duplicate();
+    if (early) throw early;
+    this.queue.assertRoom();
     const id = randomUUID();
     const root = path.join(destination.path, `${request.kind === 'directory' ? 'tiepdan-export' : 'tiepdan-iso'}-${id}`);
     const what = {
@@ -285,35 +381,54 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
       const partialCopyLeft = await lstat(root).then(() => true, () => false);
       for (const sessionId of request.sessionIds) await this.#audit(actor, 'export.failed', sessionId, { ...what, error: { code: e.code, message: e.message }, partialCopyLeft });
     };
-    const kind = request.kind === 'directory' ? 'export-directory' : 'export-iso';
-    return this.#runJob(kind, request.sessionIds, async (job) => {
-      checkSpace(destination, requiredBytes(sessions, request.kind === 'directory' ? { kind: 'directory' } : { kind: 'iso', media: request.media }, true, destination.blockSize));
-      const common = {
-        recordingsDir: this.recordingsDir,
-        sessionIds: request.sessionIds,
-        destination: destination.path,
-        destinationDev: destination.dev,
-        exportId: id,
-        exportedBy: { userId: actor.id, role: actor.role ?? actor.kind },
-        installationId: await this.#installationId(),
-        passphrase: request.passphrase,
-        onProgress: this.#exportProgress(job),
-      };
-      if (request.kind === 'directory') {
-        const r = await exportToDirectory({ ...common, mediumDescription: `${destination.path} (${destination.source}, ${destination.fsType})` });
-        for (const sessionId of request.sessionIds) {
-          await this.#audit(actor, 'export.completed', sessionId, { ...what, exportId: r.exportId, files: r.files, bytes: r.bytes, custodySha256: r.custodySha256, manifestHeadHash: r.custody.sessions.find((s) => s.sessionId === sessionId)?.manifestHeadHash });
-        }
-        await this.#markArchived(request.sessionIds);
-        return { exportId: r.exportId, root: r.root, files: r.files, bytes: r.bytes, custodySha256: r.custodySha256 };
+    // The audit rows above took a while: the queue may have filled, or the same export arrived.
+    const late = duplicate();
+    let queued: { job: Job; joined: boolean } | undefined;
+    let refusal: TiepdanError | undefined = late;
+    if (!late) {
+      try {
+        queued = this.queue.enqueue(key, { id, kind, sessionIds: request.sessionIds, work: (job) => this.#runExport(job, request, actor, destination, sessions, what), onFailed });
+      } catch (err) {
+        refusal = err instanceof TiepdanError ? err : new TiepdanError('JOB_FAILED', (err as Error).message);
       }
-      const r = await exportToIso({ ...common, media: request.media });
+    }
+    if (refusal || !queued) {
+      await onFailed(refusal ?? new TiepdanError('JOB_FAILED', 'not queued'));
+      throw refusal;
+    }
+    return queued.job;
+  }
+
+  async #runExport(job: Job, request: ExportRequest, actor: Actor, destination: ExportDestination, sessions: Awaited<ReturnType<typeof planExport>>, what: { jobId: string }): Promise<unknown> {
+    const id = what.jobId;
+    checkSpace(destination, requiredBytes(sessions, request.kind === 'directory' ? { kind: 'directory' } : { kind: 'iso', media: request.media }, true, destination.blockSize));
+    const common = {
+      recordingsDir: this.recordingsDir,
+      sessionIds: request.sessionIds,
+      destination: destination.path,
+      destinationDev: destination.dev,
+      exportId: id,
+      exportedBy: { userId: actor.id, role: actor.role ?? actor.kind },
+      installationId: await this.#installationId(),
+      // The audit chain's head, anchored now (after export.started): a copy of the anchor leaves the building.
+      auditAnchor: (await this.options.audit?.anchorNow()) ?? null,
+      passphrase: request.passphrase,
+      onProgress: this.#exportProgress(job),
+    };
+    if (request.kind === 'directory') {
+      const r = await exportToDirectory({ ...common, mediumDescription: `${destination.path} (${destination.source}, ${destination.fsType})` });
       for (const sessionId of request.sessionIds) {
-        await this.#audit(actor, 'export.completed', sessionId, { ...what, exportId: r.exportId, setId: r.setId, images: r.images.map((i) => ({ disc: i.disc, file: path.basename(i.file), sha256: i.sha256 })), custodySha256: r.custodySha256, manifestHeadHash: r.custody.sessions.find((s) => s.sessionId === sessionId)?.manifestHeadHash });
+        await this.#audit(actor, 'export.completed', sessionId, { ...what, exportId: r.exportId, files: r.files, bytes: r.bytes, custodySha256: r.custodySha256, manifestHeadHash: r.custody.sessions.find((s) => s.sessionId === sessionId)?.manifestHeadHash });
       }
       await this.#markArchived(request.sessionIds);
-      return { exportId: r.exportId, setId: r.setId, root: r.root, images: r.images, burner: r.burner, custodySha256: r.custodySha256 };
-    }, { id, onFailed });
+      return { exportId: r.exportId, root: r.root, files: r.files, bytes: r.bytes, custodySha256: r.custodySha256 };
+    }
+    const r = await exportToIso({ ...common, media: request.media });
+    for (const sessionId of request.sessionIds) {
+      await this.#audit(actor, 'export.completed', sessionId, { ...what, exportId: r.exportId, setId: r.setId, images: r.images.map((i) => ({ disc: i.disc, file: path.basename(i.file), sha256: i.sha256 })), custodySha256: r.custodySha256, manifestHeadHash: r.custody.sessions.find((s) => s.sessionId === sessionId)?.manifestHeadHash });
+    }
+    await this.#markArchived(request.sessionIds);
+    return { exportId: r.exportId, setId: r.setId, root: r.root, images: r.images, burner: r.burner, custodySha256: r.custodySha256 };
   }
 
   async #markArchived(sessionIds: string[]): Promise<void> {
@@ -325,51 +440,134 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
     return this.options.db;
   }
 
-  async setRetention(sessionId: string, until: string | null, actor: Actor): Promise<RecordingSummary> {
-    const before = await this.get(sessionId);
-    await this.#ensureRow(sessionId, before);
-    await this.#requireDb().updateTable('recordings').set({ retention_until: until }).where('session_id', '=', sessionId).execute();
-    await this.#audit(actor, 'recording.retention_set', sessionId, { from: before.retentionUntil, to: until });
-    return this.get(sessionId);
-  }
-
-  async setLegalHold(sessionId: string, hold: boolean, reason: string, actor: Actor): Promise<RecordingSummary> {
-    const before = await this.get(sessionId);
-    await this.#ensureRow(sessionId, before);
-    await this.#requireDb().updateTable('recordings').set({ legal_hold: hold, legal_hold_reason: hold ? reason : '' }).where('session_id', '=', sessionId).execute();
-    await this.#audit(actor, hold ? 'recording.legal_hold_set' : 'recording.legal_hold_released', sessionId, { reason });
-    return this.get(sessionId);
-  }
-
-  async #ensureRow(sessionId: string, s: RecordingSummary): Promise<void> {
+  /** The row of a recording that is not deleted, created if only the files exist yet. */
+  async #governable(sessionId: string): Promise<RecordingSummary> {
+    const s = await this.get(sessionId);
+    if (s.status === 'deleted') throw new TiepdanError('RECORDING_DELETED', `session ${sessionId}'s recording was deleted`, { status: 409 });
     await this.#requireDb()
       .insertInto('recordings')
       .values({ session_id: sessionId, status: s.status === 'recording' ? 'recording' : (s.status as 'complete'), closed_at: null, head_hash: s.headHash, retention_until: null, archived_at: null, deleted_at: null, deleted_by: null })
       .onConflict((oc) => oc.column('session_id').doNothing())
       .execute();
+    return s;
   }
 
-  /** Deletes a recording's files; refused under legal hold, before its retention date, or while recording. */
-  async deleteRecording(sessionId: string, actor: Actor, reason: string): Promise<void> {
+  /**
+   * Sets a later retention date (rules.ts: never earlier, never today or a past date). The row is
+   * locked while the rule is checked, so two requests cannot both pass against the old date.
+   */
+  async setRetention(sessionId: string, until: string, actor: Actor): Promise<RecordingSummary> {
+    await this.#governable(sessionId);
+    await this.#requireDb()
+      .transaction()
+      .execute(async (trx) => {
+        const row = await governed(trx).selectFrom('recordings').select(sql<string | null>`retention_until::text`.as('retention_until')).where('session_id', '=', sessionId).forUpdate().executeTakeFirstOrThrow();
+        checkRetentionChange(row.retention_until, until, this.today());
+        if (row.retention_until === until) return;
+        await governed(trx).updateTable('recordings').set({ retention_until: until, retention_set_by: actor.id, retention_set_at: this.#clock() }).where('session_id', '=', sessionId).execute();
+        await this.#audit(actor, 'recording.retention_set', sessionId, { from: row.retention_until, to: until }, trx);
+      });
+    return this.get(sessionId);
+  }
+
+  /**
+   * Sets a legal hold (any governing role) or releases it (rules.ts: only the inspectorate or the
+   * reception board, in person; who, in which role, when and why is kept for the deletion check).
+   */
+  async setLegalHold(sessionId: string, hold: boolean, reason: string, actor: Actor): Promise<RecordingSummary> {
+    if (!hold) checkHoldRelease(actor);
+    await this.#governable(sessionId);
+    await this.#requireDb()
+      .transaction()
+      .execute(async (trx) => {
+        const row = await governed(trx).selectFrom('recordings').select(['legal_hold', 'legal_hold_reason']).where('session_id', '=', sessionId).forUpdate().executeTakeFirstOrThrow();
+        const now = this.#clock();
+        if (hold) {
+          await governed(trx).updateTable('recordings').set({ legal_hold: true, legal_hold_reason: reason, legal_hold_set_by: actor.id, legal_hold_set_at: now }).where('session_id', '=', sessionId).execute();
+          await this.#audit(actor, 'recording.legal_hold_set', sessionId, { reason, previousReason: row.legal_hold ? row.legal_hold_reason : null }, trx);
+          return;
+        }
+        // Releasing a recording that is not held changes nothing and records nothing.
+        if (!row.legal_hold) return;
+        await governed(trx)
+          .updateTable('recordings')
+          .set({ legal_hold: false, legal_hold_reason: '', legal_hold_released_by: actor.id, legal_hold_released_role: actor.role ?? actor.kind, legal_hold_released_at: now, legal_hold_release_reason: reason })
+          .where('session_id', '=', sessionId)
+          .execute();
+        await this.#audit(actor, 'recording.legal_hold_released', sessionId, { reason, holdReason: row.legal_hold_reason, releasedByRole: actor.role ?? actor.kind }, trx);
+      });
+    return this.get(sessionId);
+  }
+
+  /**
+   * Deletes a recording's files under the two-person rule (rules.ts: admin only, not under legal
+   * hold, retention date passed, the deleter neither released the hold nor set that date, no job
+   * running on it). The tombstone and the audit row are written, and the row marked deleted, in
+   * one transaction with the row locked, before a single file is removed.
+   */
+  async deleteRecording(sessionId: string, actor: Actor, reason: string): Promise<TombstoneView> {
+    const db = this.#requireDb();
+    const audit = this.options.audit;
+    if (!audit) throw new TiepdanError('RECORDING_AUDIT_REQUIRED', 'deletion needs the audit log', { status: 500 });
     const s = await this.get(sessionId);
-    if (s.live || s.status === 'recording') throw new TiepdanError('RECORDING_IN_PROGRESS', 'stop the recording first', { status: 409 });
-    if (s.legalHold) throw new TiepdanError('RECORDING_LEGAL_HOLD', `session ${sessionId} is under legal hold: ${s.legalHoldReason}`, { status: 409 });
-    if (!s.retentionUntil || s.retentionUntil > new Date().toISOString().slice(0, 10)) {
-      throw new TiepdanError('RECORDING_RETENTION_ACTIVE', `session ${sessionId} must be kept ${s.retentionUntil ? `until ${s.retentionUntil}` : '(no retention date set)'}`, { status: 409 });
-    }
-    await this.#audit(actor, 'recording.deleted', sessionId, { reason, headHash: s.headHash, bytes: s.bytes });
-    await rm(sessionDirFor(this.recordingsDir, sessionId), { recursive: true, force: true });
-    await this.#requireDb().updateTable('recordings').set({ status: 'deleted', deleted_at: new Date(), deleted_by: actor.id }).where('session_id', '=', sessionId).execute();
+    const dir = sessionDirFor(this.recordingsDir, sessionId);
+    const state = (r: { status: string; legal_hold: boolean; legal_hold_reason: string; retention_until: string | null; retention_set_by: string | null; legal_hold_released_by: string | null }) => ({
+      status: r.status,
+      live: this.liveState(sessionId) !== null,
+      legalHold: r.legal_hold,
+      legalHoldReason: r.legal_hold_reason,
+      retentionUntil: r.retention_until,
+      retentionSetBy: r.retention_set_by,
+      legalHoldReleasedBy: r.legal_hold_released_by,
+      activeJobs: this.queue.activeFor(sessionId).length,
+    });
+    const today = this.today();
+    const first = await governed(db).selectFrom('recordings').selectAll().select(sql<string | null>`retention_until::text`.as('retention_until')).where('session_id', '=', sessionId).executeTakeFirst();
+    // Checked before hashing the manifest (cheap refusals first), and again under the row lock.
+    checkDeletion(sessionId, state(first ?? { status: s.status, legal_hold: false, legal_hold_reason: '', retention_until: null, retention_set_by: null, legal_hold_released_by: null }), actor, today);
+    const files = await describeRemovedFiles(dir, s.status);
+    const tombstone = await db.transaction().execute(async (trx) => {
+      const g = governed(trx);
+      const row = await g.selectFrom('recordings').selectAll().select(sql<string | null>`retention_until::text`.as('retention_until')).where('session_id', '=', sessionId).forUpdate().executeTakeFirstOrThrow();
+      checkDeletion(sessionId, state(row), actor, today);
+      const values = {
+        session_id: sessionId,
+        deleted_at: this.#clock(),
+        deleted_by: actor.id,
+        deleted_by_label: actor.label,
+        deleted_by_role: actor.role ?? actor.kind,
+        reason,
+        recording_status: files.recordingStatus,
+        started_at: files.startedAt,
+        ended_at: files.endedAt,
+        head_hash: files.headHash ?? row.head_hash,
+        manifest_sha256: files.manifestSha256,
+        entries: files.entries,
+        segments: files.segments,
+        bytes: String(files.bytes),
+        retention_until: row.retention_until,
+        retention_set_by: row.retention_set_by,
+        legal_hold_released_by: row.legal_hold_released_by,
+        audit_seq: null,
+      };
+      const view = tombstoneView(values);
+      const { auditSeq: _none, ...after } = view;
+      const record = await audit.append(trx, actor, { action: 'recording.deleted', entity: 'recording', entityId: sessionId, after });
+      await g.insertInto('recording_tombstones').values({ ...values, audit_seq: String(record.seq) }).execute();
+      await g.updateTable('recordings').set({ status: 'deleted', deleted_at: values.deleted_at, deleted_by: actor.id }).where('session_id', '=', sessionId).execute();
+      return { ...view, auditSeq: record.seq };
+    });
+    await rm(dir, { recursive: true, force: true });
+    return tombstone;
   }
 
   /**
    * Recordings due for archiving (closed, never exported to an archive medium) or disposal
-   * (retention date passed, no legal hold): the annual report lists these.
+   * (retention date passed, no legal hold): the annual report lists these. `asOf` is a local date.
    */
-  async dueForArchivingOrDisposal(asOf: Date = new Date()): Promise<{ archiving: string[]; disposal: string[] }> {
+  async dueForArchivingOrDisposal(asOf: string = this.today()): Promise<{ archiving: string[]; disposal: string[] }> {
     const db = this.#requireDb();
-    const day = asOf.toISOString().slice(0, 10);
-    const disposal = await db.selectFrom('recordings').select('session_id').where('status', '!=', 'deleted').where('legal_hold', '=', false).where('retention_until', '<=', day).orderBy('session_id').execute();
+    const disposal = await db.selectFrom('recordings').select('session_id').where('status', '!=', 'deleted').where('legal_hold', '=', false).where('retention_until', '<=', asOf).orderBy('session_id').execute();
     const archiving = await db.selectFrom('recordings').select('session_id').where('status', 'in', ['complete', 'interrupted', 'stopped', 'disk-full']).where('archived_at', 'is', null).orderBy('session_id').execute();
     return { archiving: archiving.map((r) => r.session_id), disposal: disposal.map((r) => r.session_id) };
   }
@@ -377,12 +575,4 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
   async close(): Promise<void> {
     await Promise.all([...this.#recorders.values()].map((r) => r.stop('stopped')));
   }
-}
-
-async function dirBytes(dir: string): Promise<number> {
-  let n = 0;
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
-    if (e.isFile()) n += (await stat(path.join(e.parentPath, e.name))).size;
-  }
-  return n;
 }

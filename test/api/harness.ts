@@ -38,11 +38,11 @@ export async function startControlApi(options: { now?: Date; logger?: Logger; lo
   const logger = options.logger ?? silentLogger();
   const database = await openDatabase({ url: undefined, dataDir: tmp.dir, embeddedPort: 0, logger });
   try {
-    await migrateToLatest(database.db, logger);
+    await migrateToLatest(database, logger);
     const signer = await TokenSigner.fromDataDir(tmp.dir);
     const clock = { now: options.now ?? new Date() };
     // Tests move the clock by months: user tokens live long here (expiry has its own tests).
-    const services = new ControlServices({ db: database.db, signer, logger, clock: () => clock.now, auth: { tokenTtlSeconds: 3 * 365 * 86400, ...options.auth } });
+    const services = new ControlServices({ db: database.db, signer, logger, dataDir: tmp.dir, clock: () => clock.now, auth: { tokenTtlSeconds: 3 * 365 * 86400, ...options.auth } });
     const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger }) as unknown as FastifyInstance;
     installErrorHandling(app);
     const routeTable: RouteEntry[] = [];
@@ -87,6 +87,7 @@ export async function startControlApi(options: { now?: Date; logger?: Logger; lo
       },
       async close() {
         await app.close();
+        await services.audit.close();
         await database.close();
         await tmp.remove();
       },

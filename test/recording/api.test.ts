@@ -9,6 +9,7 @@ import { mkdtemp, readdir, readFile, realpath, rm, stat, symlink, writeFile } fr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { localDate } from '../../src/domain/common/clock.ts';
 import { TiepdanServer } from '../../src/server.ts';
 import { tempDataDir, testConfig, silentLogger } from '../helpers/env.ts';
 import { mediaCodecs, TestSession } from './harness.ts';
@@ -37,7 +38,9 @@ t.test('recordings API', async (t) => {
   w.append({ type: 'opened', sessionId: 'session-old', segmentSeconds: 2, timing: 'arrival-wallclock' });
   await w.flush();
 
-  const server = await TiepdanServer.start(config, silentLogger());
+  // Retention dates pass in this test: the recordings' "today" can be moved forward.
+  let recordingDays = 0;
+  const server = await TiepdanServer.start(config, silentLogger(), { recordingClock: () => new Date(Date.now() + recordingDays * 86_400_000) });
   t.teardown(() => server.stop());
   const api = async (method: string, url: string, o: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
     const headers: Record<string, string> = { ...o.headers };
@@ -57,6 +60,8 @@ t.test('recordings API', async (t) => {
   const admin = (await api('POST', '/api/v1/auth/login', { body: { username: 'admin', password } })).body.token as string;
   await api('POST', '/api/v1/users', { token: admin, body: { username: 'kiemtoan', displayName: 'Kiểm toán', role: 'auditor', password: 'mat-khau-dai-9' } });
   const auditor = (await api('POST', '/api/v1/auth/login', { body: { username: 'kiemtoan', password: 'mat-khau-dai-9' } })).body.token as string;
+  await api('POST', '/api/v1/users', { token: admin, body: { username: 'ban.tcd', displayName: 'Ban TCD', role: 'reception_board', password: 'mat-khau-dai-8' } });
+  const board = (await api('POST', '/api/v1/auth/login', { body: { username: 'ban.tcd', password: 'mat-khau-dai-8' } })).body.token as string;
 
   const old = await api('GET', '/api/v1/recordings/session-old', { token: admin });
   t.equal(old.body.status, 'interrupted', 'the recording left open by a crash was closed as interrupted at start-up');
@@ -90,8 +95,15 @@ t.test('recordings API', async (t) => {
   t.same(part.bytes, whole.bytes.subarray(10, 110), 'the requested bytes');
   t.equal((await api('GET', '/api/v1/recordings/session-api/segments/..%2Fmanifest.json', { token: auditor })).status, 404, 'only listed segments can be fetched');
 
+  // Background jobs run one at a time (security review M13): queued, then running, then done.
+  const followJob = (id: string) =>
+    waitFor('job', async () => {
+      const j = (await api('GET', `/api/v1/recordings/jobs/${id}`, { token: admin })).body;
+      return j.status === 'running' || j.status === 'queued' ? undefined : j;
+    }, 120000);
   const verify = await api('POST', '/api/v1/recordings/session-api/verify', { token: auditor });
-  t.equal(verify.body.ok, true, 'verify route: ok');
+  t.equal(verify.status, 202, 'verification is a queued job');
+  t.equal((await followJob(verify.body.id)).result.ok, true, 'verify job: ok');
 
   // Asking twice while a copy is being built joins the running build (they share one output file).
   const first = await api('POST', '/api/v1/recordings/session-api/playable', { token: admin });
@@ -151,11 +163,6 @@ t.test('recordings API', async (t) => {
   const usbBefore = await dirState(usb);
   const job = await api('POST', exportsUrl, { token: admin, body: exportBody(usb) });
   t.equal(job.status, 202);
-  const followJob = (id: string) =>
-    waitFor('export job', async () => {
-      const j = (await api('GET', `/api/v1/recordings/jobs/${id}`, { token: admin })).body;
-      return j.status === 'running' ? undefined : j;
-    });
   const done = await followJob(job.body.id);
   t.equal(done.status, 'done', 'export job done');
   t.equal(done.progress.fraction, 1);
@@ -189,21 +196,29 @@ t.test('recordings API', async (t) => {
   t.match(rowsOf(full.body.id)[1], { after: { error: { code: 'EXPORT_DESTINATION_FULL' }, partialCopyLeft: false } }, 'export.failed says why, and that nothing was left');
   t.match(rowsOf(job.body.id)[1], { after: { custodySha256: /^[0-9a-f]{64}$/ } }, 'export.completed carries the chain-of-custody hash');
 
-  // Legal hold and retention gate deletion.
+  // Legal hold and retention gate deletion; nobody destroys a recording alone (security review
+  // H2; governance.test.ts has every refusal).
   t.equal((await api('PUT', '/api/v1/recordings/session-api/legal-hold', { token: admin, body: { hold: true, reason: '' } })).status, 400, 'a hold needs a reason');
   await api('PUT', '/api/v1/recordings/session-api/legal-hold', { token: admin, body: { hold: true, reason: 'Khiếu nại đang giải quyết' } });
-  await api('PUT', '/api/v1/recordings/session-api/retention', { token: admin, body: { until: '2020-01-01' } });
+  t.equal((await api('PUT', '/api/v1/recordings/session-api/retention', { token: admin, body: { until: '2020-01-01' } })).body.code, 'RETENTION_IN_PAST', 'no retention date in the past');
+  const tomorrow = localDate(new Date(Date.now() + 86_400_000));
+  t.equal((await api('PUT', '/api/v1/recordings/session-api/retention', { token: board, body: { until: tomorrow } })).status, 200, 'the reception board sets a retention date');
   const refused = await api('DELETE', '/api/v1/recordings/session-api', { token: admin, body: { reason: 'hết hạn lưu trữ' } });
   t.equal(refused.body.code, 'RECORDING_LEGAL_HOLD', 'legal hold blocks deletion');
+  t.equal((await api('PUT', '/api/v1/recordings/session-api/legal-hold', { token: admin, body: { hold: false, reason: 'xong' } })).body.code, 'LEGAL_HOLD_RELEASE_FORBIDDEN', 'the administrator, who deletes, does not release holds');
+  recordingDays = 2;
   let due = (await api('GET', '/api/v1/recordings/due', { token: auditor })).body;
   t.notOk(due.disposal.includes('session-api'), 'a held recording is not due for disposal');
-  await api('PUT', '/api/v1/recordings/session-api/legal-hold', { token: admin, body: { hold: false } });
+  await api('PUT', '/api/v1/recordings/session-api/legal-hold', { token: board, body: { hold: false, reason: 'Đã giải quyết xong' } });
   due = (await api('GET', '/api/v1/recordings/due', { token: auditor })).body;
   t.ok(due.disposal.includes('session-api'), 'past its retention date: due for disposal');
   t.ok(due.archiving.includes('session-old') && !due.archiving.includes('session-api'), 'the exported one is archived; the other is due for archiving');
   t.equal((await api('DELETE', '/api/v1/recordings/session-api', { token: auditor, body: { reason: 'x-x-x' } })).status, 403, 'only an administrator deletes');
+  const headHash = (await api('GET', '/api/v1/recordings/session-api', { token: admin })).body.headHash as string;
   t.equal((await api('DELETE', '/api/v1/recordings/session-api', { token: admin, body: { reason: 'hết hạn lưu trữ' } })).status, 204, 'deleted');
-  t.equal((await api('GET', '/api/v1/recordings/session-api', { token: admin })).body.status, 'deleted');
+  const gone = (await api('GET', '/api/v1/recordings/session-api', { token: admin })).body;
+  t.equal(gone.status, 'deleted');
+  t.match(gone.tombstone, { headHash, reason: 'hết hạn lưu trữ', deletedBy: { role: 'admin' } }, 'a tombstone stays');
   const audit = await server.control.audit.list({ entity: 'recording', entityId: 'session-api' }, { limit: 50, offset: 0 });
   const actions = audit.items.map((a) => a.action);
   for (const a of ['recording.verified', 'export.started', 'export.completed', 'export.failed', 'recording.legal_hold_set', 'recording.legal_hold_released', 'recording.retention_set', 'recording.deleted']) t.ok(actions.includes(a), `audited: ${a}`);
@@ -215,8 +230,6 @@ t.test('recordings API', async (t) => {
   const created = await api('POST', '/api/v1/users', { token: admin, body: { username: 'canbo.xa', displayName: 'Cán bộ xã', role: 'commune_operator', password: 'mat-khau-dai-7', bridgePointId: point } });
   t.equal(created.status, 201, 'commune operator created');
   const operator = (await api('POST', '/api/v1/auth/login', { body: { username: 'canbo.xa', password: 'mat-khau-dai-7' } })).body.token as string;
-  await api('POST', '/api/v1/users', { token: admin, body: { username: 'ban.tcd', displayName: 'Ban TCD', role: 'reception_board', password: 'mat-khau-dai-8' } });
-  const board = (await api('POST', '/api/v1/auth/login', { body: { username: 'ban.tcd', password: 'mat-khau-dai-8' } })).body.token as string;
   const made = await api('POST', '/api/v1/sessions', {
     token: board,
     body: { title: 'Tiếp công dân', scheduledStart: '2027-03-15T08:00:00+07:00', scheduledEnd: '2027-03-15T11:00:00+07:00', location: 'Trụ sở', chairTitle: 'Chủ tịch UBND tỉnh', chairUserId: null, caseIds: [], bridgePointIds: [point], participants: [] },

@@ -19,6 +19,21 @@ const recordSchema = z
   })
   .describe('AuditRecord');
 
+const anchorSchema = z.object({ seq: z.number().int(), hash: z.string(), keyId: z.string(), at: z.string() }).describe('AuditAnchor');
+
+const verificationSchema = z
+  .object({
+    valid: z.boolean(),
+    checked: z.number().int(),
+    firstBrokenSeq: z.number().int().nullable(),
+    reason: z.string().nullable(),
+    lastHash: z.string(),
+    headSeq: z.number().int(),
+    keyedFromSeq: z.number().int(),
+    anchor: anchorSchema.nullable(),
+  })
+  .describe('AuditVerification');
+
 export const auditRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = async (app, { services }) => {
   app.get(
     '/audit',
@@ -43,10 +58,18 @@ export const auditRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> =
       config: { access: { roles: R.auditReaders } },
       schema: {
         tags: ['audit'],
-        summary: 'Recompute the hash chain; reports the first record that was changed, removed or reordered',
-        response: { 200: z.object({ valid: z.boolean(), checked: z.number().int(), firstBrokenSeq: z.number().int().nullable(), reason: z.string().nullable(), lastHash: z.string() }), ...errorResponses },
+        summary:
+          'Recompute the keyed hash chain and check it against its anchor (DATA_DIR/audit.anchor): reports the first record that was changed, removed or reordered, and a tail cut off. ' +
+          'Optionally also against an anchor kept elsewhere (seq and hash from an export’s chain-of-custody record or a printout).',
+        querystring: z
+          .object({ seq: z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(), hash: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits').optional() })
+          .refine((q) => (q.seq === undefined) === (q.hash === undefined), 'seq and hash go together'),
+        response: { 200: verificationSchema, ...errorResponses },
       },
     },
-    async () => services.audit.verify(),
+    async (request) => {
+      const { seq, hash } = request.query;
+      return services.audit.verify(seq !== undefined && hash !== undefined ? { seq, hash } : undefined);
+    },
   );
 };

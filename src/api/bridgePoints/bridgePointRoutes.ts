@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { BRIDGE_POINT_KINDS, bridgePointInput, CSV_COLUMNS } from '../../domain/bridgePoints/bridgePointStore.ts';
+import { BRIDGE_POINT_KINDS, bridgePointInput, CSV_COLUMNS, CSV_MAX_ROWS } from '../../domain/bridgePoints/bridgePointStore.ts';
 import type { ControlServices } from '../../domain/controlServices.ts';
 import { actorOf } from '../control/access.ts';
-import { boolQuery, errorResponses, idParams, paged, pageQuery, patchOf, R } from '../control/schemas.ts';
+import { boolQuery, errorBody, errorResponses, idParams, paged, pageQuery, patchOf, R } from '../control/schemas.ts';
 
 export const bridgePointSchema = z
   .object({
@@ -60,9 +60,9 @@ export const bridgePointRoutes: FastifyPluginAsyncZod<{ services: ControlService
       schema: {
         tags: ['bridge-points'],
         summary: 'Import bridge points from CSV (Content-Type: text/csv); all or nothing',
-        description: `Header row required; columns: ${CSV_COLUMNS.join(', ')} (code, name, kind required; kind is central, commune, ward or agency). Comma or semicolon separated, UTF-8. Existing codes are updated. Any bad line rejects the file with CSV_INVALID and every problem by line.`,
+        description: `Header row required; columns: ${CSV_COLUMNS.join(', ')} (code, name, kind required; kind is central, commune, ward or agency). Comma or semicolon separated, UTF-8. Existing codes are updated. Any bad line rejects the file with CSV_INVALID and every problem by line. At most ${CSV_MAX_ROWS} rows (413 CSV_TOO_MANY_ROWS).`,
         body: z.string().min(1).max(2 * 1024 * 1024),
-        response: { 200: z.object({ created: z.number().int(), updated: z.number().int(), total: z.number().int() }), ...errorResponses },
+        response: { 200: z.object({ created: z.number().int(), updated: z.number().int(), total: z.number().int() }), ...errorResponses, 413: errorBody.describe(`CSV_TOO_MANY_ROWS: more than ${CSV_MAX_ROWS} bridge points in one file`) },
       },
     },
     async (request) => services.bridgePoints.importCsv(actorOf(request), request.body),

@@ -103,13 +103,19 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ services: ControlServices
       schema: {
         tags: ['invitations'],
         summary: 'The printable invitation as PDF (A4), printed by the server’s headless Chromium',
-        description: '503 PDF_UNAVAILABLE when the server has no Chromium; the HTML page prints from any browser.',
+        description: '503 PDF_UNAVAILABLE when the server has no Chromium (the HTML page prints from any browser); 503 PDF_BUSY when too many prints wait (one Chromium at a time; the same page asked for twice is printed once).',
         params: idParams,
-        response: { 200: { description: 'PDF, A4', content: { 'application/pdf': { schema: z.string().describe('binary PDF') } } }, ...errorResponses, 503: errorBody.describe('PDF_UNAVAILABLE') },
+        response: { 200: { description: 'PDF, A4', content: { 'application/pdf': { schema: z.string().describe('binary PDF') } } }, ...errorResponses, 503: errorBody.describe('PDF_UNAVAILABLE or PDF_BUSY') },
       },
     },
     async (request, reply) => {
-      const pdf = await services.pdf.render(await printable(request, request.params.id));
+      // A client that leaves stops waiting; its print is dropped (or Chromium killed) when no one
+      // else waits for the same page (pdfRenderer.ts, security review M13).
+      const gone = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      });
+      const pdf = await services.pdf.render(await printable(request, request.params.id), { signal: gone.signal });
       return reply
         .type('application/pdf')
         .header('cache-control', 'no-store')

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -6,9 +6,12 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { z } from 'zod';
 import { TiepdanError } from '../../errors.ts';
 import type { Actor, UserRole } from '../../domain/common/roles.ts';
-import type { RecordingService } from '../../recording/recordingService.ts';
+import { DENUNCIATION, denouncerProtected, seesDenunciations, type SessionCaseTypes } from '../../recording/access/denouncerRule.ts';
+import { DELETE_ROLES, GOVERN_ROLES, HOLD_RELEASE_ROLES } from '../../recording/governance/rules.ts';
+import { LIST_MAX_LIMIT, type RecordingService } from '../../recording/recordingService.ts';
 import { readManifest } from '../../recording/manifest/manifest.ts';
 import { sessionDirFor } from '../../recording/recorder/sessionRecorder.ts';
+import { ViewingAudit } from './viewingAudit.ts';
 
 /** Resolves the caller of a request (bearer token or API key), or throws AUTH_REQUIRED. */
 export type Authenticate = (request: FastifyRequest) => Promise<Actor>;
@@ -21,16 +24,20 @@ export interface RecordingsPluginOptions {
    * copy). Without it commune operators get no recording routes.
    */
   sessionBridgePoints?: (sessionId: string) => Promise<string[]>;
+  /** Case types per session, for the denouncer rule (access/denouncerRule.ts); app.ts always passes it. */
+  caseTypes?: SessionCaseTypes;
 }
 
-/** Who may do what with recordings. */
+/** Who may do what with recordings (on a tố cáo session, content also needs DENOUNCER_IDENTITY_ROLES). */
 export const RECORDING_ROLES = {
   read: ['admin', 'reception_board', 'inspectorate', 'approver', 'technician', 'auditor'],
   /** The viewing copy and its manifest: also a commune operator whose point took part (checked per session). */
   communeCopy: ['admin', 'reception_board', 'inspectorate', 'approver', 'technician', 'auditor', 'commune_operator'],
   operate: ['admin', 'reception_board', 'technician'],
-  govern: ['admin', 'reception_board', 'inspectorate'],
-  delete: ['admin'],
+  /** Setting a legal hold or extending retention (releasing a hold: HOLD_RELEASE_ROLES, checked by the service). */
+  govern: GOVERN_ROLES,
+  holdRelease: HOLD_RELEASE_ROLES,
+  delete: DELETE_ROLES,
 } as const satisfies Record<string, readonly UserRole[]>;
 
 declare module 'fastify' {
@@ -63,6 +70,10 @@ const exportDestination = z
  * (security review M4). The recipient decrypts with decrypt.mjs, written next to the files.
  */
 const exportPassphrase = z.string().min(8, 'the passphrase must have at least 8 characters').max(1000);
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).default(50).describe(`page size (1–${LIST_MAX_LIMIT})`),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
 
 /**
  * Recording routes under /api/v1/recordings. Every route names its roles in
@@ -70,7 +81,7 @@ const exportPassphrase = z.string().min(8, 'the passphrase must have at least 8 
  * control API's AuthService and checks the role. Swap it for the control API's `config.access`
  * when this plugin moves into the control API scope.
  */
-export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = async (app, { recordings, authenticate, sessionBridgePoints }) => {
+export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = async (app, { recordings, authenticate, sessionBridgePoints, caseTypes }) => {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('recordingActor', undefined);
@@ -85,73 +96,103 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
     }
     request.recordingActor = actor;
   });
-  /** A commune operator only reaches sessions its own bridge point took part in; each download is audited. */
-  const communeGate = async (req: FastifyRequest, sessionId: string, what: string): Promise<void> => {
+  const actor = (r: FastifyRequest): Actor => {
+    if (!r.recordingActor) throw new TiepdanError('AUTH_REQUIRED', 'log in first', { status: 401 });
+    return r.recordingActor;
+  };
+  /** The denouncer rule: a tố cáo session's recording content is for DENOUNCER_IDENTITY_ROLES only. */
+  const denouncerGate = async (req: FastifyRequest, sessionIds: readonly string[]): Promise<void> => {
+    if (seesDenunciations(actor(req).role) || !caseTypes) return;
+    for (const sessionId of sessionIds) if ((await caseTypes.of(sessionId)).includes(DENUNCIATION)) throw denouncerProtected(sessionId);
+  };
+  /** A commune operator only reaches sessions its own bridge point took part in. */
+  const communeGate = async (req: FastifyRequest, sessionId: string): Promise<void> => {
     const a = actor(req);
     if (a.role !== 'commune_operator') return;
     const points = sessionBridgePoints ? await sessionBridgePoints(sessionId).catch(() => [] as string[]) : [];
     if (a.bridgePointId === null || !points.includes(a.bridgePointId)) {
       throw new TiepdanError('BRIDGE_POINT_FORBIDDEN', 'your bridge point did not take part in this session', { status: 403 });
     }
-    await recordings.audit(a, 'recording.commune_copy_downloaded', sessionId, { what, bridgePointId: a.bridgePointId });
   };
-  const actor = (r: FastifyRequest): Actor => {
-    if (!r.recordingActor) throw new TiepdanError('AUTH_REQUIRED', 'log in first', { status: 401 });
-    return r.recordingActor;
-  };
-  const communeGateNoAudit = async (req: FastifyRequest, sessionId: string): Promise<void> => {
+  /**
+   * Every download of evidence leaves an audit row (security review M3): commune copies as before,
+   * staff too. The range requests of one viewing share one row (viewingAudit.ts).
+   */
+  const viewings = new ViewingAudit();
+  const auditDownload = async (req: FastifyRequest, sessionId: string, what: string, file?: string): Promise<void> => {
     const a = actor(req);
-    const points = sessionBridgePoints ? await sessionBridgePoints(sessionId).catch(() => [] as string[]) : [];
-    if (a.bridgePointId === null || !points.includes(a.bridgePointId)) throw new TiepdanError('BRIDGE_POINT_FORBIDDEN', 'your bridge point did not take part in this session', { status: 403 });
+    if (!viewings.starts(JSON.stringify([a.kind, a.id, sessionId, what, file ?? '']))) return;
+    if (a.role === 'commune_operator') await recordings.audit(a, 'recording.commune_copy_downloaded', sessionId, { what, bridgePointId: a.bridgePointId });
+    else await recordings.audit(a, 'recording.downloaded', sessionId, { what, ...(file ? { file } : {}), role: a.role ?? a.kind, range: req.headers.range ?? null });
   };
+  const manifestOf = (sessionId: string) =>
+    readManifest(path.join(sessionDirFor(recordings.recordingsDir, sessionId), 'manifest.json')).catch(() => {
+      throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`, { status: 404 });
+    });
   const api = app.withTypeProvider<ZodTypeProvider>();
   const base = '/api/v1/recordings';
 
-  api.get(base, { config: { recordingRoles: RECORDING_ROLES.read } }, async () => ({ items: await recordings.list() }));
+  // Paged; recordings of tố cáo sessions are left out for roles that may not see a denouncer.
+  api.get(base, { config: { recordingRoles: RECORDING_ROLES.read }, schema: { querystring: listQuery } }, async (req) => {
+    const exclude = seesDenunciations(actor(req).role) || !caseTypes ? undefined : await caseTypes.denunciationSessions();
+    return recordings.list(req.query, exclude ? { exclude } : {});
+  });
 
   api.get(`${base}/due`, { config: { recordingRoles: RECORDING_ROLES.read }, schema: { querystring: z.object({ asOf: z.iso.date().optional() }) } }, async (req) =>
-    recordings.dueForArchivingOrDisposal(req.query.asOf ? new Date(`${req.query.asOf}T23:59:59Z`) : new Date()),
+    recordings.dueForArchivingOrDisposal(req.query.asOf),
   );
 
   api.get(`${base}/jobs/:jobId`, { config: { recordingRoles: RECORDING_ROLES.read }, schema: { params: z.object({ jobId: z.uuid() }) } }, async (req) => recordings.getJob(req.params.jobId));
 
+  // The summary (status, size, retention, live disk state) shows no one's face or name: the live
+  // console of a technician polls it during a tố cáo session too.
   api.get(`${base}/:sessionId`, { config: { recordingRoles: RECORDING_ROLES.read }, schema: { params: sessionParams } }, async (req) => recordings.get(req.params.sessionId));
 
   api.get(`${base}/:sessionId/manifest`, { config: { recordingRoles: RECORDING_ROLES.communeCopy }, schema: { params: sessionParams } }, async (req) => {
-    await recordings.get(req.params.sessionId);
-    await communeGate(req, req.params.sessionId, 'manifest');
-    return readManifest(path.join(sessionDirFor(recordings.recordingsDir, req.params.sessionId), 'manifest.json'));
+    // The point check first: a commune learns nothing about other sessions' cases.
+    await communeGate(req, req.params.sessionId);
+    await denouncerGate(req, [req.params.sessionId]);
+    const manifest = await manifestOf(req.params.sessionId);
+    await auditDownload(req, req.params.sessionId, 'manifest');
+    return manifest;
   });
 
   api.get(
     `${base}/:sessionId/segments/*`,
     { config: { recordingRoles: RECORDING_ROLES.read }, schema: { params: sessionParams.extend({ '*': z.string().min(1).max(500) }) } },
     async (req, reply) => {
-      const dir = sessionDirFor(recordings.recordingsDir, req.params.sessionId);
-      const manifest = await readManifest(path.join(dir, 'manifest.json')).catch(() => {
-        throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${req.params.sessionId}`, { status: 404 });
-      });
+      await denouncerGate(req, [req.params.sessionId]);
+      const manifest = await manifestOf(req.params.sessionId);
       // Only files the manifest lists can be fetched: no path tricks reach anything else.
       const listed = manifest.entries.some((e) => e.type === 'segment' && e.file === req.params['*']);
       if (!listed) throw new TiepdanError('SEGMENT_NOT_FOUND', `no segment ${req.params['*']} in this recording`, { status: 404 });
-      return sendFile(req, reply, path.join(dir, req.params['*']), 'video/x-matroska');
+      const file = path.join(sessionDirFor(recordings.recordingsDir, req.params.sessionId), req.params['*']);
+      const s = await fileStat(file);
+      await auditDownload(req, req.params.sessionId, 'segment', req.params['*']);
+      return sendFile(req, reply, file, s, 'video/x-matroska');
     },
   );
 
   api.get(`${base}/:sessionId/playable`, { config: { recordingRoles: RECORDING_ROLES.communeCopy }, schema: { params: sessionParams } }, async (req, reply) => {
-    // Range requests of one viewing are audited once: only the request starting at byte 0.
-    if (!req.headers.range || /^bytes=0-/.test(req.headers.range)) await communeGate(req, req.params.sessionId, 'playable copy');
-    else if (actor(req).role === 'commune_operator') await communeGateNoAudit(req, req.params.sessionId);
+    // The point check first: a commune learns nothing about other sessions' cases.
+    await communeGate(req, req.params.sessionId);
+    await denouncerGate(req, [req.params.sessionId]);
     const file = path.join(sessionDirFor(recordings.recordingsDir, req.params.sessionId), 'playable', 'playable.mp4');
-    return sendFile(req, reply, file, 'video/mp4');
+    const s = await fileStat(file);
+    await auditDownload(req, req.params.sessionId, 'playable copy');
+    return sendFile(req, reply, file, s, 'video/mp4');
   });
 
+  // Background jobs (one at a time, bounded: 503 JOBS_BUSY when full; a repeat joins the queued job).
   api.post(`${base}/:sessionId/playable`, { config: { recordingRoles: RECORDING_ROLES.operate }, schema: { params: sessionParams } }, async (req, reply) => {
     await recordings.get(req.params.sessionId);
     return reply.code(202).send(recordings.startPlayable(req.params.sessionId));
   });
 
-  api.post(`${base}/:sessionId/verify`, { config: { recordingRoles: RECORDING_ROLES.read }, schema: { params: sessionParams } }, async (req) => recordings.verify(req.params.sessionId, actor(req)));
+  // Integrity only (hashes and the chain, no picture or name): open to auditors on every session.
+  api.post(`${base}/:sessionId/verify`, { config: { recordingRoles: RECORDING_ROLES.read }, schema: { params: sessionParams } }, async (req, reply) =>
+    reply.code(202).send(await recordings.startVerify(req.params.sessionId, actor(req))),
+  );
 
   api.post(`${base}/:sessionId/stop`, { config: { recordingRoles: RECORDING_ROLES.operate }, schema: { params: sessionParams } }, async (req) => {
     await recordings.stopRecording(req.params.sessionId);
@@ -172,24 +213,36 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
         ]),
       },
     },
-    async (req, reply) => reply.code(202).send(await recordings.startExport(req.body, actor(req))),
+    async (req, reply) => {
+      // A copy on a drive shows the denouncer as much as the playable copy does.
+      await denouncerGate(req, req.body.sessionIds);
+      return reply.code(202).send(await recordings.startExport(req.body, actor(req)));
+    },
   );
 
+  // Governance (security review H2): retention only grows; a hold is released by another role
+  // than the one that deletes; deletion leaves a tombstone (GET …/:sessionId shows it).
   api.put(
     `${base}/:sessionId/retention`,
-    { config: { recordingRoles: RECORDING_ROLES.govern }, schema: { params: sessionParams, body: z.object({ until: z.iso.date().nullable() }) } },
+    { config: { recordingRoles: RECORDING_ROLES.govern }, schema: { params: sessionParams, body: z.object({ until: z.iso.date() }) } },
     async (req) => recordings.setRetention(req.params.sessionId, req.body.until, actor(req)),
   );
 
   api.put(
     `${base}/:sessionId/legal-hold`,
-    { config: { recordingRoles: RECORDING_ROLES.govern }, schema: { params: sessionParams, body: z.object({ hold: z.boolean(), reason: z.string().max(2000).default('') }).refine((b) => !b.hold || b.reason.trim().length > 0, { message: 'a legal hold needs a reason', path: ['reason'] }) } },
-    async (req) => recordings.setLegalHold(req.params.sessionId, req.body.hold, req.body.reason, actor(req)),
+    {
+      config: { recordingRoles: RECORDING_ROLES.govern },
+      schema: {
+        params: sessionParams,
+        body: z.object({ hold: z.boolean(), reason: z.string().max(2000).default('') }).refine((b) => b.reason.trim().length > 0, { message: 'a legal hold, and its release, need a reason', path: ['reason'] }),
+      },
+    },
+    async (req) => recordings.setLegalHold(req.params.sessionId, req.body.hold, req.body.reason.trim(), actor(req)),
   );
 
   api.delete(
     `${base}/:sessionId`,
-    { config: { recordingRoles: RECORDING_ROLES.delete }, schema: { params: sessionParams, body: z.object({ reason: z.string().min(3).max(2000) }) } },
+    { config: { recordingRoles: RECORDING_ROLES.delete }, schema: { params: sessionParams, body: z.object({ reason: z.string().trim().min(3).max(2000) }) } },
     async (req, reply) => {
       await recordings.deleteRecording(req.params.sessionId, actor(req), req.body.reason);
       return reply.code(204).send();
@@ -197,10 +250,14 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
   );
 };
 
-/** Sends a file with HTTP range support (players seek in segments and the playable copy). */
-async function sendFile(req: FastifyRequest, reply: FastifyReply, file: string, type: string): Promise<FastifyReply> {
+async function fileStat(file: string): Promise<Stats> {
   const s = await stat(file).catch(() => undefined);
   if (!s?.isFile()) throw new TiepdanError('FILE_NOT_FOUND', 'no such file (is the playable copy built yet?)', { status: 404 });
+  return s;
+}
+
+/** Sends a file with HTTP range support (players seek in segments and the playable copy). */
+function sendFile(req: FastifyRequest, reply: FastifyReply, file: string, s: Stats, type: string): FastifyReply {
   reply.header('accept-ranges', 'bytes').header('content-type', type);
   const range = req.headers.range;
   if (range) {

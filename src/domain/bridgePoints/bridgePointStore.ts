@@ -7,6 +7,7 @@ import { badRequest, conflict, isUniqueViolation, notFound } from '../common/err
 import type { Page, Paged } from '../common/paging.ts';
 import type { Actor } from '../common/roles.ts';
 import { parseCsv } from './csv.ts';
+import { TiepdanError } from '../../errors.ts';
 
 export const BRIDGE_POINT_KINDS = ['central', 'commune', 'ward', 'agency'] as const;
 export type BridgePointKind = (typeof BRIDGE_POINT_KINDS)[number];
@@ -85,6 +86,16 @@ const toColumns = (i: Partial<BridgePointInput>) => ({
   ...(i.networkNotes !== undefined ? { network_notes: i.networkNotes } : {}),
   ...(i.active !== undefined ? { active: i.active } : {}),
 });
+
+/** Rows one import takes (security review M13: a 2 MiB file could otherwise be ~40,000 rows in one transaction). */
+export const CSV_MAX_ROWS = 5000;
+const CSV_BATCH = 500;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
 
 /** CSV columns of the import, in this order (a header row with these names is required). */
 export const CSV_COLUMNS = ['code', 'name', 'kind', 'address', 'contact_name', 'contact_phone', 'contact_email', 'network_notes'] as const;
@@ -165,7 +176,11 @@ export class BridgePointStore {
    * Existing codes are updated, new ones created.
    */
   async importCsv(actor: Actor, text: string): Promise<{ created: number; updated: number; total: number }> {
-    const rows = parseCsv(text);
+    // Parsing stops one row past the limit: a huge file is refused before it is read to the end.
+    const rows = parseCsv(text, { maxRows: CSV_MAX_ROWS + 2 });
+    if (rows.length > CSV_MAX_ROWS + 1) {
+      throw new TiepdanError('CSV_TOO_MANY_ROWS', `a CSV import takes at most ${CSV_MAX_ROWS} bridge points (the province has a few hundred); split the file`, { status: 413, details: { maxRows: CSV_MAX_ROWS } });
+    }
     if (rows.length < 2) throw badRequest('CSV_EMPTY', 'the CSV needs a header row and at least one bridge point');
     const header = rows[0]!.map((h) => h.trim().toLowerCase());
     const missing = ['code', 'name', 'kind'].filter((c) => !header.includes(c));
@@ -195,19 +210,34 @@ export class BridgePointStore {
       inputs.push(parsed.data);
     });
     if (problems.length > 0) throw badRequest('CSV_INVALID', `${problems.length} problem(s) in the CSV; nothing was imported`, problems);
+    // A few statements per 500 rows, not two per row: the import holds one pool connection briefly.
     return this.#db.transaction().execute(async (trx) => {
-      let created = 0;
-      let updated = 0;
-      for (const input of inputs) {
-        const existing = await trx.selectFrom('bridge_points').select('id').where('code', '=', input.code).executeTakeFirst();
-        if (existing === undefined) {
-          await trx.insertInto('bridge_points').values({ ...toColumns(input), code: input.code, name: input.name, kind: input.kind }).execute();
-          created++;
-        } else {
-          await trx.updateTable('bridge_points').set({ ...toColumns(input), updated_at: this.#clock() }).where('id', '=', existing.id).execute();
-          updated++;
-        }
+      const known = new Set<string>();
+      for (const chunk of chunks(inputs.map((i) => i.code), CSV_BATCH)) {
+        for (const r of await trx.selectFrom('bridge_points').select('code').where('code', 'in', chunk).execute()) known.add(r.code);
       }
+      const now = this.#clock();
+      for (const chunk of chunks(inputs, CSV_BATCH)) {
+        await trx
+          .insertInto('bridge_points')
+          .values(chunk.map((input) => ({ ...toColumns(input), code: input.code, name: input.name, kind: input.kind })))
+          .onConflict((oc) =>
+            oc.column('code').doUpdateSet((eb) => ({
+              name: eb.ref('excluded.name'),
+              kind: eb.ref('excluded.kind'),
+              address: eb.ref('excluded.address'),
+              contact_name: eb.ref('excluded.contact_name'),
+              contact_phone: eb.ref('excluded.contact_phone'),
+              contact_email: eb.ref('excluded.contact_email'),
+              network_notes: eb.ref('excluded.network_notes'),
+              active: eb.ref('excluded.active'),
+              updated_at: now,
+            })),
+          )
+          .execute();
+      }
+      const updated = inputs.filter((i) => known.has(i.code)).length;
+      const created = inputs.length - updated;
       await this.#audit.append(trx, actor, { action: 'bridge_point.import', entity: 'bridge_point', entityId: '*', after: { created, updated, codes: inputs.map((i) => i.code) } });
       return { created, updated, total: inputs.length };
     });

@@ -1,5 +1,10 @@
-/** A small RFC 4180 CSV reader: quoted fields, doubled quotes, CRLF or LF, optional BOM. */
-export function parseCsv(text: string): string[][] {
+/**
+ * A small RFC 4180 CSV reader: quoted fields, doubled quotes, CRLF or LF, optional BOM. With
+ * `maxRows` it stops once that many (non-blank) rows are read, so a caller can refuse
+ * an oversized file without parsing all of it.
+ */
+export function parseCsv(text: string, options: { maxRows?: number } = {}): string[][] {
+  const maxRows = options.maxRows ?? Infinity;
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -21,17 +26,20 @@ export function parseCsv(text: string): string[][] {
     } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
-      rows.push(row);
+      if (!blank(row)) rows.push(row);
       row = [];
       field = '';
+      if (rows.length >= maxRows) return rows;
     } else field += c;
   }
   if (field !== '' || row.length > 0) {
     row.push(field);
-    rows.push(row);
+    if (!blank(row)) rows.push(row);
   }
-  return rows.filter((r) => !(r.length === 1 && r[0]!.trim() === ''));
+  return rows;
 }
+
+const blank = (r: string[]): boolean => r.length === 1 && r[0]!.trim() === '';
 
 /** Quotes a CSV field when needed (and neutralises spreadsheet formulas). */
 export function csvField(value: string | number | boolean | null | undefined): string {

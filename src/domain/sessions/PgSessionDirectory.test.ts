@@ -14,7 +14,7 @@ t.test('PgSessionDirectory on the embedded PostgreSQL', async (t) => {
     await database.close();
     await tmp.remove();
   });
-  await migrateToLatest(database.db, logger);
+  await migrateToLatest(database, logger);
   const db = database.db;
   const directory = new PgSessionDirectory(db);
 

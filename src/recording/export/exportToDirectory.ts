@@ -4,6 +4,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type { AuditAnchorRef } from '../../domain/audit/auditAnchor.ts';
 import { TiepdanError } from '../../errors.ts';
 import { atomicWriteFile, FILE_MODE, fsyncDir, fsyncFile, mkdirInside, sha256File, sha256Text } from '../fsutil.ts';
 import { sessionDirFor } from '../recorder/sessionRecorder.ts';
@@ -33,6 +34,11 @@ export interface CustodyRecord {
   decryptTool?: { path: string; sha256: string };
   sessions: { sessionId: string; status: string; manifestHeadHash: string; sourceVerified: boolean; files: number; bytes: number }[];
   files: { path: string; size: number; sha256: string; storedSha256?: string }[];
+  /**
+   * The audit chain's head when the export started (security review H4): GET /audit/verify?seq=&hash=
+   * checks the log still holds it, so a log cut or rewritten later is caught from this copy.
+   */
+  auditAnchor?: AuditAnchorRef;
 }
 
 export interface ExportOptions {
@@ -51,6 +57,8 @@ export interface ExportOptions {
   mediumDescription?: string;
   exportedBy: { userId: string; role: string };
   installationId?: string | null;
+  /** The audit chain's anchor, copied into the custody record. */
+  auditAnchor?: AuditAnchorRef | null;
   passphrase?: string;
   onProgress?: (p: ExportProgress) => void;
 }
@@ -176,6 +184,7 @@ async function copyAndCheck(o: ExportOptions, j: CopyJob): Promise<ExportResult>
     medium: { kind: 'directory', description: o.mediumDescription ?? o.destination },
     encryption: encryptionInfo(key),
     ...(decryptTool ? { decryptTool } : {}),
+    ...(o.auditAnchor ? { auditAnchor: o.auditAnchor } : {}),
     sessions: j.sessions.map((s) => ({ sessionId: s.sessionId, status: s.status, manifestHeadHash: s.headHash, sourceVerified: j.verified.get(s.sessionId) ?? false, files: s.files.length, bytes: s.bytes })),
     files,
   };

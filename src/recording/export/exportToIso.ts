@@ -4,8 +4,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { AuditAnchorRef } from '../../domain/audit/auditAnchor.ts';
 import { TiepdanError } from '../../errors.ts';
 import { fsyncFile, mkdirInside, sha256File } from '../fsutil.ts';
+import { niced } from '../../domain/common/nice.ts';
 import { DECRYPT_TOOL_NAME } from './decryptTool.ts';
 import { createExportRoot, exportIoError } from './destinations.ts';
 import { checkSources, encryptionInfo, exportStamp, writeDecryptTool, type CustodyRecord, type ExportProgress } from './exportToDirectory.ts';
@@ -32,6 +34,8 @@ export interface IsoExportOptions {
   media: keyof typeof DISC_CAPACITY | { bytes: number };
   exportedBy: { userId: string; role: string };
   installationId?: string | null;
+  /** The audit chain's anchor, copied into the custody record. */
+  auditAnchor?: AuditAnchorRef | null;
   passphrase?: string;
   onProgress?: (p: ExportProgress) => void;
 }
@@ -168,6 +172,7 @@ async function buildImages(o: IsoExportOptions, j: IsoJob): Promise<IsoExportRes
       medium: { kind: 'disc-image', description: `${typeof o.media === 'string' ? o.media.toUpperCase() : `${capacity} bytes`} set ${setId}`, discs: discs.length },
       encryption: encryptionInfo(key),
       ...(decryptTool ? { decryptTool } : {}),
+      ...(o.auditAnchor ? { auditAnchor: o.auditAnchor } : {}),
       sessions: sessions.map((s) => ({ sessionId: s.sessionId, status: s.status, manifestHeadHash: s.headHash, sourceVerified: verified.get(s.sessionId) ?? false, files: s.files.length, bytes: s.bytes })),
       files: all.map((f) => ({ path: f.dest, size: f.size, sha256: f.sha256 })),
     };
@@ -215,7 +220,8 @@ async function buildImages(o: IsoExportOptions, j: IsoJob): Promise<IsoExportRes
       await writeFile(optionsFile, `${lines.join('\n')}\n`, { mode: 0o600 });
       progress('building image', done, n);
       try {
-        await run('xorriso', ['-options_from_file', optionsFile], { maxBuffer: 16 * 1024 * 1024 });
+        // Niced, as every background job's program (domain/common/nice.ts): live media keeps the CPU first.
+        await run(...niced('xorriso', ['-options_from_file', optionsFile]), { maxBuffer: 16 * 1024 * 1024 });
       } catch (err) {
         const stderr = (err as { stderr?: string }).stderr ?? '';
         if (/no space left/i.test(stderr)) throw exportIoError(Object.assign(new Error(stderr), { code: 'ENOSPC' }), o.destination);
@@ -242,7 +248,7 @@ async function buildImages(o: IsoExportOptions, j: IsoJob): Promise<IsoExportRes
 export async function verifyImage(image: string, files: { path: string; size: number; sha256: string }[], plain: boolean, passphraseKey?: Buffer): Promise<boolean> {
   const out = await mkdtemp(path.join(path.dirname(image), '.readback-'));
   try {
-    await run('xorriso', ['-osirrox', 'on', '-indev', image, '-extract', '/', out], { maxBuffer: 16 * 1024 * 1024 });
+    await run(...niced('xorriso', ['-osirrox', 'on', '-indev', image, '-extract', '/', out]), { maxBuffer: 16 * 1024 * 1024 });
     for (const f of files) {
       const full = path.join(out, f.path);
       if (plain) {

@@ -3,6 +3,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TiepdanError } from '../../errors.ts';
 import { atomicWriteFile, ensureDir, fsyncFile, sha256File, FILE_MODE } from '../fsutil.ts';
+import { JOB_NICENESS } from '../../domain/common/nice.ts';
 import { readManifest, type ManifestEntry, type SegmentEntry, type TrackEntry } from '../manifest/manifest.ts';
 
 export interface PlayableOptions {
@@ -101,7 +102,8 @@ export async function buildPlayableCopy(o: PlayableOptions): Promise<PlayableRes
     '-t', ff(total), '-movflags', '+faststart', tmp,
   ];
   await new Promise<void>((resolve, reject) => {
-    const p = spawn('/bin/sh', ['-c', 'umask 077 && exec "$0" "$@"', o.ffmpegPath ?? 'ffmpeg', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Owner-only files (umask 077), and niced: an encode must not take the CPU from live sessions.
+    const p = spawn('/bin/sh', ['-c', `umask 077 && exec nice -n ${JOB_NICENESS} "$0" "$@"`, o.ffmpegPath ?? 'ffmpeg', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     p.stderr.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-2000)));
     p.stdout.setEncoding('utf8').on('data', (c: string) => {

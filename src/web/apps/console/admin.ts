@@ -227,7 +227,10 @@ export async function recordingsPage(main: HTMLElement): Promise<void> {
                 await recordingsPage(main);
               }), { 'data-build-playable': r.sessionId }),
           button('recordings.verify', () => void withStatus(status, async () => {
-            const report = await api.post<{ ok: boolean; problems: unknown[] }>(recordingRoutes.verify(r.sessionId));
+            // Verification is a queued job (it re-hashes every segment).
+            const done = await followJob((await api.post<Job>(recordingRoutes.verify(r.sessionId))).id, () => undefined);
+            if (done.status === 'failed') throw new Error(done.error?.message ?? 'failed');
+            const report = done.result as { ok: boolean; problems: unknown[] };
             if (!report.ok) throw new Error(t('recordings.verifyFail', { details: display(report.problems) }));
           }, 'recordings.verifyOk'), { 'data-verify': r.sessionId }),
           drives && button('recordings.export', () => void withStatus(status, async () => {

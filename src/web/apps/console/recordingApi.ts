@@ -5,7 +5,8 @@ import { withStatus } from './widgets.ts';
 
 /** The recording routes (issue 5, /api/v1/recordings), in one place. */
 export const recordingRoutes = {
-  list: () => '/recordings',
+  /** Newest first, one page (the API pages: at most 200 a call). */
+  list: () => '/recordings?limit=200',
   one: (sessionId: string) => `/recordings/${sessionId}`,
   /** Starting by hand: the recorder follows the session when it goes live (autoRecord); this route is for sessions without it. */
   start: (sessionId: string) => `/recordings/${sessionId}/start`,
@@ -38,17 +39,19 @@ export interface ExportDestinations {
 
 export interface Job {
   id: string;
-  status: 'running' | 'done' | 'failed';
+  /** Jobs run one at a time on the server: `queued` until their turn. */
+  status: 'queued' | 'running' | 'done' | 'failed';
   progress: { phase: string; fraction: number };
+  result: unknown;
   error: { code: string; message: string } | null;
 }
 
-/** Follows a background job (playable copy, export) until it ends, reporting its progress. */
+/** Follows a background job (playable copy, verification, export) until it ends, reporting its progress. */
 export async function followJob(jobId: string, onProgress: (job: Job) => void): Promise<Job> {
   for (;;) {
     const job = await api.get<Job>(recordingRoutes.job(jobId));
     onProgress(job);
-    if (job.status !== 'running') return job;
+    if (job.status !== 'running' && job.status !== 'queued') return job;
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
