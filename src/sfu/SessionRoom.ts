@@ -552,8 +552,10 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     });
     producer.on('score', (score) => peer.emit('producerScore', producer.id, score));
     if (producer.kind === 'audio') {
-      await this.#activeSpeaker.addProducer({ producerId: producer.id }).catch(() => undefined);
-      await this.#audioLevels.addProducer({ producerId: producer.id }).catch(() => undefined);
+      // Not awaited: the sender's next requests (its camera, its consumers' resumes) need not wait
+      // for the speaker observers; the worker still handles them in this order.
+      void this.#activeSpeaker.addProducer({ producerId: producer.id }).catch(() => undefined);
+      void this.#audioLevels.addProducer({ producerId: producer.id }).catch(() => undefined);
     }
     this.emit('producerAdded', { producer: onPrimary, peerId: peer.id, label: peer.label, source: request.source });
     for (const viewer of this.#peers.values()) void this.#consume(viewer, peer, producer);
@@ -599,8 +601,10 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
 
   async resumeConsumer(peerId: string, consumerId: string): Promise<void> {
     const consumer = this.#consumer(this.#requirePeer(peerId), consumerId);
+    // No requestKeyFrame() after it: resuming asks the producer for a key frame by itself (mediasoup
+    // does on resume, or once the transport connects), and a second request for the same stream
+    // only costs a worker round trip that every later request of this connection waits for.
     await consumer.resume();
-    if (consumer.kind === 'video') await consumer.requestKeyFrame().catch(() => undefined);
   }
 
   async pauseConsumer(peerId: string, consumerId: string): Promise<void> {

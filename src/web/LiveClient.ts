@@ -161,8 +161,10 @@ export class LiveClient extends Emitter<Events> {
   readonly #producers = new Map<string, types.Producer>();
   readonly #consumers = new Map<string, { consumer: types.Consumer; description: ConsumerDescription }>();
   #stream: MediaStream | undefined;
-  /** Media set-up and notifications that touch it run one at a time. */
+  /** Media set-up and notifications that touch it run one at a time (consumers excepted: #startConsume). */
   #mediaQueue: Promise<unknown> = Promise.resolve();
+  /** Consumers being set up, by consumer id: a `consumerClosed` for one waits for it. */
+  readonly #consuming = new Map<string, Promise<void>>();
   #attempt = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #holdReconnectUntil = 0;
@@ -276,9 +278,15 @@ export class LiveClient extends Emitter<Events> {
       }
       return transport;
     };
-    if (info.permissions.consume) this.#recv = await make('recv');
-    if (info.permissions.produce) this.#send = await make('send');
-    if (info.permissions.consume) await this.request('setRtpCapabilities', { rtpCapabilities: device.rtpCapabilities });
+    // Sent together, not one round trip after another: the server runs a connection's requests in
+    // order (docs/signaling.md), so the receive transport exists before setRtpCapabilities makes
+    // consumers on it, and those start before the send transport is made. Each transport is kept
+    // as soon as it is answered: the first newConsumer may arrive before the last answer.
+    await Promise.all([
+      info.permissions.consume ? make('recv').then((t) => (this.#recv = t)) : undefined,
+      info.permissions.consume ? this.request('setRtpCapabilities', { rtpCapabilities: device.rtpCapabilities }) : undefined,
+      info.permissions.produce ? make('send').then((t) => (this.#send = t)) : undefined,
+    ]);
     if (info.permissions.produce) await this.#produceLocal();
   }
 
@@ -326,10 +334,11 @@ export class LiveClient extends Emitter<Events> {
 
   async #resume(info: JoinInfo): Promise<void> {
     for (const t of [this.#send, this.#recv]) if (t !== undefined && !t.closed) await this.#restartIce(t);
-    // Consumers made or closed while we were away.
+    // Consumers made or closed while we were away (those still being set up first finish).
+    await Promise.allSettled(this.#consuming.values());
     const current = new Set(info.consumers.map((c) => c.consumerId));
     for (const [id, entry] of this.#consumers) if (!current.has(id)) this.#closeConsumer(id, entry);
-    for (const description of info.consumers) if (!this.#consumers.has(description.consumerId)) await this.#consume(description);
+    await Promise.all(info.consumers.map((description) => this.#startConsume(description)));
   }
 
   #teardownMedia(): void {
@@ -352,20 +361,44 @@ export class LiveClient extends Emitter<Events> {
     this.emit('trackEnded', { consumerId: id, peerId: entry.description.peerId, kind: entry.description.kind });
   }
 
+  /**
+   * Consumes at once, outside the media queue: a joiner's first picture must not wait behind its
+   * own camera being sent, nor behind the consumers announced before it. Consumers started together
+   * are negotiated together (mediasoup-client batches them into one SDP round).
+   */
+  #startConsume(description: ConsumerDescription): Promise<void> {
+    const id = description.consumerId;
+    const pending = this.#consuming.get(id);
+    if (pending !== undefined || this.#consumers.has(id)) return pending ?? Promise.resolve();
+    const run = this.#consume(description).finally(() => this.#consuming.delete(id));
+    this.#consuming.set(id, run);
+    return run;
+  }
+
   async #consume(description: ConsumerDescription): Promise<void> {
-    if (this.#recv === undefined || this.#recv.closed) return;
-    const consumer = await this.#recv.consume({
-      id: description.consumerId,
-      producerId: description.producerId,
-      kind: description.kind,
-      rtpParameters: description.rtpParameters,
-    });
+    const recv = this.#recv;
+    if (recv === undefined || recv.closed) return;
+    let consumer: types.Consumer;
+    try {
+      consumer = await recv.consume({
+        id: description.consumerId,
+        producerId: description.producerId,
+        kind: description.kind,
+        rtpParameters: description.rtpParameters,
+      });
+    } catch (err) {
+      if (recv.closed) return; // media torn down meanwhile (reset, leave): nothing to show
+      throw err;
+    }
+    if (recv !== this.#recv || recv.closed) return void consumer.close();
     this.#consumers.set(consumer.id, { consumer, description });
     if (description.producerPaused) this.#producerPaused.add(consumer.id);
     const remote: RemoteTrack = { consumerId: consumer.id, peerId: description.peerId, kind: description.kind, source: description.source, track: consumer.track };
     this.remoteTracks.set(consumer.id, remote);
-    await this.request('resumeConsumer', { consumerId: consumer.id });
+    // The resume goes out first; the page meanwhile attaches the track, ready for the first frame.
+    const resumed = this.request('resumeConsumer', { consumerId: consumer.id });
     this.emit('track', remote);
+    await resumed;
   }
 
   #onNotification(socket: SignalingSocket, method: string, data: unknown): void {
@@ -374,11 +407,11 @@ export class LiveClient extends Emitter<Events> {
     const d = data as Record<string, unknown>;
     switch (method) {
       case 'newConsumer':
-        void this.#enqueue(() => this.#consume(data as ConsumerDescription));
+        void this.#startConsume(data as ConsumerDescription).catch((err: unknown) => this.emit('error', err as Error));
         break;
       case 'consumerClosed': {
         const id = d.consumerId as string;
-        void this.#enqueue(async () => {
+        void (this.#consuming.get(id) ?? Promise.resolve()).catch(() => undefined).then(() => {
           const entry = this.#consumers.get(id);
           if (entry !== undefined) this.#closeConsumer(id, entry);
         });
