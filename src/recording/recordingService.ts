@@ -1,3 +1,6 @@
+// Why one file: the facade the API and the CLI talk to for every recording operation (listing,
+// jobs, governance, verification, export); each operation's work lives in its own module under
+// src/recording/ and this file only wires them with the audit log.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { lstat, readdir, rm, stat } from 'node:fs/promises';

@@ -1,3 +1,6 @@
+// Why one file: LiveClient is the browser's whole side of one protocol (join, media set-up,
+// consumers, reconnection); its parts share one socket and one device. Issue 12 moves the wire
+// types to src/contract/ and will shrink it.
 import { Device, type types } from 'mediasoup-client';
 import { SignalingError, SignalingSocket } from './SignalingSocket.ts';
 

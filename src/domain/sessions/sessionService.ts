@@ -1,3 +1,5 @@
+// Why one file: the session's legal life cycle (draft → submitted → approved → live → ended) is
+// one state machine; its transitions must be read together to be checked against the regulation.
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { sql, type Transaction } from 'kysely';

@@ -1,3 +1,5 @@
+// Why one file: the commune's room page (set-up, lobby, stage, controls) is one screen whose
+// parts share the client and the tiles; issue 12 splits the page into components.
 import '../../ui/styles.css';
 import { LiveClient, type JoinInfo, type PeerSummary } from '../../LiveClient.ts';
 import { button, errorMessage, h, languageSwitch, pageHeader, setAttrText, setText, text } from '../../ui/dom.ts';
