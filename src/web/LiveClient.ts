@@ -3,6 +3,7 @@
 // types to src/contract/ and will shrink it.
 import { Device, type types } from 'mediasoup-client';
 import { SignalingError, SignalingSocket } from './SignalingSocket.ts';
+import { AudioLossGuard } from './audioLossGuard.ts';
 
 /**
  * The browser side of a live session: joins with an invitation token, sends camera (simulcast,
@@ -357,6 +358,7 @@ export class LiveClient extends Emitter<Events> {
 
   #closeConsumer(id: string, entry: { consumer: types.Consumer; description: ConsumerDescription }): void {
     entry.consumer.close();
+    this.#audioLoss.unwatch(id);
     this.#consumers.delete(id);
     this.remoteTracks.delete(id);
     this.#producerPaused.delete(id);
@@ -395,6 +397,7 @@ export class LiveClient extends Emitter<Events> {
     }
     if (recv !== this.#recv || recv.closed) return void consumer.close();
     this.#consumers.set(consumer.id, { consumer, description });
+    this.#audioLoss.watch(consumer);
     if (description.producerPaused) this.#producerPaused.add(consumer.id);
     const remote: RemoteTrack = { consumerId: consumer.id, peerId: description.peerId, kind: description.kind, source: description.source, track: consumer.track };
     this.remoteTracks.set(consumer.id, remote);
@@ -480,6 +483,8 @@ export class LiveClient extends Emitter<Events> {
     }
   }
 
+  /** Lengthens an audio receiver's jitter buffer while its link loses packets (NACK needs the time). */
+  readonly #audioLoss = new AudioLossGuard();
   /** Video consumers the SFU sends no layer of although their producer runs (see `videoSuspended`). */
   readonly #suspendedVideo = new Set<string>();
   /** Video consumers whose producer is paused: no layer then means a camera off, not a thin link. */
