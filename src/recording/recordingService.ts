@@ -577,5 +577,6 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 
   async close(): Promise<void> {
     await Promise.all([...this.#recorders.values()].map((r) => r.stop('stopped')));
+    await this.queue.close();
   }
 }

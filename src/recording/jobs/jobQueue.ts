@@ -141,6 +141,20 @@ export class JobQueue {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  /**
+   * Shutdown: queued jobs are dropped (failed with SHUTTING_DOWN), the running one is waited for up
+   * to `timeoutMs`, so that no FFmpeg or copy still writes into DATA_DIR after the server stopped.
+   */
+  async close(timeoutMs = 15_000): Promise<void> {
+    for (const { job, key } of this.#pending.splice(0)) {
+      Object.assign(job, { status: 'failed', finishedAt: new Date().toISOString(), error: { code: 'SHUTTING_DOWN', message: 'the server stopped before this job started' } });
+      this.#active.delete(key);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
   #pump(): void {
     while (this.#running < this.concurrency) {
       const next = this.#pending.shift();
