@@ -1,11 +1,10 @@
-import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import t from 'tap';
-import { freePortBlock, memoryLogger, silentLogger, tempDataDir } from '../../test/helpers/env.ts';
+import { canBind, freePortBlock, memoryLogger, silentLogger, tempDataDir } from '../../test/helpers/env.ts';
 import { WsPeer, startLiveServer } from '../../test/live/liveHelpers.ts';
 import { loadConfig } from '../config/config.ts';
 import { turnIceServers, type IceServer } from '../signaling/turnCredentials.ts';
@@ -26,20 +25,6 @@ function runnable(file: string): boolean {
 const skip = runnable(BIN) ? false : `coturn is not installed (${BIN} missing): apt-get install coturn`;
 /** An address the SFU could announce; CreatePermission needs no live peer behind it. */
 const ALLOWED_PEER = '192.0.2.10';
-
-async function canBind(port: number): Promise<boolean> {
-  const tcp = await new Promise<boolean>((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-  if (!tcp) return false;
-  return new Promise<boolean>((resolve) => {
-    const sock = createSocket('udp4');
-    sock.once('error', () => resolve(false));
-    sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(true)));
-  });
-}
 
 /** Listener ports (TURN, TURN TLS), a relay range and two spare ports, all free and disjoint. */
 async function freePorts(): Promise<{ port: number; tlsPort: number; relayMin: number; relayMax: number; spare: number }> {

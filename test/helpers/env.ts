@@ -13,7 +13,8 @@ export async function tempDataDir(prefix = 'tiepdan-test-'): Promise<{ dir: stri
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-async function canBind(port: number): Promise<boolean> {
+/** True when `port` is free on 127.0.0.1 for both TCP and UDP. */
+export async function canBind(port: number): Promise<boolean> {
   const tcp = await new Promise<boolean>((resolve) => {
     const srv = createServer();
     srv.once('error', () => resolve(false));
