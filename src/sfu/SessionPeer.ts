@@ -25,7 +25,7 @@ export interface ConsumerDescription {
 
 export type SessionState = { state: 'live' | 'ended'; recording: boolean };
 
-export type PeerRemovalReason = 'left' | 'ejected' | 'ended' | 'timeout' | 'replaced';
+export type PeerRemovalReason = 'left' | 'ejected' | 'ended' | 'timeout' | 'replaced' | 'revoked';
 
 /**
  * Everything a peer must be told, as typed events. The signaling layer forwards them to the peer's
@@ -46,6 +46,11 @@ export type SessionPeerEvents = {
   audioLevels: [levels: { peerId: string; volume: number }[]];
   /** For moderators: who waits in the lobby. */
   lobby: [waiting: PeerSummary[]];
+  /**
+   * For moderators: someone else joined with the invitation of a seat (security review M1) —
+   * refused while the seat is connected (`inLobby: false`), or sent to the lobby while it is away.
+   */
+  seatContested: [PeerSummary & { inLobby: boolean }];
   admitted: [];
   /** The peer was removed from the session (ejected, session ended, replaced, timed out). */
   removed: [reason: PeerRemovalReason];

@@ -294,13 +294,14 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
    * Adds a peer; with a lobby, roles that wait there are not admitted yet (they see nobody and
    * nobody sees them until a host admits them). Errors: SESSION_FULL, PEER_EXISTS.
    */
-  addPeer(init: { peerId: string; role: ParticipantRole; label: string }): SessionPeer {
+  /** `toLobby` sends the peer to the lobby whatever the session's setting (a contested seat, M1). */
+  addPeer(init: { peerId: string; role: ParticipantRole; label: string; toLobby?: boolean }): SessionPeer {
     if (this.#closed) throw new TiepdanError('SESSION_ENDED', 'the session has ended', { status: 410 });
     if (this.#peers.has(init.peerId)) throw new TiepdanError('PEER_EXISTS', 'this participant is already in the session', { status: 409 });
     if (this.#peers.size >= this.#settings.maxPeers) {
       throw new TiepdanError('SESSION_FULL', `the session already has its maximum of ${this.#settings.maxPeers} participants`, { status: 409 });
     }
-    const lobby = this.#settings.lobbyEnabled && ROLE_PERMISSIONS[init.role].waitsInLobby;
+    const lobby = init.toLobby === true || (this.#settings.lobbyEnabled && ROLE_PERMISSIONS[init.role].waitsInLobby);
     const peer = new SessionPeer(init.peerId, init.role, init.label, !lobby);
     this.#peers.set(peer.id, peer);
     if (peer.admitted) this.#broadcast((p) => p.emit('peerJoined', peer.summary), false, peer);

@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { types } from 'mediasoup';
 import type { SessionDirectory } from '../domain/sessionDirectory.ts';
@@ -59,6 +60,10 @@ interface Membership {
   peer: SessionPeer;
   /** Who speaks for the peer, for the audit log: the staff user of a personal credential, else the invitation. */
   actor: Actor;
+  /** The invitation's token id: ejection and revocation are keyed by it (a re-issued invitation gets in). */
+  jti: string;
+  /** Given to the first connection; only its holder takes the seat back (M1). */
+  resumeSecret: string;
   connection: SignalingConnection | undefined;
   unsubscribe: (() => void) | undefined;
   graceTimer: NodeJS.Timeout | undefined;
@@ -224,8 +229,8 @@ export class LiveSignaling implements RequestHandler {
         const target = this.#members.get(memberKey(m.sessionId, d.peerId));
         if (target === undefined || room.getPeer(d.peerId) === undefined) throw new TiepdanError('PEER_NOT_FOUND', `no peer ${d.peerId} in this session`);
         await this.#audit(m, 'live.peer.ejected', this.#target(room, d.peerId));
-        // An ejected invitation cannot come back to this session.
-        this.#ejected.add(target.key);
+        // This invitation (its token id) cannot come back; a re-issued one for the same point can.
+        this.#ejected.add(ejectKey(m.sessionId, target.jti));
         this.#logger.info({ sessionId: m.sessionId, peerId: d.peerId, by: peer.id }, 'peer ejected');
         this.#remove(target, 'ejected');
         return {};
@@ -294,7 +299,7 @@ export class LiveSignaling implements RequestHandler {
     if (settings.admission === 'ended' || this.#ended.has(settings.id)) throw new TiepdanError('SESSION_ENDED', 'the session has ended');
     if (settings.admission !== 'open') throw new TiepdanError('SESSION_NOT_OPEN', 'the session is not open yet');
     const key = memberKey(settings.id, claims.sub);
-    if (this.#ejected.has(key)) throw new TiepdanError('PEER_EJECTED', 'the host removed you from this session');
+    if (this.#ejected.has(ejectKey(settings.id, claims.jti))) throw new TiepdanError('PEER_EJECTED', 'the host removed you from this session');
     if (!connection.isOpen) throw new TiepdanError('NOT_JOINED', 'the connection closed while joining');
 
     const room = await this.#options.rooms.open(settings.id, {
@@ -305,28 +310,51 @@ export class LiveSignaling implements RequestHandler {
     });
     let m = this.#members.get(key);
     let resumed = false;
+    let contested = false;
     if (m !== undefined && m.room === room && room.getPeer(claims.sub) === m.peer) {
-      // The same invitation again: a reconnect, a reload, or a second tab. The newest wins.
-      if (m.graceTimer !== undefined) clearTimeout(m.graceTimer);
-      m.graceTimer = undefined;
-      const previous = m.connection;
-      this.#detach(m);
-      if (previous !== undefined) {
-        previous.notify('kicked', { reason: 'replaced' });
-        previous.close(CLOSE_CODES.replaced, 'replaced by a newer connection');
+      if (data.resumeSecret !== undefined && sameSecret(data.resumeSecret, m.resumeSecret)) {
+        // The seat's own client again: a reconnect or a reload of the same tab. It takes over.
+        if (m.graceTimer !== undefined) clearTimeout(m.graceTimer);
+        m.graceTimer = undefined;
+        const previous = m.connection;
+        this.#detach(m);
+        if (previous !== undefined) {
+          previous.notify('kicked', { reason: 'replaced' });
+          previous.close(CLOSE_CODES.replaced, 'replaced by a newer connection');
+        }
+        const wanted = data.rejoin?.transportIds ?? [];
+        resumed = wanted.length > 0 && wanted.length === m.peer.transports.size && wanted.every((id) => m!.peer.transports.has(id));
+        if (!resumed) {
+          room.resetPeerMedia(m.peer.id);
+          // A reloaded page has lost its MediaRecorder: the others must not go on seeing it record.
+          room.setLocalRecording(m.peer.id, false);
+        }
+      } else if (m.connection !== undefined) {
+        // Someone else with the same invitation while the seat is connected (a leaked giấy mời):
+        // refused, and the chair is told. The seat goes on undisturbed.
+        this.#tellModerators(room, m.peer, false);
+        this.#logger.warn({ sessionId: settings.id, peerId: m.peer.id }, 'seat contested: a second connection with the same invitation was refused');
+        throw new TiepdanError('SEAT_IN_USE', 'this invitation is in use at another place; the host has been told');
+      } else {
+        // The seat's connection is away (grace period) and the newcomer cannot prove it is the same
+        // client: it gets the seat back only through the lobby, with the chair told.
+        contested = true;
+        this.#forget(m);
+        room.removePeer(claims.sub, 'replaced');
+        m = undefined;
       }
-      const wanted = data.rejoin?.transportIds ?? [];
-      resumed = wanted.length > 0 && wanted.length === m.peer.transports.size && wanted.every((id) => m!.peer.transports.has(id));
-      if (!resumed) {
-        room.resetPeerMedia(m.peer.id);
-        // A reloaded page has lost its MediaRecorder: the others must not go on seeing it record.
-        room.setLocalRecording(m.peer.id, false);
-      }
-    } else {
-      if (m !== undefined) this.#forget(m);
-      const peer = room.addPeer({ peerId: claims.sub, role: claims.role, label: claims.name ?? ROLE_LABELS[claims.role] });
-      m = { key, sessionId: settings.id, room, peer, actor: actorOfClaims(claims, peer.label), connection: undefined, unsubscribe: undefined, graceTimer: undefined };
+    } else if (m !== undefined) {
+      this.#forget(m);
+      m = undefined;
+    }
+    if (m === undefined) {
+      const peer = room.addPeer({ peerId: claims.sub, role: claims.role, label: claims.name ?? ROLE_LABELS[claims.role], toLobby: contested });
+      m = { key, sessionId: settings.id, room, peer, actor: actorOfClaims(claims, peer.label), jti: claims.jti, resumeSecret: randomBytes(24).toString('base64url'), connection: undefined, unsubscribe: undefined, graceTimer: undefined };
       this.#members.set(key, m);
+      if (contested) {
+        this.#tellModerators(room, peer, true);
+        this.#logger.warn({ sessionId: settings.id, peerId: peer.id }, 'seat contested: the newcomer waits in the lobby');
+      }
     }
     this.#attach(m, connection);
     const { peer } = m;
@@ -341,6 +369,7 @@ export class LiveSignaling implements RequestHandler {
       permissions: peer.permissions,
       admitted: peer.admitted,
       resumed,
+      resumeSecret: m.resumeSecret,
       routerRtpCapabilities: room.rtpCapabilities,
       iceServers: turnIceServers(this.#options.turn, peer.id, new Date(), connection.reachedAddress),
       peers: peer.admitted ? room.peers().filter((p) => p !== peer && p.admitted).map((p) => p.summary) : [],
@@ -376,7 +405,7 @@ export class LiveSignaling implements RequestHandler {
   }
 
   /** Removes the peer from its room (others are told) and forgets the membership. */
-  #remove(m: Membership, reason: 'left' | 'ejected' | 'timeout'): void {
+  #remove(m: Membership, reason: 'left' | 'ejected' | 'timeout' | 'revoked'): void {
     this.#members.delete(m.key);
     if (m.graceTimer !== undefined) clearTimeout(m.graceTimer);
     m.room.removePeer(m.peer.id, reason); // the peer's 'removed' event closes its socket
@@ -389,6 +418,24 @@ export class LiveSignaling implements RequestHandler {
     if (m.graceTimer !== undefined) clearTimeout(m.graceTimer);
     this.#detach(m);
     if (this.#members.get(m.key) === m) this.#members.delete(m.key);
+  }
+
+  #tellModerators(room: SessionRoom, peer: SessionPeer, inLobby: boolean): void {
+    for (const p of room.peers()) if (p.permissions.moderate && p.admitted && p !== peer) p.emit('seatContested', { ...peer.summary, inLobby });
+  }
+
+  /**
+   * An invitation was revoked or re-issued in the control API (M1): the peer connected with it is
+   * disconnected at once (`kicked` reason `revoked`), not only refused at its next join.
+   */
+  revokeToken(sessionId: string, jti: string): boolean {
+    for (const m of this.#members.values()) {
+      if (m.sessionId !== sessionId || m.jti !== jti) continue;
+      this.#logger.info({ sessionId, peerId: m.peer.id }, 'peer disconnected: its invitation was revoked');
+      this.#remove(m, 'revoked');
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -415,6 +462,16 @@ function memberKey(sessionId: string, peerId: string): string {
   return `${sessionId}\n${peerId}`;
 }
 
+function ejectKey(sessionId: string, jti: string): string {
+  return `${sessionId}\n${jti}`;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 /** Forwards a peer's events to its socket as notifications; returns the unsubscriber. */
 function forwardPeerEvents(peer: SessionPeer, c: SignalingConnection): () => void {
   const listeners: { [K in keyof SessionPeerEvents]: (...args: SessionPeerEvents[K]) => void } = {
@@ -430,6 +487,7 @@ function forwardPeerEvents(peer: SessionPeer, c: SignalingConnection): () => voi
     activeSpeaker: (peerId) => c.notify('activeSpeaker', { peerId }),
     audioLevels: (levels) => c.notify('audioLevels', { levels }),
     lobby: (waiting) => c.notify('lobby', { waiting }),
+    seatContested: (who) => c.notify('seatContested', who),
     admitted: () => c.notify('admitted', {}),
     sessionState: (state) => c.notify('sessionState', state),
     recordingWarning: (w) => c.notify('recordingWarning', w),
@@ -438,7 +496,7 @@ function forwardPeerEvents(peer: SessionPeer, c: SignalingConnection): () => voi
     removed: (reason) => {
       if (reason === 'left') return c.close(CLOSE_CODES.left, 'left');
       c.notify('kicked', { reason });
-      c.close(reason === 'ejected' ? CLOSE_CODES.ejected : reason === 'ended' ? CLOSE_CODES.ended : CLOSE_CODES.timeout, reason);
+      c.close(reason === 'ejected' ? CLOSE_CODES.ejected : reason === 'ended' ? CLOSE_CODES.ended : reason === 'revoked' ? CLOSE_CODES.revoked : reason === 'replaced' ? CLOSE_CODES.replaced : CLOSE_CODES.timeout, reason);
     },
   };
   for (const [event, fn] of Object.entries(listeners)) peer.on(event as 'admitted', fn as () => void);

@@ -4,7 +4,7 @@
  * session with no audit row and no name. Now the chair acts with a personal credential derived
  * from their login, a technician is never shown the chair's token (and their own credential can
  * only read statistics), and every admit, mute, eject, recording start/stop and end is in the
- * audit chain with the user who did it.
+ * audit chain with the user who did it. Revoking an invitation disconnects its peer at once (M1).
  */
 import t from 'tap';
 import { TiepdanServer } from '../../src/server.ts';
@@ -96,6 +96,16 @@ t.test('staff act in a live session with their own audited credentials', async (
   t.teardown(() => communePeer.close());
   const communeJoined = await communePeer.join(sid, communeToken);
   const communeId = String(communeJoined.data?.peerId);
+
+  // M1: revoking an invitation disconnects the peer using it at once (not only at its next join).
+  const centralInvitation = sent.invitations.find((i) => i.bridgePointId === central.id)!;
+  const centralPeer = await WsPeer.open(ws);
+  t.teardown(() => centralPeer.close());
+  t.equal((await centralPeer.join(sid, centralInvitation.token!)).ok, true, 'the central point joins with its invitation');
+  await api('reception_board', 'POST', `/invitations/${centralInvitation.id}/revoke`, { reason: 'Giấy mời bị lộ' });
+  const revokedCode = await Promise.race([centralPeer.closed, new Promise<number>((r) => setTimeout(() => r(-1), 10000))]);
+  t.equal(revokedCode, 4005, 'revoking its invitation disconnects it (close 4005)');
+  t.ok(centralPeer.notifications.some((n) => n.notification === 'kicked' && n.data.reason === 'revoked'), 'told why');
 
   await api('approver', 'POST', `/sessions/${sid}/go-live`, { override: { reason: 'Kiểm tra quyền chủ trì' } });
   await until('automatic recording', () => server.recordings.liveState(sid) !== null);

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Transaction } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { DatabaseSchema } from '../../db/schema.ts';
@@ -60,7 +61,10 @@ const STAFF_CREDENTIAL_MAX_SECONDS = 12 * 3600;
 /** Invitation roles whose token a technician is not shown (the chair's credential, H3). */
 const WITHHELD_FROM_TECHNICIANS = ['host'];
 
-export class InvitationService {
+/** What the live side listens to: an invitation stopped admitting (revoked, or replaced by a re-issue). */
+export type InvitationServiceEvents = { revoked: [{ sessionId: string; jti: string }] };
+
+export class InvitationService extends EventEmitter<InvitationServiceEvents> {
   readonly #db: Db;
   readonly #signer: TokenSigner;
   readonly #audit: AuditLog;
@@ -69,6 +73,7 @@ export class InvitationService {
   readonly #clock: Clock;
 
   constructor(deps: { db: Db; signer: TokenSigner; audit: AuditLog; settings: SettingsStore; sessions: SessionService; clock: Clock }) {
+    super();
     this.#db = deps.db;
     this.#signer = deps.signer;
     this.#audit = deps.audit;
@@ -221,14 +226,17 @@ export class InvitationService {
   }
 
   async revoke(actor: Actor, id: string, reason: string): Promise<InvitationView> {
-    return this.#db.transaction().execute(async (trx) => {
+    const { view, revokedNow } = await this.#db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('invitations').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
       if (row === undefined) throw notFound('invitation', id);
-      if (row.revoked_at !== null) return this.view(row);
+      if (row.revoked_at !== null) return { view: this.view(row), revokedNow: undefined };
       const after = await trx.updateTable('invitations').set({ revoked_at: this.#clock(), revoked_reason: reason }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
       await this.#audit.append(trx, actor, { action: 'invitation.revoke', entity: 'invitation', entityId: id, before: { status: this.view(row).status }, after: { status: 'revoked', reason, jti: row.jti } });
-      return this.view(after);
+      return { view: this.view(after), revokedNow: { sessionId: row.session_id, jti: row.jti } };
     });
+    // After the commit: the live side disconnects whoever is in the session with it.
+    if (revokedNow) this.emit('revoked', revokedNow);
+    return view;
   }
 
   /** Revokes the invitation and issues a new one for the same bridge point or participant. */
@@ -248,7 +256,10 @@ export class InvitationService {
         await this.#ttlSeconds(trx, row.session_id),
       );
       await this.#audit.append(trx, actor, { action: 'invitation.reissue', entity: 'invitation', entityId: id, after: { replacedBy: fresh.id, revokedJti: row.jti } });
-      return this.view(fresh);
+      return { view: this.view(fresh), revoked: { sessionId: row.session_id, jti: row.jti } };
+    }).then(({ view, revoked }) => {
+      this.emit('revoked', revoked);
+      return view;
     });
   }
 

@@ -57,6 +57,8 @@ export const en: Messages = {
   'room.leaveConfirm': 'Leave the citizen reception session?',
   'room.left': 'You have left the session. You may close this page.',
   'room.ended': 'The session has ended. Thank you.',
+  'room.seatInUse': 'This invitation is in use at another place in the session. The chair has been told; if this is your bridge point, contact the Citizen Reception Board.',
+  'room.revoked': 'This bridge point’s invitation was withdrawn. Use the new invitation the Citizen Reception Board sends.',
   'room.kicked': 'The chair has removed this bridge point from the session.',
   'room.lobby': 'Waiting for the chair to let you in…',
   'room.lobbyHint': 'Please keep this page open. Camera and microphone are ready.',
@@ -192,6 +194,7 @@ export const en: Messages = {
 
   'live.title': 'Session console',
   'live.points': 'Bridge points',
+  'live.seatContested': 'Someone else just joined with the invitation of {label}. If it is not that bridge point, do not admit it and re-issue the point’s invitation.',
   'live.lobby': 'Waiting in the lobby',
   'live.admit': 'Admit',
   'live.mute': 'Mute',

@@ -58,6 +58,8 @@ export const vi = {
   'room.leaveConfirm': 'Rời khỏi phiên tiếp công dân?',
   'room.left': 'Bạn đã rời phiên. Có thể đóng trang này.',
   'room.ended': 'Phiên tiếp công dân đã kết thúc. Cảm ơn quý vị.',
+  'room.seatInUse': 'Giấy mời này đang được dùng ở một nơi khác trong buổi tiếp. Chủ trì đã được báo; nếu đây là điểm cầu của anh/chị, hãy liên hệ Ban Tiếp công dân.',
+  'room.revoked': 'Giấy mời của điểm cầu này đã bị thu hồi. Hãy dùng giấy mời mới do Ban Tiếp công dân gửi.',
   'room.kicked': 'Chủ trì đã mời điểm cầu này ra khỏi phiên.',
   'room.lobby': 'Đang chờ chủ trì cho vào phiên…',
   'room.lobbyHint': 'Xin giữ nguyên trang này. Camera và micrô đã sẵn sàng.',
@@ -193,6 +195,7 @@ export const vi = {
 
   'live.title': 'Điều hành phiên',
   'live.points': 'Các điểm cầu',
+  'live.seatContested': 'Có nơi khác vừa vào bằng giấy mời của {label}. Nếu không phải điểm cầu đó, đừng cho vào và mời lại điểm cầu.',
   'live.lobby': 'Đang chờ vào phiên',
   'live.admit': 'Cho vào',
   'live.mute': 'Tắt micrô',

@@ -197,6 +197,12 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
   });
   client.on('track', (r) => tileFor(client.peers.get(r.peerId) ?? { peerId: r.peerId, label: r.peerId, role: 'endpoint' }).addTrack(r.track));
   client.on('trackEnded', ({ peerId, kind }) => tiles.get(peerId)?.removeTrack(kind));
+  // A second connection with a bridge point's invitation (M1): the chair decides, the page says so.
+  client.on('notification', (name, data) => {
+    if (name !== 'seatContested') return;
+    status.className = 'status warn';
+    status.textContent = t('live.seatContested', { label: String((data as { label?: unknown }).label ?? '') });
+  });
   client.on('lobby', (waiting) => {
     lobby = waiting;
     renderLobby();
