@@ -308,6 +308,9 @@ export class LiveSignaling implements RequestHandler {
       endpointsSeeEachOther: settings.endpointsSeeEachOther,
       autoRecord: settings.autoRecord,
     });
+    // Checked again after the await (security review L2): a socket that closed while the room was
+    // being made would otherwise hold a peer forever (no grace timer, the room never auto-closes).
+    if (!connection.isOpen) throw new TiepdanError('NOT_JOINED', 'the connection closed while joining');
     let m = this.#members.get(key);
     let resumed = false;
     let contested = false;
