@@ -3,6 +3,7 @@ import { append, button, formatDuration, h, setText, text } from '../../ui/dom.t
 import { openLocalMedia, stopStream } from '../../ui/media.ts';
 import { formatBytes, formatDateTime, t, type MessageKey } from '../../i18n/index.ts';
 import { Tile, roleKey } from '../shared/tiles.ts';
+import { outcomesSection } from './afterSitting.ts';
 import { api, type InvitationView, type SessionView } from './api.ts';
 import { recordingControl } from './recordingApi.ts';
 import { section, withStatus } from './widgets.ts';
@@ -336,6 +337,12 @@ async function fillMinutes(session: SessionView, box: HTMLElement): Promise<void
     h('div', { class: 'row' }, button('minutes.save', () => void withStatus(status, () => api.put(`/sessions/${session.id}/minutes`, { text: area.value, outcomes: [] }), 'common.saved'), { class: 'primary', id: 'save-minutes' })),
     status,
   );
+  // Per-case outcomes next to the minutes (the minutes text itself carries none).
+  try {
+    box.append(await outcomesSection(session));
+  } catch {
+    // a role that may not read outcomes sees the minutes only
+  }
 }
 
 export { formatBytes, formatDuration };

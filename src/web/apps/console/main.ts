@@ -3,6 +3,7 @@ import { errorMessage, h, pageHeader, setText, text, button } from '../../ui/dom
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api } from './api.ts';
 import { auditPage, listPage, recordingsPage, reportPage } from './admin.ts';
+import { registerPage } from './afterSitting.ts';
 import { casePage, casesPage, newCasePage } from './cases.ts';
 import { livePage } from './live.ts';
 import { sessionPage, sessionsPage } from './sessions.ts';
@@ -16,6 +17,7 @@ const NAV: { hash: string; key: MessageKey }[] = [
   { hash: '#/recordings', key: 'nav.recordings' },
   { hash: '#/bridge-points', key: 'nav.bridgePoints' },
   { hash: '#/cases', key: 'nav.cases' },
+  { hash: '#/register', key: 'nav.register' },
   { hash: '#/users', key: 'nav.users' },
   { hash: '#/audit', key: 'nav.audit' },
   { hash: '#/report', key: 'nav.report' },
@@ -85,6 +87,9 @@ async function route(): Promise<void> {
         break;
       case 'case':
         await casePage(main, id ?? '');
+        break;
+      case 'register':
+        await registerPage(main);
         break;
       case 'audit':
         await auditPage(main);

@@ -1,6 +1,7 @@
 import { button, h, setText, text } from '../../ui/dom.ts';
 import { t } from '../../i18n/index.ts';
 import { roleKey } from '../shared/tiles.ts';
+import { dueFollowUpsPanel, noticeSection, outcomesSection, sessionFollowUps } from './afterSitting.ts';
 import { api, type InvitationView, type Paged, type SessionView } from './api.ts';
 import { display, field, section, statusBadge, table, when, withStatus } from './widgets.ts';
 
@@ -38,6 +39,8 @@ export async function sessionsPage(main: HTMLElement): Promise<void> {
     },
   ];
   main.replaceChildren(
+    // The home page: what the law's follow-up timers say is overdue or due soon (issue 11 item 4).
+    (await dueFollowUpsPanel()) ?? '',
     section('sessions.today', table('sessions.today', items.filter(isToday), columns, (s) => s.id)),
     section('sessions.upcoming', table('sessions.upcoming', items.filter((s) => new Date(s.scheduledStart) >= tomorrow), columns, (s) => s.id)),
     await createSessionForm(),
@@ -163,6 +166,9 @@ export async function sessionPage(main: HTMLElement, id: string): Promise<void> 
     await invitationsSection(session),
     await preflightSection(session),
   );
+  // After the sitting (issue 11): outcomes while live or ended, then follow-up and the notice.
+  if (['live', 'ended'].includes(session.status)) main.append(await outcomesSection(session, () => void sessionPage(main, id)));
+  if (['live', 'ended', 'archived'].includes(session.status)) main.append(await sessionFollowUps(session), await noticeSection(session));
 }
 
 async function invitationsSection(session: SessionView): Promise<HTMLElement> {
