@@ -84,7 +84,7 @@ ${outcomeLines(o).map((l) => `<p>${e(l)}</p>`).join('\n')}</div>`,
   @page { size: A4; margin: 20mm 15mm 20mm 30mm; }
   body { font-family: "Times New Roman", "Liberation Serif", "DejaVu Serif", serif; font-size: 13pt; line-height: 1.4; color: #000; margin: 0; }
   main { max-width: 165mm; margin: 0 auto; }
-  .head { display: grid; grid-template-columns: 40% 60%; text-align: center; font-size: 11pt; }
+  .head { display: grid; grid-template-columns: 45% 55%; text-align: center; font-size: 10.5pt; }
   .head .authority { white-space: nowrap; }
   .head .issuer { font-weight: bold; }
   .head .motto { font-weight: bold; white-space: nowrap; }

@@ -211,7 +211,7 @@ export function renderRegisterHtml(d: RegisterPrintData): string {
 <h1>SỔ TIẾP CÔNG DÂN</h1>
 <p class="sub">(Mẫu số 03/TCD) — từ ngày ${e(dmy(d.from))} đến ngày ${e(dmy(d.to))} — ${d.entries.length} lượt tiếp</p>
 <table>
-<colgroup><col style="width:3%"><col style="width:6%"><col style="width:12%"><col style="width:9%"><col style="width:15%"><col style="width:7%"><col style="width:9%"><col style="width:7%"><col style="width:7%"><col style="width:7%"><col style="width:8%"><col style="width:10%"></colgroup>
+<colgroup><col style="width:4%"><col style="width:7%"><col style="width:11%"><col style="width:9%"><col style="width:14%"><col style="width:7%"><col style="width:9%"><col style="width:7%"><col style="width:7%"><col style="width:7%"><col style="width:8%"><col style="width:10%"></colgroup>
 <thead>
 <tr><th rowspan="2">STT</th><th rowspan="2">Ngày tiếp</th><th rowspan="2">Họ tên – Địa chỉ</th><th rowspan="2">Số căn cước / hộ chiếu</th><th rowspan="2">Nội dung vụ việc</th><th rowspan="2">Phân loại đơn / Số người</th><th rowspan="2">Cơ quan đã giải quyết</th><th colspan="3">Hướng xử lý</th><th rowspan="2">Theo dõi kết quả giải quyết</th><th rowspan="2">Ghi chú</th></tr>
 <tr><th>Thụ lý để giải quyết</th><th>Trả lại đơn và hướng dẫn</th><th>Chuyển đơn</th></tr>
