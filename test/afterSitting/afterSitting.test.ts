@@ -187,6 +187,28 @@ t.test('after the sitting: outcomes → sổ → follow-ups → conclusion notic
       await writeFile(path.join(ARTIFACTS, 'thong-bao-ket-luan.pdf'), pdf.rawPayload);
     }
   });
+
+  await t.test('the minutes: versioned (no silent overwrite), printable in the official structure, frozen when archived', async (t) => {
+    const m = (body: unknown) => h.call('PUT', `/api/v1/sessions/${s}/minutes`, { as: 'reception_board', body });
+    t.equal((await h.call('GET', `/api/v1/sessions/${s}/minutes`, { as: 'approver' })).body.version, 0);
+    t.equal((await m({ text: 'Công dân trình bày nội dung khiếu nại.', baseVersion: 0 })).body.version, 1);
+    const stale = await m({ text: 'Bản của người thứ hai', baseVersion: 0 });
+    t.equal(stale.status, 409);
+    t.match(stale.body, { code: 'MINUTES_VERSION_CONFLICT', details: { baseVersion: 0, currentVersion: 1 } }, 'a save over a newer version is refused');
+    t.equal((await m({ text: 'Công dân trình bày; Sở NN&MT báo cáo.', baseVersion: 1 })).body.version, 2);
+    t.equal((await m({ text: 'Công dân trình bày; Sở NN&MT báo cáo.', baseVersion: 2 })).body.version, 2, 'the same text again is no new version');
+    t.equal((await m({ text: 'Không gửi phiên bản', outcomes: [] })).body.version, 3, 'a client that sends no baseVersion still leaves a version behind');
+    const versions = await h.call('GET', `/api/v1/sessions/${s}/minutes/versions`, { as: 'inspectorate' });
+    t.same(versions.body.map((v: { version: number }) => v.version), [3, 2, 1]);
+    const print = await h.call('GET', `/api/v1/sessions/${s}/minutes/print?version=2`, { as: 'approver' });
+    for (const part of [/BIÊN BẢN BUỔI TIẾP CÔNG DÂN TRỰC TUYẾN/, /I\. Thành phần tham dự/, /Điểm cầu X001/, /Sở NN&amp;MT báo cáo/, /Bản ghi biên bản số 2/, /III\. Ý kiến kết luận của người chủ trì/, /VV-2026-00001/, /NGƯỜI CHỦ TRÌ/]) t.match(print.text, part);
+    t.equal((await h.call('GET', `/api/v1/sessions/${s}/minutes/print?version=9`, { as: 'approver' })).status, 404);
+    const refused = await sql`update minutes_versions set text = 'x'`.execute(h.database.db).then(() => 'accepted', (err: { code?: string }) => err.code ?? 'error');
+    t.equal(refused, '42501', 'versions cannot be rewritten');
+    await setStatus(s, 'archived');
+    t.equal((await m({ text: 'Sửa sau lưu trữ', baseVersion: 3 })).body.code, 'MINUTES_NOT_ALLOWED', 'frozen once archived');
+    t.match((await h.call('GET', `/api/v1/sessions/${s}/minutes/print`, { as: 'approver' })).text, /không còn sửa được/);
+  });
 });
 
 t.test('nthWorkingDayAfter (bisection over the arithmetic count) agrees with the day-by-day walk', async (t) => {

@@ -256,6 +256,36 @@ export const afterSittingRoutes: FastifyPluginAsyncZod<{ services: ControlServic
     async (request) => A.followUps.close(actorOf(request), request.params.id, request.body.result),
   );
 
+  // ——— the minutes' versions and their print ———
+  app.get(
+    '/sessions/:id/minutes/versions',
+    {
+      config: { access: { roles: R.minutesReaders } },
+      schema: {
+        tags: ['after the sitting'],
+        summary: 'Every saved version of the minutes, newest first (number, fingerprint, length, author, time)',
+        params: idParams,
+        response: { 200: z.array(z.object({ version: z.number().int(), sha256: z.string(), length: z.number().int(), writtenBy: z.string().nullable(), writtenAt: z.string() }).describe('MinutesVersion')), ...errorResponses },
+      },
+    },
+    async (request) => A.minutes.versions(request.params.id),
+  );
+
+  app.get(
+    '/sessions/:id/minutes/print',
+    {
+      config: { access: { roles: R.minutesReaders } },
+      schema: {
+        tags: ['after the sitting'],
+        summary: 'The biên bản in its official structure (A4 HTML): attendees at each point, content, each case’s conclusion, signatures',
+        params: idParams,
+        querystring: z.object({ version: z.coerce.number().int().min(1).max(1_000_000).optional() }),
+        response: { 200: html, ...errorResponses },
+      },
+    },
+    async (request, reply) => sendHtml(reply, await A.minutes.render(request.params.id, request.query.version)),
+  );
+
   // ——— Thông báo kết luận ———
   app.post(
     '/sessions/:id/conclusion-notices/preview',

@@ -1,6 +1,7 @@
 import type { ControlServices } from '../controlServices.ts';
 import { NoticeService } from './conclusionNotice.ts';
 import { FollowUpStore } from './followUpStore.ts';
+import { MinutesPrint } from './minutesPrint.ts';
 import { OutcomeService } from './outcomeService.ts';
 import { RegisterStore } from './registerStore.ts';
 
@@ -10,6 +11,7 @@ export class AfterSittingServices {
   readonly register: RegisterStore;
   readonly followUps: FollowUpStore;
   readonly notices: NoticeService;
+  readonly minutes: MinutesPrint;
 
   constructor(control: ControlServices) {
     const base = { db: control.db, audit: control.audit, clock: control.clock };
@@ -17,5 +19,6 @@ export class AfterSittingServices {
     this.register = new RegisterStore(base);
     this.followUps = new FollowUpStore({ ...base, calendar: control.calendar });
     this.notices = new NoticeService({ ...base, settings: control.settings, outcomes: this.outcomes });
+    this.minutes = new MinutesPrint({ db: control.db, settings: control.settings, outcomes: this.outcomes });
   }
 }

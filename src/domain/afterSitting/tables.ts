@@ -73,7 +73,17 @@ export interface ConclusionNoticesTable {
   issued_at: CreatedTimestamp;
 }
 
+export interface MinutesVersionsTable {
+  session_id: string;
+  version: number;
+  text: string;
+  sha256: string;
+  written_by: string | null;
+  written_at: Timestamp;
+}
+
 export type AfterSittingTables = {
+  minutes_versions: MinutesVersionsTable;
   session_case_outcomes: SessionCaseOutcomesTable;
   register_entries: RegisterEntriesTable;
   follow_ups: FollowUpsTable;

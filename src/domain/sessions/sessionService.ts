@@ -16,6 +16,7 @@ import { badRequest, conflict, forbidden, notFound } from '../common/errors.ts';
 import { iso, type Page, type Paged } from '../common/paging.ts';
 import type { Actor } from '../common/roles.ts';
 import type { SettingsStore } from '../settings/controlSettings.ts';
+import type { MinutesVersionsTable } from '../afterSitting/tables.ts';
 import { nextStatus, SESSION_STATUSES, type SessionAction, type SessionStatus } from './lifecycle.ts';
 
 type Trx = Transaction<DatabaseSchema>;
@@ -510,18 +511,34 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
 
   // ——— minutes ———
 
-  async getMinutes(id: string): Promise<{ sessionId: string; text: string; updatedAt: string | null; outcomes: { caseId: string; outcome: string | null; note: string }[] }> {
+  async getMinutes(id: string): Promise<{ sessionId: string; text: string; version: number; updatedAt: string | null; outcomes: { caseId: string; outcome: string | null; note: string }[] }> {
     await this.#row(this.#d.db, id);
     const m = await this.#d.db.selectFrom('minutes').selectAll().where('session_id', '=', id).executeTakeFirst();
     const outcomes = await this.#d.db.selectFrom('session_cases').select(['case_id', 'outcome', 'outcome_note']).where('session_id', '=', id).orderBy('position').execute();
-    return { sessionId: id, text: m?.text ?? '', updatedAt: iso(m?.updated_at), outcomes: outcomes.map((o) => ({ caseId: o.case_id, outcome: o.outcome, note: o.outcome_note })) };
+    const version = await latestMinutesVersion(this.#d.db, id);
+    return { sessionId: id, text: m?.text ?? '', version, updatedAt: iso(m?.updated_at), outcomes: outcomes.map((o) => ({ caseId: o.case_id, outcome: o.outcome, note: o.outcome_note })) };
   }
 
-  async putMinutes(actor: Actor, id: string, input: { text: string; outcomes: { caseId: string; outcome: (typeof CASE_OUTCOMES)[number]; note: string }[] }) {
+  async putMinutes(actor: Actor, id: string, input: { text: string; baseVersion?: number | undefined; outcomes: { caseId: string; outcome: (typeof CASE_OUTCOMES)[number]; note: string }[] }) {
     await this.#d.db.transaction().execute(async (trx) => {
       const row = await this.#row(trx, id, true);
+      // Archived minutes are frozen: no status after `ended` admits a new version.
       if (!['live', 'ended'].includes(row.status)) throw conflict('MINUTES_NOT_ALLOWED', `minutes are written during or after the session (session is ${row.status})`);
       const now = this.#d.clock();
+      // Versioned (security review M12): a save based on an older version is refused, not merged over.
+      const current = await latestMinutesVersion(trx, id);
+      if (input.baseVersion !== undefined && input.baseVersion !== current) {
+        throw conflict('MINUTES_VERSION_CONFLICT', `the minutes changed since version ${input.baseVersion} (now version ${current}): reload, then save again`, { baseVersion: input.baseVersion, currentVersion: current });
+      }
+      const latest = current === 0 ? undefined : await trx.withTables<{ minutes_versions: MinutesVersionsTable }>().selectFrom('minutes_versions').select('sha256').where('session_id', '=', id).where('version', '=', current).executeTakeFirst();
+      const sha = createHash('sha256').update(input.text).digest('hex');
+      if (latest?.sha256 !== sha) {
+        await trx
+          .withTables<{ minutes_versions: MinutesVersionsTable }>()
+          .insertInto('minutes_versions')
+          .values({ session_id: id, version: current + 1, text: input.text, sha256: sha, written_by: actor.kind === 'user' ? actor.id : `${actor.kind}:${actor.id}`, written_at: now })
+          .execute();
+      }
       await trx
         .insertInto('minutes')
         .values({ session_id: id, text: input.text, written_by: actor.kind === 'user' ? actor.id : null, updated_at: now })
@@ -536,11 +553,17 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
         action: 'session.minutes',
         entity: 'session',
         entityId: id,
-        after: { minutesSha256: createHash('sha256').update(input.text).digest('hex'), length: input.text.length, outcomes: input.outcomes.map((o) => ({ caseId: o.caseId, outcome: o.outcome })) },
+        after: { minutesSha256: sha, version: latest?.sha256 === sha ? current : current + 1, length: input.text.length, outcomes: input.outcomes.map((o) => ({ caseId: o.caseId, outcome: o.outcome })) },
       });
     });
     return this.getMinutes(id);
   }
+}
+
+/** The latest version number of a session's minutes (0: none yet). */
+async function latestMinutesVersion(executor: Db | Trx, sessionId: string): Promise<number> {
+  const r = await executor.withTables<{ minutes_versions: MinutesVersionsTable }>().selectFrom('minutes_versions').select((eb) => eb.fn.max('version').as('v')).where('session_id', '=', sessionId).executeTakeFirst();
+  return Number(r?.v ?? 0);
 }
 
 export { SESSION_STATUSES };

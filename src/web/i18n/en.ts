@@ -484,4 +484,11 @@ export const en: Messages = {
   'error.REGISTER_TOO_LARGE': 'Too many lines to print or export at once: choose a shorter period.',
   'error.REGISTER_ENTRY_CONFIDENTIAL': 'This line belongs to a case whose denouncer your role may not see.',
   'error.FOLLOW_UP_DONE': 'This item is already done.',
+  'minutes.versions': 'Saved versions of the minutes',
+  'minutes.version': 'Version',
+  'minutes.savedAt': 'Saved at',
+  'minutes.fingerprint': 'Fingerprint (SHA-256)',
+  'minutes.print': 'Print the minutes (latest version)',
+  'minutes.frozen': 'The reception is archived: the minutes can no longer be changed.',
+  'error.MINUTES_VERSION_CONFLICT': 'Someone saved a newer version of the minutes. Copy what you wrote, reload the page and save again.',
 };

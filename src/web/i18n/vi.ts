@@ -485,6 +485,13 @@ export const vi = {
   'error.REGISTER_TOO_LARGE': 'Kỳ này có quá nhiều dòng để in hoặc xuất một lần. Hãy chọn kỳ ngắn hơn.',
   'error.REGISTER_ENTRY_CONFIDENTIAL': 'Dòng sổ này thuộc vụ việc mà vai trò của bạn không được xem thông tin người tố cáo.',
   'error.FOLLOW_UP_DONE': 'Việc này đã được đánh dấu hoàn thành.',
+  'minutes.versions': 'Các bản đã lưu của biên bản',
+  'minutes.version': 'Bản số',
+  'minutes.savedAt': 'Lưu lúc',
+  'minutes.fingerprint': 'Dấu vân tay (SHA-256)',
+  'minutes.print': 'In biên bản (bản mới nhất)',
+  'minutes.frozen': 'Buổi tiếp đã lưu trữ: biên bản không còn sửa được.',
+  'error.MINUTES_VERSION_CONFLICT': 'Biên bản vừa được người khác lưu một bản mới hơn. Hãy sao chép phần đã viết, tải lại trang rồi lưu lại.',
 } as const;
 
 export type MessageKey = keyof typeof vi;

@@ -231,6 +231,32 @@ export async function noticeSection(session: SessionView): Promise<HTMLElement> 
   );
 }
 
+// ——— the minutes: versions and the official print ———
+
+interface MinutesVersion {
+  version: number;
+  sha256: string;
+  length: number;
+  writtenAt: string;
+}
+
+export async function minutesSection(session: SessionView): Promise<HTMLElement> {
+  const versions = await api.get<MinutesVersion[]>(`/sessions/${session.id}/minutes/versions`);
+  const status = h('p', { class: 'status', role: 'status' });
+  return section(
+    'minutes.title',
+    session.status === 'archived' ? text('minutes.frozen', undefined, 'p') : null,
+    table('minutes.versions', versions, [
+      { key: 'minutes.version', cell: (v) => v.version, num: true },
+      { key: 'minutes.savedAt', cell: (v) => new Date(v.writtenAt).toLocaleString('vi-VN') },
+      { key: 'minutes.fingerprint', cell: (v) => h('code', {}, v.sha256.slice(0, 16)) },
+      { key: 'common.print', cell: (v) => button('common.print', () => void withStatus(status, () => openAuthenticated(`/sessions/${session.id}/minutes/print?version=${v.version}`)), { 'data-minutes-print': v.version }) },
+    ], (v) => String(v.version)),
+    h('div', { class: 'row' }, button('minutes.print', () => void withStatus(status, () => openAuthenticated(`/sessions/${session.id}/minutes/print`)), { id: 'minutes-print' })),
+    status,
+  );
+}
+
 // ——— follow-up ———
 
 function stateBadge(state: string): HTMLElement {

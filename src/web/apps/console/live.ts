@@ -307,8 +307,12 @@ async function fillMinutes(session: SessionView, box: HTMLElement): Promise<void
     points = [];
   }
   let existing = '';
+  // The version this text is based on: the server refuses a save over a newer one (no silent overwrite).
+  let version = 0;
   try {
-    existing = (await api.get<{ text: string }>(`/sessions/${session.id}/minutes`)).text;
+    const m = await api.get<{ text: string; version: number }>(`/sessions/${session.id}/minutes`);
+    existing = m.text;
+    version = m.version;
   } catch {
     existing = '';
   }
@@ -334,7 +338,9 @@ async function fillMinutes(session: SessionView, box: HTMLElement): Promise<void
   box.append(
     label,
     area,
-    h('div', { class: 'row' }, button('minutes.save', () => void withStatus(status, () => api.put(`/sessions/${session.id}/minutes`, { text: area.value, outcomes: [] }), 'common.saved'), { class: 'primary', id: 'save-minutes' })),
+    h('div', { class: 'row' }, button('minutes.save', () => void withStatus(status, async () => {
+      version = (await api.put<{ version: number }>(`/sessions/${session.id}/minutes`, { text: area.value, baseVersion: version, outcomes: [] })).version;
+    }, 'common.saved'), { class: 'primary', id: 'save-minutes' })),
     status,
   );
   // Per-case outcomes next to the minutes (the minutes text itself carries none).

@@ -1,7 +1,7 @@
 import { button, h, setText, text } from '../../ui/dom.ts';
 import { t } from '../../i18n/index.ts';
 import { roleKey } from '../shared/tiles.ts';
-import { dueFollowUpsPanel, noticeSection, outcomesSection, sessionFollowUps } from './afterSitting.ts';
+import { dueFollowUpsPanel, minutesSection, noticeSection, outcomesSection, sessionFollowUps } from './afterSitting.ts';
 import { api, type InvitationView, type Paged, type SessionView } from './api.ts';
 import { display, field, section, statusBadge, table, when, withStatus } from './widgets.ts';
 
@@ -168,7 +168,7 @@ export async function sessionPage(main: HTMLElement, id: string): Promise<void> 
   );
   // After the sitting (issue 11): outcomes while live or ended, then follow-up and the notice.
   if (['live', 'ended'].includes(session.status)) main.append(await outcomesSection(session, () => void sessionPage(main, id)));
-  if (['live', 'ended', 'archived'].includes(session.status)) main.append(await sessionFollowUps(session), await noticeSection(session));
+  if (['live', 'ended', 'archived'].includes(session.status)) main.append(await minutesSection(session), await sessionFollowUps(session), await noticeSection(session));
 }
 
 async function invitationsSection(session: SessionView): Promise<HTMLElement> {
