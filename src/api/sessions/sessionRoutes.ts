@@ -28,6 +28,7 @@ export const sessionSchema = z
     bridgePointIds: z.array(z.string()),
     participants: z.array(z.object({ id: z.string(), role: z.string(), label: z.string(), bridgePointId: z.string().nullable() })),
     submissionDeadline: z.string().describe('last day to submit for approval: N working days before the session'),
+    noticeDeadline: z.string().describe('last day to notify citizens and agencies: 5 working days before (N154 Art 23(1))'),
     createdAt: z.string(),
     updatedAt: z.string(),
     statusChangedAt: z.string(),

@@ -23,6 +23,9 @@ type Trx = Transaction<DatabaseSchema>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** N154 Art 23(1): citizens and agencies are notified at the latest 5 working days before the session. */
+export const NOTICE_LEAD_WORKING_DAYS = 5;
+
 export const CASE_OUTCOMES = ['thu_ly', 'chuyen_don', 'huong_dan', 'tra_loi_truc_tiep', 'hen_tra_loi', 'tu_choi', 'khac'] as const;
 
 export const participantInput = z.object({
@@ -74,6 +77,8 @@ export interface SessionView {
   participants: { id: string; role: string; label: string; bridgePointId: string | null }[];
   /** The last day the proposal may reach the chairman (N working days before the session). */
   submissionDeadline: string;
+  /** The last day the citizen and the agencies may be notified: 5 working days before (N154 Art 23(1)). */
+  noticeDeadline: string;
   createdAt: string;
   updatedAt: string;
   statusChangedAt: string;
@@ -189,6 +194,7 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
       bridgePointIds: points.filter((p) => p.session_id === r.id).map((p) => p.bridge_point_id),
       participants: participants.filter((p) => p.session_id === r.id).map((p) => ({ id: p.id, role: p.role, label: p.label, bridgePointId: p.bridge_point_id })),
       submissionDeadline: cal.subtractWorkingDays(localDate(r.scheduled_start), settings.approvalLeadWorkingDays),
+      noticeDeadline: cal.subtractWorkingDays(localDate(r.scheduled_start), NOTICE_LEAD_WORKING_DAYS),
       createdAt: r.created_at.toISOString(),
       updatedAt: r.updated_at.toISOString(),
       statusChangedAt: r.status_changed_at.toISOString(),
@@ -450,13 +456,19 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
   }
 
   /** approved → invitations_sent; `issue` creates the invitations inside the same transaction. */
-  async sendInvitations(actor: Actor, id: string, issue: (trx: Trx, sessionId: string) => Promise<number>): Promise<{ session: SessionView; issued: number }> {
+  async sendInvitations(actor: Actor, id: string, issue: (trx: Trx, sessionId: string) => Promise<number>): Promise<{ session: SessionView; issued: number; lateNotice: boolean }> {
     let issued = 0;
-    const session = await this.#transition(actor, id, 'send_invitations', async (trx) => {
+    let lateNotice = false;
+    const session = await this.#transition(actor, id, 'send_invitations', async (trx, row) => {
       issued = await issue(trx, id);
-      return { audit: { issued } };
+      // N154 Art 23(1): notice at least 5 working days before. Late invitations still go out (a
+      // session the chairman approved late must be able to run), but the lateness is recorded and shown.
+      const today = localDate(this.#d.clock());
+      const latest = (await this.#d.calendar.calendar([today])).subtractWorkingDays(localDate(row.scheduled_start), NOTICE_LEAD_WORKING_DAYS);
+      lateNotice = today > latest;
+      return { audit: { issued, notice: { latestNoticeDate: latest, today, late: lateNotice } } };
     });
-    return { session, issued };
+    return { session, issued, lateNotice };
   }
 
   async reopen(actor: Actor, id: string): Promise<SessionView> {

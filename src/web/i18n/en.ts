@@ -491,4 +491,6 @@ export const en: Messages = {
   'minutes.print': 'Print the minutes (latest version)',
   'minutes.frozen': 'The reception is archived: the minutes can no longer be changed.',
   'error.MINUTES_VERSION_CONFLICT': 'Someone saved a newer version of the minutes. Copy what you wrote, reload the page and save again.',
+  'sessions.noticeDeadline': 'Last day to notify citizens and agencies (5 working days before, Decree 154/2026 Art 23(1))',
+  'sessions.noticeLate': 'The notice deadline has passed: invitations sent now are late and logged',
 };

@@ -492,6 +492,8 @@ export const vi = {
   'minutes.print': 'In biên bản (bản mới nhất)',
   'minutes.frozen': 'Buổi tiếp đã lưu trữ: biên bản không còn sửa được.',
   'error.MINUTES_VERSION_CONFLICT': 'Biên bản vừa được người khác lưu một bản mới hơn. Hãy sao chép phần đã viết, tải lại trang rồi lưu lại.',
+  'sessions.noticeDeadline': 'Hạn thông báo cho công dân, cơ quan (trước 05 ngày làm việc, NĐ 154/2026 Điều 23 khoản 1)',
+  'sessions.noticeLate': 'Đã quá hạn thông báo: giấy mời gửi bây giờ là muộn và được ghi vào nhật ký',
 } as const;
 
 export type MessageKey = keyof typeof vi;

@@ -154,6 +154,7 @@ export async function sessionPage(main: HTMLElement, id: string): Promise<void> 
       ['sessions.status', statusBadge(session.status)],
       ['sessions.chair', session.chairTitle || '—'],
       ['sessions.cases', session.cases.map((c) => c.reference).join(', ') || '—'],
+      ['sessions.noticeDeadline', noticeDeadlineCell(session)],
     ] as [string, Node | string][],
     [
       { key: 'common.details', cell: (r) => text(r[0] as Parameters<typeof text>[0]) },
@@ -169,6 +170,22 @@ export async function sessionPage(main: HTMLElement, id: string): Promise<void> 
   // After the sitting (issue 11): outcomes while live or ended, then follow-up and the notice.
   if (['live', 'ended'].includes(session.status)) main.append(await outcomesSection(session, () => void sessionPage(main, id)));
   if (['live', 'ended', 'archived'].includes(session.status)) main.append(await minutesSection(session), await sessionFollowUps(session), await noticeSection(session));
+}
+
+/**
+ * N154 Art 23(1): citizens and agencies are notified at least 5 working days before. The date is
+ * shown from the start; past it, a session still waiting for its invitations carries a warning.
+ */
+function noticeDeadlineCell(session: SessionView): HTMLElement {
+  const d = session.noticeDeadline;
+  const today = new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 10);
+  const waiting = ['draft', 'submitted', 'approved'].includes(session.status);
+  return h(
+    'span',
+    { id: 'notice-deadline' },
+    `${d.slice(8, 10)}/${d.slice(5, 7)}/${d.slice(0, 4)} `,
+    waiting && today > d ? h('span', { class: 'badge poor', 'data-late-notice': '' }, t('sessions.noticeLate')) : null,
+  );
 }
 
 async function invitationsSection(session: SessionView): Promise<HTMLElement> {
