@@ -171,5 +171,18 @@ t.test('a case from intake to its line in the sổ, the conclusion notice PDF an
   await page.waitForFunction(() => !document.querySelector('#follow-ups-due')?.textContent?.includes('Trả lời theo thời hạn người chủ trì đã hẹn'));
   const done = await api.ok<{ items: { kind: string; status: string; result: string }[] }>('GET', `/api/v1/follow-ups?sessionId=${session.id}&status=done`, undefined, organiser);
   t.match(done.items, [{ kind: 'chair_deadline', status: 'done', result: /20\/STNMT/ }], 'closed with its outcome');
+
+  // 7. The calendar page (item 8): Giỗ Tổ 2027 on Fri 16/4, marked "to be confirmed" until the board confirms it.
+  await page.goto(`${srv.url}/console#/calendar`);
+  await page.fill('#calendar-year', '2027');
+  await page.dispatchEvent('#calendar-year', 'change');
+  await page.waitForSelector('#calendar-list tr[data-id="2027-04-16"]');
+  t.match(await page.locator('#calendar-list tr[data-id="2027-04-16"]').innerText(), /Thứ Sáu, 16\/04\/2027.*Giỗ Tổ Hùng Vương.*Chờ xác nhận/s);
+  t.equal(await page.locator('#calendar-list tr[data-id="2027-04-15"]').count(), 0, 'Thu 15/4/2027 is a working day');
+  await page.click('[data-edit-day="2027-04-16"]');
+  await page.uncheck('#calendar-uncertain');
+  await page.click('#calendar-save');
+  await page.waitForSelector('#calendar-list tr[data-id="2027-04-16"]:not(:has([data-uncertain]))');
+  await screenshot(page, 'after-05-calendar');
   t.same(log.filter((l) => !/Failed to load resource/.test(l)), [], 'no page errors');
 });
