@@ -99,6 +99,21 @@ t.test('a case from intake to its line in the sổ, the conclusion notice PDF an
   }, organiser);
   const sessionDate = new Date(start.getTime() + 7 * 3_600_000).toISOString().slice(0, 10);
   await api.ok('POST', `/api/v1/sessions/${session.id}/submit`, {}, organiser);
+  // The chairman first sends it back, with his reason (a reason is required), from his own console.
+  const chairContext = await browser.newContext({ ignoreHTTPSErrors: true, viewport: LAPTOP, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+  const chairPage = await newPage(chairContext, 'chairman', log);
+  await login(chairPage, `${srv.url}/console#/session/${session.id}`, 'chutich', password);
+  await chairPage.waitForSelector('#action-reject');
+  await chairPage.click('#action-reject');
+  await chairPage.waitForSelector('#session-action-status.error');
+  t.match(await chairPage.locator('#session-action-status').innerText(), /Hãy ghi lý do không phê duyệt/, 'a rejection needs its reason, said in Vietnamese');
+  await chairPage.fill('#reject-reason', 'Bổ sung ý kiến của Sở Nông nghiệp và Môi trường');
+  await chairPage.click('#action-reject');
+  await chairPage.waitForSelector('[data-status=rejected]');
+  t.match(await chairPage.locator('main').innerText(), /Bổ sung ý kiến của Sở Nông nghiệp và Môi trường/, 'the reason is on the session');
+  await chairContext.close();
+  await api.ok('POST', `/api/v1/sessions/${session.id}/reopen`, {}, organiser);
+  await api.ok('POST', `/api/v1/sessions/${session.id}/submit`, {}, organiser);
   await api.ok('POST', `/api/v1/sessions/${session.id}/decision`, { decision: 'approved', comment: 'Đồng ý' }, chairman);
   await api.ok('POST', `/api/v1/sessions/${session.id}/invitations`, {}, organiser);
   await api.ok('POST', `/api/v1/sessions/${session.id}/go-live`, { override: { reason: 'Kiểm thử tại chỗ trước giờ tiếp' } }, chairman);

@@ -445,6 +445,8 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
   async decide(actor: Actor, id: string, decision: 'approved' | 'rejected', comment: string): Promise<SessionView> {
     if (actor.role !== 'approver') throw forbidden('APPROVER_ROLE_REQUIRED', 'only the chairman (approver role) approves or rejects an online reception');
     return this.#transition(actor, id, decision === 'approved' ? 'approve' : 'reject', async (trx, row) => {
+      // A refusal goes back to the board with its reason (issue 11 item 6): they must know what to change.
+      if (decision === 'rejected' && comment.trim() === '') throw badRequest('REJECTION_REASON_REQUIRED', 'say why the reception is not approved', [{ field: '/comment', message: 'required when rejecting' }]);
       if (decision === 'approved') {
         await this.#checkProposal(trx, row);
         if (row.scheduled_start <= this.#d.clock()) throw conflict('SESSION_IN_PAST', 'the session time has passed; reschedule it');

@@ -515,6 +515,23 @@ export const vi = {
   'calendar.wd.4': 'Thứ Năm',
   'calendar.wd.5': 'Thứ Sáu',
   'calendar.wd.6': 'Thứ Bảy',
+  // The rules' refusals in plain words (law review §3: they showed the server's English).
+  'error.SUBMISSION_TOO_LATE': 'Đã quá hạn trình: theo Quy chế Điều 6 khoản 1 điểm a, phải báo cáo, xin ý kiến Chủ tịch UBND tỉnh chậm nhất 05 ngày làm việc trước buổi tiếp. Hãy dời ngày tiếp hoặc liên hệ quản trị hệ thống.',
+  'error.APPROVER_ROLE_REQUIRED': 'Chỉ Chủ tịch UBND tỉnh (tài khoản phê duyệt) mới cho ý kiến, phê duyệt hoặc không phê duyệt buổi tiếp.',
+  'error.INVITATION_BEFORE_APPROVAL': 'Chưa gửi được giấy mời: buổi tiếp chưa được Chủ tịch UBND tỉnh phê duyệt.',
+  'error.GO_LIVE_TESTS_NOT_PASSED': 'Chưa bắt đầu được: còn điểm cầu chưa kiểm thử đạt. Người chủ trì có thể quyết định bắt đầu, kèm lý do.',
+  'error.GO_LIVE_OVERRIDE_CHAIR_ONLY': 'Chỉ người chủ trì buổi tiếp mới được quyết định bắt đầu khi còn điểm cầu chưa kiểm thử đạt.',
+  'error.SESSION_LOCKED': 'Buổi tiếp đã trình nên không sửa được. Nếu bị trả lại, hãy mở lại để sửa.',
+  'error.PREFLIGHT_NOT_PASSED': 'Chưa xác nhận được: còn điểm cầu chưa kiểm thử kết nối đạt.',
+  'error.SESSION_IN_PAST': 'Thời gian buổi tiếp đã qua. Hãy đặt lại ngày giờ rồi trình lại.',
+  'error.MINUTES_NOT_ALLOWED': 'Biên bản chỉ được ghi khi buổi tiếp đang diễn ra hoặc đã kết thúc (trước khi lưu trữ).',
+  'error.INVALID_TRANSITION': 'Không làm được việc này ở trạng thái hiện tại của buổi tiếp. Hãy tải lại trang để xem trạng thái mới nhất.',
+  'error.SESSION_NO_CASES': 'Chưa trình được: buổi tiếp chưa có vụ việc nào.',
+  'error.SESSION_NO_BRIDGE_POINTS': 'Chưa trình được: buổi tiếp chưa chọn điểm cầu nào.',
+  'sessions.reject': 'Không phê duyệt, trả lại',
+  'sessions.rejectReason': 'Lý do không phê duyệt',
+  'sessions.reopen': 'Mở lại để sửa',
+  'error.REJECTION_REASON_REQUIRED': 'Hãy ghi lý do không phê duyệt để Ban Tiếp công dân biết cần bổ sung, sửa đổi gì.',
 } as const;
 
 export type MessageKey = keyof typeof vi;

@@ -125,8 +125,23 @@ export async function sessionPage(main: HTMLElement, id: string): Promise<void> 
     case 'draft':
       actions.append(act('sessions.submit', 'submit'));
       break;
-    case 'submitted':
-      actions.append(act('sessions.approve', 'decision', { decision: 'approved', comment: '' }, 'action-approve'));
+    case 'submitted': {
+      // The chairman's decision: approve, or send back with the reason (issue 11 item 6).
+      const rejectReason = h('input', { type: 'text', id: 'reject-reason', maxlength: 2000 });
+      actions.append(
+        act('sessions.approve', 'decision', { decision: 'approved', comment: '' }, 'action-approve'),
+        field('reject-reason', 'sessions.rejectReason', rejectReason),
+        button('sessions.reject', () =>
+          void withStatus(status, async () => {
+            await api.post(`/sessions/${id}/decision`, { decision: 'rejected', comment: rejectReason.value.trim() });
+            await sessionPage(main, id);
+          }),
+        { id: 'action-reject', class: 'danger' }),
+      );
+      break;
+    }
+    case 'rejected':
+      actions.append(act('sessions.reopen', 'reopen', {}, 'action-reopen'));
       break;
     case 'approved':
     case 'invitations_sent':
