@@ -531,4 +531,6 @@ export const en: Messages = {
   'sessions.rejectReason': 'Reason for rejecting',
   'sessions.reopen': 'Reopen to edit',
   'error.REJECTION_REASON_REQUIRED': 'Give the reason for rejecting, so the board knows what to change.',
+  'invitation.revoked': 'Revoked',
+  'invitation.expired': 'Expired',
 };

@@ -532,6 +532,8 @@ export const vi = {
   'sessions.rejectReason': 'Lý do không phê duyệt',
   'sessions.reopen': 'Mở lại để sửa',
   'error.REJECTION_REASON_REQUIRED': 'Hãy ghi lý do không phê duyệt để Ban Tiếp công dân biết cần bổ sung, sửa đổi gì.',
+  'invitation.revoked': 'Đã thu hồi',
+  'invitation.expired': 'Đã hết hạn',
 } as const;
 
 export type MessageKey = keyof typeof vi;

@@ -286,7 +286,7 @@ async function fillCase(session: SessionView, box: HTMLElement): Promise<void> {
       c.personalDataHidden ? h('p', { class: 'badge fair' }, text('live.case.confidential')) : null,
       c.summary ? h('p', {}, c.summary) : null,
       c.requests ? h('p', {}, c.requests) : null,
-      !c.personalDataHidden && c.people.length > 0 ? h('ul', {}, ...c.people.map((p) => h('li', {}, `${p.fullName ?? '—'} (${p.role})`))) : null,
+      !c.personalDataHidden && c.people.length > 0 ? h('ul', {}, ...c.people.map((p) => h('li', {}, `${p.fullName ?? '—'} (${t(`personRole.${p.role}` as MessageKey)})`))) : null,
     );
   } catch {
     // A role without access to cases sees the reference only.

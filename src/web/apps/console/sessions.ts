@@ -219,7 +219,7 @@ async function invitationsSection(session: SessionView): Promise<HTMLElement> {
       [
         { key: 'sessions.bridgePoints', cell: (i) => i.displayName },
         { key: 'common.role', cell: (i) => text(roleKey(i.role)) },
-        { key: 'sessions.openRoom', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/join#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-join-link': i.role }, text('sessions.openRoom')) : i.status) },
+        { key: 'sessions.openRoom', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/join#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-join-link': i.role }, text('sessions.openRoom')) : text(i.status === 'revoked' ? 'invitation.revoked' : 'invitation.expired')) },
         { key: 'nav.preflight', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/test#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-test-link': i.role }, text('nav.preflight')) : '') },
         { key: 'common.print', cell: (i) => h('a', { href: '#', 'data-print': i.id, onclick: (ev: Event) => void printInvitation(ev, i.id) }, text('common.print')) },
       ],
@@ -263,7 +263,8 @@ async function preflightSection(session: SessionView): Promise<HTMLElement> {
         return badge;
       },
     })),
-    { key: 'sessions.status', cell: (p: Matrix['points'][number]) => display(p.latest) },
+    // Words, not the API's codes (law review §3: "passed/failed/none" showed on a Vietnamese page).
+    { key: 'sessions.status', cell: (p: Matrix['points'][number]) => text(p.latest === 'passed' ? 'preflight.pass' : p.latest === 'failed' ? 'preflight.fail' : 'preflight.pending') },
   ];
   return section('nav.preflight', table('nav.preflight', matrix.points, columns, (p) => p.bridgePointId));
 }
