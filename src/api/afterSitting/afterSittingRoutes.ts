@@ -170,7 +170,7 @@ export const afterSittingRoutes: FastifyPluginAsyncZod<{ services: ControlServic
 
   app.get(
     '/register/print',
-    { config: { access: { roles: R.caseReaders } }, schema: { tags: ['after the sitting'], summary: 'The sổ for a period as an A4 landscape page (at most 1000 lines: REGISTER_TOO_LARGE)', querystring: periodQuery, response: { 200: html, ...errorResponses } } },
+    { config: { access: { roles: R.caseReaders } }, schema: { tags: ['after the sitting'], summary: 'The sổ for a period as an A4 landscape page (at most 200 lines: REGISTER_TOO_LARGE)', querystring: periodQuery, response: { 200: html, ...errorResponses } } },
     async (request, reply) => sendHtml(reply, await registerPage(actorOf(request), request.query.from, request.query.to, 'html')),
   );
 

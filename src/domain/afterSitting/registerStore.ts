@@ -17,7 +17,9 @@ import type { Selectable } from 'kysely';
 
 /** A period of the sổ: at most a year, and at most this many lines in one print or export. */
 export const MAX_PERIOD_DAYS = 366;
-export const MAX_EXPORT_ROWS = 1000;
+// 200 lines is some years of online sittings (a few cases a month); it keeps an XLSX or a print well
+// inside the event-loop budget (exceljs builds the workbook synchronously).
+export const MAX_EXPORT_ROWS = 200;
 
 export const HANDLINGS = ['thu_ly', 'huong_dan', 'chuyen_don', 'khac'] as const;
 
