@@ -18,6 +18,7 @@ import { ControlServices } from './domain/controlServices.ts';
 import { RecordingService } from './recording/recordingService.ts';
 import { bridgeRecording } from './signaling/recordingBridge.ts';
 import { bridgeControl } from './signaling/controlBridge.ts';
+import { auditLiveActions } from './signaling/liveAudit.ts';
 import { startEmbeddedTurn } from './turn/embeddedTurn.ts';
 import type { TurnServer } from './turn/TurnServer.ts';
 
@@ -127,6 +128,8 @@ export class TiepdanServer {
       await recordings.recoverInterrupted();
       // The host's recording controls, automatic recording and disk warnings; the console's end/cancel.
       bridgeRecording(live, recordings, logger);
+      // Who admitted, muted, ejected or ended, with their own login (security review H3).
+      live.signaling.audit = auditLiveActions(control.audit, database.db);
       bridgeControl(control.sessions, live, recordings, logger);
       const app = await buildApp({ logger, database, pool, ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), ...(tls?.caCertPem ? { tlsCaPem: tls.caCertPem } : {}), tokenSigner: live.tokens, live, control: { services: control, dataDir: config.dataDir }, recordings });
       await app.listen({ host: config.http.host, port: config.http.port });

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
+import { DownlinkBudget } from './DownlinkBudget.ts';
 import type { ParticipantRole } from '../tokens/tokenSigner.ts';
 import { ROLE_PERMISSIONS, type MediaSource, type RolePermissions } from './sessionMedia.ts';
 
@@ -84,6 +85,10 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
   readonly transports = new Map<string, types.WebRtcTransport>();
   readonly producers = new Map<string, PeerProducer>();
   readonly consumers = new Map<string, types.Consumer>();
+  /** The spatial layer each simulcast consumer's view asks for, before the downlink budget caps it. */
+  readonly wantedLayers = new Map<string, number>();
+  /** What the peer's receive link carries; a new receive transport starts a new one. */
+  downlink = new DownlinkBudget();
   readonly joinedAt = Date.now();
 
   constructor(id: string, role: ParticipantRole, label: string, admitted: boolean) {
@@ -110,6 +115,7 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
     this.transports.clear();
     this.producers.clear();
     this.consumers.clear();
+    this.wantedLayers.clear();
     this.rtpCapabilities = undefined;
   }
 }

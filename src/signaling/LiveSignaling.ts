@@ -7,7 +7,8 @@ import type { SessionPeer, SessionPeerEvents } from '../sfu/SessionPeer.ts';
 import type { SessionRoom } from '../sfu/SessionRoom.ts';
 import type { SessionRooms } from '../sfu/SessionRooms.ts';
 import { ROLE_LABELS } from '../sfu/sessionMedia.ts';
-import { PARTICIPANT_ROLES, type ParticipantRole, type TokenSigner } from '../tokens/tokenSigner.ts';
+import { USER_ROLES, type Actor, type UserRole } from '../domain/common/roles.ts';
+import { PARTICIPANT_ROLES, type ParticipantRole, type TokenClaims, type TokenSigner } from '../tokens/tokenSigner.ts';
 import { CLOSE_CODES, PROTOCOL_VERSION, type RequestData, type RequestMethod } from './protocol.ts';
 import { DEFAULT_LIMITS, SignalingConnection, type ConnectionLimits, type RequestHandler } from './SignalingConnection.ts';
 import { turnIceServers, type TurnSettings } from './turnCredentials.ts';
@@ -19,8 +20,21 @@ import { turnIceServers, type TurnSettings } from './turnCredentials.ts';
  * (TiepdanError with a code, e.g. RECORDING_DISK_LOW) are the host's error reply.
  */
 export interface RecordingControl {
-  start(room: SessionRoom): Promise<void>;
-  stop(room: SessionRoom): Promise<void>;
+  /** `actor` is who asked (the recorder audits it with the recording). */
+  start(room: SessionRoom, actor: Actor): Promise<void>;
+  stop(room: SessionRoom, actor: Actor): Promise<void>;
+}
+
+/** Moderation in a live session, as the audit log names it. */
+export type LiveAuditAction = 'live.peer.admitted' | 'live.peer.muted' | 'live.peer.ejected' | 'live.session.ended';
+
+/**
+ * Where moderation actions are written, with who did them (security review H3). The composition
+ * root wires the audit chain; a failing write fails the request (the action is not taken unaudited
+ * where it can still be refused: eject and end are written first).
+ */
+export interface LiveAudit {
+  record(actor: Actor, action: LiveAuditAction, sessionId: string, details: Record<string, unknown>): Promise<void>;
 }
 
 export interface LiveSignalingOptions {
@@ -34,6 +48,7 @@ export interface LiveSignalingOptions {
   limits?: Partial<ConnectionLimits>;
   /** Set by whoever wires the recorder; without it startRecording answers RECORDING_UNAVAILABLE. */
   recording?: RecordingControl | undefined;
+  audit?: LiveAudit | undefined;
 }
 
 /** A peer of a session and the socket currently speaking for it (none during the grace period). */
@@ -42,9 +57,21 @@ interface Membership {
   sessionId: string;
   room: SessionRoom;
   peer: SessionPeer;
+  /** Who speaks for the peer, for the audit log: the staff user of a personal credential, else the invitation. */
+  actor: Actor;
   connection: SignalingConnection | undefined;
   unsubscribe: (() => void) | undefined;
   graceTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * The audit actor of a joined peer: a staff member's personal credential names the user (their
+ * login's id and role); a bridge point's invitation is named by its token id and display label.
+ */
+function actorOfClaims(claims: TokenClaims, label: string): Actor {
+  const userRole = (USER_ROLES as readonly string[]).includes(claims.urole ?? '') ? (claims.urole as UserRole) : undefined;
+  if (claims.uid !== undefined) return { kind: 'user', id: claims.uid, role: userRole, label, bridgePointId: null, sessionId: claims.sid, subject: claims.sub };
+  return { kind: 'invitation', id: claims.jti, role: undefined, label, bridgePointId: null, sessionId: claims.sid, subject: claims.sub };
 }
 
 const isRole = (role: string): role is ParticipantRole => (PARTICIPANT_ROLES as readonly string[]).includes(role);
@@ -66,12 +93,15 @@ export class LiveSignaling implements RequestHandler {
   readonly #connections = new Set<SignalingConnection>();
   /** The recorder seam (may be set after construction, when the recorder is wired). */
   recording: RecordingControl | undefined;
+  /** The audit seam (set by the composition root; tests without a database leave it unset). */
+  audit: LiveAudit | undefined;
 
   constructor(options: LiveSignalingOptions) {
     this.#options = options;
     this.#logger = options.logger.child({ component: 'signaling' });
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.recording = options.recording;
+    this.audit = options.audit;
     options.rooms.on('roomClosed', (sessionId) => {
       for (const m of [...this.#members.values()]) if (m.sessionId === sessionId) this.#forget(m);
     });
@@ -183,7 +213,9 @@ export class LiveSignaling implements RequestHandler {
       case 'mutePeer': {
         const d = data as RequestData<'mutePeer'>;
         if (!peer.permissions.moderate) throw forbidden('mute participants');
-        return { muted: await room.mutePeer(d.peerId, d.kind) };
+        const muted = await room.mutePeer(d.peerId, d.kind);
+        await this.#audit(m, 'live.peer.muted', { ...this.#target(room, d.peerId), kind: d.kind, producers: muted });
+        return { muted };
       }
       case 'ejectPeer': {
         const d = data as RequestData<'ejectPeer'>;
@@ -191,18 +223,23 @@ export class LiveSignaling implements RequestHandler {
         if (d.peerId === peer.id) throw new TiepdanError('CANNOT_TARGET_SELF', 'the host cannot eject themself; use leave or endSession');
         const target = this.#members.get(memberKey(m.sessionId, d.peerId));
         if (target === undefined || room.getPeer(d.peerId) === undefined) throw new TiepdanError('PEER_NOT_FOUND', `no peer ${d.peerId} in this session`);
+        await this.#audit(m, 'live.peer.ejected', this.#target(room, d.peerId));
         // An ejected invitation cannot come back to this session.
         this.#ejected.add(target.key);
         this.#logger.info({ sessionId: m.sessionId, peerId: d.peerId, by: peer.id }, 'peer ejected');
         this.#remove(target, 'ejected');
         return {};
       }
-      case 'admitPeer':
+      case 'admitPeer': {
         if (!peer.permissions.moderate) throw forbidden('admit participants');
-        room.admit((data as RequestData<'admitPeer'>).peerId);
+        const target = (data as RequestData<'admitPeer'>).peerId;
+        room.admit(target);
+        await this.#audit(m, 'live.peer.admitted', this.#target(room, target));
         return {};
+      }
       case 'endSession':
         if (!peer.permissions.moderate) throw forbidden('end the session');
+        await this.#audit(m, 'live.session.ended', { peers: room.peers().length });
         this.#ended.add(m.sessionId);
         this.#logger.info({ sessionId: m.sessionId, by: peer.id }, 'session ended by the host');
         // Answer first, then every peer (this one too) is told and disconnected.
@@ -213,7 +250,7 @@ export class LiveSignaling implements RequestHandler {
         if (!peer.permissions.moderate) throw forbidden('start or stop the recording');
         const control = this.recording;
         if (control === undefined) throw new TiepdanError('RECORDING_UNAVAILABLE', 'recording is not available on this server', { status: 503 });
-        await (method === 'startRecording' ? control.start(room) : control.stop(room));
+        await (method === 'startRecording' ? control.start(room, m.actor) : control.stop(room, m.actor));
         return { recording: room.state.recording };
       }
       case 'startLocalRecording': {
@@ -288,7 +325,7 @@ export class LiveSignaling implements RequestHandler {
     } else {
       if (m !== undefined) this.#forget(m);
       const peer = room.addPeer({ peerId: claims.sub, role: claims.role, label: claims.name ?? ROLE_LABELS[claims.role] });
-      m = { key, sessionId: settings.id, room, peer, connection: undefined, unsubscribe: undefined, graceTimer: undefined };
+      m = { key, sessionId: settings.id, room, peer, actor: actorOfClaims(claims, peer.label), connection: undefined, unsubscribe: undefined, graceTimer: undefined };
       this.#members.set(key, m);
     }
     this.#attach(m, connection);
@@ -313,6 +350,16 @@ export class LiveSignaling implements RequestHandler {
       // Who records locally right now (admitted peers only; the lobby learns it when admitted).
       localRecordings: peer.admitted ? room.localRecordings() : [],
     };
+  }
+
+  async #audit(m: Membership, action: LiveAuditAction, details: Record<string, unknown>): Promise<void> {
+    await this.audit?.record(m.actor, action, m.sessionId, { ...details, byPeerId: m.peer.id });
+  }
+
+  /** The target of a moderation action as the audit log names it: peer id, role and display label. */
+  #target(room: SessionRoom, peerId: string): Record<string, unknown> {
+    const target = room.getPeer(peerId);
+    return { peerId, role: target?.role ?? null, label: target?.label ?? null };
   }
 
   #attach(m: Membership, connection: SignalingConnection): void {

@@ -4,7 +4,8 @@ import { openLocalMedia, stopStream } from '../../ui/media.ts';
 import { formatBytes, formatDateTime, t, type MessageKey } from '../../i18n/index.ts';
 import { Tile, roleKey } from '../shared/tiles.ts';
 import { outcomesSection } from './afterSitting.ts';
-import { api, type InvitationView, type SessionView } from './api.ts';
+import { api, type SessionView } from './api.ts';
+import { plainError } from './plainErrors.ts';
 import { recordingControl } from './recordingApi.ts';
 import { section, withStatus } from './widgets.ts';
 
@@ -93,18 +94,18 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
     ),
   );
 
-  // The chair's credential for the live session is the session's host invitation.
-  const invitations = await api.get<InvitationView[]>(`/sessions/${sessionId}/invitations`);
-  const hostInvitation = invitations.find((i) => i.role === 'host' && i.status === 'active') ?? invitations.find((i) => i.role === 'central' && i.status === 'active');
+  // The chair's own credential for the live session, derived from this login (security review
+  // H3): every admit, mute, eject, end and recording action is audited with this user.
+  const credential = await api.post<{ token: string; role: 'host' | 'technician'; expiresAt: string }>(`/sessions/${sessionId}/live-credential`).catch((err: unknown) => {
+    status.className = 'status error';
+    status.textContent = plainError(err).text;
+    return undefined;
+  });
   void fillCase(session, caseBox);
   void fillMinutes(session, minutesBox);
   let joinedClient: LiveClient | undefined;
   const rec = recordingControl(sessionId, recPanel, () => (joinedClient?.state === 'joined' ? joinedClient : undefined));
-  if (!hostInvitation) {
-    status.className = 'status error';
-    status.textContent = t('common.notAvailable', { what: 'host invitation' });
-    return;
-  }
+  if (!credential) return;
   let stream: MediaStream | undefined;
   try {
     stream = await openLocalMedia();
@@ -114,7 +115,7 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
   const client = new LiveClient({
     url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
     sessionId,
-    token: hostInvitation.token,
+    token: credential.token,
     ...(stream ? { stream } : { sendAudio: false, sendVideo: false }),
   });
   const tiles = new Map<string, Tile>();
