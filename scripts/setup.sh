@@ -26,8 +26,9 @@ case "$ACTION" in install | start | test) ;; *) die "usage: $0 [install|start|te
 # --- Debian packages ----------------------------------------------------------------------------
 # ffmpeg (recorder), xorriso (disc images), chromium (PDF invitations; the browser tests),
 # coturn (the embedded TURN server), iptables + iproute2 (the network-conditions suite),
-# firefox-esr (the pages are tested in both browsers communes use).
-PKGS=(ca-certificates ffmpeg xorriso chromium coturn iptables iproute2 firefox-esr)
+# firefox-esr (the pages are tested in both browsers communes use), poppler-utils (the tests render the
+# printed PDFs to PNG to be looked at).
+PKGS=(ca-certificates ffmpeg xorriso chromium coturn iptables iproute2 firefox-esr poppler-utils)
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 missing=()

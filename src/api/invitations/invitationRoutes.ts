@@ -37,9 +37,9 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ services: ControlServices
       schema: {
         tags: ['invitations'],
         summary: 'Send the invitations: one per bridge point and participant (only missing ones on later calls)',
-        description: 'Refused with INVITATION_BEFORE_APPROVAL while the session is a draft, submitted or rejected. The first call moves an approved session to invitations_sent.',
+        description: 'Refused with INVITATION_BEFORE_APPROVAL while the session is a draft, submitted or rejected. The first call moves an approved session to invitations_sent. Invitations later than 5 working days before the session (N154 Art 23(1)) still go out, with lateNotice=true, and the audit records it.',
         params: idParams,
-        response: { 200: z.object({ session: sessionSchema, issued: z.number().int(), invitations: z.array(invitationSchema) }), ...errorResponses },
+        response: { 200: z.object({ session: sessionSchema, issued: z.number().int(), lateNotice: z.boolean().describe('sent after the last day of N154 Art 23(1) (session.noticeDeadline): sent anyway, recorded in the audit'), invitations: z.array(invitationSchema) }), ...errorResponses },
       },
     },
     async (request) => I.send(actorOf(request), request.params.id),

@@ -182,8 +182,8 @@ export class InvitationService extends EventEmitter<InvitationServiceEvents> {
   }
 
   /** Issues every missing invitation of a session (approved → invitations_sent on the first call). */
-  async send(actor: Actor, sessionId: string): Promise<{ session: SessionView; issued: number; invitations: InvitationView[] }> {
-    const { session, issued } = await this.#sessions.sendInvitations(actor, sessionId, async (trx, id) => {
+  async send(actor: Actor, sessionId: string): Promise<{ session: SessionView; issued: number; lateNotice: boolean; invitations: InvitationView[] }> {
+    const { session, issued, lateNotice } = await this.#sessions.sendInvitations(actor, sessionId, async (trx, id) => {
       const ttl = await this.#ttlSeconds(trx, id);
       const now = this.#clock();
       const existing = await trx.selectFrom('invitations').select(['subject']).where('session_id', '=', id).where('revoked_at', 'is', null).where('expires_at', '>', now).execute();
@@ -208,7 +208,7 @@ export class InvitationService extends EventEmitter<InvitationServiceEvents> {
       }
       return n;
     });
-    return { session, issued, invitations: await this.list(sessionId) };
+    return { session, issued, lateNotice, invitations: await this.list(sessionId) };
   }
 
   async list(sessionId: string, actor?: Actor): Promise<InvitationView[]> {

@@ -3,6 +3,7 @@ import { append, button, formatDuration, h, setText, text } from '../../ui/dom.t
 import { openLocalMedia, stopStream } from '../../ui/media.ts';
 import { formatBytes, formatDateTime, t, type MessageKey } from '../../i18n/index.ts';
 import { Tile, roleKey } from '../shared/tiles.ts';
+import { outcomesSection } from './afterSitting.ts';
 import { api, type SessionView } from './api.ts';
 import { plainError } from './plainErrors.ts';
 import { recordingControl } from './recordingApi.ts';
@@ -292,7 +293,7 @@ async function fillCase(session: SessionView, box: HTMLElement): Promise<void> {
       c.personalDataHidden ? h('p', { class: 'badge fair' }, text('live.case.confidential')) : null,
       c.summary ? h('p', {}, c.summary) : null,
       c.requests ? h('p', {}, c.requests) : null,
-      !c.personalDataHidden && c.people.length > 0 ? h('ul', {}, ...c.people.map((p) => h('li', {}, `${p.fullName ?? '—'} (${p.role})`))) : null,
+      !c.personalDataHidden && c.people.length > 0 ? h('ul', {}, ...c.people.map((p) => h('li', {}, `${p.fullName ?? '—'} (${t(`personRole.${p.role}` as MessageKey)})`))) : null,
     );
   } catch {
     // A role without access to cases sees the reference only.
@@ -313,8 +314,12 @@ async function fillMinutes(session: SessionView, box: HTMLElement): Promise<void
     points = [];
   }
   let existing = '';
+  // The version this text is based on: the server refuses a save over a newer one (no silent overwrite).
+  let version = 0;
   try {
-    existing = (await api.get<{ text: string }>(`/sessions/${session.id}/minutes`)).text;
+    const m = await api.get<{ text: string; version: number }>(`/sessions/${session.id}/minutes`);
+    existing = m.text;
+    version = m.version;
   } catch {
     existing = '';
   }
@@ -340,9 +345,17 @@ async function fillMinutes(session: SessionView, box: HTMLElement): Promise<void
   box.append(
     label,
     area,
-    h('div', { class: 'row' }, button('minutes.save', () => void withStatus(status, () => api.put(`/sessions/${session.id}/minutes`, { text: area.value, outcomes: [] }), 'common.saved'), { class: 'primary', id: 'save-minutes' })),
+    h('div', { class: 'row' }, button('minutes.save', () => void withStatus(status, async () => {
+      version = (await api.put<{ version: number }>(`/sessions/${session.id}/minutes`, { text: area.value, baseVersion: version, outcomes: [] })).version;
+    }, 'common.saved'), { class: 'primary', id: 'save-minutes' })),
     status,
   );
+  // Per-case outcomes next to the minutes (the minutes text itself carries none).
+  try {
+    box.append(await outcomesSection(session));
+  } catch {
+    // a role that may not read outcomes sees the minutes only
+  }
 }
 
 export { formatBytes, formatDuration };
