@@ -128,7 +128,7 @@ export class TiepdanServer {
       // The host's recording controls, automatic recording and disk warnings; the console's end/cancel.
       bridgeRecording(live, recordings, logger);
       bridgeControl(control.sessions, live, recordings, logger);
-      const app = await buildApp({ logger, database, pool, ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), ...(tls?.caCertPem ? { tlsCaPem: tls.caCertPem } : {}), tokenSigner: live.tokens, live, control: { services: control, dataDir: config.dataDir }, recordings });
+      const app = await buildApp({ logger, database, pool, ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), ...(tls?.caCertPem ? { tlsCaPem: tls.caCertPem } : {}), tokenSigner: live.tokens, live, control: { services: control, dataDir: config.dataDir }, recordings, metrics: { token: config.metrics.token, dataDir: config.dataDir } });
       await app.listen({ host: config.http.host, port: config.http.port });
       const server = new TiepdanServer(config, logger, database, pool, app);
       server.tls = tls;
