@@ -1,3 +1,4 @@
+import type { StatsFs } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import client from 'prom-client';
 import type { Logger } from '../../logging/logger.ts';
@@ -165,21 +166,23 @@ export function createMetrics(sources: MetricsSources): TiepdanMetrics {
       }
     },
   });
-  const diskFree = new client.Gauge({ name: 'tiepdan_data_dir_free_bytes', help: 'free space (for the service user) on the file system of DATA_DIR, where recordings are written', registers });
-  new client.Gauge({
-    name: 'tiepdan_data_dir_size_bytes',
-    help: 'size of the file system of DATA_DIR',
-    registers,
-    async collect() {
-      try {
-        const s = await statfs(sources.dataDir);
-        this.set(s.blocks * s.bsize);
-        diskFree.set(s.bavail * s.bsize);
-      } catch (err) {
-        log.warn({ err: (err as Error).message }, 'cannot read the free space of DATA_DIR');
-      }
-    },
-  });
+  // Each gauge reads the file system itself: prom-client serialises a metric right after its own
+  // collect, so one collect setting another gauge would publish the previous scrape's value.
+  const dataDirGauge = (name: string, help: string, pick: (s: StatsFs) => number) =>
+    new client.Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        try {
+          this.set(pick(await statfs(sources.dataDir)));
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'cannot read the free space of DATA_DIR');
+        }
+      },
+    });
+  dataDirGauge('tiepdan_data_dir_free_bytes', 'free space (for the service user) on the file system of DATA_DIR, where recordings are written', (s) => s.bavail * s.bsize);
+  dataDirGauge('tiepdan_data_dir_size_bytes', 'size of the file system of DATA_DIR', (s) => s.blocks * s.bsize);
 
   new client.Gauge({
     name: 'tiepdan_jobs',
