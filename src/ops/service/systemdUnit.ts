@@ -79,6 +79,8 @@ EnvironmentFile=-${envFilePath}
 ExecStart=${execStart.join(' ')}
 Restart=on-failure
 RestartSec=5
+# Exit 78 is a configuration error (every bad variable is in the journal): retrying cannot fix it.
+RestartPreventExitStatus=78
 # The server stops its workers, recorders and PostgreSQL itself on SIGTERM (SHUTDOWN_TIMEOUT_MS,
 # 10 s by default); only what is still running after TimeoutStopSec is killed.
 KillMode=mixed
