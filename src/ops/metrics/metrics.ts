@@ -66,8 +66,8 @@ export function createMetrics(sources: MetricsSources): TiepdanMetrics {
             const last = lastCpu.get(w.index);
             const delta = last === undefined || last.pid !== w.pid ? seconds : seconds - last.seconds;
             lastCpu.set(w.index, { pid: w.pid, seconds });
-            if (delta > 0) workerCpu.inc({ worker: String(w.index) }, delta);
-            else workerCpu.inc({ worker: String(w.index) }, 0);
+            // inc(0) still creates the series, so a worker that has not run yet shows 0, not nothing.
+            workerCpu.inc({ worker: String(w.index) }, Math.max(0, delta));
           } catch (err) {
             // A worker dying during the scrape: its slot is respawned; report the rest.
             log.debug({ err: (err as Error).message, worker: w.index }, 'worker resource usage unavailable');

@@ -27,6 +27,7 @@ import { TiepdanServer } from '../../server.ts';
 import { silentLogger, tempDataDir, testConfig } from '../../../test/helpers/env.ts';
 import { runBackup } from '../backup/backup.ts';
 import { runRestore } from '../backup/restore.ts';
+import { apiFor } from '../testing/api.ts';
 
 /** The previous release's migrations (git ls-tree 3c31f2d migrations/). */
 const PREVIOUS_RELEASE = '3c31f2d';
@@ -94,20 +95,18 @@ async function checkUpgraded(t: Test, dataDir: string, fixture: { sessionIds: st
     const status = await migrationStatus(server.database);
     t.ok(status.every((m) => m.executedAt !== undefined), `${how}: every current migration applied (${status.map((m) => m.name).join(', ')})`);
     t.equal(server.database.roles.app, EMBEDDED_APP_ROLE, `${how}: the application role exists`);
-    const api = async (method: string, url: string, token?: string, body?: unknown) => {
-      const res = await fetch(`${server.url}${url}`, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-      return { status: res.status, body: (await res.json()) as any };
-    };
+    const call = apiFor(server);
+    const api = (method: string, url: string, token?: string, body?: unknown) => call(method, url, { token, body });
     const login = await api('POST', '/api/v1/auth/login', undefined, { username: 'ban.tcd', password: PASSWORD });
     t.equal(login.status, 200, `${how}: the old user logs in with the old password`);
-    const token = login.body.token as string;
+    const token = login.body.token;
     const sessions = (await api('GET', '/api/v1/sessions?limit=50', token)).body;
-    t.same(sessions.items.map((s: { id: string }) => s.id).sort(), [...fixture.sessionIds].sort(), `${how}: the old sessions`);
+    t.same((sessions.items ?? []).map((s) => s.id).sort(), [...fixture.sessionIds].sort(), `${how}: the old sessions`);
     const cases = (await api('GET', '/api/v1/cases?limit=50', token)).body;
-    t.same(cases.items.map((c: { reference: string }) => c.reference).sort(), ['VV-2026-1', 'VV-2026-2', 'VV-2026-3'], `${how}: the old cases`);
+    t.same((cases.items ?? []).map((c) => c.reference).sort(), ['VV-2026-1', 'VV-2026-2', 'VV-2026-3'], `${how}: the old cases`);
     const made = await api('POST', '/api/v1/cases', token, { type: 'khieu_nai', title: 'Sau nâng cấp', criteria: ['a'] });
     t.equal(made.status, 201);
-    t.notOk(['VV-2026-1', 'VV-2026-2', 'VV-2026-3'].includes(made.body.reference), `${how}: a new case reference (${made.body.reference})`);
+    t.notOk(['VV-2026-1', 'VV-2026-2', 'VV-2026-3'].includes(made.body.reference ?? 'VV-2026-1'), `${how}: a new case reference (${made.body.reference})`);
     const chain = await server.control.audit.verify();
     t.match(chain, { valid: true, keyedFromSeq: 2 * SESSIONS + 1 }, `${how}: the old plain rows verify, keyed rows follow them`);
     t.ok(chain.headSeq > 2 * SESSIONS, 'and new keyed rows were added (the first admin, the new case)');
