@@ -47,8 +47,8 @@ export async function runBackup(config: Config, to: string, logger: Logger): Pro
   const log = logger.child({ component: 'backup' });
   const started = Date.now();
   const dir = path.resolve(to);
-  await emptyTarget(dir, config.dataDir);
   if (!(await stat(config.dataDir).catch(() => undefined))?.isDirectory()) throw new TiepdanError('BACKUP_NO_DATA_DIR', `DATA_DIR ${config.dataDir} does not exist`);
+  await emptyTarget(dir, config.dataDir);
 
   const dataFiles = await copyTree(config.dataDir, path.join(dir, 'data'), await listFiles(config.dataDir, DATA_DIR_EXCLUDED), 'data');
   log.info({ files: dataFiles.length }, 'keys and settings copied');
