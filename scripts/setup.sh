@@ -87,6 +87,18 @@ else
   fi
 fi
 
+# A worker taken from the cache (or MEDIASOUP_WORKER_BIN) was linked on a machine that had the
+# build's -dev packages; here only their runtime libraries are needed. Checked with ldd, so a
+# machine that has them (or a prebuilt, static worker) installs nothing.
+WORKER_BIN="${MEDIASOUP_WORKER_BIN:-$PACKAGED}"
+if [ -x "$WORKER_BIN" ] && ldd "$WORKER_BIN" 2>/dev/null | grep -q 'not found'; then
+  step "runtime libraries of the mediasoup worker"
+  [ "$(id -u)" = 0 ] || die "the worker needs: $(ldd "$WORKER_BIN" | awk '/not found/ {print $1}' | tr '\n' ' ')(run as root to install them)"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libabsl20220623 libusrsctp2 libuv1 libssl3 >/dev/null
+  ! ldd "$WORKER_BIN" | grep 'not found' || die "the mediasoup worker still misses libraries (above)"
+fi
+
 install_service() {
   [ "$(id -u)" = 0 ] || die "run as root to install the service"
   local user=tiepdan data=/var/lib/tiepdan etc=/etc/tiepdan tmp
