@@ -114,8 +114,8 @@ const envSchema = z
     RECORDING_PORT_MIN: port(38000),
     RECORDING_PORT_MAX: port(38999),
     RECORDING_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int().min(0).max(36500).default(0),
-    // GET /metrics (src/ops/metrics): without a token only loopback may scrape; with one, any
-    // address presenting `Authorization: Bearer <token>`. Long enough that guessing is hopeless.
+    // GET /metrics (src/ops/metrics): without a token only loopback may scrape; with one, every
+    // scrape (loopback too) presents `Authorization: Bearer <token>`. Long enough that guessing is hopeless.
     METRICS_TOKEN: z
       .string()
       .min(24, 'must be at least 24 characters (e.g. openssl rand -hex 24)')

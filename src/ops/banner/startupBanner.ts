@@ -77,7 +77,7 @@ export function formatBanner(f: BannerFacts): string {
         ? `  HTTPS:        certificate from TLS_CERT_FILE, SHA-256 ${f.tls.fingerprint256}`
         : `  TLS CA:       SHA-256 ${f.tls.fingerprint256}\n                commune PCs install ${f.tls.caUrl} and compare this fingerprint`,
     `  Health:       ${f.readyUrl}`,
-    `  Metrics:      ${f.metrics.url} (${f.metrics.protection === 'token' ? 'Authorization: Bearer METRICS_TOKEN' : 'from this machine only; set METRICS_TOKEN for a Prometheus elsewhere'})`,
+    `  Metrics:      ${f.metrics.url} (${f.metrics.protection === 'token' ? 'Authorization: Bearer METRICS_TOKEN, from anywhere' : 'from this machine only; set METRICS_TOKEN for a Prometheus elsewhere'})`,
     `  Data:         ${f.dataDir} (back up with: tiepdan backup --to <dir>)`,
     '',
   ];

@@ -1,7 +1,8 @@
 /**
  * /metrics on a real server (embedded PostgreSQL, a real mediasoup worker): Prometheus text with
  * the worker, session, recording, disk, job, event-loop and HTTP series; loopback may scrape, other
- * addresses need METRICS_TOKEN (requests from elsewhere are injected in-process, no traffic leaves).
+ * addresses need METRICS_TOKEN, and once it is set everyone does (requests from elsewhere are
+ * injected in-process, no traffic leaves).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import t from 'tap';
@@ -39,8 +40,9 @@ t.test('a real server: series, values, and who may scrape', async (t) => {
   await transport.produce({ kind: 'audio', rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1111 }] } });
 
   await fetch(`${server.url}/readyz`);
-  const res = await fetch(`${server.url}/metrics`);
-  t.equal(res.status, 200, 'loopback scrapes without a token');
+  t.equal((await fetch(`${server.url}/metrics`)).status, 401, 'with METRICS_TOKEN set, loopback needs it too (a local reverse proxy makes everyone loopback)');
+  const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  t.equal(res.status, 200, 'with the token: 200');
   t.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
   const text = await res.text();
   for (const name of [

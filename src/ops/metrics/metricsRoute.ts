@@ -21,9 +21,10 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 }
 
 /**
- * GET /metrics, and the request-duration hook. Loopback may always scrape (a Prometheus or node
- * exporter on the server itself); any other address needs METRICS_TOKEN as a bearer token, and
- * without METRICS_TOKEN is refused: media and session counts are nobody's business on the LAN.
+ * GET /metrics, and the request-duration hook. With METRICS_TOKEN set, every scrape must present
+ * it as a bearer token, loopback included: a reverse proxy on the same machine would otherwise make
+ * every outside request look local. Without it only loopback may scrape (a Prometheus on the server
+ * itself): media and session counts are nobody's business on the LAN.
  * Installed on the root instance (not as an encapsulated plugin) so the hook sees every route.
  */
 export function installMetrics(app: FastifyInstance, metrics: TiepdanMetrics, token: string | undefined): void {
@@ -33,13 +34,12 @@ export function installMetrics(app: FastifyInstance, metrics: TiepdanMetrics, to
     done();
   });
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
-    const fromLoopback = isLoopback(request.socket.remoteAddress);
-    if (!fromLoopback) {
-      if (token === undefined) throw new TiepdanError('METRICS_LOOPBACK_ONLY', 'metrics are served to this machine only; set METRICS_TOKEN to scrape from elsewhere', { status: 403 });
-      if (!tokenMatches(request.headers.authorization, token)) {
-        reply.header('www-authenticate', 'Bearer realm="tiepdan metrics"');
-        throw new TiepdanError('METRICS_UNAUTHORIZED', 'metrics need Authorization: Bearer <METRICS_TOKEN>', { status: 401 });
-      }
+    if (token === undefined && !isLoopback(request.socket.remoteAddress)) {
+      throw new TiepdanError('METRICS_LOOPBACK_ONLY', 'metrics are served to this machine only; set METRICS_TOKEN to scrape from elsewhere', { status: 403 });
+    }
+    if (token !== undefined && !tokenMatches(request.headers.authorization, token)) {
+      reply.header('www-authenticate', 'Bearer realm="tiepdan metrics"');
+      throw new TiepdanError('METRICS_UNAUTHORIZED', 'metrics need Authorization: Bearer <METRICS_TOKEN>', { status: 401 });
     }
     const body = await metrics.registry.metrics();
     return reply.header('content-type', metrics.registry.contentType).header('cache-control', 'no-store').send(body);

@@ -129,7 +129,7 @@ WantedBy=multi-user.target
 # HTTPS port (443 works: the unit grants CAP_NET_BIND_SERVICE):
 #PORT=443
 #HTTP_REDIRECT_PORT=80
-# Prometheus: a bearer token for /metrics from other machines (without it only 127.0.0.1 may scrape):
+# Prometheus: a bearer token every /metrics scrape must send (without it only 127.0.0.1 may scrape):
 #METRICS_TOKEN=
 # External PostgreSQL instead of the embedded one (README, Operations):
 #DATABASE_URL=postgres://tiepdan_app:…@db-host/tiepdan
