@@ -1,6 +1,6 @@
-// Why one file of ~800 lines: the room still holds admission, routers, peers, subscriptions and
+// Why one file of ~870 lines: the room still holds admission, routers, peers, subscriptions and
 // permissions together; issue 12 splits it into single-concept units under src/live/ (the
-// structure review's step 1). Until then new behaviour goes into small helpers beside it.
+// structure review's step 1). Until then new behaviour goes into small helpers beside it (DownlinkBudget.ts, announcedAddresses.ts).
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { TiepdanError } from '../errors.ts';
