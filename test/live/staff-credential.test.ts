@@ -8,9 +8,8 @@
  */
 import t from 'tap';
 import { TiepdanServer } from '../../src/server.ts';
-import type { UserRole } from '../../src/domain/common/roles.ts';
 import { silentLogger, tempDataDir, testConfig } from '../helpers/env.ts';
-import { WsPeer, until } from './liveHelpers.ts';
+import { WsPeer, staffClient, until } from './liveHelpers.ts';
 
 type AuditRow = { action: string; actorId: string; actorLabel: string; entity: string; after: Record<string, unknown> };
 
@@ -21,26 +20,8 @@ t.test('staff act in a live session with their own audited credentials', async (
     await server.stop();
     await data.remove();
   });
-  const system = { kind: 'system' as const, id: 'test', role: 'admin' as const, label: 'test-setup', bridgePointId: null };
-  const users: Partial<Record<UserRole, { id: string; token: string }>> = {};
-  const addUser = async (role: UserRole, bridgePointId: string | null = null) => {
-    const user = await server.control.auth.createUser(system, { username: `s-${role}`, displayName: `Staff ${role}`, role, password: `password-${role}-123`, bridgePointId });
-    users[role] = { id: user.id, token: (await server.control.auth.mintToken(user.id, role)).token };
-  };
+  const { users, addUser, call, api } = staffClient(server, 's');
   for (const role of ['admin', 'reception_board', 'approver', 'technician', 'auditor'] as const) await addUser(role);
-  const call = async (as: UserRole, method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${server.url}/api/v1${url}`, {
-      method,
-      headers: { authorization: `Bearer ${users[as]!.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> & { id: string } };
-  };
-  const api = async (as: UserRole, method: string, url: string, body?: unknown) => {
-    const r = await call(as, method, url, body);
-    if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body;
-  };
 
   const central = await api('admin', 'POST', '/bridge-points', { code: 'TW', name: 'Điểm cầu trung tâm', kind: 'central' });
   const commune = await api('admin', 'POST', '/bridge-points', { code: 'XA-B', name: 'UBND xã B', kind: 'commune' });
