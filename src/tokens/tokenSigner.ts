@@ -88,8 +88,8 @@ export class TokenSigner {
       sub: options.subject,
       role: options.role,
       name: options.displayName,
-      uid: options.user?.id,
-      urole: options.user?.role,
+      // Only on a staff credential: absent keys, not undefined ones (a verified token has none).
+      ...(options.user ? { uid: options.user.id, urole: options.user.role } : {}),
       iat,
       exp: iat + Math.floor(options.ttlSeconds),
     });
