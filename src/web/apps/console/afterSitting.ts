@@ -86,7 +86,7 @@ async function openAuthenticated(path: string, download?: string): Promise<void>
 // ——— outcomes ———
 
 /** One form per agenda case; the fields the outcome needs are shown for it (N154 Art 25(3)). */
-function outcomeForm(sessionId: string, o: OutcomeView, onSaved: () => void): HTMLElement {
+function outcomeForm(sessionId: string, o: OutcomeView, onSaved: (caseId: string) => void, justSaved: boolean): HTMLElement {
   const p = `outcome-${o.caseId.slice(0, 8)}`;
   const select = h('select', { required: true }, h('option', { value: '' }, t('after.chooseOutcome')), ...OUTCOMES.map((v) => h('option', { value: v, selected: o.outcome === v }, t(`outcome.${v}` as MessageKey))));
   const conclusion = h('textarea', { rows: 3, maxlength: 5000, required: true });
@@ -114,6 +114,12 @@ function outcomeForm(sessionId: string, o: OutcomeView, onSaved: () => void): HT
   select.addEventListener('change', showFor);
   showFor();
   const status = h('p', { class: 'status', role: 'status' });
+  // The page is drawn again after a save (the follow-ups and the sổ line change with it); the form
+  // just saved says so on the new page, or the officer never sees the confirmation.
+  if (justSaved) {
+    status.className = 'status ok';
+    setText(status, 'common.saved');
+  }
   const form = h(
     'form',
     { class: 'card stack', 'data-case': o.caseId, id: p },
@@ -150,7 +156,7 @@ function outcomeForm(sessionId: string, o: OutcomeView, onSaved: () => void): HT
             },
           ],
         });
-        onSaved();
+        onSaved(o.caseId);
       },
       'common.saved',
     );
@@ -159,9 +165,9 @@ function outcomeForm(sessionId: string, o: OutcomeView, onSaved: () => void): HT
 }
 
 /** The outcomes of every agenda case, for the live page's minutes box and the session page. */
-export async function outcomesSection(session: SessionView, onSaved: () => void = () => undefined): Promise<HTMLElement> {
+export async function outcomesSection(session: SessionView, onSaved: (caseId: string) => void = () => undefined, savedCaseId?: string): Promise<HTMLElement> {
   const outcomes = await api.get<OutcomeView[]>(`/sessions/${session.id}/outcomes`);
-  return section('after.outcomes', text('after.outcomesHint', undefined, 'p'), ...outcomes.map((o) => outcomeForm(session.id, o, onSaved)));
+  return section('after.outcomes', text('after.outcomesHint', undefined, 'p'), ...outcomes.map((o) => outcomeForm(session.id, o, onSaved, o.caseId === savedCaseId)));
 }
 
 // ——— the conclusion notice ———

@@ -106,7 +106,7 @@ async function createSessionForm(): Promise<HTMLElement> {
 }
 
 /** One session: its life-cycle actions, invitations with their links, pre-flight matrix, minutes. */
-export async function sessionPage(main: HTMLElement, id: string): Promise<void> {
+export async function sessionPage(main: HTMLElement, id: string, savedCaseId?: string): Promise<void> {
   const session = await api.get<SessionView>(`/sessions/${id}`);
   const status = h('p', { class: 'status', role: 'status', id: 'session-action-status' });
   const act = (label: Parameters<typeof button>[0], path: string, body: unknown = {}, idAttr?: string) =>
@@ -183,7 +183,7 @@ export async function sessionPage(main: HTMLElement, id: string): Promise<void> 
     await preflightSection(session),
   );
   // After the sitting (issue 11): outcomes while live or ended, then follow-up and the notice.
-  if (['live', 'ended'].includes(session.status)) main.append(await outcomesSection(session, () => void sessionPage(main, id)));
+  if (['live', 'ended'].includes(session.status)) main.append(await outcomesSection(session, (caseId) => void sessionPage(main, id, caseId), savedCaseId));
   if (['live', 'ended', 'archived'].includes(session.status)) main.append(await minutesSection(session), await sessionFollowUps(session), await noticeSection(session));
 }
 
