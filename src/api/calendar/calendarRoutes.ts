@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { TiepdanError } from '../../errors.ts';
 import type { ControlServices } from '../../domain/controlServices.ts';
-import { addDays } from '../../domain/calendar/workingDays.ts';
 import { actorOf } from '../control/access.ts';
 import { errorResponses, isoDate, R } from '../control/schemas.ts';
 
@@ -13,7 +12,8 @@ const dayInfoSchema = z
   .describe('CalendarDay');
 
 const checkRange = (from: string, to: string) => {
-  if (to < from || to > addDays(from, 400)) throw new TiepdanError('DATE_RANGE_INVALID', 'to must be on or after from, at most 400 days later', { status: 400, details: [{ field: '/to', message: 'out of range' }] });
+  // By the day count, not addDays: a range ending in year 9999 is valid and has no day 400 after it.
+  if (to < from || Date.parse(to) - Date.parse(from) > 400 * 86_400_000) throw new TiepdanError('DATE_RANGE_INVALID', 'to must be on or after from, at most 400 days later', { status: 400, details: [{ field: '/to', message: 'out of range' }] });
 };
 
 export const calendarRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = async (app, { services }) => {

@@ -48,7 +48,9 @@ export class CalendarStore {
   async days(from: string, to: string): Promise<DayInfo[]> {
     const cal = await this.calendar([from, to]);
     const out: DayInfo[] = [];
-    for (let d = from; d <= to && out.length < 400; d = addDays(d, 1)) out.push(cal.info(d));
+    // Counted first, then walked: never a step past `to` (from 9999-12-31 there is no next day).
+    const count = Math.min(400, Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000) + 1);
+    for (let i = 0; i < count; i++) out.push(cal.info(addDays(from, i)));
     return out;
   }
 

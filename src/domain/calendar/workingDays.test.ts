@@ -72,3 +72,14 @@ t.test('working days between: the arithmetic agrees with walking the days, and i
   t.ok(years > 2_600_000 && years < 2_610_000, `about 5/7 of 3.65 M days (${years})`);
   t.ok(ms < 50, `answered in ${ms.toFixed(2)} ms (no day-by-day loop)`);
 });
+
+t.test('arithmetic at the ends of the four-digit years is refused, never an endless walk', async (t) => {
+  // From 9999-12-31 the next day used to come back as "+010000-01", a date that maps to itself:
+  // addWorkingDays spun forever on the event loop.
+  t.throws(() => cal.addWorkingDays('9999-12-31', 60), { code: 'DATE_OUT_OF_RANGE', status: 400 });
+  t.throws(() => cal.subtractWorkingDays('0001-01-01', 60), { code: 'DATE_OUT_OF_RANGE', status: 400 });
+  t.throws(() => addDays('9999-12-31', 1), { code: 'DATE_OUT_OF_RANGE' });
+  t.equal(addDays('9999-12-30', 1), '9999-12-31', 'the last day is still reachable');
+  t.equal(addDays('0001-01-02', -1), '0001-01-01', 'and the first');
+  t.equal(cal.workingDaysBetween('0001-01-01', '9999-12-31') > 2_500_000, true, 'counting across the whole range stays arithmetic');
+});

@@ -3,6 +3,8 @@
  * work, Saturday and Sunday rest, unless the exceptions table says otherwise: a `holiday` or
  * `day_off` is a rest day even on a weekday; a `working_day` (make-up Saturday) is a working day.
  */
+import { TiepdanError } from '../../errors.ts';
+
 export type DayKind = 'holiday' | 'day_off' | 'working_day';
 
 export interface CalendarException {
@@ -21,7 +23,23 @@ export interface DayInfo {
 }
 
 const DAY_MS = 86_400_000;
-export const addDays = (date: string, days: number): string => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+/** The dates the API's YYYY-MM-DD accepts: four-digit years. */
+const FIRST_DAY_MS = Date.parse('0001-01-01T00:00:00Z');
+const LAST_DAY_MS = Date.parse('9999-12-31T00:00:00Z');
+
+/**
+ * `date` moved by `days`. Refused (400 DATE_OUT_OF_RANGE) past year 9999 or before year 1: there
+ * toISOString() switches to six-digit years ("+010000-01-01"), which the ten characters kept here
+ * would cut to a date that maps back to itself, and a working-day walk from 9999-12-31 looped
+ * forever, holding the event loop (found by the route guard, test/guards/routeExtremes.test.ts).
+ */
+export const addDays = (date: string, days: number): string => {
+  const ms = Date.parse(`${date}T00:00:00Z`) + days * DAY_MS;
+  if (!(ms >= FIRST_DAY_MS && ms <= LAST_DAY_MS)) {
+    throw new TiepdanError('DATE_OUT_OF_RANGE', `${date} ${days < 0 ? '−' : '+'} ${Math.abs(days)} days is outside the years 0001–9999`, { status: 400, details: [{ field: 'date', message: 'out of range' }] });
+  }
+  return new Date(ms).toISOString().slice(0, 10);
+};
 const weekday = (date: string): number => new Date(`${date}T00:00:00Z`).getUTCDay();
 
 export class WorkingDayCalendar {
