@@ -60,7 +60,7 @@ function repeatTo(unit: string, length: number): string {
 
 /** A date at the near or far end of what the schema's format admits (4-digit years). */
 function extremeDate(early: boolean, format: 'date' | 'date-time'): string {
-  const day = early ? '0001-01-01' : '9999-12-31';
+  const day = early ? '0000-01-01' : '9999-12-31';
   if (format === 'date') return day;
   return early ? `${day}T00:00:00Z` : `${day}T23:59:59Z`;
 }

@@ -23,12 +23,12 @@ export interface DayInfo {
 }
 
 const DAY_MS = 86_400_000;
-/** The dates the API's YYYY-MM-DD accepts: four-digit years. */
-const FIRST_DAY_MS = Date.parse('0001-01-01T00:00:00Z');
+/** The dates the API's YYYY-MM-DD accepts: four-digit years, 0000 to 9999. */
+const FIRST_DAY_MS = Date.parse('0000-01-01T00:00:00Z');
 const LAST_DAY_MS = Date.parse('9999-12-31T00:00:00Z');
 
 /**
- * `date` moved by `days`. Refused (400 DATE_OUT_OF_RANGE) past year 9999 or before year 1: there
+ * `date` moved by `days`. Refused (400 DATE_OUT_OF_RANGE) past year 9999 or before year 0000: there
  * toISOString() switches to six-digit years ("+010000-01-01"), which the ten characters kept here
  * would cut to a date that maps back to itself, and a working-day walk from 9999-12-31 looped
  * forever, holding the event loop (found by the route guard, test/guards/routeExtremes.test.ts).
@@ -36,7 +36,7 @@ const LAST_DAY_MS = Date.parse('9999-12-31T00:00:00Z');
 export const addDays = (date: string, days: number): string => {
   const ms = Date.parse(`${date}T00:00:00Z`) + days * DAY_MS;
   if (!(ms >= FIRST_DAY_MS && ms <= LAST_DAY_MS)) {
-    throw new TiepdanError('DATE_OUT_OF_RANGE', `${date} ${days < 0 ? '−' : '+'} ${Math.abs(days)} days is outside the years 0001–9999`, { status: 400, details: [{ field: 'date', message: 'out of range' }] });
+    throw new TiepdanError('DATE_OUT_OF_RANGE', `${date} ${days < 0 ? '−' : '+'} ${Math.abs(days)} days is outside the years 0000–9999`, { status: 400, details: [{ field: 'date', message: 'out of range' }] });
   }
   return new Date(ms).toISOString().slice(0, 10);
 };
