@@ -187,3 +187,27 @@ t.test('layer choice from view size', async (t) => {
   t.equal(spatialLayerForSize(3, { width: 1280, height: 720 }, { width: 1920, height: 1080 }), 2);
   t.equal(spatialLayerForSize(1, undefined, { width: 1920, height: 1080 }), 0);
 });
+
+t.test('capabilities mediasoup chokes on cost one warning, not the process (no unhandled rejection)', async (t) => {
+  const pool = await startPool(1);
+  t.teardown(() => pool.close());
+  const room = await SessionRoom.open({ id: 's-deep', settings: { maxPeers: 5, lobbyEnabled: false, endpointsSeeEachOther: true }, pool, logger: silentLogger() });
+  t.teardown(() => room.close());
+  await joinWithMedia(room, 'host', 'host', true);
+  const rejections: unknown[] = [];
+  const onRejection = (err: unknown) => rejections.push(err);
+  process.on('unhandledRejection', onRejection);
+  t.teardown(() => process.off('unhandledRejection', onRejection));
+  // Deep enough that mediasoup's structuredClone in canConsume overflows the stack.
+  let deep: Record<string, unknown> = {};
+  for (let i = 0; i < 20_000; i++) deep = { a: deep };
+  room.addPeer({ peerId: 'x', role: 'endpoint', label: 'x' });
+  await room.createTransport('x', 'recv');
+  await room.setRtpCapabilities('x', { ...room.rtpCapabilities, extra: deep } as unknown as types.RtpCapabilities);
+  await new Promise((r) => setTimeout(r, 300));
+  t.same(rejections.map((e) => (e as Error).message), [], 'nothing escaped');
+  // The room still works for the others.
+  const b = await joinWithMedia(room, 'b', 'endpoint', false);
+  await until('b consumes the host', () => b.consumers.length === 2);
+  t.pass('the room goes on');
+});

@@ -322,7 +322,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     this.#consumeAll(peer);
     for (const other of this.#peers.values()) {
       if (other === peer) continue;
-      for (const entry of peer.producers.values()) void this.#consume(other, peer, entry.producer);
+      for (const entry of peer.producers.values()) this.#consumeSafely(other, peer, entry.producer);
     }
   }
 
@@ -439,8 +439,20 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
 
   #consumeAll(viewer: SessionPeer): void {
     for (const owner of this.#peers.values()) {
-      for (const entry of owner.producers.values()) void this.#consume(viewer, owner, entry.producer);
+      for (const entry of owner.producers.values()) this.#consumeSafely(viewer, owner, entry.producer);
     }
+  }
+
+  /**
+   * #consume started from an event or a loop, nobody awaiting it: whatever it throws is logged
+   * here. Unawaited, a throw from mediasoup (canConsume on hostile capabilities overflowed the
+   * stack) was an unhandled rejection, and that ends the Node process: every session on the
+   * server (found by test/guards/signalingFuzz.test.ts).
+   */
+  #consumeSafely(viewer: SessionPeer, owner: SessionPeer, producer: types.Producer): void {
+    this.#consume(viewer, owner, producer).catch((err: unknown) => {
+      this.#logger.warn({ err: (err as Error).message, peerId: viewer.id, producerId: producer.id }, 'consume failed unexpectedly');
+    });
   }
 
   async #consume(viewer: SessionPeer, owner: SessionPeer, producer: types.Producer): Promise<void> {
@@ -574,7 +586,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
       void this.#audioLevels.addProducer({ producerId: producer.id }).catch(() => undefined);
     }
     this.emit('producerAdded', { producer: onPrimary, peerId: peer.id, label: peer.label, source: request.source });
-    for (const viewer of this.#peers.values()) void this.#consume(viewer, peer, producer);
+    for (const viewer of this.#peers.values()) this.#consumeSafely(viewer, peer, producer);
     return producer.id;
   }
 

@@ -2,7 +2,7 @@ import type { WebSocket, RawData } from 'ws';
 import { z } from 'zod';
 import { TiepdanError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
-import { MAX_MESSAGE_BYTES, isRequestMethod, requestEnvelopeSchema, requestSchemas, type RequestMethod } from './protocol.ts';
+import { MAX_MESSAGE_BYTES, MAX_MESSAGE_DEPTH, isRequestMethod, nestsDeeperThan, requestEnvelopeSchema, requestSchemas, type RequestMethod } from './protocol.ts';
 
 export interface ConnectionLimits {
   /** Sustained requests per second per connection. */
@@ -122,6 +122,7 @@ export class SignalingConnection {
     } catch {
       return this.#fail(null, 'BAD_JSON', 'the message is not valid JSON');
     }
+    if (nestsDeeperThan(json, MAX_MESSAGE_DEPTH)) return this.#fail(null, 'BAD_MESSAGE', `messages nest at most ${MAX_MESSAGE_DEPTH} levels of objects and arrays`);
     const envelope = requestEnvelopeSchema.safeParse(json);
     if (!envelope.success) {
       const maybeId = typeof json === 'object' && json !== null && 'id' in json && Number.isInteger((json as { id: unknown }).id) ? (json as { id: number }).id : null;

@@ -12,6 +12,25 @@ export const PROTOCOL_VERSION = 1;
 /** Largest message the server reads (a simulcast `produce` is ~3 KB; an SDP-free protocol needs no more). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
+/**
+ * Deepest nesting of objects and arrays a message may have (the deepest real one, a codec's
+ * rtcpFeedback inside produce, is 7). Checked before any schema: `.loose()` objects pass unknown
+ * keys through, and mediasoup structured-cloned a 5,000-level object until the stack overflowed.
+ */
+export const MAX_MESSAGE_DEPTH = 16;
+
+/** True when `value` nests objects/arrays deeper than `max` (iterative: no recursion to overflow). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export const requestEnvelopeSchema = z.strictObject({
   id: z.number().int().min(0).max(2 ** 31),
   method: z.string().min(1).max(64),
