@@ -211,3 +211,25 @@ t.test('capabilities mediasoup chokes on cost one warning, not the process (no u
   await until('b consumes the host', () => b.consumers.length === 2);
   t.pass('the room goes on');
 });
+
+t.test('a session ending while a transport is being made: a coded error, never a raw mediasoup one', async (t) => {
+  const pool = await startPool(1);
+  t.teardown(() => pool.close());
+  const outcomes = new Map<string, number>();
+  // The room closes at different moments of createTransport (router call, bitrate, trace events).
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const room = await SessionRoom.open({ id: `s-race-${attempt}`, settings: { maxPeers: 5, lobbyEnabled: false, endpointsSeeEachOther: true }, pool, logger: silentLogger() });
+    room.addPeer({ peerId: 'x', role: 'endpoint', label: 'x' });
+    await room.createTransport('x', 'recv');
+    const pending = room.createTransport('x', attempt % 2 === 0 ? 'recv' : 'send');
+    for (let i = 0; i < attempt % 10; i++) await new Promise((r) => setImmediate(r));
+    room.close();
+    const outcome = await pending.then(
+      () => 'created',
+      (err: unknown) => (err instanceof Error && 'code' in err ? String((err as { code: unknown }).code) : `raw: ${(err as Error).message}`),
+    );
+    outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+  }
+  t.comment(JSON.stringify([...outcomes]));
+  t.same([...outcomes.keys()].filter((o) => o.startsWith('raw')), [], 'every failure has a code');
+});

@@ -375,16 +375,30 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     }
     if (peer.transports.size >= 4) throw new TiepdanError('TOO_MANY_TRANSPORTS', 'a peer may hold at most 4 transports', { status: 409 });
     const slot = await this.#slotFor(peer);
-    const transport = await slot.router.createWebRtcTransport({
-      webRtcServer: slot.worker.webRtcServer,
-      enableUdp: options.forceTcp !== true,
-      enableTcp: true,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: this.#initialOutgoingBitrate,
-      appData: { peerId, direction },
-    });
-    if (direction === 'send') await transport.setMaxIncomingBitrate(MEDIA_BITRATES.maxIncoming);
-    if (direction === 'recv') await this.#watchDownlink(peer, transport);
+    let transport: types.WebRtcTransport | undefined;
+    try {
+      transport = await slot.router.createWebRtcTransport({
+        webRtcServer: slot.worker.webRtcServer,
+        enableUdp: options.forceTcp !== true,
+        enableTcp: true,
+        preferUdp: true,
+        initialAvailableOutgoingBitrate: this.#initialOutgoingBitrate,
+        appData: { peerId, direction },
+      });
+      if (direction === 'send') await transport.setMaxIncomingBitrate(MEDIA_BITRATES.maxIncoming);
+      if (direction === 'recv') await this.#watchDownlink(peer, transport);
+    } catch (err) {
+      transport?.close();
+      // The session ended (its routers closed) while the transport was being set up: mediasoup's
+      // "handler not found" was answered INTERNAL (found by test/guards/signalingFuzz.test.ts).
+      if (this.#closed || slot.router.closed) throw new TiepdanError('SESSION_ENDED', 'the session has ended', { status: 410 });
+      throw err;
+    }
+    // The peer left (or was ejected) meanwhile: its transport would outlive it.
+    if (this.#closed || this.#peers.get(peerId) !== peer) {
+      transport.close();
+      throw this.#closed ? new TiepdanError('SESSION_ENDED', 'the session has ended', { status: 410 }) : new TiepdanError('PEER_NOT_FOUND', 'the peer left while its transport was being made', { status: 404 });
+    }
     peer.transports.set(transport.id, transport);
     transport.observer.once('close', () => peer.transports.delete(transport.id));
     if (direction === 'recv' && peer.rtpCapabilities !== undefined) queueMicrotask(() => this.#consumeAll(peer));
