@@ -15,7 +15,11 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
   await app.register(websocket, {
     // ws refuses frames beyond this outright (close 1009); between MAX_MESSAGE_BYTES and this the
     // connection answers MESSAGE_TOO_LARGE and stays open.
-    options: { maxPayload: MAX_MESSAGE_BYTES * 16 },
+    // One message per turn of the event loop (ws defers each 'message' to setImmediate): a socket
+    // whose read holds 200 queued frames no longer runs them as one block while every other socket,
+    // timer and /healthz waits. Flooding connections held the loop for seconds before (found by
+    // test/guards/signalingFuzz.test.ts).
+    options: { maxPayload: MAX_MESSAGE_BYTES * 16, allowSynchronousEvents: false },
   });
   app.get('/ws', { websocket: true }, (socket, request) => {
     signaling.accept(socket, request.socket.localAddress);
