@@ -563,15 +563,18 @@ export class LiveClient extends Emitter<Events> {
     this.#socket?.close(3000, 'simulated drop');
   }
 
-  /** Bytes received so far per remote track (inbound-rtp), keyed by consumer id. */
-  async inboundBytes(): Promise<{ consumerId: string; peerId: string; kind: string; bytes: number }[]> {
-    const out: { consumerId: string; peerId: string; kind: string; bytes: number }[] = [];
+  /** Bytes received (and, for video, frames decoded) so far per remote track (inbound-rtp), keyed by consumer id. */
+  async inboundBytes(): Promise<{ consumerId: string; peerId: string; kind: string; bytes: number; framesDecoded: number }[]> {
+    const out: { consumerId: string; peerId: string; kind: string; bytes: number; framesDecoded: number }[] = [];
     for (const [id, { consumer, description }] of this.#consumers) {
       let bytes = 0;
-      (await consumer.getStats()).forEach((s: { type: string; bytesReceived?: number }) => {
-        if (s.type === 'inbound-rtp') bytes += s.bytesReceived ?? 0;
+      let framesDecoded = 0;
+      (await consumer.getStats()).forEach((s: { type: string; bytesReceived?: number; framesDecoded?: number }) => {
+        if (s.type !== 'inbound-rtp') return;
+        bytes += s.bytesReceived ?? 0;
+        framesDecoded += s.framesDecoded ?? 0;
       });
-      out.push({ consumerId: id, peerId: description.peerId, kind: description.kind, bytes });
+      out.push({ consumerId: id, peerId: description.peerId, kind: description.kind, bytes, framesDecoded });
     }
     return out;
   }

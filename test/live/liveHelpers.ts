@@ -148,7 +148,7 @@ export async function openPagePeer(browser: Browser, live: LiveServer, sessionId
   return page;
 }
 
-type InboundEntry = { consumerId: string; peerId: string; kind: string; bytes: number };
+type InboundEntry = { consumerId: string; peerId: string; kind: string; bytes: number; framesDecoded: number };
 
 /** Inbound RTP bytes per remote track, read from RTCPeerConnection stats in the page. */
 export function inbound(page: Page): Promise<InboundEntry[]> {
