@@ -2,7 +2,9 @@ import '../../ui/styles.css';
 import { errorMessage, h, pageHeader, setText, text, button } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api } from './api.ts';
-import { auditPage, listPage, recordingsPage, reportPage } from './admin.ts';
+import { auditPage, listPage, reportPage } from './admin.ts';
+import { apiKeysPage, settingsPage } from './settingsPages.ts';
+import { recordingsPage } from './recordingsPage.ts';
 import { registerPage } from './afterSitting.ts';
 import { calendarPage } from './calendar.ts';
 import { casePage, casesPage, newCasePage } from './cases.ts';
@@ -23,6 +25,8 @@ const NAV: { hash: string; key: MessageKey }[] = [
   { hash: '#/users', key: 'nav.users' },
   { hash: '#/audit', key: 'nav.audit' },
   { hash: '#/report', key: 'nav.report' },
+  { hash: '#/api-keys', key: 'nav.apiKeys' },
+  { hash: '#/settings', key: 'nav.settings' },
 ];
 
 function loginPage(): void {
@@ -101,6 +105,12 @@ async function route(): Promise<void> {
         break;
       case 'report':
         await reportPage(main);
+        break;
+      case 'api-keys':
+        await apiKeysPage(main);
+        break;
+      case 'settings':
+        await settingsPage(main);
         break;
       default:
         await sessionsPage(main);
