@@ -67,6 +67,7 @@ t.test('console pages: exports, retention and hold, API keys, settings, editing 
   await login(page, `${srv.url}/console#/recordings`, 'canbo', password);
   await page.waitForSelector(`tr[data-id="${sessionId}"]`);
   t.match(await page.locator('#export-target').innerText(), /USB DISK/, 'the mounted drive is offered');
+  t.equal(await page.locator('nav a[href="#/api-keys"], nav a[href="#/settings"]').count(), 0, 'no API-key or settings link for the board (administrator only)');
   await page.fill('#export-passphrase', 'mat-khau-xuat-2026');
   for (const kind of ['directory', 'cd'] as const) {
     await page.selectOption('#export-kind', kind);
@@ -116,6 +117,7 @@ t.test('console pages: exports, retention and hold, API keys, settings, editing 
   adminPage.on('dialog', (d) => void d.accept());
   await login(adminPage, `${srv.url}/console#/api-keys`, 'admin', (await readFile(path.join(data.dir, 'initial-admin-password'), 'utf8')).trim());
   await adminPage.waitForSelector('#api-key-form');
+  t.equal(await adminPage.locator('nav a[href="#/api-keys"], nav a[href="#/settings"]').count(), 2, 'the administrator has both links');
   await adminPage.fill('#api-key-name', 'Hệ thống quản lý văn bản');
   await adminPage.selectOption('#api-key-role', 'auditor');
   await adminPage.click('#api-key-form button[type=submit]');

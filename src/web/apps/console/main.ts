@@ -15,7 +15,8 @@ import { field, withStatus } from './widgets.ts';
 const root = document.getElementById('app')!;
 let cleanup: (() => void) | undefined;
 
-const NAV: { hash: string; key: MessageKey }[] = [
+/** `roles`: shown only to these (the API refuses the others anyway; a link that only errors helps no one). */
+const NAV: { hash: string; key: MessageKey; roles?: string[] }[] = [
   { hash: '#/sessions', key: 'nav.sessions' },
   { hash: '#/recordings', key: 'nav.recordings' },
   { hash: '#/bridge-points', key: 'nav.bridgePoints' },
@@ -25,8 +26,8 @@ const NAV: { hash: string; key: MessageKey }[] = [
   { hash: '#/users', key: 'nav.users' },
   { hash: '#/audit', key: 'nav.audit' },
   { hash: '#/report', key: 'nav.report' },
-  { hash: '#/api-keys', key: 'nav.apiKeys' },
-  { hash: '#/settings', key: 'nav.settings' },
+  { hash: '#/api-keys', key: 'nav.apiKeys', roles: ['admin'] },
+  { hash: '#/settings', key: 'nav.settings', roles: ['admin'] },
 ];
 
 function loginPage(): void {
@@ -50,6 +51,7 @@ function shell(): HTMLElement {
   const main = h('main', { id: 'main', tabindex: -1 });
   const nav = h('nav', { 'aria-label': t('nav.main') });
   for (const item of NAV) {
+    if (item.roles && !item.roles.includes(api.user?.role ?? '')) continue;
     const a = h('a', { href: item.hash });
     setText(a, item.key);
     // A case's own page (#/case/…) belongs to the cases entry.
