@@ -188,6 +188,8 @@ export interface InvitationsTable {
   revoked_at: Timestamp | null;
   revoked_reason: Generated<string>;
   issued_by: string | null;
+  /** The short code typed at /m (migration 0530); null on rows issued before it until first printed. */
+  join_code: string | null;
 }
 
 export interface PreflightSlotsTable {

@@ -101,8 +101,9 @@ t.test('the whole workflow, from importing the bridge points to the annual repor
     t.match(print.headers['content-type'], /text\/html/);
     t.match(print.text, /GIẤY MỜI/);
     t.match(print.text, /UBND xã Số 1/);
-    t.match(print.text, /15\/04\/2026 08:00/, 'session time');
-    t.match(print.text, /14\/04\/2026 14:00/, 'the T-1 working day test');
+    t.match(print.text, /08 giờ 00, thứ Tư, ngày 15\/4\/2026/, 'session time, with its weekday');
+    t.match(print.text, /14 giờ 00, thứ Ba, ngày 14\/4\/2026/, 'the T-1 working day test');
+    t.match(print.text, /http:\/\/tiepdan\.gialai\.local\/m\/[A-HJ-NP-Z2-9]{5}-?[A-HJ-NP-Z2-9]{5}/, 'the short-code link, from the same origin');
     t.match(print.text, /Tổng duyệt/);
     t.match(print.text, /3 điểm cầu/, 'number and list of points');
     t.match(print.text, /http:\/\/tiepdan\.gialai\.local\/join\/td1\./, 'the login link');

@@ -10,6 +10,7 @@ import { authRoutes } from '../auth/authRoutes.ts';
 import { bridgePointRoutes } from '../bridgePoints/bridgePointRoutes.ts';
 import { calendarRoutes } from '../calendar/calendarRoutes.ts';
 import { caseRoutes } from '../cases/caseRoutes.ts';
+import { joinCodeRoutes } from '../invitations/joinCodeRoutes.ts';
 import { invitationRoutes } from '../invitations/invitationRoutes.ts';
 import { preflightRoutes } from '../preflight/preflightRoutes.ts';
 import { reportRoutes } from '../reports/reportRoutes.ts';
@@ -83,4 +84,6 @@ export const controlApiPlugin: FastifyPluginAsync<ControlApiOptions> = async (ap
     },
     { prefix: API_PREFIX },
   );
+  // The pages behind the giấy mời's QR and typed code (/m), beside the API: they need its services.
+  await app.register(joinCodeRoutes, { services });
 };

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ControlServices } from '../../domain/controlServices.ts';
-import { renderInvitationHtml } from '../../domain/invitations/printableInvitation.ts';
+import { qrSvg, renderInvitationHtml } from '../../domain/invitations/printableInvitation.ts';
 import { TiepdanError } from '../../errors.ts';
 import { actorOf } from '../control/access.ts';
 import { errorBody, errorResponses, idParams, R } from '../control/schemas.ts';
@@ -86,12 +86,17 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ services: ControlServices
     const points = await services.bridgePoints.list({ ids: session.bridgePointIds }, { limit: 500, offset: 0 });
     const settings = await services.settings.get();
     const origin = `${request.protocol}://${request.headers.host ?? 'localhost'}`;
+    // The QR code and the typed code lead to /m/<code> (joinCodeRoutes.ts), which carries no token.
+    const joinCode = await I.joinCode(invitation.id);
     return renderInvitationHtml({
+      joinCode,
+      codePageUrl: `${origin}/m`,
+      qrSvg: await qrSvg(`${origin}/m/${joinCode}`),
       invitation: { ...invitation, token },
       organisation: settings.organisation,
       session,
       slots: await services.preflight.slots(session.id),
-      bridgePoints: points.items.map((p) => ({ code: p.code, name: p.name })),
+      bridgePoints: points.items.map((p) => ({ id: p.id, code: p.code, name: p.name })),
       // The browser apps (src/api/web) serve the room at /join/<invitation> and the test at
       // /test/<invitation>, and keep the token out of request logs.
       joinUrl: `${origin}/join/${encodeURIComponent(token)}`,

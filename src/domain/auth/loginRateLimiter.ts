@@ -24,6 +24,13 @@ export class LoginRateLimiter {
     return w.count > this.#max ? Math.ceil((w.start + this.#windowMs - now) / 1000) : 0;
   }
 
+  /** The seconds to wait when `key` has used up its attempts, without counting one (for counters of failures only). */
+  waitFor(key: string, now: number = Date.now()): number {
+    const w = this.#windows.get(key);
+    if (w === undefined || now - w.start >= this.#windowMs || w.count < this.#max) return 0;
+    return Math.ceil((w.start + this.#windowMs - now) / 1000);
+  }
+
   #prune(now: number): void {
     for (const [key, w] of this.#windows) if (now - w.start >= this.#windowMs) this.#windows.delete(key);
   }

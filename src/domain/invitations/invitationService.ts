@@ -9,6 +9,8 @@ import { conflict, forbidden, notFound } from '../common/errors.ts';
 import type { Actor } from '../common/roles.ts';
 import type { SettingsStore } from '../settings/controlSettings.ts';
 import type { SessionService, SessionView } from '../sessions/sessionService.ts';
+import { TiepdanError } from '../../errors.ts';
+import { newJoinCode } from './joinCode.ts';
 
 type Trx = Transaction<DatabaseSchema>;
 
@@ -50,6 +52,7 @@ type InvitationRow = {
   expires_at: Date;
   revoked_at: Date | null;
   revoked_reason: string;
+  join_code: string | null;
 };
 
 /** Sessions in which invitations may be issued or re-issued. */
@@ -142,10 +145,13 @@ export class InvitationService extends EventEmitter<InvitationServiceEvents> {
         expires_at: new Date(claims.exp * 1000),
         revoked_at: null,
         issued_by: actor.kind === 'user' ? actor.id : null,
+        // 50 random bits: a clash with a stored code (unique index) is not worth a retry loop.
+        join_code: newJoinCode(),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
     const { token: _secret, ...auditable } = this.view(row);
+    // The join code stands for the token: it stays out of the audit trail too (view() omits it).
     await this.#audit.append(trx, actor, { action: 'invitation.issue', entity: 'invitation', entityId: row.id, after: auditable });
     return row;
   }
@@ -223,6 +229,35 @@ export class InvitationService extends EventEmitter<InvitationServiceEvents> {
     if (row === undefined) throw notFound('invitation', id);
     if (actor?.role === 'commune_operator' && row.bridge_point_id !== actor.bridgePointId) throw forbidden('INVITATION_OTHER_POINT', 'a commune operator sees the invitations of their own bridge point only');
     return this.#viewFor(row, actor);
+  }
+
+  /**
+   * The invitation's short join code, for its printout (the caller has been allowed to read the
+   * invitation and its token). Rows issued before migration 0530 get one on their first print.
+   */
+  async joinCode(id: string): Promise<string> {
+    const row = await this.#db.selectFrom('invitations').select(['join_code']).where('id', '=', id).executeTakeFirst();
+    if (row === undefined) throw notFound('invitation', id);
+    if (row.join_code !== null) return row.join_code;
+    await this.#db.updateTable('invitations').set({ join_code: newJoinCode() }).where('id', '=', id).where('join_code', 'is', null).execute();
+    const after = await this.#db.selectFrom('invitations').select(['join_code']).where('id', '=', id).executeTakeFirstOrThrow();
+    return after.join_code!;
+  }
+
+  /**
+   * Exchanges a join code typed at /m (or read from the printed QR code) for its invitation's
+   * token: refused once the invitation is revoked, re-issued or expired, exactly like the token.
+   * Every successful exchange is audited with the invitation as actor and the caller's address.
+   */
+  async redeemJoinCode(code: string, from: { address: string }): Promise<{ token: string; invitationId: string; sessionId: string }> {
+    const row = await this.#db.selectFrom('invitations').selectAll().where('join_code', '=', code).executeTakeFirst();
+    if (row === undefined) throw new TiepdanError('JOIN_CODE_UNKNOWN', 'no invitation has this code', { status: 404 });
+    const status = this.view(row).status;
+    if (status === 'revoked') throw new TiepdanError('JOIN_CODE_REVOKED', 'this invitation was revoked or replaced by a new one', { status: 410 });
+    if (status === 'expired') throw new TiepdanError('JOIN_CODE_EXPIRED', 'this invitation has expired', { status: 410 });
+    const actor: Actor = { kind: 'invitation', id: row.jti, role: undefined, label: row.display_name, bridgePointId: row.bridge_point_id, sessionId: row.session_id, subject: row.subject };
+    await this.#audit.append(this.#db, actor, { action: 'invitation.join_code.redeem', entity: 'invitation', entityId: row.id, after: { jti: row.jti, address: from.address } });
+    return { token: row.token, invitationId: row.id, sessionId: row.session_id };
   }
 
   async revoke(actor: Actor, id: string, reason: string): Promise<InvitationView> {

@@ -36,8 +36,15 @@ export const controlSettingsSchema = z.object({
       authority: z.string().min(1).max(200).default('ỦY BAN NHÂN DÂN TỈNH GIA LAI'),
       issuer: z.string().min(1).max(200).default('BAN TIẾP CÔNG DÂN TỈNH'),
       place: z.string().min(1).max(100).default('Gia Lai'),
+      /** The issuing body inside a sentence, in its own case ("Ban Tiếp công dân tỉnh trân trọng kính mời"). */
+      issuerName: z.string().min(1).max(200).default('Ban Tiếp công dân tỉnh'),
+      /** The document symbol after the register number: "Số: …/GM-BTCD" (the văn thư writes the number). */
+      documentSymbol: z.string().min(1).max(40).default('GM-BTCD'),
+      /** The signer's title and name under the text (NĐ 30/2020 layout); an empty name leaves room to write it. */
+      signerTitle: z.string().min(1).max(100).default('TRƯỞNG BAN'),
+      signerName: z.string().max(100).default(''),
     })
-    .default({ authority: 'ỦY BAN NHÂN DÂN TỈNH GIA LAI', issuer: 'BAN TIẾP CÔNG DÂN TỈNH', place: 'Gia Lai' }),
+    .default({ authority: 'ỦY BAN NHÂN DÂN TỈNH GIA LAI', issuer: 'BAN TIẾP CÔNG DÂN TỈNH', place: 'Gia Lai', issuerName: 'Ban Tiếp công dân tỉnh', documentSymbol: 'GM-BTCD', signerTitle: 'TRƯỞNG BAN', signerName: '' }),
   /** Invitations stay valid this long after the scheduled end. */
   invitationGraceHours: z.number().min(0).max(72).default(4),
 });

@@ -1,8 +1,6 @@
 import { button, h, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
-import { api, type Paged, type SessionView } from './api.ts';
-import { followJob, recordingRoutes, type ExportDestinations, type Job, type RecordingSummary } from './recordingApi.ts';
-import { formatBytes } from '../../i18n/index.ts';
+import { api } from './api.ts';
 import { codeLabel, display, field, fieldColumn, section, table, withStatus, type Column } from './widgets.ts';
 
 type Row = Record<string, unknown>;
@@ -21,7 +19,7 @@ function rowsOf(answer: unknown): Row[] {
 
 interface FormField {
   name: string;
-  type: 'text' | 'password' | 'select';
+  type: 'text' | 'password' | 'select' | 'checkbox';
   options?: string[];
   required?: boolean;
 }
@@ -97,14 +95,93 @@ function csvImport(onDone: () => void): HTMLElement {
   );
 }
 
-/** A list of what the control API manages, with an "add" form where the console offers one. */
-export async function listPage(main: HTMLElement, name: string): Promise<void> {
+/** What can be changed on an existing row (PATCH /<list>/:id); only changed fields are sent. */
+const EDITS: Record<string, { path: string; label: string; fields: FormField[] }> = {
+  'bridge-points': {
+    path: '/bridge-points',
+    label: 'name',
+    fields: [
+      { name: 'name', type: 'text', required: true },
+      { name: 'kind', type: 'select', options: ['commune', 'ward', 'central', 'agency'] },
+      { name: 'contactName', type: 'text' },
+      { name: 'contactPhone', type: 'text' },
+      { name: 'networkNotes', type: 'text' },
+      { name: 'active', type: 'checkbox' },
+    ],
+  },
+  users: {
+    path: '/users',
+    label: 'username',
+    fields: [
+      { name: 'displayName', type: 'text', required: true },
+      { name: 'role', type: 'select', options: ['reception_board', 'inspectorate', 'approver', 'technician', 'commune_operator', 'auditor', 'admin'] },
+      { name: 'active', type: 'checkbox' },
+    ],
+  },
+};
+
+/** The edit form of one row, shown under the list; saving redraws the list with "Đã lưu". */
+function editForm(name: string, row: Row, onSaved: () => Promise<void>, onCancel: () => void): HTMLElement {
+  const spec = EDITS[name]!;
+  const status = h('p', { class: 'status', role: 'status', id: `edit-${name}-status` });
+  const controls = new Map<string, HTMLInputElement | HTMLSelectElement>();
+  const grid = h('div', { class: 'row top' });
+  for (const f of spec.fields) {
+    const id = `edit-${name}-${f.name}`;
+    const value = row[f.name];
+    const control =
+      f.type === 'select'
+        ? h('select', {}, ...(f.options ?? []).map((o) => h('option', { value: o, selected: o === value }, codeLabel(o))))
+        : f.type === 'checkbox'
+          ? h('input', { type: 'checkbox', checked: value === true })
+          : h('input', { type: 'text', required: f.required ?? false, value: typeof value === 'string' ? value : '', autocomplete: 'off' });
+    controls.set(f.name, control);
+    const key = f.name === 'active' ? 'edit.active' : (`field.${f.name}` as MessageKey);
+    grid.append(field(id, t(key) !== key ? key : 'common.details', control));
+  }
+  const form = h('form', { class: 'stack', id: `edit-${name}` }, grid, h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: `edit-${name}-save` }, text('edit.save')), button('edit.cancel', onCancel)), status);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const body: Record<string, string | boolean> = {};
+    for (const [k, c] of controls) {
+      const next = c instanceof HTMLInputElement && c.type === 'checkbox' ? c.checked : c.value.trim();
+      if (next !== (row[k] ?? '')) body[k] = next;
+    }
+    if (Object.keys(body).length === 0) {
+      setText(status, 'edit.nothing');
+      return;
+    }
+    void withStatus(status, async () => {
+      await api.patch(`${spec.path}/${String(row.id)}`, body);
+      await onSaved();
+    });
+  });
+  const box = section('edit.action', form);
+  const heading = box.querySelector('h2');
+  if (heading) setText(heading, 'edit.title', { name: String(row[spec.label] ?? '') });
+  return box;
+}
+
+/** A list of what the control API manages, with "add" and "edit" forms where the console offers them. */
+export async function listPage(main: HTMLElement, name: string, saved?: boolean): Promise<void> {
   const spec = LISTS[name];
   if (!spec) return;
   const rows = rowsOf(await api.get<unknown>(spec.path));
   const columns: Column<Row>[] = spec.fields.map((f) => fieldColumn<Row>(f, (r) => (f === 'type' || f === 'kind' || f === 'role' ? codeLabel(String(r[f])) : display(r[f]))));
   const reload = () => void listPage(main, name);
-  main.replaceChildren(section(spec.title, table(spec.title, rows, columns, (r) => String(r.id ?? ''))), createForm(name, reload) ?? '', name === 'bridge-points' ? csvImport(reload) : '');
+  const editSlot = h('div', { id: `edit-${name}-slot` });
+  const savedNote = saved ? h('p', { class: 'status ok', role: 'status', id: `edit-${name}-saved` }, t('common.saved')) : null;
+  if (EDITS[name]) {
+    columns.push({
+      key: 'common.actions',
+      cell: (r) =>
+        button('edit.action', () => {
+          editSlot.replaceChildren(editForm(name, r, () => listPage(main, name, true), () => editSlot.replaceChildren()));
+          editSlot.querySelector<HTMLElement>('input, select')?.focus();
+        }, { 'data-edit': String(r.id ?? '') }),
+    });
+  }
+  main.replaceChildren(section(spec.title, savedNote, table(spec.title, rows, columns, (r) => String(r.id ?? ''))), editSlot, createForm(name, reload) ?? '', name === 'bridge-points' ? csvImport(reload) : '');
 }
 
 export async function auditPage(main: HTMLElement): Promise<void> {
@@ -170,88 +247,4 @@ export async function reportPage(main: HTMLElement): Promise<void> {
   yearInput.addEventListener('change', () => void load());
   main.replaceChildren(section('nav.report', h('div', { class: 'row' }, label, yearInput, csv), out));
   await load();
-}
-
-/** Recordings with their playable copy (played in the page), verification and export with progress. */
-export async function recordingsPage(main: HTMLElement): Promise<void> {
-  const recs = rowsOf(await api.get<unknown>(recordingRoutes.list())) as unknown as RecordingSummary[];
-  let titles = new Map<string, string>();
-  try {
-    titles = new Map((await api.get<Paged<SessionView>>('/sessions?limit=200')).items.map((s) => [s.id, s.title]));
-  } catch {
-    // titles are a convenience
-  }
-  const player = h('video', { controls: true, id: 'recording-player', preload: 'metadata', hidden: true, class: 'player' });
-  const status = h('p', { class: 'status', role: 'status', id: 'recordings-status' });
-  const bar = h('div');
-  const progress = h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': 0, hidden: true, id: 'job-progress' }, bar);
-  const showJob = (job: Job) => {
-    const pct = Math.round(job.progress.fraction * 100);
-    progress.hidden = job.status !== 'running';
-    bar.style.width = `${pct}%`;
-    progress.setAttribute('aria-valuenow', String(pct));
-    status.className = 'status';
-    setText(status, 'recordings.exportProgress', { percent: pct });
-  };
-  // Exports go only to a drive the server lists (mounted under EXPORT_DESTINATIONS), and are always
-  // encrypted: the passphrase travels to the recipient separately. Roles that may not export get no list.
-  const drives = await api.get<ExportDestinations>(recordingRoutes.exportDestinations()).catch(() => undefined);
-  const target = h('select', {}, ...(drives?.destinations ?? []).map((d) => h('option', { value: d.path }, `${d.path} (${d.source}, ${formatBytes(d.freeBytes)})`)));
-  const passphrase = h('input', { type: 'password', minlength: 8, autocomplete: 'new-password' });
-  const exportControls = drives
-    ? h(
-        'div',
-        { class: 'row' },
-        drives.destinations.length > 0 ? field('export-target', 'recordings.exportTarget', target) : text(drives.roots.length > 0 ? 'recordings.noDrive' : 'recordings.exportsOff', { roots: drives.roots.join(', ') }, 'p'),
-        field('export-passphrase', 'recordings.exportPassphrase', passphrase),
-      )
-    : null;
-  const rows = table('recordings.title', recs, [
-    { key: 'sessions.title', cell: (r) => titles.get(r.sessionId) ?? r.sessionId },
-    { key: 'sessions.status', cell: (r) => codeLabel(r.status) },
-    { key: 'sessions.time', cell: (r) => `${display(r.startedAt)} – ${display(r.closedAt)}` },
-    { key: 'field.bytes', cell: (r) => formatBytes(r.bytes), num: true },
-    {
-      key: 'common.actions',
-      cell: (r) =>
-        h(
-          'div',
-          { class: 'row nowrap' },
-          r.playable
-            ? button('recordings.play', () => void play(r.sessionId), { 'data-play': r.sessionId, class: 'primary' })
-            : button('recordings.playable', (ev) => void withStatus(status, async () => {
-                (ev.currentTarget as HTMLButtonElement).disabled = true; // one build at a time
-                const job = await api.post<Job>(recordingRoutes.buildPlayable(r.sessionId));
-                const done = await followJob(job.id, showJob);
-                if (done.status === 'failed') throw new Error(done.error?.message ?? 'failed');
-                await recordingsPage(main);
-              }), { 'data-build-playable': r.sessionId }),
-          button('recordings.verify', () => void withStatus(status, async () => {
-            // Verification is a queued job (it re-hashes every segment).
-            const done = await followJob((await api.post<Job>(recordingRoutes.verify(r.sessionId))).id, () => undefined);
-            if (done.status === 'failed') throw new Error(done.error?.message ?? 'failed');
-            const report = done.result as { ok: boolean; problems: unknown[] };
-            if (!report.ok) throw new Error(t('recordings.verifyFail', { details: display(report.problems) }));
-          }, 'recordings.verifyOk'), { 'data-verify': r.sessionId }),
-          drives && button('recordings.export', () => void withStatus(status, async () => {
-            const job = await api.post<Job>(recordingRoutes.exports(), { kind: 'directory', sessionIds: [r.sessionId], destination: target.value, passphrase: passphrase.value });
-            const done = await followJob(job.id, showJob);
-            if (done.status === 'failed') throw new Error(done.error?.message ?? 'failed');
-          }, 'common.saved'), { 'data-export': r.sessionId }),
-        ),
-    },
-  ], (r) => r.sessionId);
-  async function play(sessionId: string): Promise<void> {
-    // The player cannot send the bearer header itself: fetch the copy and play it from a blob.
-    await withStatus(status, async () => {
-      const response = await fetch(recordingRoutes.playable(sessionId), { headers: { authorization: `Bearer ${api.token ?? ''}` } });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      player.src = URL.createObjectURL(await response.blob());
-      player.hidden = false;
-      await player.play().catch(() => undefined);
-    });
-  }
-  main.replaceChildren(
-    section('recordings.title', recs.length > 0 ? rows : text('recordings.empty', undefined, 'p'), exportControls, progress, status, player),
-  );
 }

@@ -3,7 +3,7 @@ import { button, h, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api, type Paged, type SessionView } from './api.ts';
 import { plainError } from './plainErrors.ts';
-import { field, section, statusBadge, table, when } from './widgets.ts';
+import { field, section, statusBadge, table, when, withStatus } from './widgets.ts';
 
 /** The control API's case (`GET /cases/:id`); personal fields are null when this role may not see them. */
 export interface CaseView {
@@ -355,8 +355,60 @@ function dl(rows: [MessageKey, Node | string][]): HTMLElement {
   return list;
 }
 
+/**
+ * Editing a case's own fields (PATCH /cases/:id; the people are changed through the API, which
+ * replaces the whole list). Only changed fields are sent: a field this role cannot see arrives as
+ * null, is shown empty, and stays as it is unless the officer writes something into it.
+ */
+function caseEditForm(c: CaseView, onSaved: () => Promise<void>): HTMLElement {
+  const status = h('p', { class: 'status', role: 'status', id: 'case-edit-status' });
+  const input = (value: string | null) => h('input', { type: 'text', value: value ?? '', autocomplete: 'off' });
+  const area = (value: string | null) => {
+    const el = h('textarea', { rows: 3 });
+    el.value = value ?? '';
+    return el;
+  };
+  const controls = {
+    title: input(c.title),
+    summary: area(c.summary),
+    agencies: area(c.agencies.join('\n')),
+    priorHandling: area(c.priorHandling),
+    requests: area(c.requests),
+    groupSize: h('input', { type: 'number', min: 1, max: 10000, value: c.groupSize }),
+  };
+  const form = h(
+    'form',
+    { class: 'stack', id: 'case-edit' },
+    h('p', { class: 'muted' }, text('edit.caseHint')),
+    field('case-edit-title', 'cases.titleField', controls.title),
+    field('case-edit-summary', 'cases.summary', controls.summary),
+    h('div', { class: 'form-cols' }, field('case-edit-agencies', 'cases.agencies', controls.agencies), field('case-edit-prior', 'cases.priorHandling', controls.priorHandling), field('case-edit-requests', 'cases.requests', controls.requests)),
+    field('case-edit-group-size', 'cases.groupSize', controls.groupSize),
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'case-edit-save' }, text('edit.save'))),
+    status,
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const body: Record<string, unknown> = {};
+    if (controls.title.value.trim() !== c.title) body.title = controls.title.value.trim();
+    for (const k of ['summary', 'priorHandling', 'requests'] as const) if (controls[k].value !== (c[k] ?? '')) body[k] = controls[k].value;
+    const agencies = controls.agencies.value.split('\n').map((a) => a.trim()).filter((a) => a !== '');
+    if (agencies.join('\n') !== c.agencies.join('\n')) body.agencies = agencies;
+    if (Number(controls.groupSize.value) !== c.groupSize) body.groupSize = Number(controls.groupSize.value);
+    if (Object.keys(body).length === 0) {
+      setText(status, 'edit.nothing');
+      return;
+    }
+    void withStatus(status, async () => {
+      await api.patch(`/cases/${c.id}`, body);
+      await onSaved();
+    });
+  });
+  return section('edit.case', form);
+}
+
 /** One case; whatever the API withholds for this role is marked, not left blank. */
-export async function casePage(main: HTMLElement, id: string): Promise<void> {
+export async function casePage(main: HTMLElement, id: string, saved = false): Promise<void> {
   const [c, points, sessions] = await Promise.all([api.get<CaseView>(`/cases/${id}`), bridgePoints(), sessionsByCase()]);
   const point = points.find((p) => p.id === c.communeBridgePointId);
   const criteriaList =
@@ -400,6 +452,7 @@ export async function casePage(main: HTMLElement, id: string): Promise<void> {
   const heading = section('cases.title', h('p', {}, h('a', { href: '#/cases', id: 'case-back' }, text('cases.back'))));
   const title = heading.querySelector('h2');
   if (title) setText(title, 'cases.detail', { reference: c.reference });
+  if (saved) heading.append(h('p', { class: 'status ok', role: 'status', id: 'case-saved' }, t('common.saved')));
   main.replaceChildren(
     heading,
     ...(c.personalDataHidden ? [h('p', { class: 'notice', role: 'note', id: 'case-hidden-notice' }, text('cases.hiddenNotice'))] : []),
@@ -410,5 +463,7 @@ export async function casePage(main: HTMLElement, id: string): Promise<void> {
         ? text('cases.notScheduled', undefined, 'p')
         : h('ul', {}, ...onSessions.map((e) => h('li', {}, h('a', { href: `#/session/${e.session.id}` }, e.session.title), ` ${when(e.session.scheduledStart)} `, statusBadge(e.session.status), e.outcome ? ` ${t('cases.outcome', { outcome: outcomeLabel(e.outcome) })}` : ''))),
     ),
+    // The organisers edit cases (the API's R.organisers); others get no form to be refused by.
+    ['reception_board', 'inspectorate'].includes(api.user?.role ?? '') ? caseEditForm(c, () => casePage(main, id, true)) : '',
   );
 }

@@ -2,7 +2,9 @@ import '../../ui/styles.css';
 import { errorMessage, h, pageHeader, setText, text, button } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api } from './api.ts';
-import { auditPage, listPage, recordingsPage, reportPage } from './admin.ts';
+import { auditPage, listPage, reportPage } from './admin.ts';
+import { apiKeysPage, settingsPage } from './settingsPages.ts';
+import { recordingsPage } from './recordingsPage.ts';
 import { registerPage } from './afterSitting.ts';
 import { calendarPage } from './calendar.ts';
 import { casePage, casesPage, newCasePage } from './cases.ts';
@@ -13,7 +15,8 @@ import { field, withStatus } from './widgets.ts';
 const root = document.getElementById('app')!;
 let cleanup: (() => void) | undefined;
 
-const NAV: { hash: string; key: MessageKey }[] = [
+/** `roles`: shown only to these (the API refuses the others anyway; a link that only errors helps no one). */
+const NAV: { hash: string; key: MessageKey; roles?: string[] }[] = [
   { hash: '#/sessions', key: 'nav.sessions' },
   { hash: '#/recordings', key: 'nav.recordings' },
   { hash: '#/bridge-points', key: 'nav.bridgePoints' },
@@ -23,6 +26,8 @@ const NAV: { hash: string; key: MessageKey }[] = [
   { hash: '#/users', key: 'nav.users' },
   { hash: '#/audit', key: 'nav.audit' },
   { hash: '#/report', key: 'nav.report' },
+  { hash: '#/api-keys', key: 'nav.apiKeys', roles: ['admin'] },
+  { hash: '#/settings', key: 'nav.settings', roles: ['admin'] },
 ];
 
 function loginPage(): void {
@@ -46,6 +51,7 @@ function shell(): HTMLElement {
   const main = h('main', { id: 'main', tabindex: -1 });
   const nav = h('nav', { 'aria-label': t('nav.main') });
   for (const item of NAV) {
+    if (item.roles && !item.roles.includes(api.user?.role ?? '')) continue;
     const a = h('a', { href: item.hash });
     setText(a, item.key);
     // A case's own page (#/case/…) belongs to the cases entry.
@@ -101,6 +107,12 @@ async function route(): Promise<void> {
         break;
       case 'report':
         await reportPage(main);
+        break;
+      case 'api-keys':
+        await apiKeysPage(main);
+        break;
+      case 'settings':
+        await settingsPage(main);
         break;
       default:
         await sessionsPage(main);

@@ -123,3 +123,14 @@ export function recordingControl(
     },
   };
 }
+
+/** Governance (security review H2) and the kinds of export the API offers, for the recordings page. */
+export const governanceRoutes = {
+  retention: (sessionId: string) => `/recordings/${sessionId}/retention`,
+  legalHold: (sessionId: string) => `/recordings/${sessionId}/legal-hold`,
+};
+
+export interface GovernedRecording extends RecordingSummary {
+  retentionUntil: string | null;
+  legalHoldReason: string;
+}
