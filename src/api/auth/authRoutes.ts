@@ -6,8 +6,9 @@ import type { ControlServices } from '../../domain/controlServices.ts';
 import { actorOf } from '../control/access.ts';
 import { errorBody, errorResponses, R, roleEnum } from '../control/schemas.ts';
 import { userSchema } from '../users/userRoutes.ts';
+import { safeText } from '../../domain/common/safeText.ts';
 
-export const passwordSchema = z.string().min(10, 'at least 10 characters').max(200);
+export const passwordSchema = safeText(200).min(10, 'at least 10 characters');
 
 export interface AuthRouteOptions {
   services: ControlServices;
@@ -28,7 +29,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, {
         summary: 'Log in with user name and password; returns a bearer token with its expiry',
         description:
           'Five wrong passwords in a row lock the account for 15 minutes; while locked every attempt, even with the right password, gets the same LOGIN_FAILED (401) as an unknown user or a wrong password, so the answer tells no one which accounts exist or are locked. More than 20 attempts a minute from one address get LOGIN_RATE_LIMITED (429).',
-        body: z.object({ username: z.string().trim().min(1).max(100), password: z.string().min(1).max(200) }),
+        body: z.object({ username: safeText(100).trim().min(1), password: safeText(200).min(1) }),
         response: {
           200: z.object({ token: z.string(), tokenType: z.literal('Bearer'), expiresAt: z.string(), user: userSchema }),
           400: errorResponses[400],
@@ -87,7 +88,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, {
         tags: ['auth'],
         summary: 'Change one’s own password (every token of the user is revoked: log in again)',
         description: 'A wrong currentPassword (CURRENT_PASSWORD_WRONG, 400) counts against the same lock as a failed login: five in a row lock the account for 15 minutes (here ACCOUNT_LOCKED, 423; at login the usual LOGIN_FAILED).',
-        body: z.object({ currentPassword: z.string().min(1).max(200), newPassword: passwordSchema }),
+        body: z.object({ currentPassword: safeText(200).min(1), newPassword: passwordSchema }),
         response: { 204: z.null().describe('changed'), ...errorResponses, 423: errorBody.describe('Locked after repeated wrong passwords (ACCOUNT_LOCKED)') },
       },
     },

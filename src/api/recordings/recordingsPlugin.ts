@@ -12,6 +12,7 @@ import { LIST_MAX_LIMIT, type RecordingService } from '../../recording/recording
 import { readManifest } from '../../recording/manifest/manifest.ts';
 import { sessionDirFor } from '../../recording/recorder/sessionRecorder.ts';
 import { ViewingAudit } from './viewingAudit.ts';
+import { safeText } from '../../domain/common/safeText.ts';
 
 /** Resolves the caller of a request (bearer token or API key), or throws AUTH_REQUIRED. */
 export type Authenticate = (request: FastifyRequest) => Promise<Actor>;
@@ -49,9 +50,9 @@ declare module 'fastify' {
   }
 }
 
-const sessionParams = z.object({ sessionId: z.string().min(1).max(200) });
+const sessionParams = z.object({ sessionId: safeText(200).min(1) });
 const exportSessionIds = z
-  .array(z.string().min(1).max(200))
+  .array(safeText(200).min(1))
   .min(1)
   .max(200)
   .refine((ids) => new Set(ids).size === ids.length, 'each session once');
@@ -69,7 +70,7 @@ const exportDestination = z
  * Required: everything exported lands on removable media that leaves the server's access control
  * (security review M4). The recipient decrypts with decrypt.mjs, written next to the files.
  */
-const exportPassphrase = z.string().min(8, 'the passphrase must have at least 8 characters').max(1000);
+const exportPassphrase = safeText(1000).min(8, 'the passphrase must have at least 8 characters');
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).default(50).describe(`page size (1–${LIST_MAX_LIMIT})`),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
@@ -159,7 +160,7 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
 
   api.get(
     `${base}/:sessionId/segments/*`,
-    { config: { recordingRoles: RECORDING_ROLES.read }, schema: { params: sessionParams.extend({ '*': z.string().min(1).max(500) }) } },
+    { config: { recordingRoles: RECORDING_ROLES.read }, schema: { params: sessionParams.extend({ '*': safeText(500).min(1) }) } },
     async (req, reply) => {
       await denouncerGate(req, [req.params.sessionId]);
       const manifest = await manifestOf(req.params.sessionId);
@@ -234,7 +235,7 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
       config: { recordingRoles: RECORDING_ROLES.govern },
       schema: {
         params: sessionParams,
-        body: z.object({ hold: z.boolean(), reason: z.string().max(2000).default('') }).refine((b) => b.reason.trim().length > 0, { message: 'a legal hold, and its release, need a reason', path: ['reason'] }),
+        body: z.object({ hold: z.boolean(), reason: safeText(2000).default('') }).refine((b) => b.reason.trim().length > 0, { message: 'a legal hold, and its release, need a reason', path: ['reason'] }),
       },
     },
     async (req) => recordings.setLegalHold(req.params.sessionId, req.body.hold, req.body.reason.trim(), actor(req)),
@@ -242,7 +243,7 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
 
   api.delete(
     `${base}/:sessionId`,
-    { config: { recordingRoles: RECORDING_ROLES.delete }, schema: { params: sessionParams, body: z.object({ reason: z.string().trim().min(3).max(2000) }) } },
+    { config: { recordingRoles: RECORDING_ROLES.delete }, schema: { params: sessionParams, body: z.object({ reason: safeText(2000).trim().min(3) }) } },
     async (req, reply) => {
       await recordings.deleteRecording(req.params.sessionId, actor(req), req.body.reason);
       return reply.code(204).send();

@@ -7,6 +7,7 @@ import type { WorkerPool } from '../../sfu/WorkerPool.ts';
 import { SESSION_MEDIA_CODECS } from '../../sfu/sessionMedia.ts';
 import type { TokenClaims } from '../../tokens/tokenSigner.ts';
 import { dtlsParametersSchema, rtpCapabilitiesSchema, rtpParametersSchema } from '../../signaling/protocol.ts';
+import { safeText } from '../../domain/common/safeText.ts';
 
 export interface LoopbackPluginOptions {
   pool: WorkerPool;
@@ -70,9 +71,9 @@ function transportParams(t: types.WebRtcTransport, candidates: types.IceCandidat
 
 const createBody = z.strictObject({ transport: z.enum(['udp', 'tcp']) });
 const testParams = z.object({ id: z.uuid() });
-const connectBody = z.strictObject({ transportId: z.string().min(1).max(64), dtlsParameters: dtlsParametersSchema });
+const connectBody = z.strictObject({ transportId: safeText(64).min(1), dtlsParameters: dtlsParametersSchema });
 const produceBody = z.strictObject({ kind: z.enum(['audio', 'video']), rtpParameters: rtpParametersSchema, rtpCapabilities: rtpCapabilitiesSchema });
-const resumeBody = z.strictObject({ consumerId: z.string().min(1).max(64) });
+const resumeBody = z.strictObject({ consumerId: safeText(64).min(1) });
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value ?? {});

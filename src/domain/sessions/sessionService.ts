@@ -18,6 +18,7 @@ import type { Actor } from '../common/roles.ts';
 import type { SettingsStore } from '../settings/controlSettings.ts';
 import type { MinutesVersionsTable } from '../afterSitting/tables.ts';
 import { nextStatus, SESSION_STATUSES, type SessionAction, type SessionStatus } from './lifecycle.ts';
+import { safeText } from '../common/safeText.ts';
 
 type Trx = Transaction<DatabaseSchema>;
 
@@ -31,23 +32,23 @@ export const CASE_OUTCOMES = ['thu_ly', 'chuyen_don', 'huong_dan', 'tra_loi_truc
 export const participantInput = z.object({
   role: z.enum(PARTICIPANT_ROLES),
   /** A role label ("Chủ trì", "Đại diện Sở TN&MT") — never a complainant's name. */
-  label: z.string().trim().min(1).max(120),
+  label: safeText(120).trim().min(1),
   bridgePointId: z.uuid().nullable().default(null),
 });
 
 export const sessionInput = z.object({
-  title: z.string().trim().min(1).max(300),
+  title: safeText(300).trim().min(1),
   scheduledStart: z.iso.datetime({ offset: true }),
   scheduledEnd: z.iso.datetime({ offset: true }),
-  location: z.string().max(300).default(''),
+  location: safeText(300).default(''),
   chairUserId: z.uuid().nullable().default(null),
-  chairTitle: z.string().max(200).default(''),
+  chairTitle: safeText(200).default(''),
   maxPeers: z.number().int().min(2).max(500).default(50),
   lobbyEnabled: z.boolean().default(true),
   endpointsSeeEachOther: z.boolean().default(false),
   autoRecord: z.boolean().default(true),
   participantRecordingAllowed: z.boolean().default(false),
-  notes: z.string().max(10_000).default(''),
+  notes: safeText(10_000).default(''),
   caseIds: z.array(z.uuid()).max(50).default([]),
   bridgePointIds: z.array(z.uuid()).max(500).default([]),
   participants: z.array(participantInput).max(100).default([]),

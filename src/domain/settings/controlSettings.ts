@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/database.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { Actor } from '../common/roles.ts';
+import { safeText } from '../common/safeText.ts';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour');
 
@@ -33,9 +34,9 @@ export const controlSettingsSchema = z.object({
   /** Printed at the head of invitations. */
   organisation: z
     .object({
-      authority: z.string().min(1).max(200).default('ỦY BAN NHÂN DÂN TỈNH GIA LAI'),
-      issuer: z.string().min(1).max(200).default('BAN TIẾP CÔNG DÂN TỈNH'),
-      place: z.string().min(1).max(100).default('Gia Lai'),
+      authority: safeText(200).min(1).default('ỦY BAN NHÂN DÂN TỈNH GIA LAI'),
+      issuer: safeText(200).min(1).default('BAN TIẾP CÔNG DÂN TỈNH'),
+      place: safeText(100).min(1).default('Gia Lai'),
     })
     .default({ authority: 'ỦY BAN NHÂN DÂN TỈNH GIA LAI', issuer: 'BAN TIẾP CÔNG DÂN TỈNH', place: 'Gia Lai' }),
   /** Invitations stay valid this long after the scheduled end. */
