@@ -31,7 +31,13 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, {
           'Five wrong passwords in a row lock the account for 15 minutes; while locked every attempt, even with the right password, gets the same LOGIN_FAILED (401) as an unknown user or a wrong password, so the answer tells no one which accounts exist or are locked. More than 20 attempts a minute from one address get LOGIN_RATE_LIMITED (429).',
         body: z.object({ username: safeText(100).trim().min(1), password: safeText(200).min(1) }),
         response: {
-          200: z.object({ token: z.string(), tokenType: z.literal('Bearer'), expiresAt: z.string(), user: userSchema }),
+          200: z.object({
+            token: z.string(),
+            tokenType: z.literal('Bearer'),
+            expiresAt: z.string(),
+            user: userSchema,
+            passwordChangeRequired: z.boolean().describe('an administrator set this password: every route but POST /auth/password, GET /auth/me and POST /auth/logout answers PASSWORD_CHANGE_REQUIRED (403) until the user chooses their own'),
+          }),
           400: errorResponses[400],
           401: errorBody.describe('Wrong user name or password, or the account is locked or disabled: one answer for all (LOGIN_FAILED)'),
           429: errorBody.describe('Too many login attempts from this address (LOGIN_RATE_LIMITED)'),
@@ -45,14 +51,14 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, {
         throw new TiepdanError('LOGIN_RATE_LIMITED', `too many login attempts; wait ${wait} s`, { status: 429, details: { retryAfterSeconds: wait } });
       }
       const result = await services.auth.login(request.body.username, request.body.password);
-      return { token: result.token, tokenType: 'Bearer' as const, expiresAt: result.expiresAt, user: result.user };
+      return { token: result.token, tokenType: 'Bearer' as const, expiresAt: result.expiresAt, user: result.user, passwordChangeRequired: result.passwordChangeRequired };
     },
   );
 
   app.post(
     '/auth/logout',
     {
-      config: { access: { roles: R.all } },
+      config: { access: { roles: R.all, passwordChange: true } },
       schema: { tags: ['auth'], summary: 'Revoke the bearer token used for this request', response: { 204: z.null().describe('logged out'), ...errorResponses } },
     },
     async (request, reply) => {
@@ -64,7 +70,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, {
   app.get(
     '/auth/me',
     {
-      config: { access: { roles: R.all } },
+      config: { access: { roles: R.all, passwordChange: true } },
       schema: {
         tags: ['auth'],
         summary: 'Who the credentials belong to',
@@ -83,7 +89,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, {
   app.post(
     '/auth/password',
     {
-      config: { access: { roles: R.all } },
+      config: { access: { roles: R.all, passwordChange: true } },
       schema: {
         tags: ['auth'],
         summary: 'Change one’s own password (every token of the user is revoked: log in again)',

@@ -16,6 +16,8 @@ export interface Access {
   invitation?: boolean;
   /** The 403 code for other roles (default ROLE_FORBIDDEN), e.g. APPROVER_ROLE_REQUIRED. */
   forbiddenCode?: string;
+  /** Open to a user whose password an administrator reset (change it, who am I, log out). */
+  passwordChange?: boolean;
 }
 
 export interface RouteEntry {
@@ -68,7 +70,10 @@ export function installAccessControl(app: FastifyInstance, services: ControlServ
       else {
         const authenticated = await services.auth.authenticateBearer(credential);
         request.tokenJti = authenticated.jti;
-        const { jti: _jti, ...rest } = authenticated;
+        const { jti: _jti, passwordChangeRequired, ...rest } = authenticated;
+        if (passwordChangeRequired === true && access.passwordChange !== true) {
+          throw new TiepdanError('PASSWORD_CHANGE_REQUIRED', 'an administrator set your password: choose your own first (POST /api/v1/auth/password)', { status: 403 });
+        }
         actor = rest;
       }
     } else {

@@ -445,6 +445,8 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
   /** The chairman's decision (the route admits the approver role only: APPROVER_ROLE_REQUIRED). */
   async decide(actor: Actor, id: string, decision: 'approved' | 'rejected', comment: string): Promise<SessionView> {
     if (actor.role !== 'approver') throw forbidden('APPROVER_ROLE_REQUIRED', 'only the chairman (approver role) approves or rejects an online reception');
+    // The chairman's decision is a person's act on record (approvals.actor_id), never an integration's (security review M10).
+    if (actor.kind !== 'user') throw forbidden('APPROVER_PERSON_REQUIRED', 'a decision on a session is made by the chairman logged in as themself, not by an API key');
     return this.#transition(actor, id, decision === 'approved' ? 'approve' : 'reject', async (trx, row) => {
       // A refusal goes back to the board with its reason (issue 11 item 6): they must know what to change.
       if (decision === 'rejected' && comment.trim() === '') throw badRequest('REJECTION_REASON_REQUIRED', 'say why the reception is not approved', [{ field: '/comment', message: 'required when rejecting' }]);
@@ -452,7 +454,7 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
         await this.#checkProposal(trx, row);
         if (row.scheduled_start <= this.#d.clock()) throw conflict('SESSION_IN_PAST', 'the session time has passed; reschedule it');
       }
-      await trx.insertInto('approvals').values({ session_id: id, kind: decision, actor_id: actor.kind === 'user' ? actor.id : null, comment, working_days_ahead: null, at: this.#d.clock() }).execute();
+      await trx.insertInto('approvals').values({ session_id: id, kind: decision, actor_id: actor.id, comment, working_days_ahead: null, at: this.#d.clock() }).execute();
       if (decision === 'approved') await this.#d.onApproved(trx, id);
       return { reason: comment };
     });
