@@ -113,7 +113,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: ControlServices }>
   app.post(
     '/sessions/:id/decision',
     {
-      config: { access: { roles: R.approver, forbiddenCode: 'APPROVER_ROLE_REQUIRED' } },
+      config: { access: { roles: R.approver, forbiddenCode: 'APPROVER_ROLE_REQUIRED', apiKey: false } },
       schema: {
         tags: ['sessions'],
         summary: 'The chairman approves or rejects (approver role only: APPROVER_ROLE_REQUIRED); approval creates the test slots',
