@@ -38,6 +38,15 @@ t.test('security review M10, L4, L5, L6', async (t) => {
     t.equal(read.status, 200);
     t.notOk(read.text.includes('Nguyễn Văn Khiếu') || read.text.includes('052088001234'), 'and it sees no complainant');
 
+    // Nor does an administrator key become a reception-board user by making one (or a key).
+    const adminKey = (await h.call('POST', '/api/v1/api-keys', { as: 'admin', body: { name: 'tu-dong', role: 'admin' } })).body.key as string;
+    const sneaky = await h.call('POST', '/api/v1/users', { headers: { 'x-api-key': adminKey }, body: { username: 'ban.gia', displayName: 'x', role: 'reception_board', password: 'mat-khau-gia-mao-1' } });
+    t.same([sneaky.status, sneaky.body.code], [403, 'API_KEY_NOT_ALLOWED'], 'an admin key makes no users');
+    const reset = await h.call('POST', `/api/v1/users/${h.users.reception_board.id}/password`, { headers: { 'x-api-key': adminKey }, body: { password: 'mat-khau-gia-mao-1' } });
+    t.same([reset.status, reset.body.code], [403, 'API_KEY_NOT_ALLOWED'], 'resets no passwords');
+    const keyByKey = await h.call('POST', '/api/v1/api-keys', { headers: { 'x-api-key': adminKey }, body: { name: 'x', role: 'auditor' } });
+    t.same([keyByKey.status, keyByKey.body.code], [403, 'API_KEY_NOT_ALLOWED'], 'and makes no keys');
+
     const board = await legacyKey(h, 'reception_board');
     const leak = await h.call('GET', `/api/v1/cases/${caseId}`, { headers: { 'x-api-key': board } });
     t.same([leak.status, leak.body.code], [403, 'API_KEY_ROLE_FORBIDDEN'], 'a reception-board key made before the rule reads nothing');

@@ -20,7 +20,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> 
   app.post(
     '/api-keys',
     {
-      config: { access: { roles: R.admin } },
+      config: { access: { roles: R.admin, apiKey: false } },
       schema: {
         tags: ['api-keys'],
         summary: 'Create an API key; the key is shown only in this answer',
@@ -36,7 +36,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> 
 
   app.delete(
     '/api-keys/:id',
-    { config: { access: { roles: R.admin } }, schema: { tags: ['api-keys'], summary: 'Revoke an API key', params: idParams, response: { 200: apiKeySchema, ...errorResponses } } },
+    { config: { access: { roles: R.admin, apiKey: false } }, schema: { tags: ['api-keys'], summary: 'Revoke an API key', params: idParams, response: { 200: apiKeySchema, ...errorResponses } } },
     async (request) => services.auth.revokeApiKey(actorOf(request), request.params.id),
   );
 };

@@ -42,7 +42,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = 
   app.post(
     '/users',
     {
-      config: { access: { roles: R.admin } },
+      config: { access: { roles: R.admin, apiKey: false } },
       schema: {
         tags: ['users'],
         summary: 'Create a user',
@@ -74,7 +74,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = 
   app.patch(
     '/users/:id',
     {
-      config: { access: { roles: R.admin } },
+      config: { access: { roles: R.admin, apiKey: false } },
       schema: {
         tags: ['users'],
         summary: 'Change a user’s name, role, bridge point, or disable/unlock the account (role change or disabling revokes its tokens)',
@@ -89,7 +89,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = 
   app.post(
     '/users/:id/password',
     {
-      config: { access: { roles: R.admin } },
+      config: { access: { roles: R.admin, apiKey: false } },
       schema: { tags: ['users'], summary: 'Set a user’s password (administrator reset)', params: idParams, body: z.object({ password }), response: { 204: z.null(), ...errorResponses } },
     },
     async (request, reply) => {
