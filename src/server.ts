@@ -20,6 +20,7 @@ import { bridgeRecording } from './signaling/recordingBridge.ts';
 import { bridgeControl, bridgeRevocations } from './signaling/controlBridge.ts';
 import { auditLiveActions } from './signaling/liveAudit.ts';
 import { startEmbeddedTurn } from './turn/embeddedTurn.ts';
+import type { RouteEntry } from './api/control/access.ts';
 import type { TurnServer } from './turn/TurnServer.ts';
 
 /** Parts a caller (tests, the lead's wiring) may supply instead of the defaults. */
@@ -52,6 +53,8 @@ export class TiepdanServer {
   recordings!: RecordingService;
   /** The embedded TURN (coturn child process), when it runs (no TURN_URLS, coturn installed). */
   turn: TurnServer | undefined;
+  /** Every HTTP route with its access rule, as the access hook collected it (the role-matrix test). */
+  routeTable: RouteEntry[] = [];
 
   private constructor(config: Config, logger: Logger, database: DatabaseHandle, pool: WorkerPool, app: FastifyInstance) {
     this.config = config;
@@ -132,7 +135,8 @@ export class TiepdanServer {
       live.signaling.audit = auditLiveActions(control.audit, database.db);
       bridgeControl(control.sessions, live, recordings, logger);
       bridgeRevocations(control.invitations, live, logger);
-      const app = await buildApp({ logger, database, pool, ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), ...(tls?.caCertPem ? { tlsCaPem: tls.caCertPem } : {}), tokenSigner: live.tokens, live, control: { services: control, dataDir: config.dataDir }, recordings, metrics: { token: config.metrics.token, dataDir: config.dataDir } });
+      const routeTable: RouteEntry[] = [];
+      const app = await buildApp({ routeTable, logger, database, pool, ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), ...(tls?.caCertPem ? { tlsCaPem: tls.caCertPem } : {}), tokenSigner: live.tokens, live, control: { services: control, dataDir: config.dataDir }, recordings, metrics: { token: config.metrics.token, dataDir: config.dataDir } });
       await app.listen({ host: config.http.host, port: config.http.port });
       const server = new TiepdanServer(config, logger, database, pool, app);
       server.tls = tls;
@@ -140,6 +144,7 @@ export class TiepdanServer {
       server.control = control;
       server.recordings = recordings;
       server.turn = turn;
+      server.routeTable = routeTable;
       if (tls && config.tls.redirectPort !== undefined) {
         server.#redirect = await HttpRedirectServer.listen({ host: config.http.host, port: config.tls.redirectPort, httpsPort: server.port }).catch(async (err: unknown) => {
           await app.close();

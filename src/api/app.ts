@@ -7,13 +7,13 @@ import { healthPlugin } from './health/healthPlugin.ts';
 import { webPlugin } from './web/webPlugin.ts';
 import { loopbackPlugin } from './web/loopbackPlugin.ts';
 import type { TokenSigner } from '../tokens/tokenSigner.ts';
-import { liveSessionsPlugin, type LiveSessions } from '../signaling/liveSessions.ts';
+import { devSessionsRoute, liveSessionsPlugin, type LiveSessions } from '../signaling/liveSessions.ts';
 import { controlApiPlugin } from './control/controlApiPlugin.ts';
 import type { ControlServices } from '../domain/controlServices.ts';
-import { authenticateWith, recordingsPlugin } from './recordings/recordingsPlugin.ts';
+import { recordingsPlugin } from './recordings/recordingsPlugin.ts';
+import { installAccessControl, type RouteEntry } from './control/access.ts';
 import type { RecordingService } from '../recording/recordingService.ts';
 import { sessionCaseTypesFromDb } from '../recording/access/denouncerRule.ts';
-import { isApiKey } from '../domain/auth/authService.ts';
 import { createMetrics } from '../ops/metrics/metrics.ts';
 import { installMetrics } from '../ops/metrics/metricsRoute.ts';
 
@@ -35,6 +35,8 @@ export interface AppServices {
   recordings?: RecordingService;
   /** GET /metrics (Prometheus) and request durations; token: METRICS_TOKEN (unset: loopback only). */
   metrics?: { token: string | undefined; dataDir: string };
+  /** Filled with every route and its access rule (the role-matrix test reads it). */
+  routeTable?: RouteEntry[];
 }
 
 /** Builds the HTTP application: each feature is a fastify plugin with its own routes and schemas. */
@@ -46,25 +48,38 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     ...(services.https ? { https: services.https } : {}),
   }) as unknown as FastifyInstance;
   installErrorHandling(app);
+  const signer = services.tokenSigner;
+  const live = services.live;
+  const control = services.control?.services;
+  // First, on the root: every route registered after this is checked by the one access hook.
+  installAccessControl(app, {
+    ...(control ? { bearer: (token: string) => control.auth.authenticateBearer(token), apiKey: (key: string) => control.auth.authenticateApiKey(key) } : {}),
+    ...(signer ? { liveInvitation: { verify: (token: string) => signer.verify(token), isRevoked: async (jti: string) => (live ? live.directory.isTokenRevoked(jti) : false) } } : {}),
+    devRoutes: live?.devSessions === true,
+    ...(services.routeTable ? { routeTable: services.routeTable } : {}),
+  });
   if (services.metrics) {
     const metrics = createMetrics({ pool: services.pool, rooms: services.live?.rooms, recordings: services.recordings, dataDir: services.metrics.dataDir, logger: services.logger });
     installMetrics(app, metrics, services.metrics.token);
   }
   await app.register(healthPlugin, { ping: () => services.database.ping(), pool: services.pool });
   await app.register(webPlugin, { caCertPem: services.tlsCaPem });
-  const signer = services.tokenSigner;
-  const live = services.live;
-  if (signer) await app.register(loopbackPlugin, { pool: services.pool, verifyToken: (token) => signer.verify(token), ...(live ? { isTokenRevoked: (jti: string) => live.directory.isTokenRevoked(jti) } : {}) });
-  if (services.live) await app.register(liveSessionsPlugin, { live: services.live });
-  if (services.control) await app.register(controlApiPlugin, { services: services.control.services, dataDir: services.control.dataDir });
-  if (services.recordings && services.control) {
-    const control = services.control.services;
-    await app.register(recordingsPlugin, {
-      recordings: services.recordings,
-      authenticate: authenticateWith(control.auth, isApiKey),
-      sessionBridgePoints: async (sessionId) => (await control.sessions.get(sessionId)).bridgePointIds,
-      caseTypes: sessionCaseTypesFromDb(control.db),
-    });
-  }
+  if (live) await app.register(liveSessionsPlugin, { live });
+  const recordings = services.recordings;
+  // Every feature with an API sits in the control API's scope: validated by zod, in /openapi.json.
+  const features = async (scope: FastifyInstance) => {
+    if (signer) await scope.register(loopbackPlugin, { pool: services.pool });
+    const dev = live ? devSessionsRoute(live) : undefined;
+    if (dev) await scope.register(dev.plugin, dev.options);
+    if (recordings && control) {
+      await scope.register(recordingsPlugin, {
+        recordings,
+        sessionBridgePoints: async (sessionId) => (await control.sessions.get(sessionId)).bridgePointIds,
+        caseTypes: sessionCaseTypesFromDb(control.db),
+      });
+    }
+  };
+  if (services.control) await app.register(controlApiPlugin, { services: services.control.services, dataDir: services.control.dataDir, features });
+  else await app.register(features);
   return app;
 }

@@ -35,6 +35,8 @@ export interface UsersTable {
   locked_until: Timestamp | null;
   active: Generated<boolean>;
   last_login_at: Timestamp | null;
+  /** Set by an administrator's reset: every route but changing the password refuses the user. */
+  must_change_password: Generated<boolean>;
   created_at: CreatedTimestamp;
   updated_at: CreatedTimestamp;
 }

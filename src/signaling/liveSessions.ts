@@ -35,13 +35,16 @@ export async function createLiveSessions(options: {
 }
 
 /**
- * Registers /ws (signaling), /live/client.js and /live/test.html, and with DEV_SESSIONS=true
- * POST /api/v1/live/sessions (only when the directory is the in-memory one).
+ * Registers /ws (signaling), /live/client.js and /live/test.html. The development route
+ * (DEV_SESSIONS) is registered by src/api/app.ts with the control API (devSessionsRoute).
  */
 export const liveSessionsPlugin: FastifyPluginAsync<{ live: LiveSessions }> = async (app, { live }) => {
   await app.register(signalingPlugin, { signaling: live.signaling });
   await app.register(clientPagePlugin);
-  if (live.devSessions && live.directory instanceof InMemorySessionDirectory) {
-    await app.register(devSessionsPlugin, { store: live.directory, tokens: live.tokens });
-  }
 };
+
+/** The development session route's plugin and options, when DEV_SESSIONS and the in-memory directory allow it. */
+export function devSessionsRoute(live: LiveSessions): { plugin: typeof devSessionsPlugin; options: { store: InMemorySessionDirectory; tokens: LiveSessions['tokens'] } } | undefined {
+  if (!live.devSessions || !(live.directory instanceof InMemorySessionDirectory)) return undefined;
+  return { plugin: devSessionsPlugin, options: { store: live.directory, tokens: live.tokens } };
+}

@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { stat, readFile } from 'node:fs/promises';
+import { stat, readFile, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import t from 'tap';
 import { TiepdanServer } from '../server.ts';
 import { silentLogger, tempDataDir, testConfig } from '../../test/helpers/env.ts';
@@ -73,4 +75,31 @@ t.test('TLS=files needs both files; a missing file is a clear error', async (t) 
   await t.rejects(testConfig(data.dir, { TLS: 'files', TLS_CERT_FILE: '/nonexistent.crt' }), /TLS/);
   const config = await testConfig(data.dir, { TLS: 'files', TLS_CERT_FILE: '/nonexistent.crt', TLS_KEY_FILE: '/nonexistent.key' });
   await t.rejects(TiepdanServer.start(config, silentLogger()), { code: 'TLS_FILES_UNREADABLE' });
+});
+
+t.test('the generated CA vouches for HTTPS servers only: its key cannot make a trusted e-mail-signing certificate (security review M9)', async (t) => {
+  const data = await tempDataDir();
+  t.teardown(() => data.remove());
+  const dir = path.join(data.dir, 'tls');
+  await generatedTls(dir, ['tiepdan.example.vn', '127.0.0.1'], silentLogger());
+  const run = promisify(execFile);
+  const text = async (file: string) => (await run('openssl', ['x509', '-in', path.join(dir, file), '-noout', '-text'])).stdout;
+  const ca = await text('ca.crt');
+  t.match(ca, /X509v3 Extended Key Usage:\s*\n\s*TLS Web Server Authentication\s*\n/, 'the CA carries extendedKeyUsage=serverAuth');
+  t.match(ca, /CA:TRUE, pathlen:0/, 'and issues no intermediate CAs');
+  t.notMatch(ca, /Name Constraints/, 'no nameConstraints: a new server address must not mean reinstalling the CA on every commune PC');
+  t.match(await text('server.crt'), /X509v3 Extended Key Usage:\s*\n\s*TLS Web Server Authentication\s*\n/, 'the server certificate too');
+
+  // The attack: whoever copies ca.key signs a certificate for another purpose with it (S/MIME here;
+  // this openssl has no code-signing purpose to verify against, Windows applies the same EKU rule).
+  const ext = path.join(data.dir, 'codesign.ext');
+  await writeFile(ext, 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=emailProtection\n');
+  const key = path.join(data.dir, 'evil.key');
+  const csr = path.join(data.dir, 'evil.csr');
+  const crt = path.join(data.dir, 'evil.crt');
+  await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=Evil Software Ltd']);
+  await run('openssl', ['x509', '-req', '-in', csr, '-CA', path.join(dir, 'ca.crt'), '-CAkey', path.join(dir, 'ca.key'), '-set_serial', '7', '-days', '30', '-extfile', ext, '-out', crt]);
+  const verify = (purpose: string, file: string) => run('openssl', ['verify', '-CAfile', path.join(dir, 'ca.crt'), '-purpose', purpose, file]).then(() => 'ok', (err: { stderr?: string }) => err.stderr ?? 'failed');
+  t.match(await verify('smimesign', crt), /at 1 depth lookup: unsuitable certificate purpose/, 'a verifier refuses the S/MIME certificate the CA key made, because of the CA (depth 1)');
+  t.equal(await verify('sslserver', path.join(dir, 'server.crt')), 'ok', 'while the server certificate still verifies for HTTPS');
 });

@@ -102,6 +102,12 @@ export async function generatedTls(dir: string, hostnames: readonly string[], lo
       '-subj', `/O=tiepdan/CN=tiepdan local CA ${hostname().replace(/[^A-Za-z0-9.-]/g, '-')} ${new Date(now).toISOString().slice(0, 10)}`,
       '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0',
       '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      // Windows and OpenSSL take a CA's EKU as the limit of what it may vouch for: with its key alone
+      // (a copied DATA_DIR) one can make HTTPS certificates, but no code-signing or e-mail ones
+      // (security review M9). No nameConstraints on purpose: the CA is installed once on every
+      // commune PC, and constraining it to today's names and addresses would make a new server
+      // address mean reinstalling it everywhere (see README, HTTPS).
+      '-addext', 'extendedKeyUsage=serverAuth',
     ]);
     await chmod(caKey, 0o600);
     await rm(serverCrt, { force: true }); // signed by the old CA

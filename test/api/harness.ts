@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type InjectOptions } from 'fastify';
 import { controlApiPlugin } from '../../src/api/control/controlApiPlugin.ts';
-import type { RouteEntry } from '../../src/api/control/access.ts';
+import { installAccessControl, type RouteEntry } from '../../src/api/control/access.ts';
 import { installErrorHandling } from '../../src/api/errors.ts';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrator.ts';
@@ -46,7 +46,9 @@ export async function startControlApi(options: { now?: Date; logger?: Logger; lo
     const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger }) as unknown as FastifyInstance;
     installErrorHandling(app);
     const routeTable: RouteEntry[] = [];
-    await app.register(controlApiPlugin, { services, dataDir: tmp.dir, routeTable, ...(options.loginRateLimit ? { loginRateLimit: options.loginRateLimit } : {}) });
+    // As src/api/app.ts does: the one access hook on the root, then the control API.
+    installAccessControl(app, { bearer: (token) => services.auth.authenticateBearer(token), apiKey: (key) => services.auth.authenticateApiKey(key), routeTable });
+    await app.register(controlApiPlugin, { services, dataDir: tmp.dir, ...(options.loginRateLimit ? { loginRateLimit: options.loginRateLimit } : {}) });
     await app.ready();
 
     const system = { kind: 'system' as const, id: 'test', role: 'admin' as const, label: 'test-setup', bridgePointId: null };

@@ -145,7 +145,7 @@ t.test('rules of the regulation, each with its error code', async (t) => {
     t.equal(other.status, 403, 'an endpoint reports for itself only');
     t.equal(other.body.code, 'PREFLIGHT_OTHER_POINT');
 
-    const notPassed = await h.call('GET', `/api/v1/sessions/${s}/preflight/not-passed`, { as: 'commune_operator' });
+    const notPassed = await h.call('GET', `/api/v1/sessions/${s}/preflight/not-passed`, { as: 'technician' });
     t.same(notPassed.body.map((p: { bridgePointId: string }) => p.bridgePointId), [communeB]);
     t.match((await h.call('POST', `/api/v1/sessions/${s}/mark-tested`, { as: 'technician' })).body, { code: 'PREFLIGHT_NOT_PASSED' });
 

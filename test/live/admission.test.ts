@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { TokenSigner } from '../../src/tokens/tokenSigner.ts';
-import { WsPeer, startLiveServer, until } from './liveHelpers.ts';
+import { WsPeer, staffClient, startLiveServer, until } from './liveHelpers.ts';
 
 t.test('admission, roles, lobby and replacement', async (t) => {
   const live = await startLiveServer();
@@ -139,9 +139,15 @@ t.test('lobby: joiners wait until the host admits them', async (t) => {
 t.test('dev session route: makes a session and invitation tokens', async (t) => {
   const live = await startLiveServer();
   t.teardown(() => live.stop());
+  // A staff route like any other (the one access hook): a technician's login, never anonymous.
+  const staff = staffClient(live.server, 'dev');
+  await staff.addUser('technician');
+  const auth = { authorization: `Bearer ${staff.users.technician!.token}` };
+  const anonymous = await fetch(`${live.server.url}/api/v1/live/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ participants: [{ subject: 'x', role: 'host' }] }) });
+  t.same([anonymous.status, ((await anonymous.json()) as { code: string }).code], [401, 'AUTH_REQUIRED'], 'no credentials: no session, no tokens');
   const res = await fetch(`${live.server.url}/api/v1/live/sessions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...auth },
     body: JSON.stringify({ title: 'Tiếp công dân tháng 12', participants: [{ subject: 'host-1', role: 'host' }, { subject: 'xa-a', role: 'endpoint', displayName: 'UBND xã A' }] }),
   });
   t.equal(res.status, 201);
@@ -151,7 +157,7 @@ t.test('dev session route: makes a session and invitation tokens', async (t) => 
   const p = await WsPeer.open(live.wsUrl);
   const joined = await p.join(body.sessionId, body.participants[1]!.token);
   t.match(joined.data, { peerId: 'xa-a', label: 'UBND xã A', role: 'endpoint' });
-  const bad = await fetch(`${live.server.url}/api/v1/live/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ participants: [{ subject: 'x', role: 'king' }] }) });
+  const bad = await fetch(`${live.server.url}/api/v1/live/sessions`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ participants: [{ subject: 'x', role: 'king' }] }) });
   t.equal(bad.status, 400);
   t.equal(((await bad.json()) as { code: string }).code, 'VALIDATION_FAILED');
   const page = await fetch(`${live.server.url}/live/client.js`);

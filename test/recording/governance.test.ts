@@ -158,13 +158,19 @@ t.test('recording governance, the denouncer rule and the job bounds', async (t) 
     const promoted = (await api('POST', '/api/v1/auth/login', { body: { username: 'thanhtra', password: 'mat-khau-thanhtra-1' } })).body.token as string;
     const again = await api('DELETE', '/api/v1/recordings/h2-same-releaser', { token: promoted, body: { reason: 'hết hạn' } });
     t.same([again.status, again.body.code], [403, 'RECORDING_SECOND_PERSON_REQUIRED'], 'the person who released the hold does not delete, whatever their role now');
-    // An integration key is nobody: it neither releases holds nor deletes.
-    const key = (await api('POST', '/api/v1/api-keys', { token: admin, body: { name: 'tich-hop', role: 'inspectorate' } })).body.key as string;
+    // An integration key is nobody: it neither releases holds nor deletes. A key cannot even have a
+    // role that releases holds (security review M10: keys get no personal-data role), and the roles
+    // it may have do not reach the hold.
+    const refused = await api('POST', '/api/v1/api-keys', { token: admin, body: { name: 'tich-hop', role: 'inspectorate' } });
+    t.same([refused.status, refused.body.code], [400, 'API_KEY_ROLE_FORBIDDEN'], 'no key with the inspectorate role');
+    const key = (await api('POST', '/api/v1/api-keys', { token: admin, body: { name: 'tich-hop', role: 'admin' } })).body.key as string;
     await api('PUT', '/api/v1/recordings/h2-same-setter/legal-hold', { token: board, body: { hold: true, reason: 'x-y-z' } }).then((r) => t.equal(r.body.code, 'RECORDING_DELETED'));
     await writeFakeRecording(recordingsDir, 'h2-api-key');
     await api('PUT', '/api/v1/recordings/h2-api-key/legal-hold', { token: board, body: { hold: true, reason: 'Đang xem xét' } });
     const byKey = await api('PUT', '/api/v1/recordings/h2-api-key/legal-hold', { headers: { 'x-api-key': key }, body: { hold: false, reason: 'tự động' } });
-    t.same([byKey.status, byKey.body.code], [403, 'RECORDING_PERSON_REQUIRED'], 'an API key with the inspectorate role does not release a hold');
+    t.same([byKey.status, byKey.body.code], [403, 'LEGAL_HOLD_RELEASE_FORBIDDEN'], 'an administrator API key does not release a hold');
+    const deleteByKey = await api('DELETE', '/api/v1/recordings/h2-api-key', { headers: { 'x-api-key': key }, body: { reason: 'tự động' } });
+    t.same([deleteByKey.status, deleteByKey.body.code], [403, 'RECORDING_PERSON_REQUIRED'], 'nor deletes: that needs a person');
     // Back to the inspectorate (a role change revokes the user's tokens: log in again).
     await api('PATCH', `/api/v1/users/${ids.thanhtra}`, { token: admin, body: { role: 'inspectorate' } });
     inspector = (await api('POST', '/api/v1/auth/login', { body: { username: 'thanhtra', password: 'mat-khau-thanhtra-1' } })).body.token as string;

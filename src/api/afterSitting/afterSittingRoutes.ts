@@ -11,6 +11,7 @@ import { localDate } from '../../domain/common/clock.ts';
 import { CASE_OUTCOMES } from '../../domain/sessions/sessionService.ts';
 import { actorOf } from '../control/access.ts';
 import { errorBody, errorResponses, idParams, isoDate, paged, pageQuery, R } from '../control/schemas.ts';
+import { safeText } from '../../domain/common/safeText.ts';
 
 const outcomeSchema = z
   .object({
@@ -251,7 +252,7 @@ export const afterSittingRoutes: FastifyPluginAsyncZod<{ services: ControlServic
     '/follow-ups/:id/close',
     {
       config: { access: { roles: R.organisers } },
-      schema: { tags: ['after the sitting'], summary: 'Close a follow-up item with its outcome (409 FOLLOW_UP_DONE if closed already)', params: idParams, body: z.object({ result: z.string().trim().min(1).max(5000) }), response: { 200: followUpSchema, ...errorResponses } },
+      schema: { tags: ['after the sitting'], summary: 'Close a follow-up item with its outcome (409 FOLLOW_UP_DONE if closed already)', params: idParams, body: z.object({ result: safeText(5000).trim().min(1) }), response: { 200: followUpSchema, ...errorResponses } },
     },
     async (request) => A.followUps.close(actorOf(request), request.params.id, request.body.result),
   );

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ControlServices } from '../../domain/controlServices.ts';
 import { actorOf } from '../control/access.ts';
 import { errorResponses, idParams, R, roleEnum } from '../control/schemas.ts';
+import { safeText } from '../../domain/common/safeText.ts';
 
 const apiKeySchema = z
   .object({ id: z.string(), name: z.string(), role: roleEnum, keyPrefix: z.string(), createdAt: z.string(), revokedAt: z.string().nullable(), lastUsedAt: z.string().nullable() })
@@ -19,11 +20,11 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> 
   app.post(
     '/api-keys',
     {
-      config: { access: { roles: R.admin } },
+      config: { access: { roles: R.admin, apiKey: false } },
       schema: {
         tags: ['api-keys'],
         summary: 'Create an API key; the key is shown only in this answer',
-        body: z.object({ name: z.string().trim().min(1).max(100), role: roleEnum }),
+        body: z.object({ name: safeText(100).trim().min(1), role: roleEnum }),
         response: { 201: z.object({ key: z.string(), apiKey: apiKeySchema }), ...errorResponses },
       },
     },
@@ -35,7 +36,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> 
 
   app.delete(
     '/api-keys/:id',
-    { config: { access: { roles: R.admin } }, schema: { tags: ['api-keys'], summary: 'Revoke an API key', params: idParams, response: { 200: apiKeySchema, ...errorResponses } } },
+    { config: { access: { roles: R.admin, apiKey: false } }, schema: { tags: ['api-keys'], summary: 'Revoke an API key', params: idParams, response: { 200: apiKeySchema, ...errorResponses } } },
     async (request) => services.auth.revokeApiKey(actorOf(request), request.params.id),
   );
 };

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ControlServices } from '../../domain/controlServices.ts';
 import { errorResponses, paged, pageQuery, R } from '../control/schemas.ts';
+import { safeText } from '../../domain/common/safeText.ts';
 
 const recordSchema = z
   .object({
@@ -42,7 +43,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> =
       schema: {
         tags: ['audit'],
         summary: 'The audit log, newest first (who, what, when, before/after; personal data is never in it)',
-        querystring: z.object({ ...pageQuery, entity: z.string().max(60).optional(), entityId: z.string().max(100).optional(), action: z.string().max(100).optional() }),
+        querystring: z.object({ ...pageQuery, entity: safeText(60).optional(), entityId: safeText(100).optional(), action: safeText(100).optional() }),
         response: { 200: paged(recordSchema), ...errorResponses },
       },
     },

@@ -4,6 +4,7 @@ import { BRIDGE_POINT_KINDS, bridgePointInput, CSV_COLUMNS, CSV_MAX_ROWS } from 
 import type { ControlServices } from '../../domain/controlServices.ts';
 import { actorOf } from '../control/access.ts';
 import { boolQuery, errorBody, errorResponses, idParams, paged, pageQuery, patchOf, R } from '../control/schemas.ts';
+import { safeText } from '../../domain/common/safeText.ts';
 
 export const bridgePointSchema = z
   .object({
@@ -34,7 +35,7 @@ export const bridgePointRoutes: FastifyPluginAsyncZod<{ services: ControlService
       schema: {
         tags: ['bridge-points'],
         summary: 'List bridge points (central point, communes, wards)',
-        querystring: z.object({ ...pageQuery, kind: z.enum(BRIDGE_POINT_KINDS).optional(), active: boolQuery.optional(), sample: boolQuery.optional(), q: z.string().max(100).optional().describe('matches code or name') }),
+        querystring: z.object({ ...pageQuery, kind: z.enum(BRIDGE_POINT_KINDS).optional(), active: boolQuery.optional(), sample: boolQuery.optional(), q: safeText(100).optional().describe('matches code or name') }),
         response: { 200: paged(bridgePointSchema), ...errorResponses },
       },
     },

@@ -4,6 +4,7 @@ import { TiepdanError } from '../../errors.ts';
 import type { ControlServices } from '../../domain/controlServices.ts';
 import { actorOf } from '../control/access.ts';
 import { errorResponses, isoDate, R } from '../control/schemas.ts';
+import { safeText } from '../../domain/common/safeText.ts';
 
 const dayKind = z.enum(['holiday', 'day_off', 'working_day']);
 const exceptionSchema = z.object({ date: z.string(), kind: dayKind, name: z.string(), uncertain: z.boolean() }).describe('CalendarException');
@@ -70,7 +71,7 @@ export const calendarRoutes: FastifyPluginAsyncZod<{ services: ControlServices }
         tags: ['calendar'],
         summary: 'Add or change a holiday, day off or make-up working day',
         params: z.object({ date: isoDate }),
-        body: z.object({ kind: dayKind, name: z.string().trim().min(1).max(200), uncertain: z.boolean().default(false) }),
+        body: z.object({ kind: dayKind, name: safeText(200).trim().min(1), uncertain: z.boolean().default(false) }),
         response: { 200: exceptionSchema, ...errorResponses },
       },
     },

@@ -4,6 +4,7 @@ import { CASE_CRITERIA, CASE_TYPES, caseInput } from '../../domain/cases/caseSto
 import type { ControlServices } from '../../domain/controlServices.ts';
 import { actorOf } from '../control/access.ts';
 import { errorResponses, idParams, paged, pageQuery, patchOf, R } from '../control/schemas.ts';
+import { safeText } from '../../domain/common/safeText.ts';
 
 const personSchema = z.object({
   id: z.string(),
@@ -50,7 +51,7 @@ export const caseRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = 
         tags: ['cases'],
         summary: 'List cases (vụ việc)',
         description: caseDescription,
-        querystring: z.object({ ...pageQuery, type: z.enum(CASE_TYPES).optional(), criterion: z.enum(CASE_CRITERIA).optional(), q: z.string().max(100).optional().describe('matches reference or title') }),
+        querystring: z.object({ ...pageQuery, type: z.enum(CASE_TYPES).optional(), criterion: z.enum(CASE_CRITERIA).optional(), q: safeText(100).optional().describe('matches reference or title') }),
         response: { 200: paged(caseSchema), ...errorResponses },
       },
     },

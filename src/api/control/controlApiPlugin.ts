@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ControlServices } from '../../domain/controlServices.ts';
 import { afterSittingRoutes } from '../afterSitting/afterSittingRoutes.ts';
@@ -17,7 +17,6 @@ import { reportRoutes } from '../reports/reportRoutes.ts';
 import { sessionRoutes } from '../sessions/sessionRoutes.ts';
 import { settingsRoutes } from '../settings/settingsRoutes.ts';
 import { userRoutes } from '../users/userRoutes.ts';
-import { installAccessControl, type RouteEntry } from './access.ts';
 
 export const API_PREFIX = '/api/v1';
 
@@ -26,17 +25,20 @@ export interface ControlApiOptions {
   /** Where the first administrator's password is written on an empty database (unset: no bootstrap). */
   dataDir?: string;
   loginRateLimit?: { max: number; windowMs: number };
-  /** Filled with every route and its access rule (the role-matrix test reads it). */
-  routeTable?: RouteEntry[];
+  /**
+   * Other features' plugins (recordings, the pre-flight loopback, development routes), registered
+   * inside this scope: the zod validator applies and /openapi.json lists them.
+   */
+  features?: (scope: FastifyInstance) => Promise<void>;
 }
 
 /**
  * The control API under /api/v1, its OpenAPI document at /openapi.json and the browsable docs at
- * /docs. Encapsulated: the zod validator/serializer and the access hook apply to these routes only.
+ * /docs. Encapsulated: the zod validator/serializer apply to these routes (and `features`). Who may
+ * call each route is the root access hook's job (access.ts, installed by app.ts or the harness).
  */
 export const controlApiPlugin: FastifyPluginAsync<ControlApiOptions> = async (app, options) => {
   const { services } = options;
-  const routeTable = options.routeTable ?? [];
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -62,7 +64,6 @@ export const controlApiPlugin: FastifyPluginAsync<ControlApiOptions> = async (ap
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  installAccessControl(app, services, routeTable, API_PREFIX);
   if (options.dataDir !== undefined) await services.auth.bootstrapAdmin(options.dataDir);
 
   await app.register(
@@ -86,4 +87,5 @@ export const controlApiPlugin: FastifyPluginAsync<ControlApiOptions> = async (ap
   );
   // The pages behind the giấy mời's QR and typed code (/m), beside the API: they need its services.
   await app.register(joinCodeRoutes, { services });
+  if (options.features) await options.features(app);
 };

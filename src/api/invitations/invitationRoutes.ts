@@ -7,6 +7,7 @@ import { TiepdanError } from '../../errors.ts';
 import { actorOf } from '../control/access.ts';
 import { errorBody, errorResponses, idParams, R } from '../control/schemas.ts';
 import { sessionSchema } from '../sessions/sessionRoutes.ts';
+import { safeText } from '../../domain/common/safeText.ts';
 
 const invitationSchema = z
   .object({
@@ -152,7 +153,7 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ services: ControlServices
     '/invitations/:id/revoke',
     {
       config: { access: { roles: R.organisers } },
-      schema: { tags: ['invitations'], summary: 'Revoke an invitation (its token stops admitting at once)', params: idParams, body: z.object({ reason: z.string().trim().min(1).max(500) }), response: { 200: invitationSchema, ...errorResponses } },
+      schema: { tags: ['invitations'], summary: 'Revoke an invitation (its token stops admitting at once)', params: idParams, body: z.object({ reason: safeText(500).trim().min(1) }), response: { 200: invitationSchema, ...errorResponses } },
     },
     async (request) => I.revoke(actorOf(request), request.params.id, request.body.reason),
   );

@@ -2,8 +2,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ControlServices } from '../../domain/controlServices.ts';
 import { resultInput, SLOT_KINDS } from '../../domain/preflight/preflightService.ts';
+import { TiepdanError } from '../../errors.ts';
+import { LoginRateLimiter } from '../../domain/auth/loginRateLimiter.ts';
 import { actorOf } from '../control/access.ts';
-import { errorResponses, idParams, R } from '../control/schemas.ts';
+import { errorBody, errorResponses, idParams, R } from '../control/schemas.ts';
 
 const slotSchema = z.object({ id: z.string(), sessionId: z.string(), kind: z.enum(SLOT_KINDS), label: z.string(), startsAt: z.string() }).describe('PreflightSlot');
 const resultSchema = z
@@ -28,8 +30,20 @@ const resultSchema = z
   .describe('PreflightResult');
 const notPassedSchema = z.object({ bridgePointId: z.string(), name: z.string(), lastResult: z.enum(['failed', 'none']) });
 
+/**
+ * Results one invitation may report per window. A real test run reports one result, a retry a few
+ * more; every result is an audit row appended under the chain's lock, so an invitation holder (not
+ * a person on record) must not be able to write them in a loop (security review L6).
+ */
+export const INVITATION_RESULTS_PER_WINDOW = { max: 12, windowMs: 10 * 60_000 };
+
 export const preflightRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = async (app, { services }) => {
   const P = services.preflight;
+  const invitationResults = new LoginRateLimiter(INVITATION_RESULTS_PER_WINDOW.max, INVITATION_RESULTS_PER_WINDOW.windowMs);
+  /** A commune operator sees the tests of sessions their own point is in (security review L4); sessions.get checks it. */
+  const scoped = async (id: string, actor: ReturnType<typeof actorOf>) => {
+    await services.sessions.get(id, actor);
+  };
 
   app.get(
     '/sessions/:id/preflight',
@@ -59,13 +73,19 @@ export const preflightRoutes: FastifyPluginAsyncZod<{ services: ControlServices 
         },
       },
     },
-    async (request) => P.matrix(request.params.id),
+    async (request) => {
+      await scoped(request.params.id, actorOf(request));
+      return P.matrix(request.params.id);
+    },
   );
 
   app.get(
     '/sessions/:id/preflight/not-passed',
     { config: { access: { roles: R.all } }, schema: { tags: ['preflight'], summary: 'Bridge points whose latest test did not pass (or that have none)', params: idParams, response: { 200: z.array(notPassedSchema), ...errorResponses } } },
-    async (request) => P.notPassed(request.params.id),
+    async (request) => {
+      await scoped(request.params.id, actorOf(request));
+      return P.notPassed(request.params.id);
+    },
   );
 
   app.patch(
@@ -120,12 +140,20 @@ export const preflightRoutes: FastifyPluginAsyncZod<{ services: ControlServices 
         summary: 'Report a connection test (from the endpoint’s test run with its invitation token, or a technician/operator)',
         description: 'passed = connected, camera and microphone work, RTT, loss and bitrate within the settings’ limits; problems lists what failed. slotId omitted: the slot nearest in time.',
         body: resultInput,
-        response: { 201: resultSchema, ...errorResponses },
+        response: { 201: resultSchema, ...errorResponses, 429: errorBody.describe(`More than ${INVITATION_RESULTS_PER_WINDOW.max} results from one invitation in ${INVITATION_RESULTS_PER_WINDOW.windowMs / 60_000} minutes (PREFLIGHT_RATE_LIMITED)`) },
       },
     },
     async (request, reply) => {
+      const actor = actorOf(request);
+      if (actor.kind === 'invitation') {
+        const wait = invitationResults.hit(actor.id);
+        if (wait > 0) {
+          reply.header('retry-after', String(wait));
+          throw new TiepdanError('PREFLIGHT_RATE_LIMITED', `too many test results from this invitation; wait ${wait} s`, { status: 429, details: { retryAfterSeconds: wait } });
+        }
+      }
       reply.code(201);
-      return P.report(actorOf(request), request.body);
+      return P.report(actor, request.body);
     },
   );
 };

@@ -11,14 +11,12 @@ import { DELETE_ROLES, GOVERN_ROLES, HOLD_RELEASE_ROLES } from '../../recording/
 import { LIST_MAX_LIMIT, type RecordingService } from '../../recording/recordingService.ts';
 import { readManifest } from '../../recording/manifest/manifest.ts';
 import { sessionDirFor } from '../../recording/recorder/sessionRecorder.ts';
+import { actorOf } from '../control/access.ts';
 import { ViewingAudit } from './viewingAudit.ts';
-
-/** Resolves the caller of a request (bearer token or API key), or throws AUTH_REQUIRED. */
-export type Authenticate = (request: FastifyRequest) => Promise<Actor>;
+import { safeText } from '../../domain/common/safeText.ts';
 
 export interface RecordingsPluginOptions {
   recordings: RecordingService;
-  authenticate: Authenticate;
   /**
    * Bridge points that took part in a session (Quy chế Điều 7.3: a commune point may keep its own
    * copy). Without it commune operators get no recording routes.
@@ -40,18 +38,17 @@ export const RECORDING_ROLES = {
   delete: DELETE_ROLES,
 } as const satisfies Record<string, readonly UserRole[]>;
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    recordingRoles?: readonly UserRole[];
-  }
-  interface FastifyRequest {
-    recordingActor: Actor | undefined;
-  }
-}
+/**
+ * The access rule of a recording route (enforced by the root access hook, src/api/control/access.ts).
+ * Evidence itself (segments, the playable copy, exports) is for a person logged in, never an API
+ * key: an integration is nobody to hold to account for a viewing (security review M10).
+ */
+const access = (roles: readonly UserRole[], options: { evidence?: boolean } = {}) => ({ access: { roles, ...(options.evidence === true ? { apiKey: false } : {}) } });
+const TAGS = ['recordings'];
 
-const sessionParams = z.object({ sessionId: z.string().min(1).max(200) });
+const sessionParams = z.object({ sessionId: safeText(200).min(1) });
 const exportSessionIds = z
-  .array(z.string().min(1).max(200))
+  .array(safeText(200).min(1))
   .min(1)
   .max(200)
   .refine((ids) => new Set(ids).size === ids.length, 'each session once');
@@ -69,37 +66,21 @@ const exportDestination = z
  * Required: everything exported lands on removable media that leaves the server's access control
  * (security review M4). The recipient decrypts with decrypt.mjs, written next to the files.
  */
-const exportPassphrase = z.string().min(8, 'the passphrase must have at least 8 characters').max(1000);
+const exportPassphrase = safeText(1000).min(8, 'the passphrase must have at least 8 characters');
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).default(50).describe(`page size (1–${LIST_MAX_LIMIT})`),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
 
 /**
- * Recording routes under /api/v1/recordings. Every route names its roles in
- * `config.recordingRoles`; `requireRecordingRole` (the preHandler) authenticates through the
- * control API's AuthService and checks the role. Swap it for the control API's `config.access`
- * when this plugin moves into the control API scope.
+ * Recording routes under /api/v1/recordings. Every route declares its roles in `config.access`,
+ * checked by the server's one access hook like every other route; registered inside the control
+ * API's scope, so /openapi.json lists them.
  */
-export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = async (app, { recordings, authenticate, sessionBridgePoints, caseTypes }) => {
+export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = async (app, { recordings, sessionBridgePoints, caseTypes }) => {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.decorateRequest('recordingActor', undefined);
-  app.addHook('onRoute', (route) => {
-    if (!route.config?.recordingRoles) throw new Error(`recording route ${route.url} declares no roles`);
-  });
-  app.addHook('preHandler', async function requireRecordingRole(request) {
-    const roles = request.routeOptions.config.recordingRoles ?? [];
-    const actor = await authenticate(request);
-    if (actor.role === undefined || !roles.includes(actor.role)) {
-      throw new TiepdanError('ROLE_FORBIDDEN', `the ${actor.role ?? actor.kind} role may not do this (allowed: ${roles.join(', ')})`, { status: 403 });
-    }
-    request.recordingActor = actor;
-  });
-  const actor = (r: FastifyRequest): Actor => {
-    if (!r.recordingActor) throw new TiepdanError('AUTH_REQUIRED', 'log in first', { status: 401 });
-    return r.recordingActor;
-  };
+  const actor = (r: FastifyRequest): Actor => actorOf(r);
   /** The denouncer rule: a tố cáo session's recording content is for DENOUNCER_IDENTITY_ROLES only. */
   const denouncerGate = async (req: FastifyRequest, sessionIds: readonly string[]): Promise<void> => {
     if (seesDenunciations(actor(req).role) || !caseTypes) return;
@@ -133,22 +114,22 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
   const base = '/api/v1/recordings';
 
   // Paged; recordings of tố cáo sessions are left out for roles that may not see a denouncer.
-  api.get(base, { config: { recordingRoles: RECORDING_ROLES.read }, schema: { querystring: listQuery } }, async (req) => {
+  api.get(base, { config: access(RECORDING_ROLES.read), schema: { tags: TAGS, summary: 'List recordings (paged; tố cáo sessions left out for roles that may not see a denouncer)', querystring: listQuery } }, async (req) => {
     const exclude = seesDenunciations(actor(req).role) || !caseTypes ? undefined : await caseTypes.denunciationSessions();
     return recordings.list(req.query, exclude ? { exclude } : {});
   });
 
-  api.get(`${base}/due`, { config: { recordingRoles: RECORDING_ROLES.read }, schema: { querystring: z.object({ asOf: z.iso.date().optional() }) } }, async (req) =>
+  api.get(`${base}/due`, { config: access(RECORDING_ROLES.read), schema: { tags: TAGS, summary: 'Recordings due for archiving or disposal', querystring: z.object({ asOf: z.iso.date().optional() }) } }, async (req) =>
     recordings.dueForArchivingOrDisposal(req.query.asOf),
   );
 
-  api.get(`${base}/jobs/:jobId`, { config: { recordingRoles: RECORDING_ROLES.read }, schema: { params: z.object({ jobId: z.uuid() }) } }, async (req) => recordings.getJob(req.params.jobId));
+  api.get(`${base}/jobs/:jobId`, { config: access(RECORDING_ROLES.read), schema: { tags: TAGS, summary: 'A background job (playable copy, verification, export)', params: z.object({ jobId: z.uuid() }) } }, async (req) => recordings.getJob(req.params.jobId));
 
   // The summary (status, size, retention, live disk state) shows no one's face or name: the live
   // console of a technician polls it during a tố cáo session too.
-  api.get(`${base}/:sessionId`, { config: { recordingRoles: RECORDING_ROLES.read }, schema: { params: sessionParams } }, async (req) => recordings.get(req.params.sessionId));
+  api.get(`${base}/:sessionId`, { config: access(RECORDING_ROLES.read), schema: { tags: TAGS, summary: 'A recording: status, size, retention, live disk state (or its tombstone)', params: sessionParams } }, async (req) => recordings.get(req.params.sessionId));
 
-  api.get(`${base}/:sessionId/manifest`, { config: { recordingRoles: RECORDING_ROLES.communeCopy }, schema: { params: sessionParams } }, async (req) => {
+  api.get(`${base}/:sessionId/manifest`, { config: access(RECORDING_ROLES.communeCopy), schema: { tags: TAGS, summary: 'The manifest: files, hashes and the chain (audited download)', params: sessionParams } }, async (req) => {
     // The point check first: a commune learns nothing about other sessions' cases.
     await communeGate(req, req.params.sessionId);
     await denouncerGate(req, [req.params.sessionId]);
@@ -159,7 +140,7 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
 
   api.get(
     `${base}/:sessionId/segments/*`,
-    { config: { recordingRoles: RECORDING_ROLES.read }, schema: { params: sessionParams.extend({ '*': z.string().min(1).max(500) }) } },
+    { config: access(RECORDING_ROLES.read, { evidence: true }), schema: { tags: TAGS, summary: 'A segment listed in the manifest (ranges; audited; no API key)', params: sessionParams.extend({ '*': safeText(500).min(1) }) } },
     async (req, reply) => {
       await denouncerGate(req, [req.params.sessionId]);
       const manifest = await manifestOf(req.params.sessionId);
@@ -173,7 +154,7 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
     },
   );
 
-  api.get(`${base}/:sessionId/playable`, { config: { recordingRoles: RECORDING_ROLES.communeCopy }, schema: { params: sessionParams } }, async (req, reply) => {
+  api.get(`${base}/:sessionId/playable`, { config: access(RECORDING_ROLES.communeCopy, { evidence: true }), schema: { tags: TAGS, summary: 'The playable copy (MP4, ranges; audited; no API key)', params: sessionParams } }, async (req, reply) => {
     // The point check first: a commune learns nothing about other sessions' cases.
     await communeGate(req, req.params.sessionId);
     await denouncerGate(req, [req.params.sessionId]);
@@ -184,29 +165,31 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
   });
 
   // Background jobs (one at a time, bounded: 503 JOBS_BUSY when full; a repeat joins the queued job).
-  api.post(`${base}/:sessionId/playable`, { config: { recordingRoles: RECORDING_ROLES.operate }, schema: { params: sessionParams } }, async (req, reply) => {
+  api.post(`${base}/:sessionId/playable`, { config: access(RECORDING_ROLES.operate), schema: { tags: TAGS, summary: 'Build the playable copy (a background job)', params: sessionParams } }, async (req, reply) => {
     await recordings.get(req.params.sessionId);
     return reply.code(202).send(recordings.startPlayable(req.params.sessionId));
   });
 
   // Integrity only (hashes and the chain, no picture or name): open to auditors on every session.
-  api.post(`${base}/:sessionId/verify`, { config: { recordingRoles: RECORDING_ROLES.read }, schema: { params: sessionParams } }, async (req, reply) =>
+  api.post(`${base}/:sessionId/verify`, { config: access(RECORDING_ROLES.read), schema: { tags: TAGS, summary: 'Verify hashes and the chain (a background job)', params: sessionParams } }, async (req, reply) =>
     reply.code(202).send(await recordings.startVerify(req.params.sessionId, actor(req))),
   );
 
-  api.post(`${base}/:sessionId/stop`, { config: { recordingRoles: RECORDING_ROLES.operate }, schema: { params: sessionParams } }, async (req) => {
+  api.post(`${base}/:sessionId/stop`, { config: access(RECORDING_ROLES.operate), schema: { tags: TAGS, summary: 'Stop a running recording', params: sessionParams } }, async (req) => {
     await recordings.stopRecording(req.params.sessionId, actor(req));
     return recordings.get(req.params.sessionId);
   });
 
   // Exports go only to a drive the server lists (security review H1): the console offers this list.
-  api.get(`${base}/export-destinations`, { config: { recordingRoles: RECORDING_ROLES.operate } }, async () => recordings.exportDestinations());
+  api.get(`${base}/export-destinations`, { config: access(RECORDING_ROLES.operate), schema: { tags: TAGS, summary: 'Removable drives an export may go to' } }, async () => recordings.exportDestinations());
 
   api.post(
     `${base}/exports`,
     {
-      config: { recordingRoles: RECORDING_ROLES.operate },
+      config: access(RECORDING_ROLES.operate, { evidence: true }),
       schema: {
+        tags: TAGS,
+        summary: 'Export recordings, encrypted, to a listed drive (a background job; no API key)',
         body: z.discriminatedUnion('kind', [
           z.object({ kind: z.literal('directory'), sessionIds: exportSessionIds, destination: exportDestination, passphrase: exportPassphrase }).strict(),
           z.object({ kind: z.literal('iso'), sessionIds: exportSessionIds, destination: exportDestination, media: z.enum(['cd', 'dvd']).default('dvd'), passphrase: exportPassphrase }).strict(),
@@ -224,17 +207,19 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
   // than the one that deletes; deletion leaves a tombstone (GET …/:sessionId shows it).
   api.put(
     `${base}/:sessionId/retention`,
-    { config: { recordingRoles: RECORDING_ROLES.govern }, schema: { params: sessionParams, body: z.object({ until: z.iso.date() }) } },
+    { config: access(RECORDING_ROLES.govern), schema: { tags: TAGS, summary: 'Extend the retention date (it only grows)', params: sessionParams, body: z.object({ until: z.iso.date() }) } },
     async (req) => recordings.setRetention(req.params.sessionId, req.body.until, actor(req)),
   );
 
   api.put(
     `${base}/:sessionId/legal-hold`,
     {
-      config: { recordingRoles: RECORDING_ROLES.govern },
+      config: access(RECORDING_ROLES.govern),
       schema: {
+        tags: TAGS,
+        summary: 'Set or release a legal hold (with a reason; released by another role than the one that deletes)',
         params: sessionParams,
-        body: z.object({ hold: z.boolean(), reason: z.string().max(2000).default('') }).refine((b) => b.reason.trim().length > 0, { message: 'a legal hold, and its release, need a reason', path: ['reason'] }),
+        body: z.object({ hold: z.boolean(), reason: safeText(2000).default('') }).refine((b) => b.reason.trim().length > 0, { message: 'a legal hold, and its release, need a reason', path: ['reason'] }),
       },
     },
     async (req) => recordings.setLegalHold(req.params.sessionId, req.body.hold, req.body.reason.trim(), actor(req)),
@@ -242,7 +227,7 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
 
   api.delete(
     `${base}/:sessionId`,
-    { config: { recordingRoles: RECORDING_ROLES.delete }, schema: { params: sessionParams, body: z.object({ reason: z.string().trim().min(3).max(2000) }) } },
+    { config: access(RECORDING_ROLES.delete), schema: { tags: TAGS, summary: 'Delete a recording (second person, after retention; leaves a tombstone)', params: sessionParams, body: z.object({ reason: safeText(2000).trim().min(3) }) } },
     async (req, reply) => {
       await recordings.deleteRecording(req.params.sessionId, actor(req), req.body.reason);
       return reply.code(204).send();
@@ -278,20 +263,4 @@ function sendFile(req: FastifyRequest, reply: FastifyReply, file: string, s: Sta
   }
   reply.header('content-length', s.size);
   return reply.send(createReadStream(file));
-}
-
-/** Authentication through the control API's AuthService: a bearer token or an X-API-Key header. */
-export function authenticateWith(auth: { authenticateBearer(token: string): Promise<Actor & { jti: string }>; authenticateApiKey(key: string): Promise<Actor> }, isApiKey: (v: string) => boolean): Authenticate {
-  return async (request) => {
-    const apiKey = request.headers['x-api-key'];
-    if (typeof apiKey === 'string' && apiKey !== '') return auth.authenticateApiKey(apiKey);
-    const header = request.headers.authorization;
-    if (typeof header === 'string' && /^bearer /i.test(header)) {
-      const credential = header.slice(7).trim();
-      if (isApiKey(credential)) return auth.authenticateApiKey(credential);
-      const { jti: _jti, ...actor } = await auth.authenticateBearer(credential);
-      return actor;
-    }
-    throw new TiepdanError('AUTH_REQUIRED', 'this route needs a bearer token (POST /api/v1/auth/login) or an X-API-Key header', { status: 401 });
-  };
 }

@@ -5,6 +5,7 @@ import { SESSION_STATUSES } from '../../domain/sessions/lifecycle.ts';
 import { CASE_OUTCOMES, sessionInput } from '../../domain/sessions/sessionService.ts';
 import { actorOf } from '../control/access.ts';
 import { errorResponses, idParams, paged, pageQuery, patchOf, R } from '../control/schemas.ts';
+import { safeText } from '../../domain/common/safeText.ts';
 
 export const sessionSchema = z
   .object({
@@ -102,7 +103,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: ControlServices }>
         summary: 'Submit for the chairman’s approval',
         description: `Rules: SESSION_NO_CASES, SESSION_NO_BRIDGE_POINTS, CASE_CRITERIA_REQUIRED (each case needs a criterion a–d), DENUNCIATION_IDENTITY_NOT_WAIVED (tố cáo only with a waiver), SUBMISSION_TOO_LATE (at least N working days — default 5 — before the session, by the working-day calendar). ${lifecycle}`,
         params: idParams,
-        body: z.object({ comment: z.string().max(2000).default('') }).default({ comment: '' }),
+        body: z.object({ comment: safeText(2000).default('') }).default({ comment: '' }),
         response: { 200: sessionSchema, ...errorResponses },
       },
     },
@@ -112,12 +113,12 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: ControlServices }>
   app.post(
     '/sessions/:id/decision',
     {
-      config: { access: { roles: R.approver, forbiddenCode: 'APPROVER_ROLE_REQUIRED' } },
+      config: { access: { roles: R.approver, forbiddenCode: 'APPROVER_ROLE_REQUIRED', apiKey: false } },
       schema: {
         tags: ['sessions'],
         summary: 'The chairman approves or rejects (approver role only: APPROVER_ROLE_REQUIRED); approval creates the test slots',
         params: idParams,
-        body: z.object({ decision: z.enum(['approved', 'rejected']), comment: z.string().max(2000).default('') }),
+        body: z.object({ decision: z.enum(['approved', 'rejected']), comment: safeText(2000).default('') }),
         response: { 200: sessionSchema, ...errorResponses },
       },
     },
@@ -134,7 +135,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: ControlServices }>
     '/sessions/:id/cancel',
     {
       config: { access: { roles: R.organisers } },
-      schema: { tags: ['sessions'], summary: 'Cancel (revokes every invitation)', params: idParams, body: z.object({ reason: z.string().trim().min(1).max(2000) }), response: { 200: sessionSchema, ...errorResponses } },
+      schema: { tags: ['sessions'], summary: 'Cancel (revokes every invitation)', params: idParams, body: z.object({ reason: safeText(2000).trim().min(1) }), response: { 200: sessionSchema, ...errorResponses } },
     },
     async (request) => S.cancel(actorOf(request), request.params.id, request.body.reason),
   );
@@ -157,7 +158,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: ControlServices }>
         summary: 'Open the session',
         description: 'Only when every bridge point’s latest test passed (GO_LIVE_TESTS_NOT_PASSED, with the list); otherwise the chair (the session’s chair user or the approver role) may override with a reason, which is logged (GO_LIVE_OVERRIDE_CHAIR_ONLY for anyone else).',
         params: idParams,
-        body: z.object({ override: z.object({ reason: z.string().trim().min(3).max(2000) }).optional() }).default({}),
+        body: z.object({ override: z.object({ reason: safeText(2000).trim().min(3) }).optional() }).default({}),
         response: { 200: sessionSchema, ...errorResponses },
       },
     },
@@ -208,7 +209,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: ControlServices }>
         tags: ['sessions'],
         summary: 'Write the minutes and outcomes (during or after the session: MINUTES_NOT_ALLOWED otherwise); each changed text is a new version, and a baseVersion older than the latest is 409 MINUTES_VERSION_CONFLICT',
         params: idParams,
-        body: z.object({ text: z.string().max(200_000), baseVersion: z.number().int().min(0).max(1_000_000).optional(), outcomes: z.array(z.object({ caseId: z.uuid(), outcome: z.enum(CASE_OUTCOMES), note: z.string().max(2000).default('') })).max(50).default([]) }),
+        body: z.object({ text: safeText(200_000), baseVersion: z.number().int().min(0).max(1_000_000).optional(), outcomes: z.array(z.object({ caseId: z.uuid(), outcome: z.enum(CASE_OUTCOMES), note: safeText(2000).default('') })).max(50).default([]) }),
         response: { 200: minutesSchema, ...errorResponses },
       },
     },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ControlServices } from '../../domain/controlServices.ts';
 import { actorOf } from '../control/access.ts';
 import { boolQuery, errorResponses, idParams, paged, pageQuery, R, roleEnum } from '../control/schemas.ts';
+import { safeText } from '../../domain/common/safeText.ts';
 
 export const userSchema = z
   .object({
@@ -18,7 +19,7 @@ export const userSchema = z
   })
   .describe('User');
 
-const password = z.string().min(10, 'at least 10 characters').max(200);
+const password = safeText(200).min(10, 'at least 10 characters');
 
 export const userRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = async (app, { services }) => {
   app.get(
@@ -41,13 +42,13 @@ export const userRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = 
   app.post(
     '/users',
     {
-      config: { access: { roles: R.admin } },
+      config: { access: { roles: R.admin, apiKey: false } },
       schema: {
         tags: ['users'],
         summary: 'Create a user',
         body: z.object({
-          username: z.string().trim().min(2).max(60).regex(/^[a-zA-Z0-9._-]+$/, 'letters, digits, dot, dash, underscore'),
-          displayName: z.string().trim().min(1).max(120),
+          username: safeText(60).trim().min(2).regex(/^[a-zA-Z0-9._-]+$/, 'letters, digits, dot, dash, underscore'),
+          displayName: safeText(120).trim().min(1),
           role: roleEnum,
           password,
           bridgePointId: z.uuid().nullable().default(null).describe('required for commune_operator: the point they operate'),
@@ -73,12 +74,12 @@ export const userRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = 
   app.patch(
     '/users/:id',
     {
-      config: { access: { roles: R.admin } },
+      config: { access: { roles: R.admin, apiKey: false } },
       schema: {
         tags: ['users'],
         summary: 'Change a user’s name, role, bridge point, or disable/unlock the account (role change or disabling revokes its tokens)',
         params: idParams,
-        body: z.object({ displayName: z.string().trim().min(1).max(120).optional(), role: roleEnum.optional(), active: z.boolean().optional(), bridgePointId: z.uuid().nullable().optional(), unlock: z.boolean().optional() }),
+        body: z.object({ displayName: safeText(120).trim().min(1).optional(), role: roleEnum.optional(), active: z.boolean().optional(), bridgePointId: z.uuid().nullable().optional(), unlock: z.boolean().optional() }),
         response: { 200: userSchema, ...errorResponses },
       },
     },
@@ -88,7 +89,7 @@ export const userRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = 
   app.post(
     '/users/:id/password',
     {
-      config: { access: { roles: R.admin } },
+      config: { access: { roles: R.admin, apiKey: false } },
       schema: { tags: ['users'], summary: 'Set a user’s password (administrator reset)', params: idParams, body: z.object({ password }), response: { 204: z.null(), ...errorResponses } },
     },
     async (request, reply) => {

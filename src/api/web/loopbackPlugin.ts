@@ -5,15 +5,12 @@ import { z } from 'zod';
 import { TiepdanError } from '../../errors.ts';
 import type { WorkerPool } from '../../sfu/WorkerPool.ts';
 import { SESSION_MEDIA_CODECS } from '../../sfu/sessionMedia.ts';
-import type { TokenClaims } from '../../tokens/tokenSigner.ts';
+import { actorOf, type Access } from '../control/access.ts';
 import { dtlsParametersSchema, rtpCapabilitiesSchema, rtpParametersSchema } from '../../signaling/protocol.ts';
+import { safeText } from '../../domain/common/safeText.ts';
 
 export interface LoopbackPluginOptions {
   pool: WorkerPool;
-  /** Verifies an invitation token (signature, expiry); throws TOKEN_INVALID / TOKEN_EXPIRED. */
-  verifyToken(token: string): TokenClaims;
-  /** A revoked invitation (re-issued, session cancelled) runs no test either. */
-  isTokenRevoked?(jti: string): Promise<boolean>;
   /** A test is closed after this long whatever happens (default 120 s). */
   maxTestMs?: number;
 }
@@ -70,9 +67,9 @@ function transportParams(t: types.WebRtcTransport, candidates: types.IceCandidat
 
 const createBody = z.strictObject({ transport: z.enum(['udp', 'tcp']) });
 const testParams = z.object({ id: z.uuid() });
-const connectBody = z.strictObject({ transportId: z.string().min(1).max(64), dtlsParameters: dtlsParametersSchema });
+const connectBody = z.strictObject({ transportId: safeText(64).min(1), dtlsParameters: dtlsParametersSchema });
 const produceBody = z.strictObject({ kind: z.enum(['audio', 'video']), rtpParameters: rtpParametersSchema, rtpCapabilities: rtpCapabilitiesSchema });
-const resumeBody = z.strictObject({ consumerId: z.string().min(1).max(64) });
+const resumeBody = z.strictObject({ consumerId: safeText(64).min(1) });
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value ?? {});
@@ -87,12 +84,19 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
 
 const MAX_TESTS = 16;
 
+const INVITATION_ONLY: Access = { roles: [], invitation: 'live', apiKey: false };
+const TAGS = ['preflight loopback'];
+const route = (summary: string, extra: Record<string, unknown> = {}) => ({ config: { access: INVITATION_ONLY }, schema: { tags: TAGS, summary, security: [{ bearer: [] }], ...extra } });
+const testRoute = (summary: string) => route(summary, { params: testParams });
+
 /**
  * HTTP routes for the pre-flight loopback (a handful of request/response steps, so no WebSocket):
  * POST /web/preflight/loopback {transport} → router capabilities and two transports;
  * POST …/:id/connect, …/:id/produce (answers with the consumer of that producer), …/:id/resume,
  * GET …/:id/stats, DELETE …/:id. The invitation token goes in the Authorization header, never in
  * the URL. `transport: 'tcp'` offers only TCP candidates: the test of a network that blocks UDP.
+ * Who may call: the root access hook (`INVITATION_ONLY`): any invitation this server signed and
+ * has not revoked, as the signaling socket accepts it; no staff login, no API key.
  */
 export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (app, options) => {
   const tests = new Map<string, LoopbackTest>();
@@ -100,17 +104,13 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
   const starting = new Set<string>();
   const maxMs = options.maxTestMs ?? 120_000;
 
-  const claimsOf = async (request: FastifyRequest): Promise<TokenClaims> => {
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer (\S+)$/.exec(header);
-    if (!match) throw new TiepdanError('UNAUTHENTICATED', 'an invitation token is needed (Authorization: Bearer …)', { status: 401 });
-    const claims = options.verifyToken(match[1]!);
-    if (claims.kind !== 'invitation') throw new TiepdanError('FORBIDDEN', 'only an invitation can run a connection test', { status: 403 });
-    if (await options.isTokenRevoked?.(claims.jti)) throw new TiepdanError('TOKEN_REVOKED', 'this invitation was revoked; ask the organiser for a new one', { status: 401 });
-    return claims;
+  /** The invitation (its jti) running the test; the access hook has checked it. */
+  const claimsOf = (request: FastifyRequest): { jti: string; sid: string | undefined } => {
+    const actor = actorOf(request);
+    return { jti: actor.id, sid: actor.sessionId };
   };
   const testFor = async (request: FastifyRequest): Promise<LoopbackTest> => {
-    const claims = await claimsOf(request);
+    const claims = claimsOf(request);
     const { id } = parse(testParams, request.params);
     const test = tests.get(id);
     if (test === undefined || test.owner !== claims.jti) throw new TiepdanError('TEST_NOT_FOUND', 'no such connection test (it may have timed out)', { status: 404 });
@@ -118,7 +118,7 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
   };
 
   /** Makes the router and the two transports of one test (its slot is already taken). */
-  const startTest = async (request: FastifyRequest, reply: FastifyReply, claims: TokenClaims, transport: 'udp' | 'tcp') => {
+  const startTest = async (request: FastifyRequest, reply: FastifyReply, claims: { jti: string; sid: string | undefined }, transport: 'udp' | 'tcp') => {
     const { router, worker } = await options.pool.createRouter({ mediaCodecs: SESSION_MEDIA_CODECS });
     try {
       const transportOptions: types.WebRtcTransportOptions = {
@@ -142,8 +142,8 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
     }
   };
 
-  app.post('/web/preflight/loopback', async (request, reply) => {
-    const claims = await claimsOf(request);
+  app.post('/web/preflight/loopback', route('Start a connection test: a router and two transports (body {transport: udp|tcp})'), async (request, reply) => {
+    const claims = claimsOf(request);
     const { transport } = parse(createBody, request.body);
     // From here to `starting.add` nothing awaits: the slot is taken before the router is made, so
     // a burst of requests cannot all pass these checks first (security review M6).
@@ -159,14 +159,14 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
     }
   });
 
-  app.post('/web/preflight/loopback/:id/connect', async (request) => {
+  app.post('/web/preflight/loopback/:id/connect', testRoute('Connect a transport of the test (DTLS parameters)'), async (request) => {
     const test = await testFor(request);
     const body = parse(connectBody, request.body);
     await test.transport(body.transportId).connect({ dtlsParameters: body.dtlsParameters as types.DtlsParameters });
     return { connected: true };
   });
 
-  app.post('/web/preflight/loopback/:id/produce', async (request) => {
+  app.post('/web/preflight/loopback/:id/produce', testRoute('Send a track; answers with its consumer on the receive transport'), async (request) => {
     const test = await testFor(request);
     const body = parse(produceBody, request.body);
     // Taken before the first await (security review M6), given back if this request fails.
@@ -193,7 +193,7 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
     }
   });
 
-  app.post('/web/preflight/loopback/:id/resume', async (request) => {
+  app.post('/web/preflight/loopback/:id/resume', testRoute('Resume a consumer (the picture and sound come back)'), async (request) => {
     const test = await testFor(request);
     const { consumerId } = parse(resumeBody, request.body);
     const consumer = test.consumers.get(consumerId);
@@ -203,7 +203,7 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
     return { resumed: true };
   });
 
-  app.get('/web/preflight/loopback/:id/stats', async (request) => {
+  app.get('/web/preflight/loopback/:id/stats', testRoute('ICE and DTLS state, path and bitrates of the test'), async (request) => {
     const test = await testFor(request);
     const [send] = await test.send.getStats();
     const [recv] = await test.recv.getStats();
@@ -217,7 +217,7 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
     };
   });
 
-  app.delete('/web/preflight/loopback/:id', async (request) => {
+  app.delete('/web/preflight/loopback/:id', testRoute('End the test (it ends by itself after two minutes)'), async (request) => {
     (await testFor(request)).close();
     return { closed: true };
   });

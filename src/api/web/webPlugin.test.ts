@@ -46,11 +46,12 @@ t.test('the pages, their bundles and the pre-flight loopback routes', async (t) 
   // Loopback routes: the invitation is the credential; bad input gets a clear error.
   const noAuth = await app.inject({ method: 'POST', url: '/web/preflight/loopback', payload: { transport: 'udp' } });
   t.equal(noAuth.statusCode, 401, 'no token: 401');
-  t.equal(noAuth.json().code, 'UNAUTHENTICATED');
+  t.equal(noAuth.json().code, 'AUTH_REQUIRED', 'the code every route gives (one access hook)');
   const forged = await app.inject({ method: 'POST', url: '/web/preflight/loopback', headers: { authorization: 'Bearer td1.abc.def' }, payload: { transport: 'udp' } });
   t.equal(forged.json().code, 'TOKEN_INVALID', 'a made-up token is refused');
   const userToken = server.live.tokens.issue({ kind: 'user', subject: 'u1', role: 'admin', ttlSeconds: 60 }).token;
-  t.equal((await app.inject({ method: 'POST', url: '/web/preflight/loopback', headers: { authorization: `Bearer ${userToken}` }, payload: { transport: 'udp' } })).statusCode, 403, 'a user token is not an invitation');
+  const byUser = await app.inject({ method: 'POST', url: '/web/preflight/loopback', headers: { authorization: `Bearer ${userToken}` }, payload: { transport: 'udp' } });
+  t.same([byUser.statusCode, byUser.json().code], [403, 'INVITATION_REQUIRED'], 'a user token is not an invitation');
   const auth = { authorization: `Bearer ${token}` };
   const badBody = await app.inject({ method: 'POST', url: '/web/preflight/loopback', headers: auth, payload: { transport: 'carrier-pigeon' } });
   t.equal(badBody.statusCode, 400, 'bad body: 400');

@@ -10,15 +10,16 @@ import type { SettingsStore } from '../settings/controlSettings.ts';
 import type { OutcomeService, OutcomeView } from './outcomeService.ts';
 import { CASE_TYPE_LABEL, dmy, documentDate, OUTCOME_LABEL } from './labels.ts';
 import { auditExecutor, dateString, withAfterSitting, type AfterSittingDb } from './tables.ts';
+import { safeText } from '../common/safeText.ts';
 
 export const noticeInput = z.object({
   /** "05/TB-BTCD"; empty: the next number of the year. */
-  number: z.string().trim().max(60).default(''),
+  number: safeText(60).trim().default(''),
   issuedDate: z.iso.date().nullable().default(null),
-  signerTitle: z.string().trim().min(1).max(200),
-  signerName: z.string().trim().min(1).max(200),
+  signerTitle: safeText(200).trim().min(1),
+  signerName: safeText(200).trim().min(1),
   /** Nơi nhận: one line each ("Chủ tịch UBND tỉnh (b/c)", "Sở Nông nghiệp và Môi trường"). */
-  recipients: z.array(z.string().trim().min(1).max(300)).min(1).max(30),
+  recipients: z.array(safeText(300).trim().min(1)).min(1).max(30),
 });
 export type NoticeInput = z.infer<typeof noticeInput>;
 

@@ -13,6 +13,7 @@ import { plannedFollowUps } from './deadlines.ts';
 import { CASE_TYPE_LABEL, dmy, OUTCOME_LABEL } from './labels.ts';
 import { auditExecutor, dateString, withAfterSitting, type AfterSittingDb, type AfterSittingTables } from './tables.ts';
 import type { DatabaseSchema } from '../../db/schema.ts';
+import { safeText } from '../common/safeText.ts';
 
 type Trx = Transaction<DatabaseSchema & AfterSittingTables>;
 
@@ -28,14 +29,14 @@ export const outcomeInput = z
     caseId: z.uuid(),
     outcome: z.enum(CASE_OUTCOMES),
     /** Ý kiến kết luận của người chủ trì. */
-    conclusion: z.string().trim().min(1).max(5000),
+    conclusion: safeText(5000).trim().min(1),
     /** The answer given at the sitting (tra_loi_truc_tiep). */
-    answer: z.string().trim().max(5000).default(''),
+    answer: safeText(5000).trim().default(''),
     answerDeadline: isoDate.nullable().default(null),
     /** Who the citizen contacts until the deadline: a name and post, never the citizen. */
-    contactPerson: z.string().trim().max(300).default(''),
-    transferTarget: z.string().trim().max(300).default(''),
-    documentNumber: z.string().trim().max(60).default(''),
+    contactPerson: safeText(300).trim().default(''),
+    transferTarget: safeText(300).trim().default(''),
+    documentNumber: safeText(60).trim().default(''),
     documentDate: isoDate.nullable().default(null),
   })
   .superRefine((o, ctx) => {

@@ -14,6 +14,7 @@ import { escapeHtml } from '../invitations/printableInvitation.ts';
 import { dmy, HANDLING_LABEL } from './labels.ts';
 import { auditExecutor, dateString, withAfterSitting, type AfterSittingDb, type RegisterEntriesTable } from './tables.ts';
 import type { Selectable } from 'kysely';
+import { safeText } from '../common/safeText.ts';
 
 /** A period of the sổ: at most a year, and at most this many lines in one print or export. */
 export const MAX_PERIOD_DAYS = 366;
@@ -27,16 +28,16 @@ export const HANDLINGS = ['thu_ly', 'huong_dan', 'chuyen_don', 'khac'] as const;
 export const registerPatch = z
   .object({
     receptionDate: z.iso.date(),
-    namesAddresses: z.string().trim().max(2000),
-    idNumbers: z.string().trim().max(500),
-    content: z.string().trim().max(10_000),
-    classification: z.string().trim().max(200),
+    namesAddresses: safeText(2000).trim(),
+    idNumbers: safeText(500).trim(),
+    content: safeText(10_000).trim(),
+    classification: safeText(200).trim(),
     groupSize: z.number().int().min(1).max(10_000),
-    agenciesHandled: z.string().trim().max(2000),
+    agenciesHandled: safeText(2000).trim(),
     handling: z.enum(HANDLINGS),
-    handlingDetail: z.string().trim().max(2000),
-    resultTracking: z.string().trim().max(2000),
-    note: z.string().trim().max(2000),
+    handlingDetail: safeText(2000).trim(),
+    resultTracking: safeText(2000).trim(),
+    note: safeText(2000).trim(),
   })
   .partial()
   .strict();

@@ -10,7 +10,7 @@ import type { AuditLog } from '../audit/auditLog.ts';
 import type { Clock } from '../common/clock.ts';
 import { conflict, isForeignKeyViolation, isUniqueViolation, notFound } from '../common/errors.ts';
 import { iso, type Page, type Paged } from '../common/paging.ts';
-import { USER_ROLES, type Actor, type UserRole } from '../common/roles.ts';
+import { API_KEY_ROLES, USER_ROLES, type Actor, type UserRole } from '../common/roles.ts';
 import { hashPassword, randomPassword, verifyPassword } from './passwords.ts';
 
 export interface AuthOptions {
@@ -128,7 +128,7 @@ export class AuthService {
    * Password login. A locked account, an unknown user and a wrong password get the same answer
    * (LOGIN_FAILED, 401), so the lockout does not tell which user names exist (security review M5).
    */
-  async login(usernameInput: string, password: string): Promise<{ token: string; expiresAt: string; user: UserView }> {
+  async login(usernameInput: string, password: string): Promise<{ token: string; expiresAt: string; user: UserView; passwordChangeRequired: boolean }> {
     const username = usernameInput.trim().toLowerCase();
     const user = await this.#db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
     const failed = () => new TiepdanError('LOGIN_FAILED', 'wrong user name or password', { status: 401 });
@@ -147,6 +147,7 @@ export class AuthService {
       if (attempt.locked) await this.#recordLock(user.id, user.username, attempt.failures, 'login');
       throw failed();
     }
+    if (unboundOperator(user.role, user.bridge_point_id)) throw bridgePointRequired(403);
     await this.#db.updateTable('users').set({ failed_logins: 0, locked_until: null, last_login_at: now }).where('id', '=', user.id).execute();
     const issued = await this.mintToken(user.id, asRole(user.role));
     await this.#audit.append(this.#db, { kind: 'user', id: user.id, role: asRole(user.role), label: user.username, bridgePointId: user.bridge_point_id }, {
@@ -155,7 +156,7 @@ export class AuthService {
       entityId: user.id,
       after: { expiresAt: issued.expiresAt },
     });
-    return { ...issued, user: userView({ ...user, last_login_at: now, locked_until: null }) };
+    return { ...issued, user: userView({ ...user, last_login_at: now, locked_until: null }), passwordChangeRequired: user.must_change_password };
   }
 
   /**
@@ -204,7 +205,7 @@ export class AuthService {
   }
 
   /** Resolves a bearer token to an actor. User tokens are checked against their row; invitation tokens against revocation. */
-  async authenticateBearer(token: string): Promise<Actor & { jti: string }> {
+  async authenticateBearer(token: string): Promise<Actor & { jti: string; passwordChangeRequired?: boolean }> {
     const claims = this.#signer.verify(token, this.#clock());
     if (claims.kind === 'invitation') {
       const inv = await this.#db
@@ -218,12 +219,13 @@ export class AuthService {
     const row = await this.#db
       .selectFrom('auth_tokens')
       .innerJoin('users', 'users.id', 'auth_tokens.user_id')
-      .select(['auth_tokens.revoked_at', 'users.id', 'users.username', 'users.role', 'users.active', 'users.bridge_point_id'])
+      .select(['auth_tokens.revoked_at', 'users.id', 'users.username', 'users.role', 'users.active', 'users.bridge_point_id', 'users.must_change_password'])
       .where('auth_tokens.jti', '=', claims.jti)
       .executeTakeFirst();
     if (row === undefined || row.revoked_at !== null) throw new TiepdanError('TOKEN_REVOKED', 'this token was revoked (logged out); log in again', { status: 401 });
     if (!row.active) throw new TiepdanError('ACCOUNT_DISABLED', 'this account is disabled', { status: 401 });
-    return { kind: 'user', id: row.id, role: asRole(row.role), label: row.username, bridgePointId: row.bridge_point_id, jti: claims.jti };
+    if (unboundOperator(row.role, row.bridge_point_id)) throw bridgePointRequired(403);
+    return { kind: 'user', id: row.id, role: asRole(row.role), label: row.username, bridgePointId: row.bridge_point_id, jti: claims.jti, passwordChangeRequired: row.must_change_password };
   }
 
   async logout(actor: Actor, jti: string): Promise<void> {
@@ -243,12 +245,15 @@ export class AuthService {
   async authenticateApiKey(key: string): Promise<Actor> {
     const row = await this.#db.selectFrom('api_keys').select(['id', 'name', 'role', 'revoked_at']).where('key_hash', '=', sha256(key)).executeTakeFirst();
     if (row === undefined || row.revoked_at !== null) throw new TiepdanError('API_KEY_INVALID', 'the API key is not valid', { status: 401 });
+    // A key made before the rule below keeps no personal-data, approver or commune role.
+    if (!API_KEY_ROLES.includes(asRole(row.role))) throw apiKeyRoleForbidden(row.role, 403);
     // Last use is informative only: do not make every request wait for it.
     void this.#db.updateTable('api_keys').set({ last_used_at: this.#clock() }).where('id', '=', row.id).execute().catch(() => undefined);
     return { kind: 'api_key', id: row.id, role: asRole(row.role), label: `api-key:${row.name}`, bridgePointId: null };
   }
 
   async createApiKey(actor: Actor, input: { name: string; role: UserRole }): Promise<{ key: string; apiKey: ApiKeyView }> {
+    if (!API_KEY_ROLES.includes(input.role)) throw apiKeyRoleForbidden(input.role, 400);
     const key = `${API_KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
     return this.#db.transaction().execute(async (trx) => {
       const row = await trx
@@ -280,9 +285,7 @@ export class AuthService {
 
   async createUser(actor: Actor, input: { username: string; displayName: string; role: UserRole; password: string; bridgePointId?: string | null }): Promise<UserView> {
     const username = input.username.trim().toLowerCase();
-    if (input.role === 'commune_operator' && !input.bridgePointId) {
-      throw new TiepdanError('BRIDGE_POINT_REQUIRED', 'a commune operator is bound to one bridge point: give bridgePointId', { status: 400, details: [{ field: '/bridgePointId', message: 'required for commune_operator' }] });
-    }
+    if (unboundOperator(input.role, input.bridgePointId ?? null)) throw bridgePointRequired(400);
     try {
       return await this.#db.transaction().execute(async (trx) => {
         const row = await trx
@@ -329,6 +332,7 @@ export class AuthService {
       const view = await this.#db.transaction().execute(async (trx) => {
         const before = await trx.selectFrom('users').select(userColumns).where('id', '=', id).executeTakeFirst();
         if (before === undefined) throw notFound('user', id);
+        if (unboundOperator(patch.role ?? before.role, patch.bridgePointId === undefined ? before.bridge_point_id : patch.bridgePointId)) throw bridgePointRequired(400);
         const after = await trx
           .updateTable('users')
           .set({
@@ -370,9 +374,13 @@ export class AuthService {
       }
     }
     const hash = await hashPassword(password);
+    // Someone else's reset (an administrator's) is a password the user did not choose: they must
+    // choose their own at the next login (security review M10). It does not stop the administrator
+    // logging in once as them with it; the audit row and the user's changed password say so.
+    const reset = currentPassword === undefined && !(actor.kind === 'user' && actor.id === id);
     await this.#db.transaction().execute(async (trx) => {
-      await trx.updateTable('users').set({ password_hash: hash, failed_logins: 0, locked_until: null, updated_at: this.#clock() }).where('id', '=', id).execute();
-      await this.#audit.append(trx, actor, { action: 'user.password', entity: 'user', entityId: id });
+      await trx.updateTable('users').set({ password_hash: hash, failed_logins: 0, locked_until: null, must_change_password: reset, updated_at: this.#clock() }).where('id', '=', id).execute();
+      await this.#audit.append(trx, actor, { action: 'user.password', entity: 'user', entityId: id, after: { resetByOther: reset, mustChangePassword: reset } });
     });
     await this.revokeAllTokens(id);
   }
@@ -383,3 +391,21 @@ function apiKeyView(r: { id: string; name: string; role: string; key_prefix: str
 }
 
 export const isApiKey = (value: string): boolean => value.startsWith(API_KEY_PREFIX);
+
+/**
+ * A commune operator acts for one bridge point; without one every "own point" check would compare
+ * null with null (security review L5). Refused when such a user is made or changed, and at
+ * authentication for one left over from before.
+ */
+function unboundOperator(role: string, bridgePointId: string | null): boolean {
+  return role === 'commune_operator' && bridgePointId === null;
+}
+
+const apiKeyRoleForbidden = (role: string, status: 400 | 403) =>
+  new TiepdanError('API_KEY_ROLE_FORBIDDEN', `an API key may have the role ${API_KEY_ROLES.join(', ')} only, not ${role}: keys see no complainant's personal data, decide nothing and belong to no bridge point`, {
+    status,
+    details: [{ field: '/role', message: `one of ${API_KEY_ROLES.join(', ')}` }],
+  });
+
+const bridgePointRequired = (status: 400 | 403) =>
+  new TiepdanError('BRIDGE_POINT_REQUIRED', 'a commune operator is bound to one bridge point: give bridgePointId', { status, details: [{ field: '/bridgePointId', message: 'required for commune_operator' }] });

@@ -9,6 +9,7 @@ import type { Page, Paged } from '../common/paging.ts';
 import type { Actor } from '../common/roles.ts';
 import { parseCsv } from './csv.ts';
 import { TiepdanError } from '../../errors.ts';
+import { safeText } from '../common/safeText.ts';
 
 export const BRIDGE_POINT_KINDS = ['central', 'commune', 'ward', 'agency'] as const;
 export type BridgePointKind = (typeof BRIDGE_POINT_KINDS)[number];
@@ -30,14 +31,14 @@ export interface BridgePoint {
 }
 
 export const bridgePointInput = z.object({
-  code: z.string().trim().min(1).max(40).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only'),
-  name: z.string().trim().min(1).max(200),
+  code: safeText(40).trim().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only'),
+  name: safeText(200).trim().min(1),
   kind: z.enum(BRIDGE_POINT_KINDS),
-  address: z.string().max(300).default(''),
-  contactName: z.string().max(120).default(''),
-  contactPhone: z.string().max(40).default(''),
+  address: safeText(300).default(''),
+  contactName: safeText(120).default(''),
+  contactPhone: safeText(40).default(''),
   contactEmail: z.union([z.literal(''), z.email()]).default(''),
-  networkNotes: z.string().max(2000).default(''),
+  networkNotes: safeText(2000).default(''),
   active: z.boolean().default(true),
 });
 export type BridgePointInput = z.infer<typeof bridgePointInput>;

@@ -8,6 +8,7 @@ import { conflict, isForeignKeyViolation, isUniqueViolation, notFound } from '..
 import type { Page, Paged } from '../common/paging.ts';
 import type { Actor, UserRole } from '../common/roles.ts';
 import { canSeePersonalData } from './confidentiality.ts';
+import { safeText } from '../common/safeText.ts';
 
 export const CASE_TYPES = ['khieu_nai', 'to_cao', 'kien_nghi', 'phan_anh'] as const;
 export type CaseType = (typeof CASE_TYPES)[number];
@@ -17,28 +18,28 @@ export const PERSON_ROLES = ['complainant', 'denouncer', 'petitioner', 'represen
 
 export const personInput = z.object({
   role: z.enum(PERSON_ROLES),
-  fullName: z.string().trim().min(1).max(200),
-  idNumber: z.string().max(40).default(''),
-  address: z.string().max(300).default(''),
-  phone: z.string().max(40).default(''),
-  note: z.string().max(1000).default(''),
+  fullName: safeText(200).trim().min(1),
+  idNumber: safeText(40).default(''),
+  address: safeText(300).default(''),
+  phone: safeText(40).default(''),
+  note: safeText(1000).default(''),
 });
 
 export const caseInput = z.object({
-  reference: z.string().trim().min(1).max(60).optional(),
+  reference: safeText(60).trim().min(1).optional(),
   type: z.enum(CASE_TYPES),
   /** A short, non-identifying title ("Tranh chấp đất đai tại xã X"): shown in agendas. */
-  title: z.string().trim().min(1).max(300),
-  summary: z.string().max(10_000).default(''),
+  title: safeText(300).trim().min(1),
+  summary: safeText(10_000).default(''),
   criteria: z.array(z.enum(CASE_CRITERIA)).max(4).default([]),
-  criteriaNote: z.string().max(2000).default(''),
+  criteriaNote: safeText(2000).default(''),
   communeBridgePointId: z.uuid().nullable().default(null),
-  agencies: z.array(z.string().trim().min(1).max(200)).max(50).default([]),
-  priorHandling: z.string().max(10_000).default(''),
-  requests: z.string().max(10_000).default(''),
+  agencies: z.array(safeText(200).trim().min(1)).max(50).default([]),
+  priorHandling: safeText(10_000).default(''),
+  requests: safeText(10_000).default(''),
   groupSize: z.number().int().min(1).max(10_000).default(1),
   identityProtectionWaived: z.boolean().default(false),
-  waiverNote: z.string().max(2000).default(''),
+  waiverNote: safeText(2000).default(''),
   people: z.array(personInput).max(50).default([]),
 });
 export type CaseInput = z.infer<typeof caseInput>;

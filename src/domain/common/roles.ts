@@ -17,6 +17,12 @@ export const ALL_ROLES: readonly UserRole[] = USER_ROLES;
 
 /** Roles that see complainants' personal data at all. */
 export const PERSONAL_DATA_ROLES: readonly UserRole[] = ['reception_board', 'inspectorate', 'approver'];
+/**
+ * Roles an API key may have: none whose views carry complainants' personal data (an integration
+ * is nobody, and nobody to hold to account for a read), none that decides (the approver), and no
+ * commune operator (a key is bound to no bridge point). Security review M10, L5.
+ */
+export const API_KEY_ROLES: readonly UserRole[] = ['admin', 'technician', 'auditor'];
 /** A denouncer's identity: the reception board and the inspectorate only (Luật Tố cáo Art 8–9). */
 export const DENOUNCER_IDENTITY_ROLES: readonly UserRole[] = ['reception_board', 'inspectorate'];
 

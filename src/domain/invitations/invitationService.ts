@@ -227,7 +227,8 @@ export class InvitationService extends EventEmitter<InvitationServiceEvents> {
   async get(id: string, actor?: Actor): Promise<InvitationView> {
     const row = await this.#db.selectFrom('invitations').selectAll().where('id', '=', id).executeTakeFirst();
     if (row === undefined) throw notFound('invitation', id);
-    if (actor?.role === 'commune_operator' && row.bridge_point_id !== actor.bridgePointId) throw forbidden('INVITATION_OTHER_POINT', 'a commune operator sees the invitations of their own bridge point only');
+    // Null-safe: a point-less (host, observer) invitation is no operator's own (security review L5).
+    if (actor?.role === 'commune_operator' && (actor.bridgePointId === null || row.bridge_point_id !== actor.bridgePointId)) throw forbidden('INVITATION_OTHER_POINT', 'a commune operator sees the invitations of their own bridge point only');
     return this.#viewFor(row, actor);
   }
 

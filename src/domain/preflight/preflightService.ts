@@ -11,6 +11,7 @@ import { conflict, forbidden, notFound } from '../common/errors.ts';
 import type { Actor } from '../common/roles.ts';
 import type { ControlSettings, SettingsStore } from '../settings/controlSettings.ts';
 import type { NotPassedPoint } from '../sessions/sessionService.ts';
+import { safeText } from '../common/safeText.ts';
 
 type Trx = Transaction<DatabaseSchema>;
 
@@ -35,7 +36,7 @@ export const resultInput = z.object({
   bitrateKbps: z.number().min(0).max(1_000_000).nullable().default(null),
   camera: z.boolean(),
   microphone: z.boolean(),
-  notes: z.string().max(2000).default(''),
+  notes: safeText(2000).default(''),
 });
 export type ResultInput = z.infer<typeof resultInput>;
 

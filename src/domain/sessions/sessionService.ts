@@ -18,6 +18,7 @@ import type { Actor } from '../common/roles.ts';
 import type { SettingsStore } from '../settings/controlSettings.ts';
 import type { MinutesVersionsTable } from '../afterSitting/tables.ts';
 import { nextStatus, SESSION_STATUSES, type SessionAction, type SessionStatus } from './lifecycle.ts';
+import { safeText } from '../common/safeText.ts';
 
 type Trx = Transaction<DatabaseSchema>;
 
@@ -31,23 +32,23 @@ export const CASE_OUTCOMES = ['thu_ly', 'chuyen_don', 'huong_dan', 'tra_loi_truc
 export const participantInput = z.object({
   role: z.enum(PARTICIPANT_ROLES),
   /** A role label ("Chủ trì", "Đại diện Sở TN&MT") — never a complainant's name. */
-  label: z.string().trim().min(1).max(120),
+  label: safeText(120).trim().min(1),
   bridgePointId: z.uuid().nullable().default(null),
 });
 
 export const sessionInput = z.object({
-  title: z.string().trim().min(1).max(300),
+  title: safeText(300).trim().min(1),
   scheduledStart: z.iso.datetime({ offset: true }),
   scheduledEnd: z.iso.datetime({ offset: true }),
-  location: z.string().max(300).default(''),
+  location: safeText(300).default(''),
   chairUserId: z.uuid().nullable().default(null),
-  chairTitle: z.string().max(200).default(''),
+  chairTitle: safeText(200).default(''),
   maxPeers: z.number().int().min(2).max(500).default(50),
   lobbyEnabled: z.boolean().default(true),
   endpointsSeeEachOther: z.boolean().default(false),
   autoRecord: z.boolean().default(true),
   participantRecordingAllowed: z.boolean().default(false),
-  notes: z.string().max(10_000).default(''),
+  notes: safeText(10_000).default(''),
   caseIds: z.array(z.uuid()).max(50).default([]),
   bridgePointIds: z.array(z.uuid()).max(500).default([]),
   participants: z.array(participantInput).max(100).default([]),
@@ -444,6 +445,8 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
   /** The chairman's decision (the route admits the approver role only: APPROVER_ROLE_REQUIRED). */
   async decide(actor: Actor, id: string, decision: 'approved' | 'rejected', comment: string): Promise<SessionView> {
     if (actor.role !== 'approver') throw forbidden('APPROVER_ROLE_REQUIRED', 'only the chairman (approver role) approves or rejects an online reception');
+    // The chairman's decision is a person's act on record (approvals.actor_id), never an integration's (security review M10).
+    if (actor.kind !== 'user') throw forbidden('APPROVER_PERSON_REQUIRED', 'a decision on a session is made by the chairman logged in as themself, not by an API key');
     return this.#transition(actor, id, decision === 'approved' ? 'approve' : 'reject', async (trx, row) => {
       // A refusal goes back to the board with its reason (issue 11 item 6): they must know what to change.
       if (decision === 'rejected' && comment.trim() === '') throw badRequest('REJECTION_REASON_REQUIRED', 'say why the reception is not approved', [{ field: '/comment', message: 'required when rejecting' }]);
@@ -451,7 +454,7 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
         await this.#checkProposal(trx, row);
         if (row.scheduled_start <= this.#d.clock()) throw conflict('SESSION_IN_PAST', 'the session time has passed; reschedule it');
       }
-      await trx.insertInto('approvals').values({ session_id: id, kind: decision, actor_id: actor.kind === 'user' ? actor.id : null, comment, working_days_ahead: null, at: this.#d.clock() }).execute();
+      await trx.insertInto('approvals').values({ session_id: id, kind: decision, actor_id: actor.id, comment, working_days_ahead: null, at: this.#d.clock() }).execute();
       if (decision === 'approved') await this.#d.onApproved(trx, id);
       return { reason: comment };
     });

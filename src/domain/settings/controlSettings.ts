@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/database.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { Actor } from '../common/roles.ts';
+import { safeText } from '../common/safeText.ts';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour');
 
@@ -33,16 +34,16 @@ export const controlSettingsSchema = z.object({
   /** Printed at the head of invitations. */
   organisation: z
     .object({
-      authority: z.string().min(1).max(200).default('ỦY BAN NHÂN DÂN TỈNH GIA LAI'),
-      issuer: z.string().min(1).max(200).default('BAN TIẾP CÔNG DÂN TỈNH'),
-      place: z.string().min(1).max(100).default('Gia Lai'),
+      authority: safeText(200).min(1).default('ỦY BAN NHÂN DÂN TỈNH GIA LAI'),
+      issuer: safeText(200).min(1).default('BAN TIẾP CÔNG DÂN TỈNH'),
+      place: safeText(100).min(1).default('Gia Lai'),
       /** The issuing body inside a sentence, in its own case ("Ban Tiếp công dân tỉnh trân trọng kính mời"). */
-      issuerName: z.string().min(1).max(200).default('Ban Tiếp công dân tỉnh'),
+      issuerName: safeText(200).min(1).default('Ban Tiếp công dân tỉnh'),
       /** The document symbol after the register number: "Số: …/GM-BTCD" (the văn thư writes the number). */
-      documentSymbol: z.string().min(1).max(40).default('GM-BTCD'),
+      documentSymbol: safeText(40).min(1).default('GM-BTCD'),
       /** The signer's title and name under the text (NĐ 30/2020 layout); an empty name leaves room to write it. */
-      signerTitle: z.string().min(1).max(100).default('TRƯỞNG BAN'),
-      signerName: z.string().max(100).default(''),
+      signerTitle: safeText(100).min(1).default('TRƯỞNG BAN'),
+      signerName: safeText(100).default(''),
     })
     .default({ authority: 'ỦY BAN NHÂN DÂN TỈNH GIA LAI', issuer: 'BAN TIẾP CÔNG DÂN TỈNH', place: 'Gia Lai', issuerName: 'Ban Tiếp công dân tỉnh', documentSymbol: 'GM-BTCD', signerTitle: 'TRƯỞNG BAN', signerName: '' }),
   /** Invitations stay valid this long after the scheduled end. */

@@ -143,6 +143,9 @@ export const en: Messages = {
   'login.failed': 'Sign-in failed: {message}',
   'login.logout': 'Sign out',
   'login.as': 'Signed in: {name}',
+  'login.mustChange': 'An administrator set this password for you. Choose your own (at least 10 characters) before you start.',
+  'login.newPassword': 'New password',
+  'login.changeSubmit': 'Change password',
 
   'nav.sessions': 'Sessions',
   'nav.live': 'Live session',

@@ -144,6 +144,9 @@ export const vi = {
   'login.failed': 'Đăng nhập không thành công: {message}',
   'login.logout': 'Đăng xuất',
   'login.as': 'Đang đăng nhập: {name}',
+  'login.mustChange': 'Quản trị viên đã đặt mật khẩu này cho bạn. Hãy chọn mật khẩu của riêng bạn (ít nhất 10 ký tự) trước khi làm việc.',
+  'login.newPassword': 'Mật khẩu mới',
+  'login.changeSubmit': 'Đổi mật khẩu',
 
   'nav.sessions': 'Phiên tiếp dân',
   'nav.live': 'Phiên trực tiếp',

@@ -72,12 +72,19 @@ export class ConsoleApi {
     }
   }
 
-  async login(username: string, password: string): Promise<ConsoleUser> {
-    const answer = await requestJson<{ token: string; user: ConsoleUser }>('POST', '/api/v1/auth/login', { body: { username, password } });
+  /** Logs in; `passwordChangeRequired`: an administrator set the password, the API opens nothing else until it is changed. */
+  async login(username: string, password: string): Promise<{ user: ConsoleUser; passwordChangeRequired: boolean }> {
+    const answer = await requestJson<{ token: string; user: ConsoleUser; passwordChangeRequired?: boolean }>('POST', '/api/v1/auth/login', { body: { username, password } });
     this.token = answer.token;
     this.user = answer.user;
     sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ token: answer.token, user: answer.user }));
-    return answer.user;
+    return { user: answer.user, passwordChangeRequired: answer.passwordChangeRequired === true };
+  }
+
+  /** Changes the password (every token is revoked), then logs in with the new one. */
+  async changePassword(username: string, currentPassword: string, newPassword: string): Promise<void> {
+    await this.call('POST', '/auth/password', { currentPassword, newPassword });
+    await this.login(username, newPassword);
   }
 
   async logout(): Promise<void> {

@@ -38,13 +38,31 @@ function loginPage(): void {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     void withStatus(status, async () => {
-      await api.login(user.value, pass.value);
+      const { passwordChangeRequired } = await api.login(user.value, pass.value);
+      if (passwordChangeRequired) return passwordChangePage(user.value, pass.value);
       if (!location.hash || location.hash === '#/login') location.hash = '#/sessions';
       route();
     });
   });
   root.replaceChildren(pageHeader('app.title'), h('main', {}, form));
   user.focus();
+}
+
+/** After an administrator's reset: the user chooses their own password before anything else (security review M10). */
+function passwordChangePage(username: string, current: string): void {
+  const status = h('p', { class: 'status', role: 'alert' });
+  const next = h('input', { type: 'password', autocomplete: 'new-password', required: true, minlength: 10 });
+  const form = h('form', { class: 'card stack login', id: 'password-change' }, text('login.mustChange', undefined, 'p'), field('new-password', 'login.newPassword', next), h('button', { type: 'submit', class: 'primary big' }, text('login.changeSubmit')), status);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void withStatus(status, async () => {
+      await api.changePassword(username, current, next.value);
+      if (!location.hash || location.hash === '#/login') location.hash = '#/sessions';
+      void route();
+    });
+  });
+  root.replaceChildren(pageHeader('app.title'), h('main', {}, form));
+  next.focus();
 }
 
 function shell(): HTMLElement {
