@@ -3,13 +3,13 @@
  * 4 s segments lists 36,000 segments. Each one is appended and flushed the way the recorder does
  * (append, then await flush before the next), on a real filesystem with fsync. Prints the time per
  * append (overall and over the last 1,000), the largest event-loop delay while appending, and the
- * bytes the process handed to write() (/proc/self/io wchar). `--seconds N` stops early (the old
+ * bytes the process handed to write() (/proc/self/io wchar), the CPU time per append (which, unlike
+ * the loop delay, the machine's load hardly changes) and the time of the close. `--seconds N` stops early (the old
  * whole-file rewrite takes hours for the full session); the numbers then cover the appends done.
  */
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { ManifestWriter } from '../src/recording/manifest/manifest.ts';
 import { tempDataDir } from '../test/helpers/env.ts';
 
 const arg = (name: string, fallback: number): number => {
@@ -20,6 +20,9 @@ const tracks = arg('tracks', 20);
 const segmentSeconds = 4;
 const hours = arg('hours', 2);
 const budgetSeconds = arg('seconds', 600);
+// `--writer FILE` measures another ManifestWriter (the version before a change, copied beside it).
+const writerModule = process.argv.includes('--writer') ? path.resolve(process.argv[process.argv.indexOf('--writer') + 1] ?? '') : '../src/recording/manifest/manifest.ts';
+const { ManifestWriter } = (await import(writerModule)) as typeof import('../src/recording/manifest/manifest.ts');
 const total = Math.round((hours * 3600) / segmentSeconds) * tracks;
 
 async function wchar(): Promise<number> {
@@ -37,7 +40,14 @@ try {
   }
   await w.flush();
 
+  // The same measure on an idle loop first: on a loaded machine the OS alone delays the loop.
+  const idle = monitorEventLoopDelay({ resolution: 10 });
+  idle.enable();
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  idle.disable();
+
   const loop = monitorEventLoopDelay({ resolution: 10 });
+  const cpuBefore = process.cpuUsage();
   const bytesBefore = await wchar();
   const started = performance.now();
   const epoch = 1_780_000_000;
@@ -72,13 +82,21 @@ try {
   }
   loop.disable();
   const elapsed = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   const bytes = (await wchar()) - bytesBefore;
+  const closeStarted = performance.now();
+  w.append({ type: 'closed', status: 'complete' });
+  await w.flush();
+  const closeMs = performance.now() - closeStarted;
   console.log(`manifest_segment_appends ${done} of ${total} (${tracks} tracks, ${hours} h, ${segmentSeconds} s segments)`);
   console.log(`manifest_append_ms_mean ${(elapsed / done).toFixed(3)}`);
   console.log(`manifest_append_ms_last_1000 ${lastWindow.toFixed(3)}`);
   console.log(`manifest_event_loop_delay_ms_max ${(loop.max / 1e6).toFixed(1)}`);
   console.log(`manifest_event_loop_delay_ms_p99 ${(loop.percentile(99) / 1e6).toFixed(1)}`);
+  console.log(`manifest_event_loop_delay_ms_max_idle_control ${(idle.max / 1e6).toFixed(1)}`);
+  console.log(`manifest_cpu_ms_per_append ${((cpu.user + cpu.system) / 1000 / done).toFixed(3)}`);
   console.log(`manifest_bytes_written ${bytes} (${(bytes / 1e6).toFixed(1)} MB, ${(bytes / done).toFixed(0)} per append)`);
+  console.log(`manifest_close_ms ${closeMs.toFixed(0)} (the one whole write, at close)`);
   console.log(`manifest_total_seconds ${(elapsed / 1000).toFixed(1)}`);
 } finally {
   await rm(data.dir, { recursive: true, force: true });
