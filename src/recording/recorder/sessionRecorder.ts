@@ -40,6 +40,8 @@ export interface TrackState {
   kind: 'audio' | 'video';
   running: boolean;
   pid: number | undefined;
+  /** The port FFmpeg receives this track's RTP on (RTCP on the next one). */
+  port: number;
   segments: number;
 }
 
@@ -162,6 +164,7 @@ export class SessionRecorder extends EventEmitter<SessionRecorderEvents> {
         kind: t.recorded.producer.kind,
         running: t.recorder.running,
         pid: t.recorder.pid,
+        port: t.recorder.port,
         segments: t.segments,
       })),
     };
