@@ -7,9 +7,10 @@
  * the loop delay, the machine's load hardly changes) and the time of the close. `--seconds N` stops early (the old
  * whole-file rewrite takes hours for the full session); the numbers then cover the appends done.
  */
+import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { tempDataDir } from '../test/helpers/env.ts';
 
 const arg = (name: string, fallback: number): number => {
@@ -24,6 +25,10 @@ const budgetSeconds = arg('seconds', 600);
 const writerModule = process.argv.includes('--writer') ? path.resolve(process.argv[process.argv.indexOf('--writer') + 1] ?? '') : '../src/recording/manifest/manifest.ts';
 const { ManifestWriter } = (await import(writerModule)) as typeof import('../src/recording/manifest/manifest.ts');
 const total = Math.round((hours * 3600) / segmentSeconds) * tracks;
+
+const IDLE_MONITOR = `const { monitorEventLoopDelay } = require('node:perf_hooks');
+const l = monitorEventLoopDelay({ resolution: 10 }); l.enable();
+process.stdin.on('data', () => {}); process.stdin.on('end', () => { l.disable(); console.log('max ' + (l.max / 1e6).toFixed(1)); });`;
 
 async function wchar(): Promise<number> {
   const m = /wchar: (\d+)/.exec(await readFile('/proc/self/io', 'utf8'));
@@ -40,12 +45,19 @@ try {
   }
   await w.flush();
 
-  // The same measure on an idle loop first: on a loaded machine the OS alone delays the loop.
-  const idle = monitorEventLoopDelay({ resolution: 10 });
-  idle.enable();
-  await new Promise((resolve) => setTimeout(resolve, 5000));
-  idle.disable();
+  // The same measure in an idle Node.js process running alongside: on a loaded machine the OS
+  // alone delays an event loop by tens or hundreds of ms, and that is not the manifest's doing.
+  const idle = spawn(process.execPath, ['-e', IDLE_MONITOR], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let idleOut = '';
+  idle.stdout.on('data', (d: Buffer) => (idleOut += d.toString()));
+  await new Promise((resolve) => setTimeout(resolve, 300));
 
+  // Garbage-collection pauses, the one stall the process itself causes besides its own code.
+  let gcMax = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMax = Math.max(gcMax, e.duration);
+  });
+  gc.observe({ entryTypes: ['gc'] });
   const loop = monitorEventLoopDelay({ resolution: 10 });
   const cpuBefore = process.cpuUsage();
   const bytesBefore = await wchar();
@@ -81,22 +93,30 @@ try {
     }
   }
   loop.disable();
+  gc.disconnect();
   const elapsed = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const bytes = (await wchar()) - bytesBefore;
+  const closeLoop = monitorEventLoopDelay({ resolution: 10 });
+  closeLoop.enable();
   const closeStarted = performance.now();
   w.append({ type: 'closed', status: 'complete' });
   await w.flush();
   const closeMs = performance.now() - closeStarted;
+  closeLoop.disable();
+  idle.stdin.end();
+  await new Promise((resolve) => idle.once('exit', resolve));
+  const idleMax = Number(/max (\S+)/.exec(idleOut)?.[1] ?? NaN);
   console.log(`manifest_segment_appends ${done} of ${total} (${tracks} tracks, ${hours} h, ${segmentSeconds} s segments)`);
   console.log(`manifest_append_ms_mean ${(elapsed / done).toFixed(3)}`);
   console.log(`manifest_append_ms_last_1000 ${lastWindow.toFixed(3)}`);
   console.log(`manifest_event_loop_delay_ms_max ${(loop.max / 1e6).toFixed(1)}`);
   console.log(`manifest_event_loop_delay_ms_p99 ${(loop.percentile(99) / 1e6).toFixed(1)}`);
-  console.log(`manifest_event_loop_delay_ms_max_idle_control ${(idle.max / 1e6).toFixed(1)}`);
+  console.log(`manifest_event_loop_delay_ms_max_idle_process_alongside ${idleMax.toFixed(1)} (the machine's share)`);
+  console.log(`manifest_gc_pause_ms_max ${gcMax.toFixed(1)}`);
   console.log(`manifest_cpu_ms_per_append ${((cpu.user + cpu.system) / 1000 / done).toFixed(3)}`);
   console.log(`manifest_bytes_written ${bytes} (${(bytes / 1e6).toFixed(1)} MB, ${(bytes / done).toFixed(0)} per append)`);
-  console.log(`manifest_close_ms ${closeMs.toFixed(0)} (the one whole write, at close)`);
+  console.log(`manifest_close_ms ${closeMs.toFixed(0)} (the one whole write, at close; loop delay max ${(closeLoop.max / 1e6).toFixed(1)} ms)`);
   console.log(`manifest_total_seconds ${(elapsed / 1000).toFixed(1)}`);
 } finally {
   await rm(data.dir, { recursive: true, force: true });

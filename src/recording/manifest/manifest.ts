@@ -2,7 +2,7 @@ import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { TiepdanError } from '../../errors.ts';
-import { atomicWriteFile, fsyncDir, sha256Text, FILE_MODE } from '../fsutil.ts';
+import { atomicWriteChunks, fsyncDir, sha256Text, FILE_MODE } from '../fsutil.ts';
 
 /**
  * The recording manifest (on disk: a base file and a journal, see `JOURNAL_NAME`): an append-only list of entries, each carrying the SHA-256 of the entry
@@ -286,8 +286,25 @@ export class ManifestWriter {
 
   /** The whole manifest as one file (the base's form; also what a closed recording is on disk). */
   toJson(): string {
-    const file: ManifestFile = { format: MANIFEST_FORMAT, ...summarize(this.sessionId, this.#entries), entries: this.#entries };
-    return `${JSON.stringify(file, null, 1)}\n`;
+    return [...this.#jsonChunks()].join('');
+  }
+
+  /**
+   * The same text in pieces of a few hundred entries each: compaction writes them one by one and
+   * lets the event loop run in between, so closing a 36,000-entry manifest does not stall it.
+   * Each entry is one line.
+   */
+  *#jsonChunks(): Generator<string> {
+    const header = JSON.stringify({ format: MANIFEST_FORMAT, ...summarize(this.sessionId, this.#entries) }, null, 1);
+    yield `${header.slice(0, -2)},\n "entries": [`;
+    const per = 500;
+    for (let i = 0; i < this.#entries.length; i += per) {
+      yield this.#entries
+        .slice(i, i + per)
+        .map((e, j) => `${i + j === 0 ? '' : ','}\n  ${JSON.stringify(e)}`)
+        .join('');
+    }
+    yield `${this.#entries.length > 0 ? '\n ' : ''}]\n}\n`;
   }
 
   flush(): Promise<void> {
@@ -303,7 +320,7 @@ export class ManifestWriter {
 
   /** Writes every entry into the base atomically, then drops the journal (its lines are in the base). */
   async #compact(): Promise<void> {
-    await atomicWriteFile(this.file, this.toJson());
+    await atomicWriteChunks(this.file, this.#jsonChunks());
     this.#disk.baseExists = true;
     await this.#journal?.close();
     this.#journal = undefined;
