@@ -13,6 +13,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`insert into installation default values`.execute(db);
 }
 
+/** Tables whose rows `down` destroys: `tiepdan migrate down` refuses while any holds a row (security review L12). */
+export const downDestroys: readonly string[] = ['installation'];
+
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('installation').execute();
 }

@@ -96,6 +96,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create trigger audit_log_no_truncate before truncate on audit_log for each statement execute function audit_log_append_only()`.execute(db);
 }
 
+/** Tables whose rows `down` destroys: `tiepdan migrate down` refuses while any holds a row (security review L12). */
+export const downDestroys: readonly string[] = ['audit_log', 'control_settings', 'api_keys', 'auth_tokens', 'users', 'bridge_points'];
+
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('audit_log').execute();
   await sql`drop function audit_log_append_only()`.execute(db);

@@ -85,6 +85,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   }
 }
 
+/** Tables whose rows `down` destroys: `tiepdan migrate down` refuses while any holds a row (security review L12). */
+export const downDestroys: readonly string[] = ['calendar_days'];
+
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('calendar_days').execute();
 }

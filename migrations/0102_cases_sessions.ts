@@ -161,6 +161,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 }
 
+/** Tables whose rows `down` destroys: `tiepdan migrate down` refuses while any holds a row (security review L12). */
+export const downDestroys: readonly string[] = ['minutes', 'preflight_results', 'preflight_slots', 'invitations', 'approvals', 'session_participants', 'session_bridge_points', 'session_cases', 'sessions', 'case_people', 'cases'];
+
 export async function down(db: Kysely<unknown>): Promise<void> {
   for (const t of ['minutes', 'preflight_results', 'preflight_slots', 'invitations', 'approvals', 'session_participants', 'session_bridge_points', 'session_cases', 'sessions', 'case_people', 'cases']) {
     await db.schema.dropTable(t).execute();

@@ -6,6 +6,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create sequence case_reference_seq`.execute(db);
 }
 
+/** Tables whose rows `down` destroys: `tiepdan migrate down` refuses while any holds a row (security review L12). */
+// The sequence restarts: case references already issued stay in cases.
+export const downDestroys: readonly string[] = [];
+
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`drop sequence case_reference_seq`.execute(db);
 }

@@ -23,6 +23,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('recordings_retention_idx').on('recordings').column('retention_until').execute();
 }
 
+/** Tables whose rows `down` destroys: `tiepdan migrate down` refuses while any holds a row (security review L12). */
+export const downDestroys: readonly string[] = ['recordings'];
+
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('recordings').execute();
 }

@@ -28,6 +28,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create trigger audit_chain_no_truncate before truncate on audit_chain for each statement execute function audit_chain_fixed()`.execute(db);
 }
 
+/** Tables whose rows `down` destroys: `tiepdan migrate down` refuses while any holds a row (security review L12). */
+// audit_chain holds only the switch point `up` wrote; `down` itself refuses while keyed audit rows exist.
+export const downDestroys: readonly string[] = [];
+
 export async function down(db: Kysely<unknown>): Promise<void> {
   // Without the switch point, keyed rows would be checked as plain ones and the log would look forged.
   const keyed = await sql<{ n: string }>`select count(*) as n from audit_log where seq >= (select keyed_from_seq from audit_chain)`.execute(db);

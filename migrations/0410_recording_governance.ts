@@ -62,6 +62,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create trigger recordings_stay_deleted before update on recordings for each row execute function recordings_stay_deleted()`.execute(db);
 }
 
+/** Tables whose rows `down` destroys: `tiepdan migrate down` refuses while any holds a row (security review L12). */
+// recordings loses who set retention and holds, and when.
+export const downDestroys: readonly string[] = ['recording_tombstones', 'recordings'];
+
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`drop trigger recordings_stay_deleted on recordings`.execute(db);
   await sql`drop function recordings_stay_deleted()`.execute(db);

@@ -64,6 +64,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   for (const c of CALENDAR_CORRECTIONS) await apply(db, c.date, c.from, c.to);
 }
 
+/** Tables whose rows `down` destroys: `tiepdan migrate down` refuses while any holds a row (security review L12). */
+// Only unchanged rows it added are removed: nothing entered by hand.
+export const downDestroys: readonly string[] = [];
+
 export async function down(db: Kysely<unknown>): Promise<void> {
   // Added rows are removed only while unchanged, as above; 0101's down drops the table anyway.
   for (const c of [...CALENDAR_CORRECTIONS].reverse()) await apply(db, c.date, c.to, c.from);

@@ -99,6 +99,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create trigger conclusion_notices_no_truncate before truncate on conclusion_notices for each statement execute function conclusion_notices_append_only()`.execute(db);
 }
 
+/** Tables whose rows `down` destroys: `tiepdan migrate down` refuses while any holds a row (security review L12). */
+export const downDestroys: readonly string[] = ['conclusion_notices', 'follow_ups', 'register_entries', 'session_case_outcomes'];
+
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('conclusion_notices').execute();
   await sql`drop function conclusion_notices_append_only()`.execute(db);

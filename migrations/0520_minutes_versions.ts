@@ -28,6 +28,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create trigger minutes_versions_no_truncate before truncate on minutes_versions for each statement execute function minutes_versions_append_only()`.execute(db);
 }
 
+/** Tables whose rows `down` destroys: `tiepdan migrate down` refuses while any holds a row (security review L12). */
+export const downDestroys: readonly string[] = ['minutes_versions'];
+
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('minutes_versions').execute();
   await sql`drop function minutes_versions_append_only()`.execute(db);

@@ -2,7 +2,7 @@ import { loadConfig } from './config/config.ts';
 import { ConfigError, TiepdanError } from './errors.ts';
 import { createLogger } from './logging/logger.ts';
 import { openDatabase } from './db/database.ts';
-import { migrateDown, migrateToLatest, migrationStatus } from './db/migrator.ts';
+import { DESTROY_FLAG, migrateDown, migrateToLatest, migrationStatus } from './db/migrator.ts';
 import { main } from './main.ts';
 import { recordingsCli, RECORDINGS_USAGE } from './recording/recordingsCli.ts';
 import { serviceCli, SERVICE_USAGE } from './ops/service/serviceCli.ts';
@@ -12,11 +12,15 @@ const USAGE = `usage: tiepdan <command>
 
   start                 start the server (same as npm start)
   migrate [up]          apply pending database migrations
-  migrate down          roll back the most recent migration
+  migrate down          roll back the most recent migration; refused while the tables it
+                        drops hold rows (recordings, cases, audit log…), unless
+                        ${DESTROY_FLAG} is added (take a backup first)
   migrate status        list migrations and when they ran
 ${RECORDINGS_USAGE}${BACKUP_USAGE}${SERVICE_USAGE}`;
 
-async function migrate(sub: string | undefined): Promise<void> {
+async function migrate(sub: string | undefined, flags: string[]): Promise<void> {
+  const unknown = flags.filter((f) => !(sub === 'down' && f === DESTROY_FLAG));
+  if (unknown.length > 0) throw new TiepdanError('CLI_USAGE', `unknown option "${unknown[0]}" for migrate ${sub ?? 'up'}\n${USAGE}`);
   const config = loadConfig();
   const logger = createLogger({ ...config.log, pretty: false });
   const database = await openDatabase({ url: config.database.url, ownerUrl: config.database.ownerUrl, allowSuperuser: config.database.allowSuperuser, dataDir: config.dataDir, embeddedPort: config.database.embeddedPort, logger });
@@ -25,7 +29,7 @@ async function migrate(sub: string | undefined): Promise<void> {
       const applied = await migrateToLatest(database, logger);
       process.stdout.write(applied.length === 0 ? 'database is up to date\n' : `applied: ${applied.join(', ')}\n`);
     } else if (sub === 'down') {
-      const undone = await migrateDown(database, logger);
+      const undone = await migrateDown(database, logger, { destroyData: flags.includes(DESTROY_FLAG) });
       process.stdout.write(undone.length === 0 ? 'nothing to roll back\n' : `rolled back: ${undone.join(', ')}\n`);
     } else if (sub === 'status') {
       for (const m of await migrationStatus(database)) {
@@ -60,7 +64,7 @@ export async function runCli(argv: string[]): Promise<void> {
         await restoreCli(rest, loadConfig());
         return;
       case 'migrate':
-        await migrate(rest[0]);
+        await migrate(rest[0], rest.slice(1));
         return;
       case 'help':
       case '--help':

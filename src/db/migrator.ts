@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { FileMigrationProvider, Migrator, type MigrationResultSet } from 'kysely';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { FileMigrationProvider, Migrator, sql, type MigrationResultSet } from 'kysely';
 import type { Kysely } from 'kysely';
 import { TiepdanError } from '../errors.ts';
 import type { DatabaseHandle } from './database.ts';
@@ -45,9 +45,48 @@ export async function migrateTo(database: DatabaseHandle, name: string, logger: 
   return database.asOwner(async (db) => check(await createMigrator(db).migrateTo(name), logger.child({ component: 'migrator' }), 'migration applied'));
 }
 
-/** Rolls back the most recent migration; returns its name, if any. */
-export async function migrateDown(database: DatabaseHandle, logger: Logger): Promise<string[]> {
-  return database.asOwner(async (db) => check(await createMigrator(db).migrateDown(), logger.child({ component: 'migrator' }), 'migration rolled back'));
+/** The CLI flag that lets `migrate down` drop tables holding rows. */
+export const DESTROY_FLAG = '--i-know-this-destroys-evidence';
+
+/**
+ * Rows in the tables the most recent migration's `down` would drop or cut (its `downDestroys`),
+ * only those holding any. Recordings, cases, invitations and the audit log are the evidence of
+ * citizen receptions: a single `tiepdan migrate down` (or two) used to drop them for good
+ * (security review L12).
+ */
+export async function rowsDownWouldDestroy(database: DatabaseHandle, folder: string = MIGRATIONS_DIR): Promise<{ migration: string; tables: { table: string; rows: number }[] } | undefined> {
+  return database.asOwner(async (db) => {
+    const last = (await createMigrator(db, folder).getMigrations()).filter((m) => m.executedAt !== undefined).at(-1);
+    if (last === undefined) return undefined;
+    const mod = (await import(pathToFileURL(path.join(folder, `${last.name}.ts`)).href)) as { downDestroys?: readonly string[] };
+    const tables: { table: string; rows: number }[] = [];
+    for (const table of mod.downDestroys ?? []) {
+      const r = await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}`.execute(db);
+      const rows = Number(r.rows[0]?.n ?? 0);
+      if (rows > 0) tables.push({ table, rows });
+    }
+    return { migration: last.name, tables };
+  });
+}
+
+/**
+ * Rolls back the most recent migration; returns its name, if any. Refuses (MIGRATE_DOWN_DESTROYS_DATA,
+ * nothing changed) when that would drop rows, unless `destroyData` is set.
+ */
+export async function migrateDown(database: DatabaseHandle, logger: Logger, options: { destroyData?: boolean } = {}): Promise<string[]> {
+  const log = logger.child({ component: 'migrator' });
+  const at = await rowsDownWouldDestroy(database);
+  if (at !== undefined && at.tables.length > 0) {
+    const list = at.tables.map((t) => `${t.table} (${t.rows} row${t.rows === 1 ? '' : 's'})`).join(', ');
+    if (options.destroyData !== true) {
+      throw new TiepdanError(
+        'MIGRATE_DOWN_DESTROYS_DATA',
+        `rolling back ${at.migration} would permanently delete ${list}; nothing was changed. Take a backup first (tiepdan backup --to <dir>); to roll back anyway, add ${DESTROY_FLAG}`,
+      );
+    }
+    log.warn({ migration: at.migration, tables: at.tables }, 'rolling back a migration that deletes rows, as asked');
+  }
+  return database.asOwner(async (db) => check(await createMigrator(db).migrateDown(), log, 'migration rolled back'));
 }
 
 /** Rolls back every migration (development and tests). */

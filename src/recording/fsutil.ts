@@ -76,6 +76,24 @@ export async function atomicWriteFile(file: string, data: string | Uint8Array): 
   await fsyncDir(dir);
 }
 
+/**
+ * atomicWriteFile for text produced piece by piece: each piece is generated and written in turn,
+ * awaiting the write in between, so a large file never sits on the event loop as one string.
+ */
+export async function atomicWriteChunks(file: string, chunks: Iterable<string>): Promise<void> {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const handle = await open(tmp, 'w', FILE_MODE);
+  try {
+    for (const chunk of chunks) await handle.write(chunk);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, file);
+  await fsyncDir(dir);
+}
+
 export async function sha256File(file: string, onBytes?: (n: number) => void): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;

@@ -113,3 +113,28 @@ t.test('a second start does not create another admin', async (t) => {
   const users = await server.database.db.selectFrom('users').select('username').execute();
   t.same(users.map((u) => u.username), ['admin']);
 });
+
+t.test('the initial admin password file is deleted once that password is changed (security review L14)', async (t) => {
+  const tmp = await tempDataDir();
+  t.teardown(tmp.remove);
+  const server = await TiepdanServer.start(await testConfig(tmp.dir), memoryLogger().logger);
+  t.teardown(() => server.stop());
+  const file = path.join(tmp.dir, 'initial-admin-password');
+  const call = async (method: string, url: string, body: unknown, token?: string) => {
+    const res = await fetch(`${server.url}${url}`, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const initial = (await readFile(file, 'utf8')).trim();
+  const admin = (await call('POST', '/api/v1/auth/login', { username: 'admin', password: initial })).body.token as string;
+  const other = await call('POST', '/api/v1/users', { username: 'ban.tcd', displayName: 'Cán bộ', role: 'reception_board', password: 'mat-khau-dai-1' }, admin);
+  t.equal(other.status, 201);
+  const board = (await call('POST', '/api/v1/auth/login', { username: 'ban.tcd', password: 'mat-khau-dai-1' })).body.token as string;
+  t.equal((await call('POST', '/api/v1/auth/password', { currentPassword: 'mat-khau-dai-1', newPassword: 'mat-khau-dai-2' }, board)).status, 204);
+  t.ok((await stat(file)).isFile(), 'another user changing their password leaves the file');
+  t.equal((await call('POST', '/api/v1/auth/password', { currentPassword: 'wrong-password', newPassword: 'mat-khau-moi-cua-admin' }, admin)).status, 400);
+  t.ok((await stat(file)).isFile(), 'a refused change leaves it');
+  t.equal((await call('POST', '/api/v1/auth/password', { currentPassword: initial, newPassword: 'mat-khau-moi-cua-admin' }, admin)).status, 204);
+  await t.rejects(stat(file), { code: 'ENOENT' }, 'the admin’s first password change deletes the file');
+  t.equal((await call('POST', '/api/v1/auth/login', { username: 'admin', password: 'mat-khau-moi-cua-admin' })).status, 200, 'and the new password works');
+});

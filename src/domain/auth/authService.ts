@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
@@ -83,6 +83,8 @@ export class AuthService {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly options: AuthOptions;
+  /** DATA_DIR/initial-admin-password, once bootstrapAdmin has been called. */
+  #initialPasswordFile: string | undefined;
 
   constructor(deps: { db: Db; signer: TokenSigner; audit: AuditLog; clock: Clock; logger: Logger; options?: Partial<AuthOptions> }) {
     this.#db = deps.db;
@@ -95,13 +97,16 @@ export class AuthService {
 
   /**
    * First start with no users: create `admin` with a random password written once to
-   * DATA_DIR/initial-admin-password (0600). Only the file's path is logged.
+   * DATA_DIR/initial-admin-password (0600). Only the file's path is logged. The file is deleted
+   * when that password is changed (see setPassword).
    */
   async bootstrapAdmin(dataDir: string): Promise<{ created: boolean; passwordFile?: string }> {
+    const file = path.join(dataDir, 'initial-admin-password');
+    // Also on later starts: a file not yet deleted is still removed at the password change.
+    this.#initialPasswordFile = file;
     const existing = await this.#db.selectFrom('users').select('id').limit(1).executeTakeFirst();
     if (existing !== undefined) return { created: false };
     const password = randomPassword();
-    const file = path.join(dataDir, 'initial-admin-password');
     await this.#db.transaction().execute(async (trx) => {
       const row = await trx
         .insertInto('users')
@@ -118,7 +123,7 @@ export class AuthService {
         after: { username: 'admin', role: 'admin' },
       });
     });
-    this.#logger.warn({ passwordFile: file }, 'created the first administrator "admin"; its password is in the file named here — change it after the first login and delete the file');
+    this.#logger.warn({ passwordFile: file }, 'created the first administrator "admin"; its password is in the file named here — change it after the first login (the file is then deleted)');
     return { created: true, passwordFile: file };
   }
 
@@ -383,6 +388,23 @@ export class AuthService {
       await this.#audit.append(trx, actor, { action: 'user.password', entity: 'user', entityId: id, after: { resetByOther: reset, mustChangePassword: reset } });
     });
     await this.revokeAllTokens(id);
+    await this.#removeInitialPasswordFile(user);
+  }
+
+  /**
+   * The initial admin password file (security review L14) lives on after the first login unless
+   * someone deletes it. It is deleted once the password it holds stops being the account's: when
+   * the password just replaced is the one in the file. Checking the file against the old hash
+   * (not the user name) deletes it exactly then, whoever changed the password and whatever the
+   * account is called by now.
+   */
+  async #removeInitialPasswordFile(user: { id: string; password_hash: string }): Promise<void> {
+    const file = this.#initialPasswordFile;
+    if (file === undefined) return;
+    const initial = await readFile(file, 'utf8').then((t) => t.trim(), () => undefined);
+    if (initial === undefined || initial === '' || !(await verifyPassword(initial, user.password_hash))) return;
+    await rm(file, { force: true });
+    this.#logger.info({ passwordFile: file, userId: user.id }, 'initial administrator password changed; deleted the file that held it');
   }
 }
 

@@ -1,9 +1,11 @@
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { TiepdanError } from '../../errors.ts';
+import { fsyncFile } from '../fsutil.ts';
 
 /**
  * Passphrase encryption of exported files: AES-256-GCM, key from scrypt (N=2^15, r=8, p=1) with a
@@ -33,7 +35,13 @@ export async function encryptFile(src: string, dest: string, k: ExportKey): Prom
   await new Promise<void>((resolve, reject) => out.end(cipher.getAuthTag(), (err?: Error | null) => (err ? reject(err) : resolve())));
 }
 
-/** Decrypts a file written by encryptFile; throws EXPORT_DECRYPT_FAILED on a wrong passphrase or altered bytes. */
+/**
+ * Decrypts a file written by encryptFile; throws EXPORT_DECRYPT_FAILED on a wrong passphrase or
+ * altered bytes. GCM checks its tag only after the last byte, so the plaintext goes to a temporary
+ * file beside `dest` that is renamed to `dest` only once the tag has verified, and removed
+ * otherwise: no partial or unauthenticated plaintext is ever left under the real name (security
+ * review L14), and an existing `dest` is untouched by a failed attempt.
+ */
 export async function decryptFile(src: string, dest: string, passphrase: string): Promise<void> {
   const fh = await open(src, 'r');
   const { size } = await fh.stat();
@@ -42,17 +50,21 @@ export async function decryptFile(src: string, dest: string, passphrase: string)
   const tag = Buffer.alloc(16);
   await fh.read(tag, 0, 16, size - 16);
   await fh.close();
-  if (!head.subarray(0, MAGIC.length).equals(MAGIC)) throw new TiepdanError('EXPORT_DECRYPT_FAILED', `${src} is not a tiepdan-encrypted file`, { status: 400 });
+  if (size < head.length + 16 || !head.subarray(0, MAGIC.length).equals(MAGIC)) throw new TiepdanError('EXPORT_DECRYPT_FAILED', `${src} is not a tiepdan-encrypted file`, { status: 400 });
   const salt = head.subarray(MAGIC.length, MAGIC.length + 16);
   const iv = head.subarray(MAGIC.length + 16);
   const { key } = deriveKey(passphrase, salt);
   const decipher = createDecipheriv('aes-256-gcm', key, iv);
   decipher.setAuthTag(tag);
+  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.${process.pid}.${randomBytes(6).toString('hex')}.part`);
   try {
-    await pipeline(createReadStream(src, { start: head.length, end: size - 17 }), decipher, createWriteStream(dest, { mode: 0o600 }));
+    await pipeline(createReadStream(src, { start: head.length, end: size - 17 }), decipher, createWriteStream(tmp, { mode: 0o600, flags: 'wx' }));
   } catch (err) {
+    await rm(tmp, { force: true });
     throw new TiepdanError('EXPORT_DECRYPT_FAILED', `cannot decrypt ${src}: wrong passphrase or altered file`, { status: 400, cause: err });
   }
+  await fsyncFile(tmp);
+  await rename(tmp, dest);
 }
 
 /** A pass-through that counts bytes (progress while copying). */

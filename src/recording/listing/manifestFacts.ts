@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { readManifest } from '../manifest/manifest.ts';
+import { journalFileFor, readManifest } from '../manifest/manifest.ts';
 
 /** The header figures the recordings list shows, taken from a manifest. */
 export interface ManifestFacts {
@@ -13,12 +13,14 @@ interface Cached {
   ino: number;
   mtimeMs: number;
   size: number;
+  /** The open recording's journal (size, mtime), or undefined when there is none. */
+  journal: string | undefined;
   facts: ManifestFacts | undefined;
 }
 
 /**
- * Manifest figures cached by the file's identity (inode, mtime, size): a manifest is only ever
- * replaced by an atomic rename (a new inode) or not at all, so one stat per listed recording
+ * Manifest figures cached by the file's identity (inode, mtime, size) and its journal's: a
+ * manifest base is only ever replaced by an atomic rename (a new inode), its journal only grows, so two stats per listed recording
  * tells whether the cached figures still hold. A long recording's manifest has thousands of
  * entries; parsing every one on every GET /recordings was security review M13.
  */
@@ -38,13 +40,15 @@ export class ManifestFactsCache {
       this.#cache.delete(file);
       return undefined;
     }
+    const j = await stat(journalFileFor(file)).catch(() => undefined);
+    const journal = j === undefined ? undefined : `${j.ino}:${j.size}:${j.mtimeMs}`;
     const hit = this.#cache.get(file);
-    if (hit !== undefined && hit.ino === s.ino && hit.mtimeMs === s.mtimeMs && hit.size === s.size) return hit.facts;
+    if (hit !== undefined && hit.ino === s.ino && hit.mtimeMs === s.mtimeMs && hit.size === s.size && hit.journal === journal) return hit.facts;
     this.parses++;
     const m = await readManifest(file).catch(() => undefined);
     const facts = m === undefined ? undefined : { status: m.status, startedAt: m.startedAt, endedAt: m.endedAt, headHash: m.headHash };
     if (this.#cache.size >= this.#maxEntries) this.#cache.delete(this.#cache.keys().next().value ?? '');
-    this.#cache.set(file, { ino: s.ino, mtimeMs: s.mtimeMs, size: s.size, facts });
+    this.#cache.set(file, { ino: s.ino, mtimeMs: s.mtimeMs, size: s.size, journal, facts });
     return facts;
   }
 }

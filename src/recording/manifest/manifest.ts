@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
 import { TiepdanError } from '../../errors.ts';
-import { atomicWriteFile, sha256Text } from '../fsutil.ts';
+import { atomicWriteChunks, fsyncDir, sha256Text, FILE_MODE } from '../fsutil.ts';
 
 /**
- * The recording manifest: an append-only list of entries, each carrying the SHA-256 of the entry
+ * The recording manifest (on disk: a base file and a journal, see `JOURNAL_NAME`): an append-only list of entries, each carrying the SHA-256 of the entry
  * before it (a hash chain), so that changing, removing or inserting an entry breaks every hash
  * after it. The last entry's hash (the head) is also stored in the database and in every export's
  * chain-of-custody record, so a wholesale rewrite of the manifest is detectable too.
@@ -111,7 +112,43 @@ export function summarize(sessionId: string, entries: readonly ManifestEntry[]):
   };
 }
 
-export async function readManifest(file: string): Promise<ManifestFile> {
+/**
+ * On disk a manifest is two files (security review M11: rewriting the whole manifest after every
+ * segment cost 50–200 ms of main-thread time per segment and hundreds of GB of writes in a long
+ * session):
+ *  - `manifest.json`, the base: header + entries, written atomically when the recording opens and
+ *    again, compacted with every entry, when it closes;
+ *  - `manifest.journal.jsonl`, the journal: the entries appended since the base was written, one
+ *    JSON line each, fsynced per flush. It exists only while a recording is open (compaction
+ *    removes it), so a closed recording — and every recording an earlier version wrote — is the
+ *    single `manifest.json` it always was.
+ * Readers take base + journal. A last journal line without its newline was cut by a crash in the
+ * middle of an append whose fsync never returned: nothing had been told it was listed, so it is
+ * ignored (recovery lists or quarantines its segment from the files, as for a crash before a write).
+ */
+export const JOURNAL_NAME = 'manifest.journal.jsonl';
+
+export function journalFileFor(manifestFile: string): string {
+  return path.join(path.dirname(manifestFile), JOURNAL_NAME);
+}
+
+export interface ManifestParts {
+  /** Base and journal together, the header derived from all entries when the journal added any. */
+  manifest: ManifestFile;
+  /** `manifest.json` as written (its header describes its own entries). */
+  base: ManifestFile;
+  /** Entries taken from the journal. */
+  journalEntries: number;
+  /** Bytes of the journal that hold complete lines (a torn last line lies beyond). */
+  journalValidBytes: number;
+  journalExists: boolean;
+}
+
+function invalid(file: string, message: string): TiepdanError {
+  return new TiepdanError('RECORDING_MANIFEST_INVALID', `manifest ${file} is not a tiepdan manifest: ${message}`, { status: 500 });
+}
+
+async function readBase(file: string): Promise<ManifestFile> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
@@ -119,32 +156,109 @@ export async function readManifest(file: string): Promise<ManifestFile> {
     throw new TiepdanError('RECORDING_MANIFEST_UNREADABLE', `cannot read manifest ${file}: ${(err as Error).message}`, { status: 500, cause: err });
   }
   const parsed = manifestFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new TiepdanError('RECORDING_MANIFEST_INVALID', `manifest ${file} is not a tiepdan manifest: ${parsed.error.issues[0]?.message ?? ''}`, { status: 500 });
-  }
+  if (!parsed.success) throw invalid(file, parsed.error.issues[0]?.message ?? '');
   return parsed.data;
 }
 
+export async function readManifestParts(file: string): Promise<ManifestParts> {
+  const base = await readBase(file);
+  const journalFile = journalFileFor(file);
+  const text = await readFile(journalFile, 'utf8').then(
+    (t) => t,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw new TiepdanError('RECORDING_MANIFEST_UNREADABLE', `cannot read manifest journal ${journalFile}: ${err.message}`, { status: 500, cause: err });
+    },
+  );
+  const entries = [...base.entries];
+  let journalEntries = 0;
+  let validBytes = 0;
+  if (text !== undefined) {
+    const end = text.lastIndexOf('\n') + 1;
+    validBytes = Buffer.byteLength(text.slice(0, end), 'utf8');
+    for (const line of text.slice(0, end).split('\n')) {
+      if (line === '') continue;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch {
+        throw invalid(journalFile, `a journal line is not JSON (entry ${entries.length})`);
+      }
+      const parsed = entrySchema.safeParse(raw);
+      if (!parsed.success) throw invalid(journalFile, parsed.error.issues[0]?.message ?? '');
+      const e = parsed.data;
+      // Already there: left by a crash between compaction and removing the journal, or written
+      // twice by a flush retried after a failed write. Only the very same entry may repeat.
+      if (e.seq < entries.length) {
+        if (entries[e.seq]?.hash !== e.hash) throw invalid(journalFile, `journal entry ${e.seq} differs from the entry ${e.seq} before it`);
+        continue;
+      }
+      if (e.seq !== entries.length) throw invalid(journalFile, `journal entry ${e.seq} follows entry ${entries.length - 1}`);
+      entries.push(e);
+      journalEntries++;
+    }
+  }
+  const manifest: ManifestFile =
+    journalEntries === 0 ? base : { format: MANIFEST_FORMAT, ...summarize(base.sessionId, entries as ManifestEntry[]), entries };
+  return { manifest, base, journalEntries, journalValidBytes: validBytes, journalExists: text !== undefined };
+}
+
+/** The manifest as its readers (listing, export, verify, recovery) see it: base + journal. */
+export async function readManifest(file: string): Promise<ManifestFile> {
+  return (await readManifestParts(file)).manifest;
+}
+
+function isClosed(entries: readonly ManifestEntry[]): boolean {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const t = entries[i]?.type;
+    if (t === 'closed') return true;
+    if (t === 'resumed') return false;
+  }
+  return false;
+}
+
+interface OnDisk {
+  /** Entries already on disk (base + journal). */
+  persisted: number;
+  baseExists: boolean;
+  journalExists: boolean;
+  journalValidBytes: number;
+}
+
 /**
- * Holds a manifest in memory and writes it atomically. Appends are coalesced: at most one write is
- * in flight, and `flush()` resolves once everything appended so far is on disk.
+ * Holds a manifest in memory and keeps it on disk as base + journal (above). Appends are
+ * coalesced: at most one write is in flight, and `flush()` resolves once everything appended so
+ * far is on disk. While the recording is open a flush writes only the new entries' lines, so its
+ * cost does not grow with the recording; opening and closing write the whole base atomically.
  */
 export class ManifestWriter {
   readonly file: string;
+  readonly journalFile: string;
   readonly sessionId: string;
   readonly #entries: ManifestEntry[];
   #writing: Promise<void> = Promise.resolve();
-  #dirty = false;
+  #closed: boolean;
+  #disk: OnDisk;
+  #journal: FileHandle | undefined;
 
-  constructor(file: string, sessionId: string, entries: ManifestEntry[] = []) {
+  constructor(file: string, sessionId: string, entries: ManifestEntry[] = [], disk?: OnDisk) {
     this.file = file;
+    this.journalFile = journalFileFor(file);
     this.sessionId = sessionId;
     this.#entries = entries;
+    this.#closed = isClosed(entries);
+    this.#disk = disk ?? { persisted: 0, baseExists: false, journalExists: false, journalValidBytes: 0 };
   }
 
   static async load(file: string): Promise<ManifestWriter> {
-    const m = await readManifest(file);
-    return new ManifestWriter(file, m.sessionId, m.entries as ManifestEntry[]);
+    const parts = await readManifestParts(file);
+    const entries = parts.manifest.entries as ManifestEntry[];
+    return new ManifestWriter(file, parts.manifest.sessionId, entries, {
+      persisted: entries.length,
+      baseExists: true,
+      journalExists: parts.journalExists,
+      journalValidBytes: parts.journalValidBytes,
+    });
   }
 
   get entries(): readonly ManifestEntry[] {
@@ -152,7 +266,7 @@ export class ManifestWriter {
   }
 
   get closed(): boolean {
-    return this.#entries.filter((e) => e.type === 'closed' || e.type === 'resumed').at(-1)?.type === 'closed';
+    return this.#closed;
   }
 
   get headHash(): string {
@@ -160,26 +274,93 @@ export class ManifestWriter {
   }
 
   append(body: EntryBody): ManifestEntry {
-    if (this.closed !== (body.type === 'resumed')) throw new TiepdanError('RECORDING_MANIFEST_CLOSED', this.closed ? 'manifest is closed' : 'manifest is open');
+    if (this.#closed !== (body.type === 'resumed')) throw new TiepdanError('RECORDING_MANIFEST_CLOSED', this.#closed ? 'manifest is closed' : 'manifest is open');
     const valid = entryBodySchema.parse(body);
     const base = { ...valid, seq: this.#entries.length, at: new Date().toISOString(), prevHash: this.headHash };
     const entry = { ...base, hash: entryHash(base) } as ManifestEntry;
     this.#entries.push(entry);
-    this.#dirty = true;
+    if (entry.type === 'closed') this.#closed = true;
+    if (entry.type === 'resumed') this.#closed = false;
     return entry;
   }
 
+  /** The whole manifest as one file (the base's form; also what a closed recording is on disk). */
   toJson(): string {
-    const file: ManifestFile = { format: MANIFEST_FORMAT, ...summarize(this.sessionId, this.#entries), entries: this.#entries };
-    return `${JSON.stringify(file, null, 1)}\n`;
+    return [...this.#jsonChunks()].join('');
+  }
+
+  /**
+   * The same text in pieces of a few hundred entries each: compaction writes them one by one and
+   * lets the event loop run in between, so closing a 36,000-entry manifest does not stall it.
+   * Each entry is one line.
+   */
+  *#jsonChunks(): Generator<string> {
+    const header = JSON.stringify({ format: MANIFEST_FORMAT, ...summarize(this.sessionId, this.#entries) }, null, 1);
+    yield `${header.slice(0, -2)},\n "entries": [`;
+    const per = 500;
+    for (let i = 0; i < this.#entries.length; i += per) {
+      yield this.#entries
+        .slice(i, i + per)
+        .map((e, j) => `${i + j === 0 ? '' : ','}\n  ${JSON.stringify(e)}`)
+        .join('');
+    }
+    yield `${this.#entries.length > 0 ? '\n ' : ''}]\n}\n`;
   }
 
   flush(): Promise<void> {
     this.#writing = this.#writing.then(async () => {
-      if (!this.#dirty) return;
-      this.#dirty = false;
-      await atomicWriteFile(this.file, this.toJson());
+      const count = this.#entries.length;
+      if (this.#disk.persisted === count) return;
+      if (!this.#disk.baseExists || this.#closed) await this.#compact();
+      else await this.#appendJournal(count);
+      this.#disk.persisted = count;
     });
     return this.#writing;
+  }
+
+  /** Writes every entry into the base atomically, then drops the journal (its lines are in the base). */
+  async #compact(): Promise<void> {
+    await atomicWriteChunks(this.file, this.#jsonChunks());
+    this.#disk.baseExists = true;
+    await this.#journal?.close();
+    this.#journal = undefined;
+    if (this.#disk.journalExists) {
+      await rm(this.journalFile, { force: true });
+      await fsyncDir(path.dirname(this.file));
+      this.#disk.journalExists = false;
+      this.#disk.journalValidBytes = 0;
+    }
+  }
+
+  async #appendJournal(count: number): Promise<void> {
+    if (this.#journal === undefined) {
+      const handle = await open(this.journalFile, 'a', FILE_MODE);
+      // A torn line from a crash would glue itself to the next entry: cut it off first.
+      if ((await handle.stat()).size > this.#disk.journalValidBytes) await handle.truncate(this.#disk.journalValidBytes);
+      if (!this.#disk.journalExists) {
+        await fsyncDir(path.dirname(this.file));
+        this.#disk.journalExists = true;
+      }
+      this.#journal = handle;
+    }
+    let lines = '';
+    for (let i = this.#disk.persisted; i < count; i++) lines += `${JSON.stringify(this.#entries[i])}\n`;
+    try {
+      await this.#journal.write(lines);
+      await this.#journal.datasync();
+    } catch (err) {
+      // Disk full or an I/O error: take back what part of the lines got written, so the retry
+      // of the next flush starts on a line boundary.
+      await this.#journal.truncate(this.#disk.journalValidBytes).catch(() => undefined);
+      throw err;
+    }
+    this.#disk.journalValidBytes += Buffer.byteLength(lines, 'utf8');
+  }
+
+  /** Lets go of the journal's file handle (a recorder that ends without closing its manifest). */
+  async release(): Promise<void> {
+    await this.#writing;
+    await this.#journal?.close();
+    this.#journal = undefined;
   }
 }

@@ -40,6 +40,8 @@ export interface TrackState {
   kind: 'audio' | 'video';
   running: boolean;
   pid: number | undefined;
+  /** The port FFmpeg receives this track's RTP on (RTCP on the next one). */
+  port: number;
   segments: number;
 }
 
@@ -72,9 +74,10 @@ interface Track {
 
 /**
  * Records one session: follows its producers (also those added later), runs one TrackRecorder per
- * producer, and keeps the hash-chained manifest. Every completed segment is fsynced, hashed and
- * listed before the manifest is rewritten atomically, so after any crash the manifest on disk
- * lists only complete, hashed segments. Watches free disk space and stops cleanly at the floor.
+ * producer, and keeps the hash-chained manifest. Every completed segment is fsynced and hashed
+ * before its entry is appended (and fsynced) to the manifest journal, so after any crash the
+ * manifest on disk lists only complete, hashed segments; the cost per segment does not grow with
+ * the recording (security review M11). Watches free disk space and stops cleanly at the floor.
  */
 export class SessionRecorder extends EventEmitter<SessionRecorderEvents> {
   readonly session: RecordableSession;
@@ -161,6 +164,7 @@ export class SessionRecorder extends EventEmitter<SessionRecorderEvents> {
         kind: t.recorded.producer.kind,
         running: t.recorder.running,
         pid: t.recorder.pid,
+        port: t.recorder.port,
         segments: t.segments,
       })),
     };

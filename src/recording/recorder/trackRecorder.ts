@@ -10,7 +10,15 @@ import type { RecordedProducer } from '../recordableSession.ts';
 import { sdpForConsumer, codecName } from './sdp.ts';
 import { packetSpan } from './ffprobe.ts';
 import { RtcpTap, type SenderReport } from './rtcpTap.ts';
-import { boundUdpPorts, freeUdpPair } from './udpPorts.ts';
+import { freeUdpPair, udpBound } from './udpPorts.ts';
+
+/** FFmpeg's address for a track's RTP/RTCP. */
+export const RECORDER_IP = '127.0.0.1';
+/**
+ * mediasoup's address for sending it: another loopback address, so that mediasoup and FFmpeg can
+ * hold the same port numbers (FFmpeg connects to the port number it listens on).
+ */
+export const SENDER_IP = '127.0.0.2';
 
 /** Nice value for recorder FFmpegs (lower runs first; media workers and Node stay at 0). */
 const RECORDER_PRIORITY = -5;
@@ -93,6 +101,10 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
     return this.#ffmpeg?.pid;
   }
 
+  get port(): number {
+    return this.#port;
+  }
+
   get running(): boolean {
     return this.#ffmpeg !== undefined && this.#ffmpeg.exitCode === null && this.#ffmpeg.signalCode === null;
   }
@@ -101,17 +113,21 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
     const { router, recorded } = this.options;
     this.#generation++;
     this.#listed = new Set();
-    const transport = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: '127.0.0.1' }, rtcpMux: false, comedia: false });
+    // The media is pinned to one sender (security review L11): mediasoup sends from
+    // SENDER_IP:port (RTCP from port + 1), and FFmpeg binds RECORDER_IP:port and connect()s its
+    // sockets to exactly those addresses (SDP c= line + `-sdp_flags filter_src`), so the kernel
+    // drops every datagram from any other socket, local or not, before FFmpeg sees it. Nobody
+    // else can send from SENDER_IP:port while mediasoup holds it.
+    const { transport, port } = await this.#pinnedTransport(router);
     this.#transport = transport;
+    this.#port = port;
     const consumer = await transport.consume({ producerId: recorded.producer.id, rtpCapabilities: router.rtpCapabilities, paused: true });
     this.#consumer = consumer;
     this.codec = codecName(consumer.rtpParameters);
     consumer.on('producerclose', () => void this.stop('producer closed'));
 
-    this.#port = await freeUdpPair(this.options.portMin, this.options.portMax, this.options.takenPorts);
-    this.options.takenPorts.add(this.#port);
     const sdpFile = path.join(this.options.workDir, `${this.options.trackId}-g${this.#generation}.sdp`);
-    await writeFile(sdpFile, sdpForConsumer(consumer.rtpParameters, consumer.kind, this.#port), { mode: FILE_MODE });
+    await writeFile(sdpFile, sdpForConsumer(consumer.rtpParameters, consumer.kind, this.#port, SENDER_IP), { mode: FILE_MODE });
     const listFile = this.#listFile();
     await writeFile(listFile, '', { mode: FILE_MODE });
 
@@ -123,6 +139,8 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
       '-use_wallclock_as_timestamps', '1',
       '-analyzeduration', '500000', '-probesize', '100000',
       '-reorder_queue_size', '64',
+      // Bind RECORDER_IP (not every address) and accept only the SDP's sender (see above).
+      '-sdp_flags', 'filter_src', '-localaddr', RECORDER_IP,
       '-i', sdpFile,
       '-map', '0', '-c', 'copy',
       '-f', 'segment', '-segment_time', String(this.options.segmentSeconds), '-segment_format', 'matroska',
@@ -169,14 +187,14 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
 
     // FFmpeg binds its RTP/RTCP ports while reading the SDP; only then may media flow.
     const until = Date.now() + 15000;
-    while (!(await boundUdpPorts()).has(this.#port)) {
+    while (!(await udpBound(RECORDER_IP, this.#port))) {
       if (!this.running) throw new Error(`FFmpeg exited before listening: ${this.#stderrTail.join(' | ')}`);
       if (Date.now() > until) throw new Error('FFmpeg did not open its RTP port within 15 s');
       await new Promise((r) => setTimeout(r, 50));
     }
     // RTCP goes to our tap, which records the sender reports (FFmpeg needs none for one stream).
     this.#rtcp = await RtcpTap.open();
-    await transport.connect({ ip: '127.0.0.1', port: this.#port, rtcpPort: this.#rtcp.port });
+    await transport.connect({ ip: RECORDER_IP, port: this.#port, rtcpPort: this.#rtcp.port });
     await consumer.resume();
     if (consumer.kind === 'video') {
       await consumer.requestKeyFrame();
@@ -185,6 +203,29 @@ export class TrackRecorder extends EventEmitter<TrackRecorderEvents> {
     }
     this.#poll = setInterval(() => void this.#readList(), 500);
     this.#logger.debug({ port: this.#port, pid: ffmpeg.pid, generation }, 'track recording');
+  }
+
+  /**
+   * A PlainTransport on SENDER_IP:port and :port + 1 for a port pair also free for FFmpeg. The
+   * choice is random in RECORDING_PORT_MIN–MAX; a pair taken meanwhile is tried again elsewhere.
+   */
+  async #pinnedTransport(router: types.Router): Promise<{ transport: types.PlainTransport; port: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const port = await freeUdpPair(this.options.portMin, this.options.portMax, this.options.takenPorts);
+      this.options.takenPorts.add(port);
+      try {
+        const transport = await router.createPlainTransport({
+          listenInfo: { protocol: 'udp', ip: SENDER_IP, port },
+          rtcpListenInfo: { protocol: 'udp', ip: SENDER_IP, port: port + 1 },
+          rtcpMux: false,
+          comedia: false,
+        });
+        return { transport, port };
+      } catch (err) {
+        this.options.takenPorts.delete(port);
+        if (attempt >= 5) throw err;
+      }
+    }
   }
 
   #listFile(generation = this.#generation): string {

@@ -30,3 +30,11 @@ export async function freeUdpPair(min: number, max: number, taken: ReadonlySet<n
   }
   throw new Error(`no free UDP port pair in ${min}–${max}`);
 }
+
+/** True when some socket is bound to `ip`:`port` (IPv4, UDP), from /proc/net/udp. */
+export async function udpBound(ip: string, port: number): Promise<boolean> {
+  // /proc shows the address as the in-memory 32-bit value in hex: little-endian bytes on x86/ARM.
+  const want = `${ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0')).reverse().join('').toUpperCase()}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const text = await readFile('/proc/net/udp', 'utf8').catch(() => '');
+  return text.split('\n').slice(1).some((line) => line.trim().split(/\s+/)[1] === want);
+}

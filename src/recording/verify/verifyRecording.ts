@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File } from '../fsutil.ts';
-import { entryBodySchema, entryHash, GENESIS_HASH, readManifest, summarize, type ManifestEntry } from '../manifest/manifest.ts';
+import { entryBodySchema, entryHash, GENESIS_HASH, JOURNAL_NAME, readManifestParts, summarize, type ManifestEntry } from '../manifest/manifest.ts';
 
 export interface VerifyProblem {
   kind: 'changed' | 'missing' | 'added' | 'chain' | 'header' | 'anchor';
@@ -23,7 +23,7 @@ export interface VerifyReport {
 }
 
 /** Files the recorder itself keeps next to the media, which are not part of the chain. */
-const OWN_FILES = new Set(['manifest.json']);
+const OWN_FILES = new Set(['manifest.json', JOURNAL_NAME]);
 const OWN_DIRS = new Set(['playable']);
 
 async function listFiles(root: string, dir = root, out: string[] = []): Promise<string[]> {
@@ -46,7 +46,7 @@ async function listFiles(root: string, dir = root, out: string[] = []): Promise<
  * (from the database or a chain-of-custody record) catches a manifest rewritten wholesale.
  */
 export async function verifyRecording(sessionDir: string, options: { expectedHeadHash?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<VerifyReport> {
-  const manifest = await readManifest(path.join(sessionDir, 'manifest.json'));
+  const { manifest, base } = await readManifestParts(path.join(sessionDir, 'manifest.json'));
   const problems: VerifyProblem[] = [];
   const entries = manifest.entries as ManifestEntry[];
   let prev = GENESIS_HASH;
@@ -58,8 +58,9 @@ export async function verifyRecording(sessionDir: string, options: { expectedHea
     if (!entryBodySchema.safeParse(body).success) problems.push({ kind: 'chain', seq: i, message: `entry ${i} is not a valid manifest entry` });
     prev = e.hash;
   });
-  const summary = summarize(manifest.sessionId, entries);
-  if (summary.headHash !== manifest.headHash || summary.status !== manifest.status || JSON.stringify(summary.participants) !== JSON.stringify(manifest.participants)) {
+  // The header on disk is the base's: it describes the base's entries (all of them once closed).
+  const summary = summarize(base.sessionId, base.entries as ManifestEntry[]);
+  if (summary.headHash !== base.headHash || summary.status !== base.status || JSON.stringify(summary.participants) !== JSON.stringify(base.participants)) {
     problems.push({ kind: 'header', file: 'manifest.json', message: 'manifest header (status, participants or head hash) does not match its entries' });
   }
   if (options.expectedHeadHash && options.expectedHeadHash !== manifest.headHash) {
