@@ -63,6 +63,12 @@ export const controlApiPlugin: FastifyPluginAsync<ControlApiOptions> = async (ap
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // The document (100+ routes) is built on its first request and then cached; building it, and its
+  // YAML form for /docs/yaml, holds the event loop for a few hundred ms, so it is done at start-up.
+  app.addHook('onReady', async () => {
+    app.swagger();
+    app.swagger({ yaml: true });
+  });
 
   if (options.dataDir !== undefined) await services.auth.bootstrapAdmin(options.dataDir);
 
