@@ -525,6 +525,8 @@ export const vi = {
   'error.GO_LIVE_TESTS_NOT_PASSED': 'Chưa bắt đầu được: còn điểm cầu chưa kiểm thử đạt. Người chủ trì có thể quyết định bắt đầu, kèm lý do.',
   'error.GO_LIVE_OVERRIDE_CHAIR_ONLY': 'Chỉ người chủ trì buổi tiếp mới được quyết định bắt đầu khi còn điểm cầu chưa kiểm thử đạt.',
   'error.SESSION_LOCKED': 'Buổi tiếp đã trình nên không sửa được. Nếu bị trả lại, hãy mở lại để sửa.',
+  'error.PROPOSAL_NO_LONGER_VALID': 'Không thực hiện được: vụ việc {cases} đã thay đổi và không còn đáp ứng điều kiện đã trình Chủ tịch UBND tỉnh (tiêu chí lựa chọn, hoặc người tố cáo không yêu cầu bảo vệ danh tính). Hãy sửa vụ việc rồi trình lại.',
+  'error.CASE_ON_LIVE_SESSION': 'Không sửa được loại, tiêu chí hay sự đồng ý của người tố cáo trong vụ việc {cases} khi buổi tiếp có vụ việc này đang diễn ra. Hãy sửa sau khi buổi tiếp kết thúc.',
   'error.PREFLIGHT_NOT_PASSED': 'Chưa xác nhận được: còn điểm cầu chưa kiểm thử kết nối đạt.',
   'error.SESSION_IN_PAST': 'Thời gian buổi tiếp đã qua. Hãy đặt lại ngày giờ rồi trình lại.',
   'error.MINUTES_NOT_ALLOWED': 'Biên bản chỉ được ghi khi buổi tiếp đang diễn ra hoặc đã kết thúc (trước khi lưu trữ).',
