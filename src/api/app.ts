@@ -6,7 +6,7 @@ import { installErrorHandling } from './errors.ts';
 import { healthPlugin } from './health/healthPlugin.ts';
 import { webPlugin } from './web/webPlugin.ts';
 import { loopbackPlugin } from './web/loopbackPlugin.ts';
-import type { TokenSigner } from '../tokens/tokenSigner.ts';
+import type { TokenClaims, TokenSigner } from '../tokens/tokenSigner.ts';
 import { liveSessionsPlugin, type LiveSessions } from '../signaling/liveSessions.ts';
 import { controlApiPlugin } from './control/controlApiPlugin.ts';
 import type { ControlServices } from '../domain/controlServices.ts';
@@ -54,7 +54,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   await app.register(webPlugin, { caCertPem: services.tlsCaPem });
   const signer = services.tokenSigner;
   const live = services.live;
-  if (signer) await app.register(loopbackPlugin, { pool: services.pool, verifyToken: (token) => signer.verify(token), ...(live ? { isTokenRevoked: (jti: string) => live.directory.isTokenRevoked(jti) } : {}) });
+  if (signer) await app.register(loopbackPlugin, { pool: services.pool, verifyToken: (token) => signer.verify(token), ...(live ? { tokenStanding: (claims: TokenClaims) => live.directory.tokenStanding(claims) } : {}) });
   if (services.live) await app.register(liveSessionsPlugin, { live: services.live });
   if (services.control) await app.register(controlApiPlugin, { services: services.control.services, dataDir: services.control.dataDir });
   if (services.recordings && services.control) {

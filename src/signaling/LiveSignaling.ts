@@ -291,9 +291,10 @@ export class LiveSignaling implements RequestHandler {
       throw new TiepdanError('TOKEN_INVALID', 'the token is not an invitation to a session');
     }
     if (claims.sid !== data.sessionId) throw new TiepdanError('TOKEN_WRONG_SESSION', 'this invitation is for another session');
-    if (await this.#options.directory.isTokenRevoked(claims.jti)) {
-      throw new TiepdanError('TOKEN_REVOKED', 'this invitation was withdrawn; ask the organiser for a new one');
-    }
+    const standing = await this.#options.directory.tokenStanding(claims);
+    if (standing === 'revoked') throw new TiepdanError('TOKEN_REVOKED', 'this invitation was withdrawn; ask the organiser for a new one');
+    // Signed with the real key but never issued (L1): the same answer as a bad signature.
+    if (standing !== 'valid') throw new TiepdanError('TOKEN_INVALID', 'the token is not an invitation to a session');
     const settings = await this.#options.directory.get(claims.sid);
     if (settings === undefined) throw new TiepdanError('SESSION_NOT_FOUND', 'no such session');
     if (settings.admission === 'ended' || this.#ended.has(settings.id)) throw new TiepdanError('SESSION_ENDED', 'the session has ended');

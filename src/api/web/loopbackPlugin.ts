@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { TiepdanError } from '../../errors.ts';
 import type { WorkerPool } from '../../sfu/WorkerPool.ts';
 import { SESSION_MEDIA_CODECS } from '../../sfu/sessionMedia.ts';
+import type { TokenStanding } from '../../domain/sessionDirectory.ts';
 import type { TokenClaims } from '../../tokens/tokenSigner.ts';
 import { dtlsParametersSchema, rtpCapabilitiesSchema, rtpParametersSchema } from '../../signaling/protocol.ts';
 
@@ -12,8 +13,11 @@ export interface LoopbackPluginOptions {
   pool: WorkerPool;
   /** Verifies an invitation token (signature, expiry); throws TOKEN_INVALID / TOKEN_EXPIRED. */
   verifyToken(token: string): TokenClaims;
-  /** A revoked invitation (re-issued, session cancelled) runs no test either. */
-  isTokenRevoked?(jti: string): Promise<boolean>;
+  /**
+   * The store's word on the invitation (SessionDirectory.tokenStanding): only `valid` runs a test;
+   * revoked (re-issued, session cancelled) and never-issued tokens do not. Absent: nothing runs.
+   */
+  tokenStanding?(claims: TokenClaims): Promise<TokenStanding>;
   /** A test is closed after this long whatever happens (default 120 s). */
   maxTestMs?: number;
 }
@@ -106,7 +110,10 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
     if (!match) throw new TiepdanError('UNAUTHENTICATED', 'an invitation token is needed (Authorization: Bearer …)', { status: 401 });
     const claims = options.verifyToken(match[1]!);
     if (claims.kind !== 'invitation') throw new TiepdanError('FORBIDDEN', 'only an invitation can run a connection test', { status: 403 });
-    if (await options.isTokenRevoked?.(claims.jti)) throw new TiepdanError('TOKEN_REVOKED', 'this invitation was revoked; ask the organiser for a new one', { status: 401 });
+    // Fail closed (security review L1): with no store to ask, no test runs.
+    const standing = options.tokenStanding === undefined ? 'unknown' : await options.tokenStanding(claims);
+    if (standing === 'revoked') throw new TiepdanError('TOKEN_REVOKED', 'this invitation was revoked; ask the organiser for a new one', { status: 401 });
+    if (standing !== 'valid') throw new TiepdanError('TOKEN_INVALID', 'the token is not valid', { status: 401 });
     return claims;
   };
   const testFor = async (request: FastifyRequest): Promise<LoopbackTest> => {
