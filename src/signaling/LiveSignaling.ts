@@ -27,7 +27,7 @@ export interface RecordingControl {
 }
 
 /** Moderation in a live session, as the audit log names it. */
-export type LiveAuditAction = 'live.peer.admitted' | 'live.peer.muted' | 'live.peer.ejected' | 'live.session.ended';
+export type LiveAuditAction = 'live.peer.admitted' | 'live.peer.muted' | 'live.peer.unmuted' | 'live.peer.ejected' | 'live.session.ended';
 
 /**
  * Where moderation actions are written, with who did them (security review H3). The composition
@@ -221,6 +221,13 @@ export class LiveSignaling implements RequestHandler {
         const muted = await room.mutePeer(d.peerId, d.kind);
         await this.#audit(m, 'live.peer.muted', { ...this.#target(room, d.peerId), kind: d.kind, producers: muted });
         return { muted };
+      }
+      case 'unmutePeer': {
+        const d = data as RequestData<'unmutePeer'>;
+        if (!peer.permissions.moderate) throw forbidden('give the floor back');
+        const unmuted = room.unmutePeer(d.peerId, d.kind);
+        await this.#audit(m, 'live.peer.unmuted', { ...this.#target(room, d.peerId), kind: d.kind });
+        return { unmuted };
       }
       case 'ejectPeer': {
         const d = data as RequestData<'ejectPeer'>;
@@ -488,6 +495,7 @@ function forwardPeerEvents(peer: SessionPeer, c: SignalingConnection): () => voi
     consumerLayersChanged: (consumerId, layers) => c.notify('consumerLayersChanged', { consumerId, spatialLayer: layers?.spatialLayer ?? null, temporalLayer: layers?.temporalLayer ?? null }),
     producerScore: (producerId, score) => c.notify('producerScore', { producerId, score: score.map((s) => ({ ssrc: s.ssrc, rid: s.rid, score: s.score })) }),
     producerPaused: (producerId, byHost) => c.notify('producerPaused', { producerId, byHost }),
+    hostMute: (kind, muted) => c.notify('hostMute', { kind, muted }),
     activeSpeaker: (peerId) => c.notify('activeSpeaker', { peerId }),
     audioLevels: (levels) => c.notify('audioLevels', { levels }),
     lobby: (waiting) => c.notify('lobby', { waiting }),

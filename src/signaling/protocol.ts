@@ -144,6 +144,7 @@ export const requestSchemas = {
   setConsumerViewSize: z.object({ consumerId: id, width: z.number().int().min(1).max(8192), height: z.number().int().min(1).max(8192) }),
   getStats: z.object({ peerId: id.optional() }),
   mutePeer: z.object({ peerId: id, kind: z.enum(['audio', 'video']) }),
+  unmutePeer: z.object({ peerId: id, kind: z.enum(['audio', 'video']) }),
   ejectPeer: z.object({ peerId: id }),
   admitPeer: z.object({ peerId: id }),
   endSession: z.object({}),

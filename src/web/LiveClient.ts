@@ -98,6 +98,8 @@ type Events = {
   kicked: [string];
   sessionState: [{ state: string; recording: boolean }];
   mutedByHost: [{ producerId: string; kind: string }];
+  /** The chair muted this peer's audio/video (it cannot turn it back on), or gave the floor back. */
+  hostMute: [{ kind: string; muted: boolean }];
   mediaReset: [];
   /**
    * The SFU stopped (or resumed) sending a participant's video because this link cannot carry even
@@ -483,6 +485,9 @@ export class LiveClient extends Emitter<Events> {
         }
         break;
       }
+      case 'hostMute':
+        this.emit('hostMute', { kind: String(d.kind), muted: d.muted === true });
+        break;
       case 'mediaReset':
         void this.#enqueue(async () => {
           this.#teardownMedia();
