@@ -76,6 +76,11 @@ const envSchema = z
     // optional TURN server (coturn with use-auth-secret) for networks that block direct media.
     LIVE_RECONNECT_GRACE_MS: z.coerce.number({ error: 'must be a number' }).int().min(100, 'must be at least 100').max(600000, 'must be at most 600000').default(30000),
     DEV_SESSIONS: bool(false),
+    // Signaling socket caps (security review L7). Per address generous: a province's 136 bridge
+    // points may reach the server through a handful of NAT addresses.
+    LIVE_WS_MAX_PER_IP: z.coerce.number({ error: 'must be a number' }).int().min(1).max(100000).default(300),
+    LIVE_WS_MAX_TOTAL: z.coerce.number({ error: 'must be a number' }).int().min(1).max(1000000).default(2000),
+    LIVE_WS_JOIN_TIMEOUT_MS: z.coerce.number({ error: 'must be a number' }).int().min(1000, 'must be at least 1000').max(120000, 'must be at most 120000').default(10000),
     LIVE_SPREAD_LOAD: z.coerce.number({ error: 'must be a number' }).int().min(1).max(100000).default(600),
     TURN_URLS: z
       .string()
@@ -218,6 +223,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   live: {
     reconnectGraceMs: number;
+    /** Signaling socket caps and the time a socket has to join (L7). */
+    sockets: { maxPerIp: number; maxTotal: number; joinTimeoutMs: number };
     /** Producers+consumers on a session's worker beyond which new peers go to another worker (piped). */
     spreadAboveLoad: number;
     /** POST /api/v1/live/sessions makes in-memory sessions with tokens (development only). */
@@ -315,6 +322,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     live: {
       reconnectGraceMs: v.LIVE_RECONNECT_GRACE_MS,
+      sockets: { maxPerIp: v.LIVE_WS_MAX_PER_IP, maxTotal: v.LIVE_WS_MAX_TOTAL, joinTimeoutMs: v.LIVE_WS_JOIN_TIMEOUT_MS },
       spreadAboveLoad: v.LIVE_SPREAD_LOAD,
       devSessions: v.DEV_SESSIONS,
       turn:

@@ -96,6 +96,9 @@ export class LiveSignaling implements RequestHandler {
   readonly #ejected = new Set<string>();
   readonly #ended = new Set<string>();
   readonly #connections = new Set<SignalingConnection>();
+  /** Open sockets per remote address (L7 cap), and each connection's address to count it down. */
+  readonly #socketsByIp = new Map<string, number>();
+  readonly #addressOf = new WeakMap<SignalingConnection, string>();
   /** The recorder seam (may be set after construction, when the recorder is wired). */
   recording: RecordingControl | undefined;
   /** The audit seam (set by the composition root; tests without a database leave it unset). */
@@ -112,10 +115,23 @@ export class LiveSignaling implements RequestHandler {
     });
   }
 
-  /** Takes a freshly upgraded socket; `reachedAddress` is the local address its TCP connection reached. */
-  accept(socket: WebSocket, reachedAddress?: string): SignalingConnection {
+  /**
+   * Takes a freshly upgraded socket; `reachedAddress` is the local address its TCP connection
+   * reached, `remoteAddress` the client's. Over the per-address or total cap (security review L7)
+   * the socket is closed at once with 4429 and never becomes a connection.
+   */
+  accept(socket: WebSocket, reachedAddress?: string, remoteAddress = 'unknown'): SignalingConnection | undefined {
+    const fromThere = this.#socketsByIp.get(remoteAddress) ?? 0;
+    if (this.#connections.size >= this.#limits.maxSockets || fromThere >= this.#limits.maxSocketsPerIp) {
+      const total = this.#connections.size >= this.#limits.maxSockets;
+      this.#logger.warn({ open: this.#connections.size, fromAddress: fromThere, cap: total ? 'total' : 'per-address' }, 'signaling socket refused: too many open sockets');
+      socket.close(CLOSE_CODES.tooManySockets, total ? 'too many connections' : 'too many connections from this address');
+      return undefined;
+    }
+    this.#socketsByIp.set(remoteAddress, fromThere + 1);
     const connection = new SignalingConnection(socket, this, this.#limits, this.#logger, reachedAddress);
     this.#connections.add(connection);
+    this.#addressOf.set(connection, remoteAddress);
     return connection;
   }
 
@@ -127,7 +143,12 @@ export class LiveSignaling implements RequestHandler {
   }
 
   closed(connection: SignalingConnection): void {
-    this.#connections.delete(connection);
+    if (this.#connections.delete(connection)) {
+      const address = this.#addressOf.get(connection) ?? 'unknown';
+      const left = (this.#socketsByIp.get(address) ?? 1) - 1;
+      if (left > 0) this.#socketsByIp.set(address, left);
+      else this.#socketsByIp.delete(address);
+    }
     const m = connection.peerKey === undefined ? undefined : this.#members.get(connection.peerKey);
     if (m === undefined || m.connection !== connection) return;
     this.#detach(m);

@@ -174,6 +174,8 @@ export const CLOSE_CODES = {
   revoked: 4005,
   authFailed: 4401,
   authTimeout: 4408,
+  /** Too many open sockets from this address, or in all (L7): the client retries later. */
+  tooManySockets: 4429,
   shuttingDown: 1001,
 } as const;
 

@@ -13,12 +13,13 @@ export interface SignalingPluginOptions {
  */
 export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async (app, { signaling }) => {
   await app.register(websocket, {
-    // ws refuses frames beyond this outright (close 1009); between MAX_MESSAGE_BYTES and this the
-    // connection answers MESSAGE_TOO_LARGE and stays open.
-    options: { maxPayload: MAX_MESSAGE_BYTES * 16 },
+    // ws refuses frames beyond this outright (close 1009) before buffering them (security review
+    // L7: 1 MiB frames were buffered first); a little over MAX_MESSAGE_BYTES the connection
+    // answers MESSAGE_TOO_LARGE and stays open.
+    options: { maxPayload: MAX_MESSAGE_BYTES + 8 * 1024 },
   });
   app.get('/ws', { websocket: true }, (socket, request) => {
-    signaling.accept(socket, request.socket.localAddress);
+    signaling.accept(socket, request.socket.localAddress, request.socket.remoteAddress);
   });
   app.addHook('preClose', async () => signaling.close());
 };
