@@ -132,7 +132,7 @@ export class TiepdanServer {
       live.signaling.audit = auditLiveActions(control.audit, database.db);
       bridgeControl(control.sessions, live, recordings, logger);
       bridgeRevocations(control.invitations, live, logger);
-      const app = await buildApp({ logger, database, pool, ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), ...(tls?.caCertPem ? { tlsCaPem: tls.caCertPem } : {}), tokenSigner: live.tokens, live, control: { services: control, dataDir: config.dataDir }, recordings, metrics: { token: config.metrics.token, dataDir: config.dataDir } });
+      const app = await buildApp({ logger, database, pool, ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), ...(tls?.caCertPem ? { tlsCaPem: tls.caCertPem } : {}), tokenSigner: live.tokens, live, control: { services: control, dataDir: config.dataDir, publicOrigin: config.publicOrigin }, recordings, metrics: { token: config.metrics.token, dataDir: config.dataDir } });
       await app.listen({ host: config.http.host, port: config.http.port });
       const server = new TiepdanServer(config, logger, database, pool, app);
       server.tls = tls;

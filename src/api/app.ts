@@ -30,7 +30,7 @@ export interface AppServices {
   /** Live sessions: /ws signaling, the browser client, and (DEV_SESSIONS) the dev session route. */
   live?: LiveSessions;
   /** The control API (/api/v1, /openapi.json, /docs); dataDir receives the first admin's password. */
-  control?: { services: ControlServices; dataDir: string };
+  control?: { services: ControlServices; dataDir: string; publicOrigin: string };
   /** Recordings: /api/v1/recordings (needs `control` for authentication). */
   recordings?: RecordingService;
   /** GET /metrics (Prometheus) and request durations; token: METRICS_TOKEN (unset: loopback only). */
@@ -56,7 +56,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   const live = services.live;
   if (signer) await app.register(loopbackPlugin, { pool: services.pool, verifyToken: (token) => signer.verify(token), ...(live ? { tokenStanding: (claims: TokenClaims) => live.directory.tokenStanding(claims) } : {}) });
   if (services.live) await app.register(liveSessionsPlugin, { live: services.live });
-  if (services.control) await app.register(controlApiPlugin, { services: services.control.services, dataDir: services.control.dataDir });
+  if (services.control) await app.register(controlApiPlugin, { services: services.control.services, dataDir: services.control.dataDir, publicOrigin: services.control.publicOrigin });
   if (services.recordings && services.control) {
     const control = services.control.services;
     await app.register(recordingsPlugin, {

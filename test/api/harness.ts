@@ -46,7 +46,8 @@ export async function startControlApi(options: { now?: Date; logger?: Logger; lo
     const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger }) as unknown as FastifyInstance;
     installErrorHandling(app);
     const routeTable: RouteEntry[] = [];
-    await app.register(controlApiPlugin, { services, dataDir: tmp.dir, routeTable, ...(options.loginRateLimit ? { loginRateLimit: options.loginRateLimit } : {}) });
+    // Printed links use the configured origin (L8), never the request's Host header.
+    await app.register(controlApiPlugin, { services, dataDir: tmp.dir, routeTable, publicOrigin: 'https://tiepdan.gialai.local', ...(options.loginRateLimit ? { loginRateLimit: options.loginRateLimit } : {}) });
     await app.ready();
 
     const system = { kind: 'system' as const, id: 'test', role: 'admin' as const, label: 'test-setup', bridgePointId: null };

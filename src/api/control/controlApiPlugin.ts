@@ -25,6 +25,8 @@ export interface ControlApiOptions {
   /** Where the first administrator's password is written on an empty database (unset: no bootstrap). */
   dataDir?: string;
   loginRateLimit?: { max: number; windowMs: number };
+  /** The origin printed invitations link to (Config.publicOrigin; never the request's Host header). */
+  publicOrigin: string;
   /** Filled with every route and its access rule (the role-matrix test reads it). */
   routeTable?: RouteEntry[];
 }
@@ -75,7 +77,7 @@ export const controlApiPlugin: FastifyPluginAsync<ControlApiOptions> = async (ap
       await zapi.register(calendarRoutes, { services });
       await zapi.register(caseRoutes, { services });
       await zapi.register(sessionRoutes, { services });
-      await zapi.register(invitationRoutes, { services });
+      await zapi.register(invitationRoutes, { services, publicOrigin: options.publicOrigin });
       await zapi.register(preflightRoutes, { services });
       await zapi.register(auditRoutes, { services });
       await zapi.register(reportRoutes, { services });

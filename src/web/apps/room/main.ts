@@ -5,7 +5,7 @@ import { LiveClient, type JoinInfo, type PeerSummary } from '../../LiveClient.ts
 import { button, errorMessage, h, languageSwitch, pageHeader, setAttrText, setText, text } from '../../ui/dom.ts';
 import { LevelMeter, MediaAccessError, canChooseSpeaker, devicePickers, levelBar, openLocalMedia, stopStream, videoElement } from '../../ui/media.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
-import { invitationFromPath, isExpired, type Invitation } from '../shared/invitation.ts';
+import { takeInvitation, isExpired, type Invitation } from '../shared/invitation.ts';
 import { Tile, qualityFromKbps } from '../shared/tiles.ts';
 import { runLoopback } from '../preflight/loopback.ts';
 import { LocalRoomRecorder } from './localRecorder.ts';
@@ -460,7 +460,7 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
 }
 
 async function main(): Promise<void> {
-  const inv = invitationFromPath();
+  const inv = takeInvitation();
   if (!inv || isExpired(inv)) {
     fullScreenMessage('invite.invalid');
     return;
