@@ -526,6 +526,7 @@ export const en: Messages = {
   'error.INVITATION_BEFORE_APPROVAL': 'The invitations cannot go out before the chairman approves the reception.',
   'error.GO_LIVE_TESTS_NOT_PASSED': 'Not started: some bridge points have not passed their tests. The chair may start anyway, with a reason.',
   'error.GO_LIVE_OVERRIDE_CHAIR_ONLY': 'Only the chair may start while some bridge points have not passed their tests.',
+  'error.BRIDGE_POINT_KIND_IN_USE': 'The kind of a bridge point cannot change while a reception that has not ended uses it (the kind decides what the point sees). Nothing was saved.',
   'error.SESSION_LOCKED': 'The reception was submitted and cannot be edited. If it is sent back, reopen it to edit.',
   'error.PROPOSAL_NO_LONGER_VALID': 'Not done: case {cases} changed and no longer meets the conditions submitted to the Chairman (selection criteria, or the denouncer\'s waiver). Correct the case, then submit again.',
   'error.CASE_ON_LIVE_SESSION': 'The type, criteria or denouncer\'s waiver of case {cases} cannot change while a reception carrying it is live. Change it after the reception ends.',

@@ -527,6 +527,7 @@ export const vi = {
   'error.INVITATION_BEFORE_APPROVAL': 'Chưa gửi được giấy mời: buổi tiếp chưa được Chủ tịch UBND tỉnh phê duyệt.',
   'error.GO_LIVE_TESTS_NOT_PASSED': 'Chưa bắt đầu được: còn điểm cầu chưa kiểm thử đạt. Người chủ trì có thể quyết định bắt đầu, kèm lý do.',
   'error.GO_LIVE_OVERRIDE_CHAIR_ONLY': 'Chỉ người chủ trì buổi tiếp mới được quyết định bắt đầu khi còn điểm cầu chưa kiểm thử đạt.',
+  'error.BRIDGE_POINT_KIND_IN_USE': 'Không đổi được loại điểm cầu khi điểm cầu đang được dùng trong buổi tiếp chưa kết thúc (loại điểm cầu quyết định quyền xem trong buổi tiếp). Không có thay đổi nào được lưu.',
   'error.SESSION_LOCKED': 'Buổi tiếp đã trình nên không sửa được. Nếu bị trả lại, hãy mở lại để sửa.',
   'error.PROPOSAL_NO_LONGER_VALID': 'Không thực hiện được: vụ việc {cases} đã thay đổi và không còn đáp ứng điều kiện đã trình Chủ tịch UBND tỉnh (tiêu chí lựa chọn, hoặc người tố cáo không yêu cầu bảo vệ danh tính). Hãy sửa vụ việc rồi trình lại.',
   'error.CASE_ON_LIVE_SESSION': 'Không sửa được loại, tiêu chí hay sự đồng ý của người tố cáo trong vụ việc {cases} khi buổi tiếp có vụ việc này đang diễn ra. Hãy sửa sau khi buổi tiếp kết thúc.',
