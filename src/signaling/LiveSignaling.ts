@@ -38,6 +38,14 @@ export interface LiveAudit {
   record(actor: Actor, action: LiveAuditAction, sessionId: string, details: Record<string, unknown>): Promise<void>;
 }
 
+/**
+ * Makes the host's `endSession` a decision of record (security review L10): the control API's
+ * session becomes `ended` (audited), so a restart does not reopen it. Set by the composition root.
+ */
+export interface SessionEnder {
+  end(actor: Actor, sessionId: string): Promise<void>;
+}
+
 export interface LiveSignalingOptions {
   rooms: SessionRooms;
   directory: SessionDirectory;
@@ -103,6 +111,8 @@ export class LiveSignaling implements RequestHandler {
   recording: RecordingControl | undefined;
   /** The audit seam (set by the composition root; tests without a database leave it unset). */
   audit: LiveAudit | undefined;
+  /** Persists a host's end in the control API (L10); unset in tests without a database. */
+  ender: SessionEnder | undefined;
 
   constructor(options: LiveSignalingOptions) {
     this.#options = options;
@@ -110,6 +120,7 @@ export class LiveSignaling implements RequestHandler {
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.recording = options.recording;
     this.audit = options.audit;
+    this.ender = undefined;
     options.rooms.on('roomClosed', (sessionId) => {
       for (const m of [...this.#members.values()]) if (m.sessionId === sessionId) this.#forget(m);
     });
@@ -273,6 +284,8 @@ export class LiveSignaling implements RequestHandler {
       case 'endSession':
         if (!peer.permissions.moderate) throw forbidden('end the session');
         await this.#audit(m, 'live.session.ended', { peers: room.peers().length });
+        // Stored before anyone is told: if it fails the host gets the error and can try again.
+        await this.ender?.end(m.actor, m.sessionId);
         this.#ended.add(m.sessionId);
         this.#logger.info({ sessionId: m.sessionId, by: peer.id }, 'session ended by the host');
         // Answer first, then every peer (this one too) is told and disconnected.
