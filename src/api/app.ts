@@ -46,6 +46,13 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     ...(services.https ? { https: services.https } : {}),
   }) as unknown as FastifyInstance;
   installErrorHandling(app);
+  if (services.https) {
+    // Security review L14: once a browser reached us over HTTPS it never tries plain HTTP again (a
+    // year). No includeSubDomains: the province's other hosts under the same name are not ours.
+    app.addHook('onSend', async (_request, reply) => {
+      void reply.header('strict-transport-security', 'max-age=31536000');
+    });
+  }
   if (services.metrics) {
     const metrics = createMetrics({ pool: services.pool, rooms: services.live?.rooms, recordings: services.recordings, dataDir: services.metrics.dataDir, logger: services.logger });
     installMetrics(app, metrics, services.metrics.token);

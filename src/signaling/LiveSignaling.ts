@@ -416,7 +416,9 @@ export class LiveSignaling implements RequestHandler {
       resumed,
       resumeSecret: m.resumeSecret,
       routerRtpCapabilities: room.rtpCapabilities,
-      iceServers: turnIceServers(this.#options.turn, peer.id, new Date(), connection.reachedAddress),
+      // TURN credentials only once admitted (security review L14): a peer waiting in the lobby has
+      // no media to relay, and a leaked invitation should not buy relay time on the TURN server.
+      iceServers: peer.admitted ? this.#iceServers(peer.id, connection) : [],
       peers: peer.admitted ? room.peers().filter((p) => p !== peer && p.admitted).map((p) => p.summary) : [],
       lobby: peer.permissions.moderate ? room.peers().filter((p) => !p.admitted).map((p) => p.summary) : [],
       consumers: resumed ? room.describeConsumers(peer.id) : [],
@@ -424,6 +426,10 @@ export class LiveSignaling implements RequestHandler {
       // Who records locally right now (admitted peers only; the lobby learns it when admitted).
       localRecordings: peer.admitted ? room.localRecordings() : [],
     };
+  }
+
+  #iceServers(peerId: string, connection: SignalingConnection): ReturnType<typeof turnIceServers> {
+    return turnIceServers(this.#options.turn, peerId, new Date(), connection.reachedAddress);
   }
 
   async #audit(m: Membership, action: LiveAuditAction, details: Record<string, unknown>): Promise<void> {
@@ -439,7 +445,7 @@ export class LiveSignaling implements RequestHandler {
   #attach(m: Membership, connection: SignalingConnection): void {
     m.connection = connection;
     connection.peerKey = m.key;
-    m.unsubscribe = forwardPeerEvents(m.peer, connection);
+    m.unsubscribe = forwardPeerEvents(m.peer, connection, () => this.#iceServers(m.peer.id, connection));
   }
 
   #detach(m: Membership): void {
@@ -518,7 +524,7 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 /** Forwards a peer's events to its socket as notifications; returns the unsubscriber. */
-function forwardPeerEvents(peer: SessionPeer, c: SignalingConnection): () => void {
+function forwardPeerEvents(peer: SessionPeer, c: SignalingConnection, iceServers: () => unknown[]): () => void {
   const listeners: { [K in keyof SessionPeerEvents]: (...args: SessionPeerEvents[K]) => void } = {
     peerJoined: (p) => c.notify('peerJoined', p),
     peerLeft: (peerId, reason) => c.notify('peerLeft', { peerId, reason }),
@@ -534,7 +540,8 @@ function forwardPeerEvents(peer: SessionPeer, c: SignalingConnection): () => voi
     audioLevels: (levels) => c.notify('audioLevels', { levels }),
     lobby: (waiting) => c.notify('lobby', { waiting }),
     seatContested: (who) => c.notify('seatContested', who),
-    admitted: () => c.notify('admitted', {}),
+    // The lobby got no TURN credentials (L14): they come with the admission.
+    admitted: () => c.notify('admitted', { iceServers: iceServers() }),
     sessionState: (state) => c.notify('sessionState', state),
     recordingWarning: (w) => c.notify('recordingWarning', w),
     mediaReset: (caps) => c.notify('mediaReset', { routerRtpCapabilities: caps }),

@@ -472,6 +472,8 @@ export class LiveClient extends Emitter<Events> {
         void this.#enqueue(async () => {
           if (this.info !== undefined) {
             this.info.admitted = true;
+            // TURN credentials arrive with the admission, not in the lobby's join answer.
+            if (Array.isArray(d.iceServers)) this.info.iceServers = d.iceServers as RTCIceServer[];
             await this.#setupMedia(this.info.routerRtpCapabilities);
             this.#setState('joined');
           }
