@@ -66,7 +66,7 @@ if (!isMainThread) {
   const services = new ControlServices({ db: database.db, signer: await TokenSigner.fromDataDir(tmp.dir), logger, dataDir: tmp.dir });
   const app = Fastify({ loggerInstance: logger }) as unknown as FastifyInstance;
   installErrorHandling(app);
-  await app.register(controlApiPlugin, { services, dataDir: tmp.dir });
+  await app.register(controlApiPlugin, { services, dataDir: tmp.dir, publicOrigin: 'https://bench.invalid' });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/v1`;

@@ -17,7 +17,7 @@ import { createLiveSessions, type LiveSessions } from './signaling/liveSessions.
 import { ControlServices } from './domain/controlServices.ts';
 import { RecordingService } from './recording/recordingService.ts';
 import { bridgeRecording } from './signaling/recordingBridge.ts';
-import { bridgeControl, bridgeRevocations } from './signaling/controlBridge.ts';
+import { bridgeControl, bridgeRevocations, persistLiveEnd } from './signaling/controlBridge.ts';
 import { auditLiveActions } from './signaling/liveAudit.ts';
 import { startEmbeddedTurn } from './turn/embeddedTurn.ts';
 import type { RouteEntry } from './api/control/access.ts';
@@ -134,9 +134,11 @@ export class TiepdanServer {
       // Who admitted, muted, ejected or ended, with their own login (security review H3).
       live.signaling.audit = auditLiveActions(control.audit, database.db);
       bridgeControl(control.sessions, live, recordings, logger);
+      // The host's end over WebSocket is stored (and audited) as the session's end (L10).
+      live.signaling.ender = persistLiveEnd(control.sessions);
       bridgeRevocations(control.invitations, live, logger);
       const routeTable: RouteEntry[] = [];
-      const app = await buildApp({ routeTable, logger, database, pool, ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), ...(tls?.caCertPem ? { tlsCaPem: tls.caCertPem } : {}), tokenSigner: live.tokens, live, control: { services: control, dataDir: config.dataDir }, recordings, metrics: { token: config.metrics.token, dataDir: config.dataDir } });
+      const app = await buildApp({ routeTable, logger, database, pool, ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), ...(tls?.caCertPem ? { tlsCaPem: tls.caCertPem } : {}), tokenSigner: live.tokens, live, control: { services: control, dataDir: config.dataDir, publicOrigin: config.publicOrigin }, recordings, metrics: { token: config.metrics.token, dataDir: config.dataDir } });
       await app.listen({ host: config.http.host, port: config.http.port });
       const server = new TiepdanServer(config, logger, database, pool, app);
       server.tls = tls;

@@ -30,7 +30,7 @@ export interface AppServices {
   /** Live sessions: /ws signaling, the browser client, and (DEV_SESSIONS) the dev session route. */
   live?: LiveSessions;
   /** The control API (/api/v1, /openapi.json, /docs); dataDir receives the first admin's password. */
-  control?: { services: ControlServices; dataDir: string };
+  control?: { services: ControlServices; dataDir: string; publicOrigin: string };
   /** Recordings: /api/v1/recordings (needs `control` for authentication). */
   recordings?: RecordingService;
   /** GET /metrics (Prometheus) and request durations; token: METRICS_TOKEN (unset: loopback only). */
@@ -54,10 +54,17 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   // First, on the root: every route registered after this is checked by the one access hook.
   installAccessControl(app, {
     ...(control ? { bearer: (token: string) => control.auth.authenticateBearer(token), apiKey: (key: string) => control.auth.authenticateApiKey(key) } : {}),
-    ...(signer ? { liveInvitation: { verify: (token: string) => signer.verify(token), isRevoked: async (jti: string) => (live ? live.directory.isTokenRevoked(jti) : false) } } : {}),
+    ...(signer ? { liveInvitation: { verify: (token: string) => signer.verify(token), standing: async (claims) => (live ? live.directory.tokenStanding(claims) : 'unknown') } } : {}),
     devRoutes: live?.devSessions === true,
     ...(services.routeTable ? { routeTable: services.routeTable } : {}),
   });
+  if (services.https) {
+    // Security review L14: once a browser reached us over HTTPS it never tries plain HTTP again (a
+    // year). No includeSubDomains: the province's other hosts under the same name are not ours.
+    app.addHook('onSend', async (_request, reply) => {
+      void reply.header('strict-transport-security', 'max-age=31536000');
+    });
+  }
   if (services.metrics) {
     const metrics = createMetrics({ pool: services.pool, rooms: services.live?.rooms, recordings: services.recordings, dataDir: services.metrics.dataDir, logger: services.logger });
     installMetrics(app, metrics, services.metrics.token);
@@ -79,7 +86,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
       });
     }
   };
-  if (services.control) await app.register(controlApiPlugin, { services: services.control.services, dataDir: services.control.dataDir, features });
+  if (services.control) await app.register(controlApiPlugin, { services: services.control.services, dataDir: services.control.dataDir, publicOrigin: services.control.publicOrigin, features });
   else await app.register(features);
   return app;
 }

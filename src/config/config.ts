@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
@@ -76,6 +76,11 @@ const envSchema = z
     // optional TURN server (coturn with use-auth-secret) for networks that block direct media.
     LIVE_RECONNECT_GRACE_MS: z.coerce.number({ error: 'must be a number' }).int().min(100, 'must be at least 100').max(600000, 'must be at most 600000').default(30000),
     DEV_SESSIONS: bool(false),
+    // Signaling socket caps (security review L7). Per address generous: a province's 136 bridge
+    // points may reach the server through a handful of NAT addresses.
+    LIVE_WS_MAX_PER_IP: z.coerce.number({ error: 'must be a number' }).int().min(1).max(100000).default(300),
+    LIVE_WS_MAX_TOTAL: z.coerce.number({ error: 'must be a number' }).int().min(1).max(1000000).default(2000),
+    LIVE_WS_JOIN_TIMEOUT_MS: z.coerce.number({ error: 'must be a number' }).int().min(1000, 'must be at least 1000').max(120000, 'must be at most 120000').default(10000),
     LIVE_SPREAD_LOAD: z.coerce.number({ error: 'must be a number' }).int().min(1).max(100000).default(600),
     TURN_URLS: z
       .string()
@@ -103,6 +108,13 @@ const envSchema = z
     TLS_HOSTNAMES: z
       .string()
       .refine((v) => v.split(',').every((h) => h.trim() === '' || isIP(h.trim()) !== 0 || /^[a-zA-Z0-9*]([a-zA-Z0-9.-]{0,251}[a-zA-Z0-9])?$/.test(h.trim())), 'must be a comma-separated list of host names and IP addresses')
+      .optional(),
+    // The address printed on invitations (security review L8: never the request's Host header), e.g.
+    // https://tiepdan.gialai.gov.vn:3000. Unset: the first RTC_ANNOUNCED_ADDRESS or TLS_HOSTNAMES
+    // entry (else this machine's host name), with the scheme and PORT the server uses.
+    PUBLIC_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://tiepdan.example.vn:3000' })
+      .refine((v) => { const u = new URL(v); return (u.pathname === '/' || u.pathname === '') && u.search === '' && u.hash === '' && u.username === ''; }, 'must be an origin only (no path, query or credentials)')
       .optional(),
     // A plain-HTTP port that only redirects to HTTPS (unset: none).
     HTTP_REDIRECT_PORT: z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must be 0–65535').max(65535, 'must be 0–65535').optional(),
@@ -200,6 +212,8 @@ const envSchema = z
 export interface Config {
   env: 'production' | 'development' | 'test';
   http: { host: string; port: number };
+  /** The origin invitations link to (PUBLIC_URL, or derived from the announced address). */
+  publicOrigin: string;
   dataDir: string;
   database: { url: string | undefined; ownerUrl: string | undefined; allowSuperuser: boolean; embeddedPort: number };
   log: { level: z.infer<typeof logLevel>; pretty: boolean };
@@ -218,6 +232,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   live: {
     reconnectGraceMs: number;
+    /** Signaling socket caps and the time a socket has to join (L7). */
+    sockets: { maxPerIp: number; maxTotal: number; joinTimeoutMs: number };
     /** Producers+consumers on a session's worker beyond which new peers go to another worker (piped). */
     spreadAboveLoad: number;
     /** POST /api/v1/live/sessions makes in-memory sessions with tokens (development only). */
@@ -277,6 +293,16 @@ function readConfigFile(file: string): Record<string, string> {
  * Builds the configuration from an environment (process.env by default). Throws ConfigError
  * listing every invalid variable.
  */
+/** PUBLIC_URL's origin, or one built from the addresses the server announces (L8). */
+function publicOriginOf(v: { PUBLIC_URL?: string | undefined; TLS: string; PORT: number; RTC_ANNOUNCED_ADDRESS?: string[] | undefined; TLS_HOSTNAMES?: string | undefined }): string {
+  if (v.PUBLIC_URL !== undefined) return new URL(v.PUBLIC_URL).origin;
+  const scheme = v.TLS === 'off' ? 'http' : 'https';
+  const named = v.TLS_HOSTNAMES?.split(',').map((h) => h.trim()).find((h) => h !== '' && !h.includes('*'));
+  const host = v.RTC_ANNOUNCED_ADDRESS?.[0] ?? named ?? hostname();
+  const defaultPort = scheme === 'https' ? 443 : 80;
+  return new URL(`${scheme}://${isIP(host) === 6 ? `[${host}]` : host}${v.PORT === defaultPort || v.PORT === 0 ? '' : `:${v.PORT}`}`).origin;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
   const fromFile = env.TIEPDAN_CONFIG ? readConfigFile(path.resolve(cwd, env.TIEPDAN_CONFIG)) : {};
   const raw: Record<string, string | undefined> = { ...fromFile };
@@ -298,6 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   return {
     env: v.NODE_ENV,
     http: { host: v.HOST, port: v.PORT },
+    publicOrigin: publicOriginOf(v),
     dataDir: path.resolve(cwd, v.DATA_DIR),
     database: { url: v.DATABASE_URL, ownerUrl: v.DATABASE_OWNER_URL, allowSuperuser: v.DATABASE_ALLOW_SUPERUSER, embeddedPort: v.EMBEDDED_PG_PORT },
     log: { level: v.LOG_LEVEL, pretty: v.LOG_PRETTY || v.NODE_ENV === 'development' },
@@ -315,6 +342,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     live: {
       reconnectGraceMs: v.LIVE_RECONNECT_GRACE_MS,
+      sockets: { maxPerIp: v.LIVE_WS_MAX_PER_IP, maxTotal: v.LIVE_WS_MAX_TOTAL, joinTimeoutMs: v.LIVE_WS_JOIN_TIMEOUT_MS },
       spreadAboveLoad: v.LIVE_SPREAD_LOAD,
       devSessions: v.DEV_SESSIONS,
       turn:

@@ -50,7 +50,8 @@ export class ControlServices {
     this.settings = new SettingsStore(db, this.audit);
     this.bridgePoints = new BridgePointStore(db, this.audit, clock);
     this.calendar = new CalendarStore(db, this.audit, clock);
-    this.cases = new CaseStore(db, this.audit, clock);
+    // A case change that touches an approved proposal goes to the sessions carrying it (M8).
+    this.cases = new CaseStore(db, this.audit, clock, (trx, actor, change) => this.sessions.returnForApproval(trx, actor, change));
     this.preflight = new PreflightService({ db, audit: this.audit, calendar: this.calendar, settings: this.settings, clock });
     // Invitations need sessions and sessions revoke invitations on cancel: a late-bound reference.
     let invitations: InvitationService | undefined;

@@ -1,3 +1,5 @@
+import type { TokenClaims } from '../tokens/tokenSigner.ts';
+
 /**
  * What the live-media side (signaling, SFU rooms, recorder) needs to know about a reception
  * session, without knowing how the control API stores it. The control API provides the
@@ -24,11 +26,23 @@ export interface LiveSessionSettings {
   participantRecordingAllowed: boolean;
 }
 
+/**
+ * What the store says of a signed invitation token: `valid` (issued here, for this session, subject
+ * and role, not withdrawn), `revoked` (withdrawn, re-issued, its staff user disabled), `unknown`
+ * (never issued: a token minted with a stolen key, security review L1). Only `valid` admits.
+ */
+export type TokenStanding = 'valid' | 'revoked' | 'unknown';
+
+/** The claims a standing is decided on (from a verified token). */
+export type StandingClaims = Pick<TokenClaims, 'jti' | 'sid' | 'sub' | 'role' | 'uid'>;
+
 export interface SessionDirectory {
   /** The session's settings, or undefined if no such session exists. */
   get(sessionId: string): Promise<LiveSessionSettings | undefined>;
   /** True when the token with this id was revoked (e.g. an invitation re-issued). */
   isTokenRevoked(jti: string): Promise<boolean>;
+  /** Whether a verified invitation token admits (signaling join, pre-flight loopback). */
+  tokenStanding(claims: StandingClaims): Promise<TokenStanding>;
 }
 
 /** A directory kept in memory: tests, and sessions made with the development CLI. */
@@ -56,6 +70,14 @@ export class InMemorySessionDirectory implements SessionDirectory {
 
   async isTokenRevoked(jti: string): Promise<boolean> {
     return this.#revoked.has(jti);
+  }
+
+  /**
+   * Development and tests only: tokens are minted straight from the signer (no store records
+   * them), so any token not revoked here is valid. Production uses PgSessionDirectory (fail closed).
+   */
+  async tokenStanding(claims: StandingClaims): Promise<TokenStanding> {
+    return this.#revoked.has(claims.jti) ? 'revoked' : 'valid';
   }
 }
 

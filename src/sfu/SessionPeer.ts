@@ -42,6 +42,8 @@ export type SessionPeerEvents = {
   producerScore: [producerId: string, score: types.ProducerScore[]];
   /** One of this peer's producers was paused or closed by the host or the server. */
   producerPaused: [producerId: string, byHost: boolean];
+  /** The host muted (or gave back) this peer's audio or video (security review L3). */
+  hostMute: [kind: types.MediaKind, muted: boolean];
   activeSpeaker: [peerId: string];
   audioLevels: [levels: { peerId: string; volume: number }[]];
   /** For moderators: who waits in the lobby. */
@@ -90,6 +92,11 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
   readonly transports = new Map<string, types.WebRtcTransport>();
   readonly producers = new Map<string, PeerProducer>();
   readonly consumers = new Map<string, types.Consumer>();
+  /**
+   * Kinds the host muted (security review L3): the peer cannot resume or newly send them until
+   * the host gives the floor back (`unmutePeer`). Kept on the peer, so a reconnect keeps it.
+   */
+  readonly mutedByHost = new Set<types.MediaKind>();
   /** The spatial layer each simulcast consumer's view asks for, before the downlink budget caps it. */
   readonly wantedLayers = new Map<string, number>();
   /** What the peer's receive link carries; a new receive transport starts a new one. */

@@ -565,7 +565,8 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
       producer = await transport.produce({
         kind: request.kind,
         rtpParameters: request.rtpParameters,
-        paused: request.paused ?? false,
+        // A kind the host muted starts paused: a new microphone is no way around the mute (L3).
+        paused: (request.paused ?? false) || peer.mutedByHost.has(request.kind),
         appData: { peerId, source: request.source },
       });
     } catch (err) {
@@ -615,7 +616,12 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
   }
 
   async resumeProducer(peerId: string, producerId: string): Promise<void> {
-    await this.#producer(this.#requirePeer(peerId), producerId).resume();
+    const peer = this.#requirePeer(peerId);
+    const producer = this.#producer(peer, producerId);
+    if (peer.mutedByHost.has(producer.kind)) {
+      throw new TiepdanError('MUTED_BY_HOST', `the chair muted your ${producer.kind === 'audio' ? 'microphone' : 'camera'}; wait until the chair gives you the floor`, { status: 403 });
+    }
+    await producer.resume();
   }
 
   async closeProducer(peerId: string, producerId: string): Promise<void> {
@@ -625,6 +631,11 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
   /** Host mute: pauses the peer's producers of that kind; the peer is told so its UI shows it. */
   async mutePeer(peerId: string, kind: types.MediaKind): Promise<number> {
     const peer = this.#requirePeer(peerId);
+    // Enforced, not only a pause the owner could undo (security review L3).
+    if (!peer.mutedByHost.has(kind)) {
+      peer.mutedByHost.add(kind);
+      peer.emit('hostMute', kind, true);
+    }
     let muted = 0;
     for (const { producer } of peer.producers.values()) {
       if (producer.kind !== kind || producer.paused) continue;
@@ -633,6 +644,18 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
       muted++;
     }
     return muted;
+  }
+
+  /**
+   * The host gives the floor back: the peer may resume its own producers of that kind again. Its
+   * microphone stays paused until the peer itself turns it on (NĐ 154 Art 21(2): speak when given
+   * the floor). Returns whether the kind was muted.
+   */
+  unmutePeer(peerId: string, kind: types.MediaKind): boolean {
+    const peer = this.#requirePeer(peerId);
+    if (!peer.mutedByHost.delete(kind)) return false;
+    peer.emit('hostMute', kind, false);
+    return true;
   }
 
   #consumer(peer: SessionPeer, consumerId: string): types.Consumer {

@@ -27,7 +27,7 @@ export interface RecordingControl {
 }
 
 /** Moderation in a live session, as the audit log names it. */
-export type LiveAuditAction = 'live.peer.admitted' | 'live.peer.muted' | 'live.peer.ejected' | 'live.session.ended';
+export type LiveAuditAction = 'live.peer.admitted' | 'live.peer.muted' | 'live.peer.unmuted' | 'live.peer.ejected' | 'live.session.ended';
 
 /**
  * Where moderation actions are written, with who did them (security review H3). The composition
@@ -36,6 +36,14 @@ export type LiveAuditAction = 'live.peer.admitted' | 'live.peer.muted' | 'live.p
  */
 export interface LiveAudit {
   record(actor: Actor, action: LiveAuditAction, sessionId: string, details: Record<string, unknown>): Promise<void>;
+}
+
+/**
+ * Makes the host's `endSession` a decision of record (security review L10): the control API's
+ * session becomes `ended` (audited), so a restart does not reopen it. Set by the composition root.
+ */
+export interface SessionEnder {
+  end(actor: Actor, sessionId: string): Promise<void>;
 }
 
 export interface LiveSignalingOptions {
@@ -96,10 +104,15 @@ export class LiveSignaling implements RequestHandler {
   readonly #ejected = new Set<string>();
   readonly #ended = new Set<string>();
   readonly #connections = new Set<SignalingConnection>();
+  /** Open sockets per remote address (L7 cap), and each connection's address to count it down. */
+  readonly #socketsByIp = new Map<string, number>();
+  readonly #addressOf = new WeakMap<SignalingConnection, string>();
   /** The recorder seam (may be set after construction, when the recorder is wired). */
   recording: RecordingControl | undefined;
   /** The audit seam (set by the composition root; tests without a database leave it unset). */
   audit: LiveAudit | undefined;
+  /** Persists a host's end in the control API (L10); unset in tests without a database. */
+  ender: SessionEnder | undefined;
 
   constructor(options: LiveSignalingOptions) {
     this.#options = options;
@@ -107,15 +120,29 @@ export class LiveSignaling implements RequestHandler {
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.recording = options.recording;
     this.audit = options.audit;
+    this.ender = undefined;
     options.rooms.on('roomClosed', (sessionId) => {
       for (const m of [...this.#members.values()]) if (m.sessionId === sessionId) this.#forget(m);
     });
   }
 
-  /** Takes a freshly upgraded socket; `reachedAddress` is the local address its TCP connection reached. */
-  accept(socket: WebSocket, reachedAddress?: string): SignalingConnection {
+  /**
+   * Takes a freshly upgraded socket; `reachedAddress` is the local address its TCP connection
+   * reached, `remoteAddress` the client's. Over the per-address or total cap (security review L7)
+   * the socket is closed at once with 4429 and never becomes a connection.
+   */
+  accept(socket: WebSocket, reachedAddress?: string, remoteAddress = 'unknown'): SignalingConnection | undefined {
+    const fromThere = this.#socketsByIp.get(remoteAddress) ?? 0;
+    if (this.#connections.size >= this.#limits.maxSockets || fromThere >= this.#limits.maxSocketsPerIp) {
+      const total = this.#connections.size >= this.#limits.maxSockets;
+      this.#logger.warn({ open: this.#connections.size, fromAddress: fromThere, cap: total ? 'total' : 'per-address' }, 'signaling socket refused: too many open sockets');
+      socket.close(CLOSE_CODES.tooManySockets, total ? 'too many connections' : 'too many connections from this address');
+      return undefined;
+    }
+    this.#socketsByIp.set(remoteAddress, fromThere + 1);
     const connection = new SignalingConnection(socket, this, this.#limits, this.#logger, reachedAddress);
     this.#connections.add(connection);
+    this.#addressOf.set(connection, remoteAddress);
     return connection;
   }
 
@@ -127,7 +154,12 @@ export class LiveSignaling implements RequestHandler {
   }
 
   closed(connection: SignalingConnection): void {
-    this.#connections.delete(connection);
+    if (this.#connections.delete(connection)) {
+      const address = this.#addressOf.get(connection) ?? 'unknown';
+      const left = (this.#socketsByIp.get(address) ?? 1) - 1;
+      if (left > 0) this.#socketsByIp.set(address, left);
+      else this.#socketsByIp.delete(address);
+    }
     const m = connection.peerKey === undefined ? undefined : this.#members.get(connection.peerKey);
     if (m === undefined || m.connection !== connection) return;
     this.#detach(m);
@@ -222,6 +254,13 @@ export class LiveSignaling implements RequestHandler {
         await this.#audit(m, 'live.peer.muted', { ...this.#target(room, d.peerId), kind: d.kind, producers: muted });
         return { muted };
       }
+      case 'unmutePeer': {
+        const d = data as RequestData<'unmutePeer'>;
+        if (!peer.permissions.moderate) throw forbidden('give the floor back');
+        const unmuted = room.unmutePeer(d.peerId, d.kind);
+        await this.#audit(m, 'live.peer.unmuted', { ...this.#target(room, d.peerId), kind: d.kind });
+        return { unmuted };
+      }
       case 'ejectPeer': {
         const d = data as RequestData<'ejectPeer'>;
         if (!peer.permissions.moderate) throw forbidden('eject participants');
@@ -245,6 +284,8 @@ export class LiveSignaling implements RequestHandler {
       case 'endSession':
         if (!peer.permissions.moderate) throw forbidden('end the session');
         await this.#audit(m, 'live.session.ended', { peers: room.peers().length });
+        // Stored before anyone is told: if it fails the host gets the error and can try again.
+        await this.ender?.end(m.actor, m.sessionId);
         this.#ended.add(m.sessionId);
         this.#logger.info({ sessionId: m.sessionId, by: peer.id }, 'session ended by the host');
         // Answer first, then every peer (this one too) is told and disconnected.
@@ -291,9 +332,10 @@ export class LiveSignaling implements RequestHandler {
       throw new TiepdanError('TOKEN_INVALID', 'the token is not an invitation to a session');
     }
     if (claims.sid !== data.sessionId) throw new TiepdanError('TOKEN_WRONG_SESSION', 'this invitation is for another session');
-    if (await this.#options.directory.isTokenRevoked(claims.jti)) {
-      throw new TiepdanError('TOKEN_REVOKED', 'this invitation was withdrawn; ask the organiser for a new one');
-    }
+    const standing = await this.#options.directory.tokenStanding(claims);
+    if (standing === 'revoked') throw new TiepdanError('TOKEN_REVOKED', 'this invitation was withdrawn; ask the organiser for a new one');
+    // Signed with the real key but never issued (L1): the same answer as a bad signature.
+    if (standing !== 'valid') throw new TiepdanError('TOKEN_INVALID', 'the token is not an invitation to a session');
     const settings = await this.#options.directory.get(claims.sid);
     if (settings === undefined) throw new TiepdanError('SESSION_NOT_FOUND', 'no such session');
     if (settings.admission === 'ended' || this.#ended.has(settings.id)) throw new TiepdanError('SESSION_ENDED', 'the session has ended');
@@ -374,7 +416,9 @@ export class LiveSignaling implements RequestHandler {
       resumed,
       resumeSecret: m.resumeSecret,
       routerRtpCapabilities: room.rtpCapabilities,
-      iceServers: turnIceServers(this.#options.turn, peer.id, new Date(), connection.reachedAddress),
+      // TURN credentials only once admitted (security review L14): a peer waiting in the lobby has
+      // no media to relay, and a leaked invitation should not buy relay time on the TURN server.
+      iceServers: peer.admitted ? this.#iceServers(peer.id, connection) : [],
       peers: peer.admitted ? room.peers().filter((p) => p !== peer && p.admitted).map((p) => p.summary) : [],
       lobby: peer.permissions.moderate ? room.peers().filter((p) => !p.admitted).map((p) => p.summary) : [],
       consumers: resumed ? room.describeConsumers(peer.id) : [],
@@ -382,6 +426,10 @@ export class LiveSignaling implements RequestHandler {
       // Who records locally right now (admitted peers only; the lobby learns it when admitted).
       localRecordings: peer.admitted ? room.localRecordings() : [],
     };
+  }
+
+  #iceServers(peerId: string, connection: SignalingConnection): ReturnType<typeof turnIceServers> {
+    return turnIceServers(this.#options.turn, peerId, new Date(), connection.reachedAddress);
   }
 
   async #audit(m: Membership, action: LiveAuditAction, details: Record<string, unknown>): Promise<void> {
@@ -397,7 +445,7 @@ export class LiveSignaling implements RequestHandler {
   #attach(m: Membership, connection: SignalingConnection): void {
     m.connection = connection;
     connection.peerKey = m.key;
-    m.unsubscribe = forwardPeerEvents(m.peer, connection);
+    m.unsubscribe = forwardPeerEvents(m.peer, connection, () => this.#iceServers(m.peer.id, connection));
   }
 
   #detach(m: Membership): void {
@@ -476,7 +524,7 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 /** Forwards a peer's events to its socket as notifications; returns the unsubscriber. */
-function forwardPeerEvents(peer: SessionPeer, c: SignalingConnection): () => void {
+function forwardPeerEvents(peer: SessionPeer, c: SignalingConnection, iceServers: () => unknown[]): () => void {
   const listeners: { [K in keyof SessionPeerEvents]: (...args: SessionPeerEvents[K]) => void } = {
     peerJoined: (p) => c.notify('peerJoined', p),
     peerLeft: (peerId, reason) => c.notify('peerLeft', { peerId, reason }),
@@ -487,11 +535,13 @@ function forwardPeerEvents(peer: SessionPeer, c: SignalingConnection): () => voi
     consumerLayersChanged: (consumerId, layers) => c.notify('consumerLayersChanged', { consumerId, spatialLayer: layers?.spatialLayer ?? null, temporalLayer: layers?.temporalLayer ?? null }),
     producerScore: (producerId, score) => c.notify('producerScore', { producerId, score: score.map((s) => ({ ssrc: s.ssrc, rid: s.rid, score: s.score })) }),
     producerPaused: (producerId, byHost) => c.notify('producerPaused', { producerId, byHost }),
+    hostMute: (kind, muted) => c.notify('hostMute', { kind, muted }),
     activeSpeaker: (peerId) => c.notify('activeSpeaker', { peerId }),
     audioLevels: (levels) => c.notify('audioLevels', { levels }),
     lobby: (waiting) => c.notify('lobby', { waiting }),
     seatContested: (who) => c.notify('seatContested', who),
-    admitted: () => c.notify('admitted', {}),
+    // The lobby got no TURN credentials (L14): they come with the admission.
+    admitted: () => c.notify('admitted', { iceServers: iceServers() }),
     sessionState: (state) => c.notify('sessionState', state),
     recordingWarning: (w) => c.notify('recordingWarning', w),
     mediaReset: (caps) => c.notify('mediaReset', { routerRtpCapabilities: caps }),

@@ -11,9 +11,16 @@ export interface ConnectionLimits {
   burst: number;
   /** A socket that has not joined by then is closed. */
   authTimeoutMs: number;
+  /**
+   * Open /ws sockets from one remote address, and in all (security review L7). Generous per
+   * address: a whole province's bridge points may sit behind a few NAT addresses.
+   */
+  maxSocketsPerIp: number;
+  maxSockets: number;
 }
 
-export const DEFAULT_LIMITS: ConnectionLimits = { messagesPerSecond: 50, burst: 200, authTimeoutMs: 15_000 };
+// 10 s to join: a browser sends `join` right after the socket opens; an idle socket only costs.
+export const DEFAULT_LIMITS: ConnectionLimits = { messagesPerSecond: 50, burst: 200, authTimeoutMs: 10_000, maxSocketsPerIp: 300, maxSockets: 2000 };
 
 /** What a connection asks of the hub; the hub answers with data or throws a TiepdanError. */
 export interface RequestHandler {

@@ -2,6 +2,9 @@ import type { SessionStatus } from '../domain/sessions/lifecycle.ts';
 import type { SessionServiceEvents } from '../domain/sessions/sessionService.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { RecordingService } from '../recording/recordingService.ts';
+import type { Actor } from '../domain/common/roles.ts';
+import { TiepdanError } from '../errors.ts';
+import type { SessionEnder } from './LiveSignaling.ts';
 import type { LiveSessions } from './liveSessions.ts';
 
 /** What the bridge needs of the control API's session service: its status events. */
@@ -45,6 +48,26 @@ export function bridgeControl(
   };
   sessions.on('statusChanged', onStatus);
   return () => sessions.off('statusChanged', onStatus);
+}
+
+/**
+ * The host's `endSession` over WebSocket, persisted through SessionService.end (security review
+ * L10): audited with the host's own actor, and the stored status `ended` keeps the session closed
+ * across a restart. Only a live session ends this way; ending the room during the rehearsal
+ * (invitations sent, tested) closes the room only, as before.
+ */
+export function persistLiveEnd(sessions: { get(id: string): Promise<{ status: SessionStatus }>; end(actor: Actor, id: string): Promise<unknown> }): SessionEnder {
+  return {
+    async end(actor, sessionId) {
+      // A session the control API does not know (a development session in the in-memory
+      // directory) has nothing to store.
+      const stored = await sessions.get(sessionId).catch((err: unknown) => {
+        if (err instanceof TiepdanError && err.code === 'SESSION_NOT_FOUND') return undefined;
+        throw err;
+      });
+      if (stored?.status === 'live') await sessions.end(actor, sessionId);
+    },
+  };
 }
 
 /** What the bridge needs of the invitation service: its revocations. */

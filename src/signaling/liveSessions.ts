@@ -30,7 +30,16 @@ export async function createLiveSessions(options: {
   const rooms = new SessionRooms(pool, logger, { spreadAboveLoad: config.live.spreadAboveLoad });
   const directory = options.directory ?? new InMemorySessionDirectory();
   const tokens = options.tokens ?? (await TokenSigner.fromDataDir(config.dataDir));
-  const signaling = new LiveSignaling({ rooms, directory, tokens, logger, reconnectGraceMs: config.live.reconnectGraceMs, turn: config.live.turn });
+  const sockets = config.live.sockets;
+  const signaling = new LiveSignaling({
+    rooms,
+    directory,
+    tokens,
+    logger,
+    reconnectGraceMs: config.live.reconnectGraceMs,
+    turn: config.live.turn,
+    limits: { maxSocketsPerIp: sockets.maxPerIp, maxSockets: sockets.maxTotal, authTimeoutMs: sockets.joinTimeoutMs },
+  });
   return { rooms, signaling, directory, tokens, devSessions: config.live.devSessions };
 }
 

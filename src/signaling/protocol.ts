@@ -163,6 +163,7 @@ export const requestSchemas = {
   setConsumerViewSize: z.object({ consumerId: id, width: z.number().int().min(1).max(8192), height: z.number().int().min(1).max(8192) }),
   getStats: z.object({ peerId: id.optional() }),
   mutePeer: z.object({ peerId: id, kind: z.enum(['audio', 'video']) }),
+  unmutePeer: z.object({ peerId: id, kind: z.enum(['audio', 'video']) }),
   ejectPeer: z.object({ peerId: id }),
   admitPeer: z.object({ peerId: id }),
   endSession: z.object({}),
@@ -192,6 +193,8 @@ export const CLOSE_CODES = {
   revoked: 4005,
   authFailed: 4401,
   authTimeout: 4408,
+  /** Too many open sockets from this address, or in all (L7): the client retries later. */
+  tooManySockets: 4429,
   shuttingDown: 1001,
 } as const;
 

@@ -13,16 +13,17 @@ export interface SignalingPluginOptions {
  */
 export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async (app, { signaling }) => {
   await app.register(websocket, {
-    // ws refuses frames beyond this outright (close 1009); between MAX_MESSAGE_BYTES and this the
-    // connection answers MESSAGE_TOO_LARGE and stays open.
+    // ws refuses frames beyond this outright (close 1009) before buffering them (security review
+    // L7: 1 MiB frames were buffered first); a little over MAX_MESSAGE_BYTES the connection
+    // answers MESSAGE_TOO_LARGE and stays open.
     // One message per turn of the event loop (ws defers each 'message' to setImmediate): a socket
     // whose read holds 200 queued frames no longer runs them as one block while every other socket,
     // timer and /healthz waits. Flooding connections held the loop for seconds before (found by
     // test/guards/signalingFuzz.test.ts).
-    options: { maxPayload: MAX_MESSAGE_BYTES * 16, allowSynchronousEvents: false },
+    options: { maxPayload: MAX_MESSAGE_BYTES + 8 * 1024, allowSynchronousEvents: false },
   });
   app.get('/ws', { websocket: true }, (socket, request) => {
-    signaling.accept(socket, request.socket.localAddress);
+    signaling.accept(socket, request.socket.localAddress, request.socket.remoteAddress);
   });
   app.addHook('preClose', async () => signaling.close());
 };

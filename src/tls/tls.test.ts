@@ -10,14 +10,14 @@ import { TiepdanServer } from '../server.ts';
 import { silentLogger, tempDataDir, testConfig } from '../../test/helpers/env.ts';
 import { generatedTls } from './tlsMaterial.ts';
 
-function get(url: string, ca?: string): Promise<{ status: number; location?: string; body: string }> {
+function get(url: string, ca?: string): Promise<{ status: number; location?: string; hsts?: string; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { ...(ca ? { ca } : {}) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}), body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}), ...(res.headers['strict-transport-security'] ? { hsts: String(res.headers['strict-transport-security']) } : {}), body }));
     });
     req.on('error', reject);
     req.end();
@@ -36,6 +36,9 @@ t.test('first start without a certificate generates a local CA and a server cert
   // Trusting only our CA (as a commune PC does after importing it), the certificate verifies.
   const health = await get(`${server.url}/healthz`, caPem);
   t.equal(health.status, 200, 'HTTPS answers with the generated certificate trusted via the CA');
+  // Security review L14: with TLS on, browsers are told to come back over HTTPS only.
+  t.equal(health.hsts, 'max-age=31536000', 'HSTS on every HTTPS answer');
+  t.equal((await get(`${server.url}/join`, caPem)).hsts, 'max-age=31536000', 'the pages too');
   const byName = await get(`https://localhost:${server.port}/healthz`, caPem);
   t.equal(byName.status, 200, 'localhost is covered too');
   await t.rejects(get(`${server.url}/healthz`), 'without the CA the certificate is not trusted');
@@ -52,6 +55,7 @@ t.test('first start without a certificate generates a local CA and a server cert
   t.ok(server.redirectPort, 'redirect port is listening');
   const redirected = await get(`http://127.0.0.1:${server.redirectPort}/join/abc?x=1`);
   t.equal(redirected.status, 308, 'plain HTTP only redirects');
+  t.equal(redirected.hsts, undefined, 'no HSTS over plain HTTP (browsers ignore it there)');
   t.equal(redirected.location, `https://127.0.0.1:${server.port}/join/abc?x=1`, 'to the same path on HTTPS');
 });
 

@@ -98,6 +98,8 @@ type Events = {
   kicked: [string];
   sessionState: [{ state: string; recording: boolean }];
   mutedByHost: [{ producerId: string; kind: string }];
+  /** The chair muted this peer's audio/video (it cannot turn it back on), or gave the floor back. */
+  hostMute: [{ kind: string; muted: boolean }];
   mediaReset: [];
   /**
    * The SFU stopped (or resumed) sending a participant's video because this link cannot carry even
@@ -470,6 +472,8 @@ export class LiveClient extends Emitter<Events> {
         void this.#enqueue(async () => {
           if (this.info !== undefined) {
             this.info.admitted = true;
+            // TURN credentials arrive with the admission, not in the lobby's join answer.
+            if (Array.isArray(d.iceServers)) this.info.iceServers = d.iceServers as RTCIceServer[];
             await this.#setupMedia(this.info.routerRtpCapabilities);
             this.#setState('joined');
           }
@@ -483,6 +487,9 @@ export class LiveClient extends Emitter<Events> {
         }
         break;
       }
+      case 'hostMute':
+        this.emit('hostMute', { kind: String(d.kind), muted: d.muted === true });
+        break;
       case 'mediaReset':
         void this.#enqueue(async () => {
           this.#teardownMedia();

@@ -48,7 +48,8 @@ export async function startControlApi(options: { now?: Date; logger?: Logger; lo
     const routeTable: RouteEntry[] = [];
     // As src/api/app.ts does: the one access hook on the root, then the control API.
     installAccessControl(app, { bearer: (token) => services.auth.authenticateBearer(token), apiKey: (key) => services.auth.authenticateApiKey(key), routeTable });
-    await app.register(controlApiPlugin, { services, dataDir: tmp.dir, ...(options.loginRateLimit ? { loginRateLimit: options.loginRateLimit } : {}) });
+    // Printed links use the configured origin (L8), never the request's Host header.
+    await app.register(controlApiPlugin, { services, dataDir: tmp.dir, publicOrigin: 'https://tiepdan.gialai.local', ...(options.loginRateLimit ? { loginRateLimit: options.loginRateLimit } : {}) });
     await app.ready();
 
     const system = { kind: 'system' as const, id: 'test', role: 'admin' as const, label: 'test-setup', bridgePointId: null };

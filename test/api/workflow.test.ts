@@ -106,7 +106,11 @@ t.test('the whole workflow, from importing the bridge points to the annual repor
     t.match(print.text, /http:\/\/tiepdan\.gialai\.local\/m\/[A-HJ-NP-Z2-9]{5}-?[A-HJ-NP-Z2-9]{5}/, 'the short-code link, from the same origin');
     t.match(print.text, /Tổng duyệt/);
     t.match(print.text, /3 điểm cầu/, 'number and list of points');
-    t.match(print.text, /http:\/\/tiepdan\.gialai\.local\/join\/td1\./, 'the login link');
+    // Security review L8: the configured origin, whatever Host the request carried; the token in the fragment.
+    t.match(print.text, /https:\/\/tiepdan\.gialai\.local\/join#token=td1\./, 'the login link');
+    const crafted = await h.call('GET', `/api/v1/invitations/${mine.body[0].id}/print`, { token: opToken, headers: { host: 'evil.example' } });
+    t.notOk(crafted.text.includes('evil.example'), 'a crafted Host header does not reach the printed links');
+    t.notOk(/\/(join|test)\/td1\./.test(crafted.text), 'no token in a link path');
     t.match(print.text, /@page \{ size: A4/);
     t.notOk(print.text.includes('Nguyễn Văn Khiếu'), 'no complainant name on the invitation');
     // The same page printed by the real headless Chromium: a PDF of one or two A4 pages.

@@ -70,7 +70,7 @@ t.test('every bad message gets an error reply; nothing else is affected', async 
   for (const [method, data] of outOfOrder) for (let i = 0; i < 4; i++) json({ id: 3000 + i, method, data });
   // Binary frames and oversized messages.
   for (let i = 0; i < 5; i++) bad.push(Buffer.from([0, 1, 2, 3, i]));
-  for (let i = 0; i < 3; i++) bad.push(JSON.stringify({ id: 4000 + i, method: 'ping', data: { pad: 'x'.repeat(100_000) } }));
+  for (let i = 0; i < 3; i++) bad.push(JSON.stringify({ id: 4000 + i, method: 'ping', data: { pad: 'x'.repeat(66_000) } })); // over 64 KiB, under maxPayload (72 KiB)
 
   t.ok(bad.length >= 300, `${bad.length} bad messages`);
   // In batches below the burst allowance, so each gets its specific error (not RATE_LIMITED).
@@ -123,7 +123,7 @@ t.test('every bad message gets an error reply; nothing else is affected', async 
   t.equal(room.peers().length, 2, 'both peers still in the session');
   t.ok(live.server.pool.allAlive, 'workers alive');
 
-  // Far beyond the protocol's size: ws itself refuses (1009) and only that socket closes.
+  // Beyond maxPayload (72 KiB, L7): ws itself refuses (1009) and only that socket closes.
   const huge = await WsPeer.open(live.wsUrl);
   huge.ws.send('x'.repeat(2 * 1024 * 1024));
   t.equal(await huge.closed, 1009, 'a 2 MiB frame closes only its own socket');

@@ -3,6 +3,7 @@ import { TiepdanError } from '../../errors.ts';
 import { isApiKey } from '../../domain/auth/authService.ts';
 import type { Actor, UserRole } from '../../domain/common/roles.ts';
 import type { TokenClaims } from '../../tokens/tokenSigner.ts';
+import type { TokenStanding } from '../../domain/sessionDirectory.ts';
 
 /**
  * One access system for every HTTP route of the server (issue 10 item 3). Every route declares
@@ -82,7 +83,7 @@ export interface AccessAuthenticators {
   bearer?: (token: string) => Promise<Actor & { jti: string; passwordChangeRequired?: boolean }>;
   apiKey?: (key: string) => Promise<Actor>;
   /** For `invitation: 'live'` routes: signature and expiry, then the live directory's revocation list. */
-  liveInvitation?: { verify(token: string): TokenClaims; isRevoked(jti: string): Promise<boolean> };
+  liveInvitation?: { verify(token: string): TokenClaims; standing(claims: TokenClaims): Promise<TokenStanding> };
 }
 
 export interface AccessOptions extends AccessAuthenticators {
@@ -166,7 +167,11 @@ async function authenticate(request: FastifyRequest, access: Access, auth: Acces
     if (auth.liveInvitation === undefined) throw unavailable();
     const claims = auth.liveInvitation.verify(bearer);
     if (claims.kind !== 'invitation') throw new TiepdanError('INVITATION_REQUIRED', 'an invitation token opens this route (the link the organiser sent)', { status: 403 });
-    if (await auth.liveInvitation.isRevoked(claims.jti)) throw new TiepdanError('TOKEN_REVOKED', 'this invitation was revoked; ask the organiser for a new one', { status: 401 });
+    // Fail closed (security review L1): only an invitation the store issued, for this session,
+    // subject and role, runs; a token signed with the key but never issued does not.
+    const standing = await auth.liveInvitation.standing(claims);
+    if (standing === 'revoked') throw new TiepdanError('TOKEN_REVOKED', 'this invitation was revoked; ask the organiser for a new one', { status: 401 });
+    if (standing !== 'valid') throw new TiepdanError('TOKEN_INVALID', 'the token is not valid', { status: 401 });
     request.tokenJti = claims.jti;
     return { kind: 'invitation', id: claims.jti, role: undefined, label: claims.name ?? claims.sub, bridgePointId: null, sessionId: claims.sid, subject: claims.sub };
   } else if (bearer !== undefined) {

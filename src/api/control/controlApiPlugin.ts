@@ -30,6 +30,8 @@ export interface ControlApiOptions {
    * inside this scope: the zod validator applies and /openapi.json lists them.
    */
   features?: (scope: FastifyInstance) => Promise<void>;
+  /** The origin printed invitations link to (Config.publicOrigin; never the request's Host header). */
+  publicOrigin: string;
 }
 
 /**
@@ -83,7 +85,7 @@ export const controlApiPlugin: FastifyPluginAsync<ControlApiOptions> = async (ap
       await zapi.register(calendarRoutes, { services });
       await zapi.register(caseRoutes, { services });
       await zapi.register(sessionRoutes, { services });
-      await zapi.register(invitationRoutes, { services });
+      await zapi.register(invitationRoutes, { services, publicOrigin: options.publicOrigin });
       await zapi.register(preflightRoutes, { services });
       await zapi.register(auditRoutes, { services });
       await zapi.register(reportRoutes, { services });

@@ -28,7 +28,7 @@ const invitationSchema = z
   })
   .describe('Invitation');
 
-export const invitationRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = async (app, { services }) => {
+export const invitationRoutes: FastifyPluginAsyncZod<{ services: ControlServices; publicOrigin: string }> = async (app, { services, publicOrigin }) => {
   const I = services.invitations;
 
   app.post(
@@ -86,8 +86,9 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ services: ControlServices
     const session = await services.sessions.get(invitation.sessionId);
     const points = await services.bridgePoints.list({ ids: session.bridgePointIds }, { limit: 500, offset: 0 });
     const settings = await services.settings.get();
-    const origin = `${request.protocol}://${request.headers.host ?? 'localhost'}`;
-    // The QR code and the typed code lead to /m/<code> (joinCodeRoutes.ts), which carries no token.
+    // The QR code and the typed code lead to /m/<code> (joinCodeRoutes.ts), which carries no token;
+    // like the links, they use the configured origin, never the request's Host header (L8).
+    const origin = publicOrigin;
     const joinCode = await I.joinCode(invitation.id);
     return renderInvitationHtml({
       joinCode,
@@ -98,10 +99,11 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ services: ControlServices
       session,
       slots: await services.preflight.slots(session.id),
       bridgePoints: points.items.map((p) => ({ id: p.id, code: p.code, name: p.name })),
-      // The browser apps (src/api/web) serve the room at /join/<invitation> and the test at
-      // /test/<invitation>, and keep the token out of request logs.
-      joinUrl: `${origin}/join/${encodeURIComponent(token)}`,
-      testUrl: `${origin}/test/${encodeURIComponent(token)}`,
+      // Security review L8: the token goes in the fragment, which browsers never send (so it is in
+      // no proxy or access log), and the origin is configured, not taken from the Host header (a
+      // crafted Host would print links to another server). The pages then drop it from the address bar.
+      joinUrl: `${publicOrigin}/join#token=${encodeURIComponent(token)}`,
+      testUrl: `${publicOrigin}/test#token=${encodeURIComponent(token)}`,
       issuedOn: services.clock(),
     });
   };

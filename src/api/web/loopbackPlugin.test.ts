@@ -5,6 +5,7 @@
  * codec parameters are refused here as on the signaling socket (the schemas are shared).
  */
 import t from 'tap';
+import { InMemorySessionDirectory } from '../../domain/sessionDirectory.ts';
 import { TiepdanServer } from '../../server.ts';
 import { tempDataDir, testConfig, silentLogger } from '../../../test/helpers/env.ts';
 
@@ -16,7 +17,9 @@ type Answer = { status: number; body: Record<string, unknown> };
 t.test('pre-flight loopback slots are taken before the first await', async (t) => {
   const data = await tempDataDir();
   t.teardown(() => data.remove());
-  const server = await TiepdanServer.start(await testConfig(data.dir), silentLogger());
+  // The in-memory directory admits tokens minted here (no invitation rows); admission itself is
+  // tested against PostgreSQL in test/live/forged-token.test.ts.
+  const server = await TiepdanServer.start(await testConfig(data.dir), silentLogger(), { sessionDirectory: new InMemorySessionDirectory() });
   t.teardown(() => server.stop());
   const invitation = (subject: string) => server.live.tokens.issue({ kind: 'invitation', sessionId: SESSION, subject, role: 'endpoint', ttlSeconds: 600 }).token;
   const call = async (token: string, method: string, path: string, body?: unknown): Promise<Answer> => {

@@ -15,8 +15,15 @@ t.test('the pages, their bundles and the pre-flight loopback routes', async (t) 
   const app = server.app;
   const { token } = server.live.tokens.issue({ kind: 'invitation', sessionId: '7b0c2d1e-0000-4000-8000-000000000001', subject: 'x01', role: 'endpoint', displayName: 'UBND xã Tân Phú', ttlSeconds: 600 });
 
-  const join = await app.inject({ method: 'GET', url: `/join/${token}` });
-  t.equal(join.statusCode, 200, 'the room page is served for /join/<token>');
+  // Security review L8: an old printed link (/join/<token>) goes on to the fragment form.
+  const old = await app.inject({ method: 'GET', url: `/join/${token}` });
+  t.equal(old.statusCode, 302, 'an old /join/<token> link is redirected');
+  t.equal(old.headers.location, `/join#token=${token}`, 'to /join#token=…, which browsers never send');
+  t.equal(old.headers['cache-control'], 'no-store');
+  const oldTest = await app.inject({ method: 'GET', url: `/test/${token}` });
+  t.equal(oldTest.headers.location, `/test#token=${token}`, 'the same for the test page');
+  const join = await app.inject({ method: 'GET', url: '/join' });
+  t.equal(join.statusCode, 200, 'the room page is served for /join');
   t.match(join.body, /<html lang="vi">/, 'Vietnamese by default');
   t.match(join.body, /<script type="module" src="\/assets\/room\.js\?v=[0-9a-f]{12}">/, 'the page loads its hashed bundle');
   t.match(join.headers['content-security-policy'], /default-src 'self'/, 'a content security policy');
@@ -25,7 +32,7 @@ t.test('the pages, their bundles and the pre-flight loopback routes', async (t) 
   t.notOk(lines().some((l) => l.includes(token)), 'the token never appears in the logs');
   t.ok(lines().some((l) => l.includes('/join/*')), 'the request is logged by its route');
 
-  for (const url of ['/join', '/test', '/console', '/console/anything', `/test/${token}`]) {
+  for (const url of ['/join', '/test', '/console', '/console/anything']) {
     const r = await app.inject({ method: 'GET', url });
     t.equal(r.statusCode, 200, `${url} serves a page`);
   }

@@ -25,20 +25,25 @@ const PAGE_HEADERS = {
 } as const;
 
 /**
- * Scripts only from this server, always. The console also allows inline styles: the printable
+ * Scripts only from this server, always. `connect-src 'self'` (security review L14): CSP Level 3
+ * lets 'self' match ws:/wss: to the page's own host and port, so the signaling socket needs no
+ * `ws:`/`wss:` wildcard (which allowed connections to any host). The console also allows inline styles: the printable
  * invitation it opens (the control API's HTML, fetched with the operator's token and shown from a
  * blob: URL, which inherits this policy) carries its own <style>.
  */
 function contentSecurityPolicy(name: WebApp): string {
   const styles = name === 'console' ? "'self' 'unsafe-inline'" : "'self'";
-  return `default-src 'self'; script-src 'self'; style-src ${styles}; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' wss: ws:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`;
+  return `default-src 'self'; script-src 'self'; style-src ${styles}; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`;
 }
 
 const invitationParams = z.object({ '*': z.string().min(8).max(4096).regex(/^[A-Za-z0-9._~-]+$/) });
 const assetParams = z.object({ name: z.string().regex(/^[a-z]+\.(js|css)$/) });
 
-function checkInvitation(params: unknown): void {
-  if (!invitationParams.safeParse(params).success) throw new TiepdanError('INVITATION_MALFORMED', 'this is not an invitation link', { status: 404 });
+/** The token of an old-style invitation path, or a 404 when it is not one. */
+function checkInvitation(params: unknown): string {
+  const parsed = invitationParams.safeParse(params);
+  if (!parsed.success) throw new TiepdanError('INVITATION_MALFORMED', 'this is not an invitation link', { status: 404 });
+  return parsed.data['*'];
 }
 
 /** Invitation links carry a credential: request logs show the route, never the token. */
@@ -88,14 +93,15 @@ ${css ? `<link rel="stylesheet" href="/assets/${name}.css?v=${css.hash}">` : ''}
   app.get('/', async (_request, reply) => reply.redirect('/console', 302));
 
   // Wildcards, not `:invitation`: a token is longer than the router's 100-character parameter limit.
-  app.get('/join/*', { logSerializers: redactedRequestLog }, async (request, reply) => {
-    checkInvitation(request.params);
-    return page('room', reply);
-  });
-  app.get('/test/*', { logSerializers: redactedRequestLog }, async (request, reply) => {
-    checkInvitation(request.params);
-    return page('preflight', reply);
-  });
+  // Old links (/join/<token>, already printed on paper invitations) still work: they are sent on to
+  // the fragment form (security review L8), so the page's address, its history entry and any
+  // later request carry no token; this one request is logged by its route only.
+  const toFragment = (where: '/join' | '/test') => async (request: FastifyRequest, reply: FastifyReply) => {
+    const token = checkInvitation(request.params);
+    return reply.status(302).headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).redirect(`${where}#token=${encodeURIComponent(token)}`);
+  };
+  app.get('/join/*', { logSerializers: redactedRequestLog }, toFragment('/join'));
+  app.get('/test/*', { logSerializers: redactedRequestLog }, toFragment('/test'));
   // Browsers ask for it on every page; an empty answer keeps the logs free of 404s.
   app.get('/favicon.ico', async (_request, reply) => reply.status(204).header('cache-control', 'public, max-age=86400').send());
   // The printed invitation's links carry the token in the fragment (#token=…), which never reaches us.

@@ -1,7 +1,8 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../../db/database.ts';
+import type { DatabaseSchema } from '../../db/schema.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { Clock } from '../common/clock.ts';
 import { badRequest, conflict, isUniqueViolation, notFound } from '../common/errors.ts';
@@ -91,6 +92,19 @@ const toColumns = (i: Partial<BridgePointInput>) => ({
 
 /** Rows one import takes (security review M13: a 2 MiB file could otherwise be ~40,000 rows in one transaction). */
 export const CSV_MAX_ROWS = 5000;
+
+/**
+ * Session statuses whose invitations can no longer be used: a point's kind may change only when
+ * every session using it is in one of them. The kind decides the invitation's live role (central
+ * sees every endpoint), so changing it under an open session changes who sees whom (review L9).
+ */
+const CLOSED_SESSION_STATUSES = ['ended', 'archived', 'cancelled'] as const;
+
+/** The audited fields of a point (its view without the timestamp that every write moves). */
+const auditedFields = (p: BridgePoint): Omit<BridgePoint, 'updatedAt'> => {
+  const { updatedAt: _updatedAt, ...rest } = p;
+  return rest;
+};
 const CSV_BATCH = 500;
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -109,6 +123,22 @@ export const SAMPLE_BRIDGE_POINTS: BridgePointInput[] = [
   { code: 'SAMPLE-X02', name: '[MẪU] UBND xã Mẫu Hai', kind: 'commune', address: '', contactName: '', contactPhone: '', contactEmail: '', networkNotes: 'Dữ liệu mẫu: 4G dự phòng, UDP bị chặn', active: true },
   { code: 'SAMPLE-P01', name: '[MẪU] UBND phường Mẫu Ba', kind: 'ward', address: '', contactName: '', contactPhone: '', contactEmail: '', networkNotes: 'Dữ liệu mẫu', active: true },
 ];
+
+/** Sessions not yet closed that use any of these points (as a bridge point of the session). */
+async function openSessionsUsing(trx: Transaction<DatabaseSchema>, pointIds: string[]): Promise<{ session_id: string; bridge_point_id: string }[]> {
+  if (pointIds.length === 0) return [];
+  return trx
+    .selectFrom('session_bridge_points')
+    .innerJoin('sessions', 'sessions.id', 'session_bridge_points.session_id')
+    .select(['session_bridge_points.session_id', 'session_bridge_points.bridge_point_id'])
+    .where('session_bridge_points.bridge_point_id', 'in', pointIds)
+    .where('sessions.status', 'not in', [...CLOSED_SESSION_STATUSES])
+    .orderBy('session_bridge_points.session_id')
+    .execute();
+}
+
+const kindInUse = (points: { code: string; from: string; to: string; sessionIds: string[] }[]): TiepdanError =>
+  conflict('BRIDGE_POINT_KIND_IN_USE', `the kind of ${points.map((p) => p.code).join(', ')} cannot change while a session that is not ended uses it; nothing was changed`, { points });
 
 export class BridgePointStore {
   readonly #db: Db;
@@ -161,6 +191,10 @@ export class BridgePointStore {
       return await this.#db.transaction().execute(async (trx) => {
         const before = await trx.selectFrom('bridge_points').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
         if (before === undefined) throw notFound('bridge point', id);
+        if (patch.kind !== undefined && patch.kind !== before.kind) {
+          const used = await openSessionsUsing(trx, [before.id]);
+          if (used.length > 0) throw kindInUse([{ code: before.code, from: before.kind, to: patch.kind, sessionIds: used.map((u) => u.session_id) }]);
+        }
         const row = await trx.updateTable('bridge_points').set({ ...toColumns(patch), updated_at: this.#clock() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
         const view = bridgePointView(row);
         await this.#audit.append(trx, actor, { action: 'bridge_point.update', entity: 'bridge_point', entityId: id, before: bridgePointView(before), after: view });
@@ -218,13 +252,26 @@ export class BridgePointStore {
     if (problems.length > 0) throw badRequest('CSV_INVALID', `${problems.length} problem(s) in the CSV; nothing was imported`, problems);
     // A few statements per 500 rows, not two per row: the import holds one pool connection briefly.
     return this.#db.transaction().execute(async (trx) => {
-      const known = new Set<string>();
+      // The rows as they were (locked): the audit gets a before/after per changed point (L9).
+      const known = new Map<string, Row>();
       for (const chunk of chunks(inputs.map((i) => i.code), CSV_BATCH)) {
-        for (const r of await trx.selectFrom('bridge_points').select('code').where('code', 'in', chunk).execute()) known.add(r.code);
+        for (const r of await trx.selectFrom('bridge_points').selectAll().where('code', 'in', chunk).forUpdate().execute()) known.set(r.code, r);
+      }
+      const kindChanges = inputs.flatMap((i) => {
+        const was = known.get(i.code);
+        return was !== undefined && was.kind !== i.kind ? [{ row: was, to: i.kind }] : [];
+      });
+      if (kindChanges.length > 0) {
+        const used = await openSessionsUsing(trx, kindChanges.map((c) => c.row.id));
+        const refused = kindChanges
+          .map((c) => ({ code: c.row.code, from: c.row.kind, to: c.to, sessionIds: used.filter((u) => u.bridge_point_id === c.row.id).map((u) => u.session_id) }))
+          .filter((c) => c.sessionIds.length > 0);
+        if (refused.length > 0) throw kindInUse(refused);
       }
       const now = this.#clock();
+      const after: Row[] = [];
       for (const chunk of chunks(inputs, CSV_BATCH)) {
-        await trx
+        const written = await trx
           .insertInto('bridge_points')
           .values(chunk.map((input) => ({ ...toColumns(input), code: input.code, name: input.name, kind: input.kind })))
           .onConflict((oc) =>
@@ -240,7 +287,17 @@ export class BridgePointStore {
               updated_at: now,
             })),
           )
+          .returningAll()
           .execute();
+        after.push(...written);
+      }
+      for (const row of after) {
+        const was = known.get(row.code);
+        if (was === undefined) continue;
+        const beforeView = auditedFields(bridgePointView(was));
+        const afterView = auditedFields(bridgePointView(row));
+        if (JSON.stringify(beforeView) === JSON.stringify(afterView)) continue; // re-imported unchanged
+        await this.#audit.append(trx, actor, { action: 'bridge_point.update', entity: 'bridge_point', entityId: row.id, before: beforeView, after: { ...afterView, via: 'csv_import' } });
       }
       const updated = inputs.filter((i) => known.has(i.code)).length;
       const created = inputs.length - updated;

@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../../db/database.ts';
+import type { DatabaseSchema } from '../../db/schema.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { Clock } from '../common/clock.ts';
 import { localDate } from '../common/clock.ts';
@@ -9,6 +10,22 @@ import type { Page, Paged } from '../common/paging.ts';
 import type { Actor, UserRole } from '../common/roles.ts';
 import { canSeePersonalData } from './confidentiality.ts';
 import { safeText } from '../common/safeText.ts';
+
+/**
+ * Told, inside the case's transaction, that a case changed in a way the chairman's consent rests on
+ * (type, criteria, waiver). Returns what to do once the transaction committed (tell the live side).
+ * Security review M8: the session service sends the sessions carrying the case back for approval.
+ */
+export type ProposalChangeHook = (trx: Transaction<DatabaseSchema>, actor: Actor, change: { caseId: string; reference: string; fields: string[] }) => Promise<() => void>;
+
+/** The case fields `SessionService.#checkProposal` and the chairman's consent (Quy chế Đ4.2) depend on. */
+function proposalFieldsChanged(before: CaseRow, after: CaseRow): string[] {
+  const changed: string[] = [];
+  if (before.type !== after.type) changed.push('type');
+  if ([...before.criteria].sort().join() !== [...after.criteria].sort().join()) changed.push('criteria');
+  if (before.identity_protection_waived !== after.identity_protection_waived) changed.push('identityProtectionWaived');
+  return changed;
+}
 
 export const CASE_TYPES = ['khieu_nai', 'to_cao', 'kien_nghi', 'phan_anh'] as const;
 export type CaseType = (typeof CASE_TYPES)[number];
@@ -148,11 +165,13 @@ export class CaseStore {
   readonly #db: Db;
   readonly #audit: AuditLog;
   readonly #clock: Clock;
+  readonly #onProposalChange: ProposalChangeHook | undefined;
 
-  constructor(db: Db, audit: AuditLog, clock: Clock) {
+  constructor(db: Db, audit: AuditLog, clock: Clock, onProposalChange?: ProposalChangeHook) {
     this.#db = db;
     this.#audit = audit;
     this.#clock = clock;
+    this.#onProposalChange = onProposalChange;
   }
 
   async #load(id: string, executor: Db = this.#db): Promise<{ row: CaseRow; people: PersonRow[] }> {
@@ -208,8 +227,9 @@ export class CaseStore {
   }
 
   async update(actor: Actor, id: string, patch: Partial<CaseInput>): Promise<CaseView> {
+    let afterCommit: (() => void) | undefined;
     try {
-      return await this.#db.transaction().execute(async (trx) => {
+      const view = await this.#db.transaction().execute(async (trx) => {
         const before = await this.#load(id, trx as unknown as Db);
         const row = await trx
           .updateTable('cases')
@@ -229,8 +249,12 @@ export class CaseStore {
           before: caseView(before.row, before.people, undefined),
           after: caseView(row, people, undefined),
         });
+        const fields = proposalFieldsChanged(before.row, row);
+        if (fields.length > 0 && this.#onProposalChange !== undefined) afterCommit = await this.#onProposalChange(trx, actor, { caseId: id, reference: row.reference, fields });
         return caseView(row, people, actor.role);
       });
+      afterCommit?.();
+      return view;
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('CASE_REFERENCE_TAKEN', `case reference ${String(patch.reference)} exists`);
       if (isForeignKeyViolation(err)) throw notFound('bridge point', String(patch.communeBridgePointId));

@@ -11,6 +11,7 @@ import type { SettingsStore } from '../settings/controlSettings.ts';
 import type { SessionService, SessionView } from '../sessions/sessionService.ts';
 import { TiepdanError } from '../../errors.ts';
 import { newJoinCode } from './joinCode.ts';
+import { staffLiveRole } from './staffRoles.ts';
 
 type Trx = Transaction<DatabaseSchema>;
 
@@ -57,8 +58,6 @@ type InvitationRow = {
 
 /** Sessions in which invitations may be issued or re-issued. */
 const ISSUABLE = ['approved', 'invitations_sent', 'tested', 'live'];
-/** The user roles that chair a session (its `host`), as in the control API's `R.chairs`. */
-const CHAIR_ROLES = ['reception_board', 'inspectorate', 'approver'] as const;
 /** A staff credential outlives no working day: a new one is asked for at the next console load. */
 const STAFF_CREDENTIAL_MAX_SECONDS = 12 * 3600;
 /** Invitation roles whose token a technician is not shown (the chair's credential, H3). */
@@ -166,7 +165,7 @@ export class InvitationService extends EventEmitter<InvitationServiceEvents> {
    */
   async issueStaffCredential(actor: Actor, sessionId: string): Promise<{ token: string; role: 'host' | 'technician'; expiresAt: string }> {
     if (actor.kind !== 'user' || actor.role === undefined) throw forbidden('STAFF_CREDENTIAL_USERS_ONLY', 'only a logged-in staff member gets a personal live credential');
-    const role = (CHAIR_ROLES as readonly string[]).includes(actor.role) ? 'host' : actor.role === 'technician' ? 'technician' : undefined;
+    const role = staffLiveRole(actor.role);
     if (role === undefined) throw forbidden('STAFF_CREDENTIAL_ROLE', 'your role takes no part in a live session from the console');
     const session = await this.#db.selectFrom('sessions').select(['status']).where('id', '=', sessionId).executeTakeFirst();
     if (session === undefined) throw notFound('session', sessionId);

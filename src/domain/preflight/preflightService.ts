@@ -163,6 +163,10 @@ export class PreflightService {
 
   /** (Re)creates the slots of a session (on approval); results of removed slots go with them. */
   async generateSlots(trx: Trx, sessionId: string): Promise<void> {
+    // A re-approval (after a case change sent the session back, M8) keeps the slots and the results
+    // already recorded against them: deleting the slots would cascade to that evidence.
+    const existing = await trx.selectFrom('preflight_slots').select('id').where('session_id', '=', sessionId).limit(1).executeTakeFirst();
+    if (existing !== undefined) return;
     const session = await trx.selectFrom('sessions').select(['scheduled_start']).where('id', '=', sessionId).executeTakeFirstOrThrow();
     const planned = await this.plan(session.scheduled_start);
     await trx.deleteFrom('preflight_slots').where('session_id', '=', sessionId).execute();

@@ -68,4 +68,13 @@ t.test('PgSessionDirectory on the embedded PostgreSQL', async (t) => {
   t.equal(await directory.isTokenRevoked('jti-active-1'), false);
   t.equal(await directory.isTokenRevoked('jti-revoked-1'), true);
   t.equal(await directory.isTokenRevoked('jti-unknown'), false, 'tokens the API did not issue (e.g. development sessions) are not revoked here');
+
+  // Security review L1: only what was issued admits (fail closed).
+  const claims = { jti: 'jti-active-1', sid: session.id, sub: 'a', role: 'endpoint' };
+  t.equal(await directory.tokenStanding(claims), 'valid');
+  t.equal(await directory.tokenStanding({ ...claims, jti: 'jti-revoked-1', sub: 'b' }), 'revoked');
+  t.equal(await directory.tokenStanding({ ...claims, jti: 'jti-unknown' }), 'unknown', 'an invented jti');
+  t.equal(await directory.tokenStanding({ ...claims, role: 'host' }), 'unknown', 'another role');
+  t.equal(await directory.tokenStanding({ ...claims, sub: 'z' }), 'unknown', 'another subject');
+  t.equal(await directory.tokenStanding({ ...claims, sid: '00000000-0000-4000-8000-000000000000' }), 'unknown', 'another session');
 });

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/database.ts';
-import type { LiveSessionSettings, SessionDirectory } from '../sessionDirectory.ts';
+import { staffLiveRole } from '../invitations/staffRoles.ts';
+import type { LiveSessionSettings, SessionDirectory, StandingClaims, TokenStanding } from '../sessionDirectory.ts';
 import { admissionOf, type SessionStatus } from './lifecycle.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -36,6 +37,24 @@ export class PgSessionDirectory implements SessionDirectory {
       autoRecord: row.auto_record && row.status === 'live',
       participantRecordingAllowed: row.participant_recording_allowed,
     };
+  }
+
+  /**
+   * Fail closed (security review L1): a paper invitation admits only if its jti is stored with the
+   * same session, subject and role and is not revoked; a staff member's personal credential (uid)
+   * only while that user is active and still holds a role that gives this live role. Anything
+   * else is `unknown`, however good its signature: the key alone no longer opens a session.
+   */
+  async tokenStanding(claims: StandingClaims): Promise<TokenStanding> {
+    if (claims.uid !== undefined) {
+      if (!UUID.test(claims.uid) || claims.sub !== `user:${claims.uid}`) return 'unknown';
+      const user = await this.#db.selectFrom('users').select(['active', 'role']).where('id', '=', claims.uid).executeTakeFirst();
+      if (user === undefined) return 'unknown';
+      return user.active && staffLiveRole(user.role) === claims.role ? 'valid' : 'revoked';
+    }
+    const row = await this.#db.selectFrom('invitations').select(['session_id', 'subject', 'role', 'revoked_at']).where('jti', '=', claims.jti).executeTakeFirst();
+    if (row === undefined || row.session_id !== claims.sid || row.subject !== claims.sub || row.role !== claims.role) return 'unknown';
+    return row.revoked_at === null ? 'valid' : 'revoked';
   }
 
   async isTokenRevoked(jti: string): Promise<boolean> {

@@ -22,6 +22,9 @@ import { safeText } from '../common/safeText.ts';
 
 type Trx = Transaction<DatabaseSchema>;
 
+/** Approved, not yet live: a change to one of its cases sends it back to the chairman (M8). */
+const RETURNABLE: readonly SessionStatus[] = ['approved', 'invitations_sent', 'tested'];
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** N154 Art 23(1): citizens and agencies are notified at the latest 5 working days before the session. */
@@ -421,6 +424,69 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
     }
   }
 
+  /**
+   * The proposal's rules again after approval (security review M8): the cases are checked as they are
+   * now, not as the chairman saw them. A case change normally sends the session back for approval
+   * (`returnForApproval`); this is the last gate if something slipped past that (data from before the
+   * rule, a change made outside the service).
+   */
+  async #recheckProposal(trx: Trx, row: SessionRow): Promise<void> {
+    try {
+      await this.#checkProposal(trx, row);
+    } catch (err) {
+      if (!(err instanceof TiepdanError)) throw err;
+      const cases = (err.details as { cases?: unknown } | undefined)?.cases ?? [];
+      throw conflict('PROPOSAL_NO_LONGER_VALID', `the approved proposal no longer meets its rules (${err.code}): ${err.message}; submit it again`, { rule: err.code, cases });
+    }
+  }
+
+  /**
+   * A case on a session changed in what the chairman's consent rests on (type, criteria, the
+   * denouncer's waiver). Quy chế Đ4.2 wants his consent to the case as it is, so an approved session
+   * (invitations sent or tested included) goes back to `submitted` and waits for a new decision;
+   * its invitations stop admitting (not open) until then. The change itself is kept: refusing it
+   * would hide, for example, a denouncer's withdrawn consent. A live session cannot go back: the
+   * change is refused until it ends. Runs inside the case's transaction; returns what to emit after commit.
+   */
+  async returnForApproval(trx: Trx, actor: Actor, change: { caseId: string; reference: string; fields: string[] }): Promise<() => void> {
+    const onAgenda = await trx
+      .selectFrom('session_cases')
+      .innerJoin('sessions', 'sessions.id', 'session_cases.session_id')
+      .select(['sessions.id', 'sessions.status'])
+      .where('session_cases.case_id', '=', change.caseId)
+      .where('sessions.status', 'in', [...RETURNABLE, 'live'])
+      .orderBy('sessions.id')
+      .execute();
+    const live = onAgenda.filter((s) => s.status === 'live');
+    if (live.length > 0) {
+      throw conflict('CASE_ON_LIVE_SESSION', `case ${change.reference} is on a session that is live; change its ${change.fields.join(', ')} after the session ends`, {
+        cases: [{ caseId: change.caseId, reference: change.reference }],
+        sessionIds: live.map((s) => s.id),
+      });
+    }
+    const changes: { sessionId: string; from: SessionStatus; to: SessionStatus }[] = [];
+    for (const { id } of onAgenda) {
+      const row = await this.#row(trx, id, true);
+      const from = row.status as SessionStatus;
+      if (!RETURNABLE.includes(from)) continue; // changed status while we waited for the lock
+      const now = this.#d.clock();
+      const reason = `case ${change.reference} changed (${change.fields.join(', ')}): the chairman decides again`;
+      await trx.updateTable('sessions').set({ status: 'submitted', status_reason: reason, updated_at: now, status_changed_at: now }).where('id', '=', id).execute();
+      await trx.insertInto('approvals').values({ session_id: id, kind: 'returned', actor_id: actor.kind === 'user' ? actor.id : null, comment: reason, working_days_ahead: null, at: now }).execute();
+      await this.#d.audit.append(trx, actor, {
+        action: 'session.returned_for_approval',
+        entity: 'session',
+        entityId: id,
+        before: { status: from },
+        after: { status: 'submitted', reason, caseId: change.caseId, fields: change.fields },
+      });
+      changes.push({ sessionId: id, from, to: 'submitted' });
+    }
+    return () => {
+      for (const c of changes) this.emit('statusChanged', c);
+    };
+  }
+
   async submit(actor: Actor, id: string, comment = ''): Promise<SessionView> {
     return this.#transition(actor, id, 'submit', async (trx, row) => {
       await this.#checkProposal(trx, row);
@@ -465,6 +531,7 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
     let issued = 0;
     let lateNotice = false;
     const session = await this.#transition(actor, id, 'send_invitations', async (trx, row) => {
+      await this.#recheckProposal(trx, row);
       issued = await issue(trx, id);
       // N154 Art 23(1): notice at least 5 working days before. Late invitations still go out (a
       // session the chairman approved late must be able to run), but the lateness is recorded and shown.
@@ -500,7 +567,8 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
    * override (the session's chair user or the approver role).
    */
   async goLive(actor: Actor, id: string, override?: { reason: string }): Promise<SessionView> {
-    return this.#transition(actor, id, 'go_live', async (_trx, row) => {
+    return this.#transition(actor, id, 'go_live', async (trx, row) => {
+      await this.#recheckProposal(trx, row);
       const notPassed = await this.#d.notPassed(id);
       if (notPassed.length === 0) return { set: { go_live_override_reason: null } };
       if (override === undefined) {

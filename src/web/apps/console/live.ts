@@ -154,6 +154,8 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
               'div',
               { class: 'row nowrap' },
               button('live.mute', () => void withStatus(status, () => client.request('mutePeer', { peerId: peer.peerId, kind: 'audio' })), { 'data-action': 'mute' }),
+              // The mute holds until the chair gives the floor back (security review L3).
+              button('live.giveFloor', () => void withStatus(status, () => client.request('unmutePeer', { peerId: peer.peerId, kind: 'audio' })), { 'data-action': 'unmute' }),
               button(
                 'live.eject',
                 () => {

@@ -2,7 +2,7 @@ import '../../ui/styles.css';
 import { h, pageHeader, setText, text, button, errorMessage } from '../../ui/dom.ts';
 import { LevelMeter, MediaAccessError, devicePickers, levelBar, openLocalMedia, playChime, stopStream, videoElement } from '../../ui/media.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
-import { invitationFromPath, isExpired } from '../shared/invitation.ts';
+import { takeInvitation, isExpired } from '../shared/invitation.ts';
 import { reportPreflight, type PreflightReport } from '../shared/controlApi.ts';
 import { judgeLoopback, runLoopback, type LoopbackResult } from './loopback.ts';
 
@@ -12,7 +12,7 @@ const STEPS: Step[] = ['camera', 'microphone', 'speaker', 'udp', 'tcp', 'report'
 const STATE_KEYS: Record<State, MessageKey> = { pending: 'preflight.pending', running: 'preflight.running', pass: 'preflight.pass', warn: 'preflight.warn', fail: 'preflight.fail' };
 
 const root = document.getElementById('app')!;
-const invitation = invitationFromPath();
+const invitation = takeInvitation();
 
 function rowsFor() {
   const rows = new Map<Step, { state: HTMLElement; detail: HTMLElement; li: HTMLElement }>();

@@ -5,7 +5,7 @@ import { LiveClient, type JoinInfo, type PeerSummary } from '../../LiveClient.ts
 import { button, errorMessage, h, languageSwitch, pageHeader, setAttrText, setText, text } from '../../ui/dom.ts';
 import { LevelMeter, MediaAccessError, canChooseSpeaker, devicePickers, levelBar, openLocalMedia, stopStream, videoElement } from '../../ui/media.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
-import { invitationFromPath, isExpired, type Invitation } from '../shared/invitation.ts';
+import { takeInvitation, isExpired, type Invitation } from '../shared/invitation.ts';
 import { Tile, qualityFromKbps } from '../shared/tiles.ts';
 import { runLoopback } from '../preflight/loopback.ts';
 import { LocalRoomRecorder } from './localRecorder.ts';
@@ -142,6 +142,8 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
   setText(audioOnly, 'room.audioOnly');
   const lobby = h('main', { class: 'lobby', hidden: true, id: 'lobby' }, h('div', { class: 'card stack' }, h('div', { class: 'spinner', 'aria-hidden': 'true' }), text('room.lobby', undefined, 'h2'), text('room.lobbyHint', undefined, 'p')));
   let micMuted = false;
+  /** The chair muted this point: the server refuses to resume the microphone until it gives the floor back. */
+  let micHeldByChair = false;
   let camOff = false;
   const micButton = button('room.muteMic', () => void toggleMic(), { id: 'toggle-mic', 'aria-pressed': 'false' });
   const camButton = button('room.muteCam', () => toggleCam(), { id: 'toggle-cam', 'aria-pressed': 'false' });
@@ -292,6 +294,16 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
       setTimeout(() => banner.dataset.i18n === 'room.mutedByHost' && showBanner(undefined), 6000);
     }
   });
+  // Security review L3: the server refuses our resume while the chair holds the mute, so the button
+  // says so and does nothing instead of pretending to turn the microphone on.
+  client.on('hostMute', ({ kind, muted }) => {
+    if (kind !== 'audio') return;
+    micHeldByChair = muted;
+    if (muted) micMuted = true;
+    syncMic();
+    showBanner(muted ? 'room.mutedByHost' : 'room.floorGiven');
+    if (!muted) setTimeout(() => banner.dataset.i18n === 'room.floorGiven' && showBanner(undefined), 6000);
+  });
   client.on('localRecording', (r) => {
     showLocalRecorders();
     // The server ended our recording (e.g. we came back without our media): stop and keep the file.
@@ -301,10 +313,13 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
 
   function syncMic(): void {
     micButton.setAttribute('aria-pressed', String(micMuted));
-    setText(micButton, micMuted ? 'room.unmuteMic' : 'room.muteMic');
+    micButton.disabled = micHeldByChair;
+    micButton.dataset.heldByChair = String(micHeldByChair);
+    setText(micButton, micHeldByChair ? 'room.micHeldByChair' : micMuted ? 'room.unmuteMic' : 'room.muteMic');
     self.setMicMuted(micMuted);
   }
   async function toggleMic(): Promise<void> {
+    if (micHeldByChair) return;
     micMuted = !micMuted;
     syncMic();
     await client.setMicrophoneMuted(micMuted).catch(() => undefined);
@@ -445,7 +460,7 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
 }
 
 async function main(): Promise<void> {
-  const inv = invitationFromPath();
+  const inv = takeInvitation();
   if (!inv || isExpired(inv)) {
     fullScreenMessage('invite.invalid');
     return;

@@ -47,6 +47,34 @@ export function invitationFromPath(pathname: string = location.pathname, hash: s
   }
 }
 
+const STORE_KEY = 'tiepdan.invitation';
+
+/**
+ * The page's invitation, taken out of the address bar (security review L8): read from the link,
+ * kept in this tab's sessionStorage (a reload still works), and the address replaced by the bare
+ * /join or /test so the token is in no history entry, bookmark or screen shot of the address bar.
+ */
+export function takeInvitation(): Invitation | undefined {
+  const page = location.pathname.startsWith('/test') ? '/test' : '/join';
+  const fromLink = invitationFromPath();
+  if (fromLink !== undefined) {
+    try {
+      sessionStorage.setItem(`${STORE_KEY}:${page}`, fromLink.token);
+    } catch {
+      // Storage refused (private mode): the page works, only a reload needs the link again.
+    }
+    history.replaceState(history.state, '', page);
+    return fromLink;
+  }
+  let stored: string | null = null;
+  try {
+    stored = sessionStorage.getItem(`${STORE_KEY}:${page}`);
+  } catch {
+    stored = null;
+  }
+  return stored === null ? undefined : invitationFromPath('/', `#token=${encodeURIComponent(stored)}`);
+}
+
 export function isExpired(invitation: Invitation, now = Date.now()): boolean {
   return invitation.expiresAt.getTime() <= now;
 }
