@@ -1,7 +1,9 @@
 import type { Messages } from './vi.ts';
+import { errorsEn } from './errors.en.ts';
 
 /** English, switched on by the language button; keys are those of vi.ts (the type checks it). */
 export const en: Messages = {
+  ...errorsEn,
   'app.title': 'Online citizen reception',
   'app.board': 'Provincial Citizen Reception Board',
   'lang.switch': 'Tiếng Việt',

@@ -1,8 +1,11 @@
+import { errorsVi } from './errors.vi.ts';
+
 /**
  * Vietnamese, the default language. Every string the pages show lives here (and its twin in en.ts);
  * `{name}` marks a value filled in at run time.
  */
 export const vi = {
+  ...errorsVi,
   'app.title': 'Tiếp công dân trực tuyến',
   'app.board': 'Ban Tiếp công dân tỉnh',
   'lang.switch': 'English',
