@@ -101,7 +101,10 @@ t.test('the whole workflow, from importing the bridge points to the annual repor
     t.match(print.headers['content-type'], /text\/html/);
     t.match(print.text, /GIẤY MỜI/);
     t.match(print.text, /UBND xã Số 1/);
-    t.match(print.text, /15\/04\/2026 08:00/, 'session time');
+    t.match(print.text, /thứ Tư, 15\/04\/2026 08:00/, 'session time, with its weekday');
+    t.match(print.text, /Ban Tiếp công dân tỉnh trân trọng kính mời/, 'the issuer as a proper name (law review §3)');
+    t.match(print.text, /Kiểm thử trước 02 giờ/, 'the slot says the rule');
+    t.notMatch(print.text, /\bmicro\b/, 'micrô, as on the pages');
     t.match(print.text, /14\/04\/2026 14:00/, 'the T-1 working day test');
     t.match(print.text, /Tổng duyệt/);
     t.match(print.text, /3 điểm cầu/, 'number and list of points');

@@ -10,7 +10,7 @@ export interface WebPluginOptions {
 
 const TITLES: Record<WebApp, string> = {
   room: 'Phòng họp trực tuyến – Tiếp công dân',
-  preflight: 'Kiểm tra kết nối – Tiếp công dân',
+  preflight: 'Kiểm thử kết nối – Tiếp công dân',
   console: 'Điều hành – Tiếp công dân trực tuyến',
 };
 

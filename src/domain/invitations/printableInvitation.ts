@@ -20,12 +20,40 @@ export interface PrintableData {
 }
 
 const ROLE_LABELS: Record<string, string> = {
-  host: 'Chủ trì buổi tiếp',
+  host: 'Người chủ trì buổi tiếp',
   central: 'Điểm cầu trung tâm',
   endpoint: 'Điểm cầu thành phần',
   observer: 'Đại biểu dự (theo dõi)',
   technician: 'Kỹ thuật viên',
 };
+
+const ACRONYMS = new Set(['UBND', 'HĐND', 'TCD', 'MTTQ']);
+const WEEKDAYS = ['Chủ nhật', 'thứ Hai', 'thứ Ba', 'thứ Tư', 'thứ Năm', 'thứ Sáu', 'thứ Bảy'];
+
+/**
+ * NĐ 30/2020 (layout of administrative documents, from memory: law review §3): days below 10 and
+ * months below 3 take a leading zero ("ngày 05 tháng 4", "tháng 02"), other months do not.
+ */
+export function documentDate(isoDate: string): string {
+  const day = isoDate.slice(8, 10);
+  const month = Number(isoDate.slice(5, 7));
+  return `ngày ${day} tháng ${month < 3 ? `0${month}` : month} năm ${isoDate.slice(0, 4)}`;
+}
+
+/**
+ * The issuer's name inside a sentence: the header prints it in capitals, the text as a proper name
+ * ("Ban Tiếp công dân tỉnh", as the Quy chế writes it), not "Ban tiếp công dân tỉnh".
+ */
+export function properName(upper: string): string {
+  const original = upper.split(/\s+/).filter((w) => w !== '');
+  const words = original.map((w) => w.toLocaleLowerCase('vi'));
+  // After a generic head ("Ban", "Sở", "Văn phòng", "Ủy ban nhân dân") the body's own name starts.
+  const heads = [['ban'], ['sở'], ['văn', 'phòng'], ['ủy', 'ban', 'nhân', 'dân'], ['uỷ', 'ban', 'nhân', 'dân']];
+  const head = heads.find((h) => h.every((w, i) => words[i] === w))?.length ?? 0;
+  const cap = (w: string) => w.charAt(0).toLocaleUpperCase('vi') + w.slice(1);
+  // Abbreviations (UBND, HĐND) stay in capitals.
+  return words.map((w, i) => (ACRONYMS.has(original[i]!) ? original[i]! : i === 0 || (head > 0 && i === head) ? cap(w) : w)).join(' ');
+}
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -52,6 +80,8 @@ export function renderInvitationHtml(d: PrintableData): string {
   .head { display: grid; grid-template-columns: 42% 58%; text-align: center; font-size: 11.5pt; }
   .head .motto { white-space: nowrap; }
   .head b { display: block; }
+  /* NĐ 30: the parent body in regular type, the issuing body bold and underlined. */
+  .head > div:first-child span { display: block; }
   .head .motto { font-weight: bold; }
   .head .line { width: 40%; margin: 2pt auto 0; border-top: 1px solid #000; }
   .date { text-align: right; font-style: italic; margin: 8pt 0 14pt; }
@@ -72,19 +102,19 @@ export function renderInvitationHtml(d: PrintableData): string {
 <main>
 <p class="noprint">Trang này in được trên khổ A4 (Ctrl+P). Thông tin đăng nhập là bí mật: chỉ giao cho điểm cầu được mời.</p>
 <div class="head">
-  <div><b>${e(d.organisation.authority)}</b><b>${e(d.organisation.issuer)}</b><div class="line"></div></div>
+  <div><span>${e(d.organisation.authority)}</span><b>${e(d.organisation.issuer)}</b><div class="line"></div></div>
   <div><span class="motto">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</span><br><b>Độc lập - Tự do - Hạnh phúc</b><div class="line"></div></div>
 </div>
-<p class="date">${e(d.organisation.place)}, ngày ${date.slice(8, 10)} tháng ${date.slice(5, 7)} năm ${date.slice(0, 4)}</p>
+<p class="date">${e(d.organisation.place)}, ${documentDate(date)}</p>
 <h1>GIẤY MỜI</h1>
 <p class="sub">Tham dự buổi tiếp công dân trực tuyến</p>
 <p>Kính gửi: <b>${e(d.invitation.displayName)}</b> (${e(ROLE_LABELS[d.invitation.role] ?? d.invitation.role)}).</p>
-<p>${e(d.organisation.issuer.charAt(0) + d.organisation.issuer.slice(1).toLowerCase())} trân trọng kính mời tham dự buổi tiếp công dân trực tuyến: <b>${e(d.session.title)}</b>${d.session.chairTitle ? `, do ${e(d.session.chairTitle)} chủ trì` : ''}.</p>
+<p>${e(properName(d.organisation.issuer))} trân trọng kính mời tham dự buổi tiếp công dân trực tuyến: <b>${e(d.session.title)}</b>${d.session.chairTitle ? `, do ${e(d.session.chairTitle)} chủ trì` : ''}.</p>
 <table>
-  <tr><th style="width:35%">Thời gian buổi tiếp</th><td>${e(formatLocal(start))} – ${e(formatLocal(end).slice(11))}</td></tr>
+  <tr><th style="width:35%">Thời gian buổi tiếp</th><td>${e(WEEKDAYS[new Date(start.getTime() + 7 * 3_600_000).getUTCDay()]!)}, ${e(formatLocal(start))} – ${e(formatLocal(end).slice(11))}</td></tr>
   <tr><th>Điểm cầu trung tâm</th><td>${e(d.session.location || 'Trụ sở Tiếp công dân tỉnh')}</td></tr>
 </table>
-<p><b>Lịch kiểm thử và tổng duyệt</b> (các điểm cầu kết nối đúng giờ, bật camera và micro):</p>
+<p><b>Lịch kiểm thử và tổng duyệt</b> (các điểm cầu kết nối đúng giờ, bật camera và micrô):</p>
 <table>
   <tr><th>Nội dung</th><th style="width:35%">Thời gian</th></tr>
   ${d.slots.map((s) => `<tr><td>${e(s.label)}</td><td>${e(formatLocal(new Date(s.startsAt)))}</td></tr>`).join('\n  ')}

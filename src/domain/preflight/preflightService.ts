@@ -84,8 +84,9 @@ export interface MatrixView {
 const SLOT_LABELS: Record<SlotKind, string> = {
   day_before: 'Kiểm thử trước 01 ngày làm việc',
   rehearsal: 'Tổng duyệt (tất cả điểm cầu)',
-  hours_before: 'Kiểm thử trước giờ tiếp',
-  all_connected: 'Tất cả điểm cầu kết nối sẵn sàng',
+  // The rule itself, as the Quy chế Đ6.1.b and N154 Art 23(1) state it (law review §3).
+  hours_before: 'Kiểm thử trước 02 giờ',
+  all_connected: 'Hoàn tất kết nối các điểm cầu (trước 01 giờ)',
 };
 
 /** A stored result row, as kysely selects it from the table type. */
@@ -165,7 +166,11 @@ export class PreflightService {
     const session = await trx.selectFrom('sessions').select(['scheduled_start']).where('id', '=', sessionId).executeTakeFirstOrThrow();
     const planned = await this.plan(session.scheduled_start);
     await trx.deleteFrom('preflight_slots').where('session_id', '=', sessionId).execute();
-    await trx.insertInto('preflight_slots').values(planned.map((p) => ({ session_id: sessionId, kind: p.kind, starts_at: p.startsAt, label: SLOT_LABELS[p.kind] }))).execute();
+    const s = (await this.#settings.get()).preflight;
+    const hours = (n: number) => (Number.isInteger(n) ? `${String(n).padStart(2, '0')} giờ` : `${Math.round(n * 60)} phút`);
+    const label = (kind: SlotKind) =>
+      kind === 'hours_before' ? `Kiểm thử trước ${hours(s.hoursBefore)}` : kind === 'all_connected' ? `Hoàn tất kết nối các điểm cầu (trước ${hours(s.allConnectedHoursBefore)})` : SLOT_LABELS[kind];
+    await trx.insertInto('preflight_slots').values(planned.map((p) => ({ session_id: sessionId, kind: p.kind, starts_at: p.startsAt, label: label(p.kind) }))).execute();
   }
 
   async slots(sessionId: string): Promise<SlotView[]> {

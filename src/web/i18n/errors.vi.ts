@@ -13,7 +13,7 @@ export const errorsVi = {
   'error.AUDIT_CHAIN_NOT_MIGRATED': 'Cơ sở dữ liệu chưa được cập nhật đầy đủ. Hãy báo quản trị hệ thống.',
   'error.AUDIT_KEY_INVALID': 'Khóa ký nhật ký hệ thống không hợp lệ. Hãy báo quản trị hệ thống.',
   'error.AUDIT_KEY_MISSING': 'Thiếu khóa ký nhật ký hệ thống. Hãy báo quản trị hệ thống.',
-  'error.AUTH_REQUIRED': 'Phiên đăng nhập đã hết. Hãy đăng nhập lại.',
+  'error.AUTH_REQUIRED': 'Đăng nhập đã hết hạn. Hãy đăng nhập lại.',
   'error.BRIDGE_POINT_CODE_TAKEN': 'Mã điểm cầu này đã có. Hãy nhập mã khác.',
   'error.BRIDGE_POINT_FORBIDDEN': 'Điểm cầu của bạn không tham gia buổi tiếp này nên không xem được dữ liệu của buổi tiếp.',
   'error.BRIDGE_POINT_NOT_IN_SESSION': 'Điểm cầu này không có trong danh sách điểm cầu của buổi tiếp.',
