@@ -154,6 +154,14 @@ t.test('the whole workflow, from importing the bridge points to the annual repor
     t.equal((await h.call('POST', '/api/v1/preflight/results', { token: host.token, body: { sessionId: s, bridgePointId: host.subject, ...passingResult } })).body.code, 'PREFLIGHT_NO_BRIDGE_POINT');
     t.equal((await h.call('POST', `/api/v1/sessions/${s}/mark-tested`, { as: 'technician' })).body.status, 'tested');
     t.equal((await h.call('PUT', `/api/v1/sessions/${s}/minutes`, { as: 'reception_board', body: { text: 'x', outcomes: [] } })).body.code, 'MINUTES_NOT_ALLOWED');
+    // The go-live gate wants every point passed at T-1 WD and T-2 h and connected at T-1 h.
+    const early = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'reception_board', body: {} });
+    t.equal(early.body.code, 'GO_LIVE_TESTS_NOT_PASSED', 'a failed T-1 WD test and missing slots are not made good by one later pass');
+    const allSlot = matrix1.body.slots.find((x: { kind: string }) => x.kind === 'all_connected').id;
+    await h.call('POST', '/api/v1/preflight/results', { token: endpointToken, body: { sessionId: s, slotId: daySlot, bridgePointId: P001, ...passingResult } });
+    for (const [slotId, point] of [[hoursSlot, TT], [hoursSlot, X001], [allSlot, TT], [allSlot, X001], [allSlot, P001]] as const) {
+      t.equal((await h.call('POST', '/api/v1/preflight/results', { as: 'technician', body: { sessionId: s, slotId, bridgePointId: point, ...passingResult } })).status, 201);
+    }
     const live = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'reception_board', body: {} });
     t.equal(live.body.status, 'live');
     t.equal(live.body.goLiveOverrideReason, null, 'no override needed');
@@ -180,14 +188,14 @@ t.test('the whole workflow, from importing the bridge points to the annual repor
       sessions: { total: 1, held: 1, byStatus: { archived: 1 }, goLiveOverrides: 0 },
       cases: { total: 2, byType: { khieu_nai: 1, kien_nghi: 1, to_cao: 0, phan_anh: 0 }, byCriterion: { a: 1, c: 2, b: 0, d: 0 }, byOutcome: { hen_tra_loi: 1, chuyen_don: 1 } },
       bridgePoints: { used: 3, codes: ['P001', 'TT', 'X001'] },
-      tests: { total: 5, passed: 4, failed: 1, bySlotKind: { day_before: { passed: 3, failed: 1 }, hours_before: { passed: 1, failed: 0 } }, byIcePath: { udp: 2, tcp: 1, relay: 2 } },
+      tests: { total: 11, passed: 10, failed: 1, bySlotKind: { day_before: { passed: 4, failed: 1 }, hours_before: { passed: 3, failed: 0 }, all_connected: { passed: 3, failed: 0 } }, byIcePath: { udp: 8, tcp: 1, relay: 2 } },
     });
     const csv = await h.call('GET', '/api/v1/reports/annual.csv?year=2026', { as: 'auditor' });
     t.match(csv.headers['content-type'], /text\/csv/);
     t.match(csv.text, /^\uFEFFsection,key,value\r\n/);
     t.match(csv.text, /cases_by_type,khieu_nai,1\r\n/);
     t.match(csv.text, /tests,failed,1\r\n/);
-    t.match(csv.text, /tests,passed,4\r\n/);
+    t.match(csv.text, /tests,passed,10\r\n/);
     t.match(csv.text, /bridge_points,used,3\r\n/);
     t.same((await h.call('GET', '/api/v1/reports/annual?year=2025', { as: 'auditor' })).body.sessions.total, 0, 'other years are empty');
     t.equal((await h.call('GET', '/api/v1/reports/annual?year=abc', { as: 'auditor' })).status, 400);

@@ -155,7 +155,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: ControlServices }>
       schema: {
         tags: ['sessions'],
         summary: 'Open the session',
-        description: 'Only when every bridge point’s latest test passed (GO_LIVE_TESTS_NOT_PASSED, with the list); otherwise the chair (the session’s chair user or the approver role) may override with a reason, which is logged (GO_LIVE_OVERRIDE_CHAIR_ONLY for anyone else).',
+        description: 'Only when every bridge point passed its test in the T-1 working day and T-2 h slots and was connected in the T-1 h slot (GO_LIVE_TESTS_NOT_PASSED, with the list and each point’s missing slots); otherwise the approver role (the Chủ tịch or the deputy who chairs) may override with a reason, which is logged (GO_LIVE_OVERRIDE_CHAIR_ONLY for anyone else, the session’s creator included).',
         params: idParams,
         body: z.object({ override: z.object({ reason: z.string().trim().min(3).max(2000) }).optional() }).default({}),
         response: { 200: sessionSchema, ...errorResponses },

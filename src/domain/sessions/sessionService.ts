@@ -127,6 +127,8 @@ export interface SessionServiceDeps {
   clock: Clock;
   /** Bridge points of the session whose latest pre-flight test did not pass (preflight service). */
   notPassed: (sessionId: string) => Promise<NotPassedPoint[]>;
+  /** Points that lack a pass in a slot the go-live rule requires (T-1 WD, T-2 h, connected at T-1 h). */
+  goLiveGaps: (sessionId: string) => Promise<(NotPassedPoint & { missing: string[] })[]>;
   /** Called after approval (creates the test slots) — inside the approval's transaction. */
   onApproved: (trx: Trx, sessionId: string) => Promise<void>;
   /** Called after cancellation: revoke every invitation. */
@@ -283,8 +285,11 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
 
   async #checkChair(trx: Trx, chairUserId: string | null | undefined): Promise<void> {
     if (chairUserId == null) return;
-    const chair = await trx.selectFrom('users').select('id').where('id', '=', chairUserId).executeTakeFirst();
+    const chair = await trx.selectFrom('users').select(['id', 'role']).where('id', '=', chairUserId).executeTakeFirst();
     if (chair === undefined) throw new TiepdanError('USER_NOT_FOUND', `chair user ${chairUserId} not found`, { status: 404 });
+    // The chair decides to go live on failed tests (Đ6.1.b): the Chủ tịch or the deputy who chairs,
+    // never the Ban TCD staffer preparing the session (law review §5.2, issue 11 item 7).
+    if (chair.role !== 'approver') throw badRequest('CHAIR_NOT_APPROVER', 'the chair is the Chủ tịch or a Phó Chủ tịch UBND tỉnh: an account with the approver role', [{ field: '/chairUserId', message: 'not an approver account' }]);
   }
 
   async create(actor: Actor, input: SessionInput): Promise<SessionView> {
@@ -494,16 +499,16 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
 
   /**
    * Goes live when every bridge point passed its tests; otherwise only with the chair's logged
-   * override (the session's chair user or the approver role).
+   * override: the approver role only (the chair user is one, see #checkChair), not the staff.
    */
   async goLive(actor: Actor, id: string, override?: { reason: string }): Promise<SessionView> {
-    return this.#transition(actor, id, 'go_live', async (_trx, row) => {
-      const notPassed = await this.#d.notPassed(id);
+    return this.#transition(actor, id, 'go_live', async () => {
+      const notPassed = await this.#d.goLiveGaps(id);
       if (notPassed.length === 0) return { set: { go_live_override_reason: null } };
       if (override === undefined) {
         throw conflict('GO_LIVE_TESTS_NOT_PASSED', `${notPassed.length} bridge point(s) have not passed their tests; the chair may override with a reason`, { notPassed });
       }
-      const isChair = actor.role === 'approver' || (actor.kind === 'user' && actor.id === row.chair_user_id);
+      const isChair = actor.role === 'approver';
       if (!isChair) throw forbidden('GO_LIVE_OVERRIDE_CHAIR_ONLY', 'only the session chair may go live before every bridge point passed its tests');
       return { set: { go_live_override_reason: override.reason }, reason: override.reason, audit: { override: true, notPassed } };
     });

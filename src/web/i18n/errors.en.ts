@@ -19,6 +19,7 @@ export const errorsEn: Record<keyof typeof errorsVi, string> = {
   'error.CALENDAR_DAY_NOT_FOUND': 'This day is not in the working-day calendar.',
   'error.CANNOT_TARGET_SELF': 'The host cannot remove themself; use Leave or End the session.',
   'error.CLIENT_BUNDLE_UNAVAILABLE': 'The server lacks this page\'s script. Tell the system administrator.',
+  'error.CHAIR_NOT_APPROVER': 'The chair must be the chairman or a vice-chairman of the provincial committee (an approver account).',
   'error.CLI_USAGE': 'The command is not used correctly.',
   'error.CONCLUSION_NOTICE_NOT_FOUND': 'There is no conclusion notice yet.',
   'error.CONSUMER_NOT_FOUND': 'This media stream is gone (the participant may have left). Reload the page.',

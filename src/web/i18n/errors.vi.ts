@@ -21,6 +21,7 @@ export const errorsVi = {
   'error.CALENDAR_DAY_NOT_FOUND': 'Không tìm thấy ngày này trong lịch ngày làm việc.',
   'error.CANNOT_TARGET_SELF': 'Người chủ trì không tự mời mình ra được. Hãy dùng nút Rời buổi tiếp hoặc Kết thúc buổi tiếp.',
   'error.CLIENT_BUNDLE_UNAVAILABLE': 'Máy chủ chưa có tệp giao diện của trang này. Hãy báo quản trị hệ thống.',
+  'error.CHAIR_NOT_APPROVER': 'Người chủ trì phải là tài khoản Chủ tịch hoặc Phó Chủ tịch UBND tỉnh (vai trò phê duyệt).',
   'error.CLI_USAGE': 'Lệnh không đúng cú pháp.',
   'error.CONCLUSION_NOTICE_NOT_FOUND': 'Chưa có thông báo kết luận này.',
   'error.CONSUMER_NOT_FOUND': 'Không tìm thấy luồng hình ảnh, âm thanh này (người tham gia có thể vừa rời). Hãy tải lại trang.',

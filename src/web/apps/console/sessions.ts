@@ -53,7 +53,6 @@ async function createSessionForm(): Promise<HTMLElement> {
   const start = h('input', { type: 'datetime-local', required: true });
   const duration = h('input', { type: 'number', min: 15, max: 600, value: 120 });
   const chair = h('input', { type: 'text', maxlength: 200 });
-  const iChair = h('input', { type: 'checkbox', id: 'new-session-i-chair', checked: true });
   let points: BridgePoint[] = [];
   let cases: CaseRow[] = [];
   try {
@@ -77,7 +76,6 @@ async function createSessionForm(): Promise<HTMLElement> {
     { class: 'stack', id: 'new-session' },
     field('new-session-title', 'sessions.title', titleInput),
     h('div', { class: 'row' }, field('new-session-start', 'sessions.startsAt', start), field('new-session-duration', 'sessions.durationMin', duration), field('new-session-chair', 'sessions.chair', chair)),
-    h('div', { class: 'field inline' }, iChair, h('label', { for: 'new-session-i-chair' }, text('sessions.iChair'))),
     h('div', { class: 'row top' }, pointBoxes, caseBoxes),
     h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, text('sessions.create'))),
     status,
@@ -92,8 +90,9 @@ async function createSessionForm(): Promise<HTMLElement> {
         scheduledStart: startsAt.toISOString(),
         scheduledEnd: new Date(startsAt.getTime() + Number(duration.value) * 60_000).toISOString(),
         chairTitle: chair.value,
-        // The chair (the only one who may override the pre-flight rule when going live).
-        chairUserId: iChair.checked ? (api.user?.id ?? null) : null,
+        // No chair account from here: the override on failed tests is the approver's (Chủ tịch or
+        // the deputy who chairs), never the staffer creating the session (law review §5.2).
+        chairUserId: null,
         bridgePointIds: checked(pointBoxes),
         caseIds: checked(caseBoxes),
         // The chair's seat at the central point: its invitation is the console's live credential.
