@@ -537,4 +537,11 @@ export const en: Messages = {
   'error.REJECTION_REASON_REQUIRED': 'Give the reason for rejecting, so the board knows what to change.',
   'invitation.revoked': 'Revoked',
   'invitation.expired': 'Expired',
+  'preflight.slot.day_before': 'Test the working day before',
+  'preflight.slot.rehearsal': 'Rehearsal (all points)',
+  'preflight.slot.hours_before': 'Test two hours before',
+  'preflight.slot.all_connected': 'All connected (one hour before)',
+  'preflight.gate': 'Ready to start',
+  'preflight.gate.ready': 'Ready',
+  'preflight.gate.missing': 'Missing:',
 };

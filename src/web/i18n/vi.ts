@@ -539,6 +539,13 @@ export const vi = {
   'error.REJECTION_REASON_REQUIRED': 'Hãy ghi lý do không phê duyệt để Ban Tiếp công dân biết cần bổ sung, sửa đổi gì.',
   'invitation.revoked': 'Đã thu hồi',
   'invitation.expired': 'Đã hết hạn',
+  'preflight.slot.day_before': 'Kiểm thử trước 01 ngày làm việc',
+  'preflight.slot.rehearsal': 'Tổng duyệt (tất cả điểm cầu)',
+  'preflight.slot.hours_before': 'Kiểm thử trước 02 giờ',
+  'preflight.slot.all_connected': 'Hoàn tất kết nối (trước 01 giờ)',
+  'preflight.gate': 'Điều kiện bắt đầu',
+  'preflight.gate.ready': 'Đủ',
+  'preflight.gate.missing': 'Còn thiếu:',
 } as const;
 
 export type MessageKey = keyof typeof vi;

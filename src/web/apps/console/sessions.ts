@@ -238,9 +238,11 @@ async function printInvitation(ev: Event, id: string): Promise<void> {
 }
 
 interface Matrix {
-  slots: { id: string; label: string; startsAt: string }[];
+  slots: { id: string; kind: SlotKind; label: string; startsAt: string }[];
   points: { bridgePointId: string; code: string; name: string; latest: string; cells: { slotId: string; status: string }[] }[];
+  goLiveGaps: { bridgePointId: string; missing: SlotKind[] }[];
 }
+type SlotKind = 'day_before' | 'rehearsal' | 'hours_before' | 'all_connected';
 
 async function preflightSection(session: SessionView): Promise<HTMLElement> {
   let matrix: Matrix;
@@ -252,7 +254,8 @@ async function preflightSection(session: SessionView): Promise<HTMLElement> {
   const columns = [
     { key: 'sessions.bridgePoints', cell: (p: Matrix['points'][number]) => `${p.code} – ${p.name}` },
     ...matrix.slots.map((slot) => ({
-      key: `${slot.label} (${when(slot.startsAt)})`,
+      // The slot's name from the catalogue (it follows the language switch), then its time.
+      key: `${t(`preflight.slot.${slot.kind}`)} (${when(slot.startsAt)})`,
       raw: true,
       cell: (p: Matrix['points'][number]) => {
         const cell = p.cells.find((c) => c.slotId === slot.id);
@@ -264,6 +267,18 @@ async function preflightSection(session: SessionView): Promise<HTMLElement> {
     })),
     // Words, not the API's codes (law review §3: "passed/failed/none" showed on a Vietnamese page).
     { key: 'sessions.status', cell: (p: Matrix['points'][number]) => text(p.latest === 'passed' ? 'preflight.pass' : p.latest === 'failed' ? 'preflight.fail' : 'preflight.pending') },
+    // The go-live rule (issue 11 item 7): which required slot a point still lacks.
+    {
+      key: 'preflight.gate',
+      raw: false,
+      cell: (p: Matrix['points'][number]) => {
+        const gap = matrix.goLiveGaps.find((g) => g.bridgePointId === p.bridgePointId);
+        const cell = h('span', { 'data-gate': gap ? 'missing' : 'ready' });
+        if (gap === undefined) setText(cell, 'preflight.gate.ready');
+        else cell.append(text('preflight.gate.missing'), ' ', ...gap.missing.flatMap((k, i) => [i > 0 ? ', ' : '', text(`preflight.slot.${k}`)]));
+        return cell;
+      },
+    },
   ];
   return section('nav.preflight', table('nav.preflight', matrix.points, columns, (p) => p.bridgePointId));
 }
