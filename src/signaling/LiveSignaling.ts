@@ -23,7 +23,8 @@ import { turnIceServers, type TurnSettings } from './turnCredentials.ts';
 export interface RecordingControl {
   /** `actor` is who asked (the recorder audits it with the recording). */
   start(room: SessionRoom, actor: Actor): Promise<void>;
-  stop(room: SessionRoom, actor: Actor): Promise<void>;
+  /** `reason` is required of a person (recording is mandatory, N154 Art 24(1)); it goes to the audit. */
+  stop(room: SessionRoom, actor: Actor, reason: string): Promise<void>;
 }
 
 /** Moderation in a live session, as the audit log names it. */
@@ -255,7 +256,7 @@ export class LiveSignaling implements RequestHandler {
         if (!peer.permissions.moderate) throw forbidden('start or stop the recording');
         const control = this.recording;
         if (control === undefined) throw new TiepdanError('RECORDING_UNAVAILABLE', 'recording is not available on this server', { status: 503 });
-        await (method === 'startRecording' ? control.start(room, m.actor) : control.stop(room, m.actor));
+        await (method === 'startRecording' ? control.start(room, m.actor) : control.stop(room, m.actor, (data as RequestData<'stopRecording'>).reason));
         return { recording: room.state.recording };
       }
       case 'startLocalRecording': {

@@ -148,7 +148,8 @@ export const requestSchemas = {
   admitPeer: z.object({ peerId: id }),
   endSession: z.object({}),
   startRecording: z.object({}),
-  stopRecording: z.object({}),
+  /** Recording is mandatory (N154 Art 24(1)): a stop carries its reason (RECORDING_STOP_REASON_REQUIRED). */
+  stopRecording: z.object({ reason: z.string().max(1000).default('') }),
   /** Recording in the participant's own browser (MediaRecorder); only where the chair allows it. */
   startLocalRecording: z.object({}),
   stopLocalRecording: z.object({}),

@@ -203,6 +203,12 @@ t.test('console, pre-flight and endpoint rooms, end to end', async (t) => {
   t.pass('the rooms show that the session is being recorded');
   await screenshot(communes[0]!.page, '11-room-recording');
   await consolePage.waitForTimeout(6000);
+  // Recording is mandatory: without a reason the console refuses, in Vietnamese, and goes on recording.
+  await consolePage.click('#rec-toggle');
+  await consolePage.waitForSelector('.status.error[data-code=RECORDING_STOP_REASON_REQUIRED]', { timeout: 10_000 });
+  t.match(await consolePage.locator('[data-code=RECORDING_STOP_REASON_REQUIRED]').innerText(), /nêu lý do/, 'the console asks for the reason');
+  t.equal(await consolePage.getAttribute('#rec-state', 'data-recording'), 'true', 'still recording');
+  await consolePage.fill('#rec-stop-reason', 'Kết thúc phần tiếp công dân, chuyển sang họp nội bộ');
   await consolePage.click('#rec-toggle');
   await consolePage.waitForSelector('#rec-state[data-recording=false]', { timeout: 30_000 });
   t.pass('recording stopped from the console');

@@ -50,6 +50,7 @@ declare module 'fastify' {
 }
 
 const sessionParams = z.object({ sessionId: z.string().min(1).max(200) });
+const stopBody = z.object({ reason: z.string().max(1000).default('') }).default({ reason: '' });
 const exportSessionIds = z
   .array(z.string().min(1).max(200))
   .min(1)
@@ -194,8 +195,9 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
     reply.code(202).send(await recordings.startVerify(req.params.sessionId, actor(req))),
   );
 
-  api.post(`${base}/:sessionId/stop`, { config: { recordingRoles: RECORDING_ROLES.operate }, schema: { params: sessionParams } }, async (req) => {
-    await recordings.stopRecording(req.params.sessionId, actor(req));
+  // A stop needs its reason (N154 Art 24(1) makes recording mandatory): RECORDING_STOP_REASON_REQUIRED.
+  api.post(`${base}/:sessionId/stop`, { config: { recordingRoles: RECORDING_ROLES.operate }, schema: { params: sessionParams, body: stopBody } }, async (req) => {
+    await recordings.stopRecording(req.params.sessionId, actor(req), req.body.reason);
     return recordings.get(req.params.sessionId);
   });
 

@@ -210,6 +210,7 @@ export const en: Messages = {
   'live.health.none': '—',
   'live.rec.start': 'Start recording',
   'live.rec.stop': 'Stop recording',
+  'live.rec.stopReason': 'Reason for stopping (required, logged)',
   'live.rec.on': 'Recording {elapsed}',
   'live.rec.off': 'Not recording',
   'live.rec.disk': 'Free disk space: {free}',

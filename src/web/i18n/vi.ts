@@ -212,6 +212,7 @@ export const vi = {
   'live.health.none': '—',
   'live.rec.start': 'Bắt đầu ghi hình',
   'live.rec.stop': 'Dừng ghi hình',
+  'live.rec.stopReason': 'Lý do dừng ghi (bắt buộc, được ghi vào nhật ký)',
   'live.rec.on': 'Đang ghi {elapsed}',
   'live.rec.off': 'Chưa ghi hình',
   'live.rec.disk': 'Dung lượng trống: {free}',
