@@ -225,7 +225,7 @@ t.test('console, pre-flight and endpoint rooms, end to end', async (t) => {
   // The chair mutes commune A (its page says so) and removes commune B.
   await consolePage.locator(`#health-rows tr:has-text("UBND xã Tân Phú") [data-action=mute]`).click();
   await communes[0]!.page.waitForSelector('#toggle-mic[aria-pressed=true]', { timeout: 30_000 });
-  t.match(await communes[0]!.page.locator('#room-banner').innerText(), /Chủ trì đã tắt micrô/, 'the muted commune is told in plain words');
+  t.match(await communes[0]!.page.locator('#room-banner').innerText(), /chủ trì đã tắt micrô/i, 'the muted commune is told in plain words');
   await consolePage.locator(`#health-rows tr:has-text("UBND xã Hòa Bình") [data-action=eject]`).click();
   await communes[1]!.page.waitForSelector('[data-final="room.kicked"]', { timeout: 30_000 });
   t.pass('the removed commune sees that the chair removed it');

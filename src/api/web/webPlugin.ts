@@ -37,8 +37,28 @@ function contentSecurityPolicy(name: WebApp): string {
 const invitationParams = z.object({ '*': z.string().min(8).max(4096).regex(/^[A-Za-z0-9._~-]+$/) });
 const assetParams = z.object({ name: z.string().regex(/^[a-z]+\.(js|css)$/) });
 
-function checkInvitation(params: unknown): void {
-  if (!invitationParams.safeParse(params).success) throw new TiepdanError('INVITATION_MALFORMED', 'this is not an invitation link', { status: 404 });
+/**
+ * A mistyped invitation link (issue 11 item 9): the person at the commune gets a page in Vietnamese
+ * that says what to do, not the API's JSON. It needs no script, so it shows even where the bundle
+ * cannot load.
+ */
+function badLinkPage(reply: FastifyReply, page: 'join' | 'test'): FastifyReply {
+  const what = page === 'join' ? 'vào buổi tiếp công dân trực tuyến' : 'kiểm thử kết nối';
+  const html = `<!doctype html>
+<html lang="vi">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Đường liên kết không đúng – Tiếp công dân</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5">
+<h1 style="font-size: 1.4rem">Đường liên kết không đúng</h1>
+<p data-code="INVITATION_MALFORMED">Đường liên kết để ${what} bị gõ sai hoặc thiếu ký tự.</p>
+<ul>
+<li>Hãy mở lại đường liên kết trong thư điện tử hoặc tin nhắn của Ban Tiếp công dân tỉnh (bấm vào, không gõ lại bằng tay).</li>
+<li>Nếu chỉ có giấy mời in, hãy đề nghị Ban Tiếp công dân tỉnh gửi đường liên kết qua thư điện tử hoặc tin nhắn.</li>
+<li>Nếu giấy mời đã hết hạn hoặc bị thu hồi, hãy đề nghị gửi giấy mời mới.</li>
+</ul>
+</body>
+</html>
+`;
+  return reply.status(404).headers({ ...PAGE_HEADERS, 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'" }).send(html);
 }
 
 /** Invitation links carry a credential: request logs show the route, never the token. */
@@ -89,11 +109,11 @@ ${css ? `<link rel="stylesheet" href="/assets/${name}.css?v=${css.hash}">` : ''}
 
   // Wildcards, not `:invitation`: a token is longer than the router's 100-character parameter limit.
   app.get('/join/*', { logSerializers: redactedRequestLog }, async (request, reply) => {
-    checkInvitation(request.params);
+    if (!invitationParams.safeParse(request.params).success) return badLinkPage(reply, 'join');
     return page('room', reply);
   });
   app.get('/test/*', { logSerializers: redactedRequestLog }, async (request, reply) => {
-    checkInvitation(request.params);
+    if (!invitationParams.safeParse(request.params).success) return badLinkPage(reply, 'test');
     return page('preflight', reply);
   });
   // Browsers ask for it on every page; an empty answer keeps the logs free of 404s.
