@@ -12,6 +12,7 @@ import { USER_ROLES, type Actor, type UserRole } from '../domain/common/roles.ts
 import { PARTICIPANT_ROLES, type ParticipantRole, type TokenClaims, type TokenSigner } from '../tokens/tokenSigner.ts';
 import { CLOSE_CODES, PROTOCOL_VERSION, type RequestData, type RequestMethod } from './protocol.ts';
 import { DEFAULT_LIMITS, SignalingConnection, type ConnectionLimits, type RequestHandler } from './SignalingConnection.ts';
+import { FloorRequests } from './floorRequests.ts';
 import { turnIceServers, type TurnSettings } from './turnCredentials.ts';
 
 /**
@@ -28,7 +29,7 @@ export interface RecordingControl {
 }
 
 /** Moderation in a live session, as the audit log names it. */
-export type LiveAuditAction = 'live.peer.admitted' | 'live.peer.muted' | 'live.peer.ejected' | 'live.session.ended';
+export type LiveAuditAction = 'live.peer.admitted' | 'live.peer.muted' | 'live.peer.floor' | 'live.peer.ejected' | 'live.session.ended';
 
 /**
  * Where moderation actions are written, with who did them (security review H3). The composition
@@ -97,6 +98,8 @@ export class LiveSignaling implements RequestHandler {
   readonly #ejected = new Set<string>();
   readonly #ended = new Set<string>();
   readonly #connections = new Set<SignalingConnection>();
+  /** Raised hands ("xin phát biểu"), per session. */
+  readonly #floor = new FloorRequests();
   /** The recorder seam (may be set after construction, when the recorder is wired). */
   recording: RecordingControl | undefined;
   /** The audit seam (set by the composition root; tests without a database leave it unset). */
@@ -110,6 +113,7 @@ export class LiveSignaling implements RequestHandler {
     this.audit = options.audit;
     options.rooms.on('roomClosed', (sessionId) => {
       for (const m of [...this.#members.values()]) if (m.sessionId === sessionId) this.#forget(m);
+      this.#floor.clear(sessionId);
     });
   }
 
@@ -222,6 +226,22 @@ export class LiveSignaling implements RequestHandler {
         const muted = await room.mutePeer(d.peerId, d.kind);
         await this.#audit(m, 'live.peer.muted', { ...this.#target(room, d.peerId), kind: d.kind, producers: muted });
         return { muted };
+      }
+      case 'raiseHand': {
+        if (!peer.admitted) throw new TiepdanError('IN_LOBBY', 'waiting in the lobby until the host admits you', { status: 403 });
+        const raised = (data as RequestData<'raiseHand'>).raised;
+        this.#setHand(m, raised);
+        return { raised };
+      }
+      case 'giveFloor': {
+        const d = data as RequestData<'giveFloor'>;
+        if (!peer.permissions.moderate) throw forbidden('give participants the floor');
+        const target = this.#members.get(memberKey(m.sessionId, d.peerId));
+        if (target === undefined || room.getPeer(d.peerId) === undefined) throw new TiepdanError('PEER_NOT_FOUND', `no peer ${d.peerId} in this session`);
+        await this.#audit(m, 'live.peer.floor', this.#target(room, d.peerId));
+        this.#setHand(target, false);
+        target.connection?.notify('floorGiven', { byPeerId: peer.id });
+        return {};
       }
       case 'ejectPeer': {
         const d = data as RequestData<'ejectPeer'>;
@@ -382,6 +402,8 @@ export class LiveSignaling implements RequestHandler {
       session: { ...room.state, endpointsSeeEachOther: settings.endpointsSeeEachOther, participantRecordingAllowed: settings.participantRecordingAllowed },
       // Who records locally right now (admitted peers only; the lobby learns it when admitted).
       localRecordings: peer.admitted ? room.localRecordings() : [],
+      // Who asks to speak right now (N154 Art 21(2)); the chair's console lists them.
+      raisedHands: peer.admitted ? this.#floor.list(m.sessionId) : [],
     };
   }
 
@@ -408,8 +430,17 @@ export class LiveSignaling implements RequestHandler {
     m.connection = undefined;
   }
 
+  /** Raises or lowers a peer's hand; every connected member of the session is told of a change. */
+  #setHand(m: Membership, raised: boolean): void {
+    if (!this.#floor.set(m.sessionId, m.peer.id, m.peer.label, raised, new Date())) return;
+    for (const other of this.#members.values()) {
+      if (other.sessionId === m.sessionId && other.peer.admitted) other.connection?.notify('handRaised', { peerId: m.peer.id, label: m.peer.label, raised });
+    }
+  }
+
   /** Removes the peer from its room (others are told) and forgets the membership. */
   #remove(m: Membership, reason: 'left' | 'ejected' | 'timeout' | 'revoked'): void {
+    this.#setHand(m, false);
     this.#members.delete(m.key);
     if (m.graceTimer !== undefined) clearTimeout(m.graceTimer);
     m.room.removePeer(m.peer.id, reason); // the peer's 'removed' event closes its socket

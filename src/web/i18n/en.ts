@@ -545,4 +545,10 @@ export const en: Messages = {
   'preflight.gate': 'Ready to start',
   'preflight.gate.ready': 'Ready',
   'preflight.gate.missing': 'Missing:',
+  'room.raiseHand': 'Ask to speak',
+  'room.lowerHand': 'Withdraw the request to speak',
+  'room.floorGiven': 'The chair gives this point the floor: the microphone is on.',
+  'live.hands': 'Points asking to speak',
+  'live.hands.none': 'No point is asking to speak.',
+  'live.giveFloor': 'Give the floor (microphone on)',
 };

@@ -547,6 +547,12 @@ export const vi = {
   'preflight.gate': 'Điều kiện bắt đầu',
   'preflight.gate.ready': 'Đủ',
   'preflight.gate.missing': 'Còn thiếu:',
+  'room.raiseHand': 'Xin phát biểu',
+  'room.lowerHand': 'Hủy xin phát biểu',
+  'room.floorGiven': 'Người chủ trì mời điểm cầu phát biểu: micrô đã bật.',
+  'live.hands': 'Điểm cầu xin phát biểu',
+  'live.hands.none': 'Chưa có điểm cầu nào xin phát biểu.',
+  'live.giveFloor': 'Mời phát biểu (bật micrô)',
 } as const;
 
 export type MessageKey = keyof typeof vi;
