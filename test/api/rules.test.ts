@@ -123,6 +123,29 @@ t.test('rules of the regulation, each with its error code', async (t) => {
     );
   });
 
+  await t.test('Đ4.2 per case: approving, the chairman leaves cases out, each with its reason', async (t) => {
+    const second = await createCase(h, { title: 'Kiến nghị về đường giao thông' });
+    const s = await createSession(h, { caseIds: [goodCase, second], bridgePointIds: [communeA] });
+    t.equal((await h.call('POST', `/api/v1/sessions/${s}/submit`, { as: 'reception_board', body: {} })).status, 200);
+    const decide = (rejectedCases: unknown[]) => h.call('POST', `/api/v1/sessions/${s}/decision`, { as: 'approver', body: { decision: 'approved', rejectedCases } });
+    const noReason = await decide([{ caseId: second, reason: ' ' }]);
+    t.equal(noReason.status, 400);
+    t.equal(noReason.body.code, 'REJECTION_REASON_REQUIRED', 'a case left out needs its reason');
+    const stranger = await decide([{ caseId: '00000000-0000-4000-8000-000000000000', reason: 'x' }]);
+    t.equal(stranger.body.code, 'CASE_NOT_ON_AGENDA');
+    const all = await decide([{ caseId: goodCase, reason: 'Chưa đủ hồ sơ' }, { caseId: second, reason: 'Đã giải quyết' }]);
+    t.equal(all.body.code, 'SESSION_NO_CASES', 'leaving every case out is a rejection, not an approval');
+    t.equal((await h.call('GET', `/api/v1/sessions/${s}`, { as: 'auditor' })).body.cases.length, 2, 'a refused decision changes nothing');
+    const ok = await decide([{ caseId: second, reason: 'Vụ việc đang được Sở Xây dựng giải quyết' }]);
+    t.equal(ok.status, 200, ok.text);
+    t.equal(ok.body.status, 'approved');
+    t.same(ok.body.cases.map((c: { caseId: string }) => c.caseId), [goodCase], 'the case left out is off the agenda');
+    const history = await h.call('GET', `/api/v1/sessions/${s}/approvals`, { as: 'auditor' });
+    t.match(history.body.find((a: { kind: string }) => a.kind === 'case_rejected'), { actorId: h.users.approver.id, comment: /: Vụ việc đang được Sở Xây dựng giải quyết$/ }, 'the per-case decision is in the history');
+    const log = await h.call('GET', `/api/v1/audit?entity=session&entityId=${s}&action=session.case_rejected`, { as: 'auditor' });
+    t.match(log.body.items[0], { actorId: h.users.approver.id, after: { caseId: second, reason: 'Vụ việc đang được Sở Xây dựng giải quyết' } }, 'and in the audit, with the chairman');
+  });
+
   await t.test('go-live only when every point passed at T-1 WD and T-2 h and was connected at T-1 h; only the approver may override, and it is logged', async (t) => {
     // The chair is the Chủ tịch or a deputy (approver role), not the staff preparing the session (law review §5.2).
     const staffChair = await h.call('POST', '/api/v1/sessions', { as: 'reception_board', body: { title: 'x', scheduledStart: '2026-02-23T08:00:00+07:00', scheduledEnd: '2026-02-23T11:00:00+07:00', chairUserId: h.users.reception_board.id } });

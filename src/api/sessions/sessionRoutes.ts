@@ -115,13 +115,18 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: ControlServices }>
       config: { access: { roles: R.approver, forbiddenCode: 'APPROVER_ROLE_REQUIRED' } },
       schema: {
         tags: ['sessions'],
-        summary: 'The chairman approves or rejects (approver role only: APPROVER_ROLE_REQUIRED); approval creates the test slots',
+        summary: 'The chairman approves or rejects (approver role only: APPROVER_ROLE_REQUIRED); approving, he may leave cases out, each with its reason (rejectedCases: off the agenda, kept in the history; CASE_NOT_ON_AGENDA, REJECTION_REASON_REQUIRED, SESSION_NO_CASES when none is left); approval creates the test slots',
         params: idParams,
-        body: z.object({ decision: z.enum(['approved', 'rejected']), comment: z.string().max(2000).default('') }),
+        body: z.object({
+          decision: z.enum(['approved', 'rejected']),
+          comment: z.string().max(2000).default(''),
+          // Đ4.2: consent is per case; approving, the chairman may leave cases out, each with its reason.
+          rejectedCases: z.array(z.object({ caseId: z.uuid(), reason: z.string().max(2000) })).max(200).default([]),
+        }),
         response: { 200: sessionSchema, ...errorResponses },
       },
     },
-    async (request) => S.decide(actorOf(request), request.params.id, request.body.decision, request.body.comment),
+    async (request) => S.decide(actorOf(request), request.params.id, request.body.decision, request.body.comment, request.body.rejectedCases),
   );
 
   app.post(

@@ -447,11 +447,12 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
   }
 
   /** The chairman's decision (the route admits the approver role only: APPROVER_ROLE_REQUIRED). */
-  async decide(actor: Actor, id: string, decision: 'approved' | 'rejected', comment: string): Promise<SessionView> {
+  async decide(actor: Actor, id: string, decision: 'approved' | 'rejected', comment: string, rejectedCases: { caseId: string; reason: string }[] = []): Promise<SessionView> {
     if (actor.role !== 'approver') throw forbidden('APPROVER_ROLE_REQUIRED', 'only the chairman (approver role) approves or rejects an online reception');
     return this.#transition(actor, id, decision === 'approved' ? 'approve' : 'reject', async (trx, row) => {
       // A refusal goes back to the board with its reason (issue 11 item 6): they must know what to change.
       if (decision === 'rejected' && comment.trim() === '') throw badRequest('REJECTION_REASON_REQUIRED', 'say why the reception is not approved', [{ field: '/comment', message: 'required when rejecting' }]);
+      if (decision === 'approved' && rejectedCases.length > 0) await this.#rejectCases(trx, actor, id, rejectedCases);
       if (decision === 'approved') {
         await this.#checkProposal(trx, row);
         if (row.scheduled_start <= this.#d.clock()) throw conflict('SESSION_IN_PAST', 'the session time has passed; reschedule it');
@@ -460,6 +461,31 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
       if (decision === 'approved') await this.#d.onApproved(trx, id);
       return { reason: comment };
     });
+  }
+
+  /**
+   * Đ4.2: the Chủ tịch consents to each case. Approving the session, he may leave some cases out,
+   * each with its reason: they come off the agenda (and can go on another session), and the
+   * decision is kept in the approvals history and the audit (references only, no personal data).
+   */
+  async #rejectCases(trx: Trx, actor: Actor, sessionId: string, rejected: { caseId: string; reason: string }[]): Promise<void> {
+    const onAgenda = await trx
+      .selectFrom('session_cases')
+      .innerJoin('cases', 'cases.id', 'session_cases.case_id')
+      .select(['cases.id', 'cases.reference'])
+      .where('session_cases.session_id', '=', sessionId)
+      .execute();
+    for (const [i, r] of rejected.entries()) {
+      if (!onAgenda.some((c) => c.id === r.caseId)) throw new TiepdanError('CASE_NOT_ON_AGENDA', `case ${r.caseId} is not on this session's agenda`, { status: 400, details: [{ field: `/rejectedCases/${i}/caseId`, message: 'not on the agenda' }] });
+      if (r.reason.trim() === '') throw badRequest('REJECTION_REASON_REQUIRED', 'say why this case is not approved', [{ field: `/rejectedCases/${i}/reason`, message: 'required when a case is left out' }]);
+    }
+    const at = this.#d.clock();
+    for (const r of rejected) {
+      const reference = onAgenda.find((c) => c.id === r.caseId)!.reference;
+      await trx.deleteFrom('session_cases').where('session_id', '=', sessionId).where('case_id', '=', r.caseId).execute();
+      await trx.insertInto('approvals').values({ session_id: sessionId, kind: 'case_rejected', actor_id: actor.kind === 'user' ? actor.id : null, comment: `${reference}: ${r.reason.trim()}`, working_days_ahead: null, at }).execute();
+      await this.#d.audit.append(trx, actor, { action: 'session.case_rejected', entity: 'session', entityId: sessionId, after: { caseId: r.caseId, reference, reason: r.reason.trim() } });
+    }
   }
 
   /** approved → invitations_sent; `issue` creates the invitations inside the same transaction. */

@@ -551,4 +551,9 @@ export const en: Messages = {
   'live.hands': 'Points asking to speak',
   'live.hands.none': 'No point is asking to speak.',
   'live.giveFloor': 'Give the floor (microphone on)',
+  'sessions.proposal': 'What the chairman is asked to approve',
+  'sessions.proposalHint': 'The chairman consents to each case (Quy chế Art 4(2)). A case he does not consent to leaves the session, with the reason.',
+  'sessions.openCase': 'Open the case file',
+  'sessions.leaveOut': 'Do not put this case on the session',
+  'sessions.leaveOutReason': 'Reason for leaving this case out',
 };

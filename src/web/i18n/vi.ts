@@ -553,6 +553,11 @@ export const vi = {
   'live.hands': 'Điểm cầu xin phát biểu',
   'live.hands.none': 'Chưa có điểm cầu nào xin phát biểu.',
   'live.giveFloor': 'Mời phát biểu (bật micrô)',
+  'sessions.proposal': 'Nội dung trình Chủ tịch UBND tỉnh cho ý kiến',
+  'sessions.proposalHint': 'Chủ tịch UBND tỉnh cho ý kiến từng vụ việc (Quy chế Điều 4 khoản 2). Vụ việc không đồng ý được đưa ra khỏi buổi tiếp, kèm lý do.',
+  'sessions.openCase': 'Xem hồ sơ vụ việc',
+  'sessions.leaveOut': 'Không đồng ý đưa vụ việc này vào buổi tiếp',
+  'sessions.leaveOutReason': 'Lý do không đồng ý vụ việc này',
 } as const;
 
 export type MessageKey = keyof typeof vi;

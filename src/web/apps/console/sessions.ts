@@ -1,5 +1,6 @@
 import { button, h, setText, text } from '../../ui/dom.ts';
-import { t } from '../../i18n/index.ts';
+import { t, type MessageKey } from '../../i18n/index.ts';
+import type { CaseView } from './cases.ts';
 import { roleKey } from '../shared/tiles.ts';
 import { dueFollowUpsPanel, minutesSection, noticeSection, outcomesSection, sessionFollowUps } from './afterSitting.ts';
 import { api, type InvitationView, type Paged, type SessionView } from './api.ts';
@@ -120,15 +121,23 @@ export async function sessionPage(main: HTMLElement, id: string, savedCaseId?: s
     );
   const reason = h('input', { type: 'text', id: 'override-reason', maxlength: 2000 });
   const actions = h('div', { class: 'row' });
+  // What the chairman is asked to approve: each case's content, and his per-case choice.
+  const casesForDecision = session.status === 'submitted' ? await proposalCases(session) : { element: null, rejected: () => [] };
   switch (session.status) {
     case 'draft':
       actions.append(act('sessions.submit', 'submit'));
       break;
     case 'submitted': {
-      // The chairman's decision: approve, or send back with the reason (issue 11 item 6).
+      // The chairman's decision: approve (leaving out the cases he does not consent to, each with
+      // its reason: Đ4.2), or send the whole proposal back with the reason (issue 11 item 6).
       const rejectReason = h('input', { type: 'text', id: 'reject-reason', maxlength: 2000 });
       actions.append(
-        act('sessions.approve', 'decision', { decision: 'approved', comment: '' }, 'action-approve'),
+        button('sessions.approve', () =>
+          void withStatus(status, async () => {
+            await api.post(`/sessions/${id}/decision`, { decision: 'approved', comment: '', rejectedCases: casesForDecision.rejected() });
+            await sessionPage(main, id);
+          }),
+        { id: 'action-approve' }),
         field('reject-reason', 'sessions.rejectReason', rejectReason),
         button('sessions.reject', () =>
           void withStatus(status, async () => {
@@ -178,12 +187,45 @@ export async function sessionPage(main: HTMLElement, id: string, savedCaseId?: s
   main.replaceChildren(
     h('h2', {}, session.title),
     section('sessions.status', info, session.statusReason ? h('p', { class: 'muted' }, session.statusReason) : null, actions, status),
+    ...(casesForDecision.element ? [casesForDecision.element] : []),
     await invitationsSection(session),
     await preflightSection(session),
   );
   // After the sitting (issue 11): outcomes while live or ended, then follow-up and the notice.
   if (['live', 'ended'].includes(session.status)) main.append(await outcomesSection(session, (caseId) => void sessionPage(main, id, caseId), savedCaseId));
   if (['live', 'ended', 'archived'].includes(session.status)) main.append(await minutesSection(session), await sessionFollowUps(session), await noticeSection(session));
+}
+
+/**
+ * The proposal as the chairman reads it (law review §5.4): each case's content (a tố cáo whose
+ * denouncer did not ask for identity protection is readable to him too), with a box to leave the
+ * case out and the reason for it.
+ */
+async function proposalCases(session: SessionView): Promise<{ element: HTMLElement; rejected: () => { caseId: string; reason: string }[] }> {
+  const choices: { caseId: string; out: HTMLInputElement; reason: HTMLInputElement }[] = [];
+  const items = await Promise.all(
+    session.cases.map(async (entry) => {
+      const c = await api.get<CaseView>(`/cases/${entry.caseId}`).catch(() => undefined);
+      const out = h('input', { type: 'checkbox', id: `leave-out-${entry.caseId}`, 'data-leave-out': entry.reference });
+      const reason = h('input', { type: 'text', maxlength: 2000, 'data-leave-out-reason': entry.reference });
+      choices.push({ caseId: entry.caseId, out, reason });
+      const shown = (v: string | null | undefined) => (v === null || v === undefined ? text('cases.hidden') : v || '—');
+      return h(
+        'article',
+        { class: 'card stack', 'data-proposal-case': entry.reference },
+        h('h3', {}, `${entry.reference} – ${c?.title ?? ''}`),
+        h('p', { class: 'muted' }, text(`caseType.${entry.type}` as MessageKey)),
+        h('dl', {}, h('dt', {}, text('cases.summary')), h('dd', {}, shown(c?.summary)), h('dt', {}, text('cases.requests')), h('dd', {}, shown(c?.requests)), h('dt', {}, text('cases.priorHandling')), h('dd', {}, shown(c?.priorHandling))),
+        h('a', { href: `#/case/${entry.caseId}` }, text('sessions.openCase')),
+        h('div', { class: 'field inline' }, out, h('label', { for: out.id }, text('sessions.leaveOut'))),
+        field(`leave-out-reason-${entry.caseId}`, 'sessions.leaveOutReason', reason),
+      );
+    }),
+  );
+  return {
+    element: section('sessions.proposal', h('p', { class: 'muted' }, text('sessions.proposalHint')), ...items),
+    rejected: () => choices.filter((c) => c.out.checked).map((c) => ({ caseId: c.caseId, reason: c.reason.value.trim() })),
+  };
 }
 
 /**
