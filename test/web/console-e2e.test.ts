@@ -222,6 +222,16 @@ t.test('console, pre-flight and endpoint rooms, end to end', async (t) => {
   await communes[0]!.page.waitForSelector('.tile:is([data-role=host],[data-role=central])[data-video=playing]', { timeout: 30_000 });
   t.pass('the room came back by itself with the central video');
 
+  // NĐ 154 Art 21(2): commune A joined with its microphone off; it asks to speak, the chair gives
+  // it the floor from the console, and its microphone comes on.
+  t.equal(await communes[0]!.page.getAttribute('#toggle-mic', 'aria-pressed'), 'true', 'the commune joined with its microphone off');
+  await communes[0]!.page.click('#raise-hand');
+  await consolePage.waitForSelector('#hands-list li[data-peer-id] [data-action=give-floor]', { timeout: 30_000 });
+  t.match(await consolePage.locator('#hands-list').innerText(), /UBND xã Tân Phú/, 'the chair sees who asks to speak');
+  await consolePage.click('#hands-list [data-action=give-floor]');
+  await communes[0]!.page.waitForSelector('#toggle-mic[aria-pressed=false]', { timeout: 30_000 });
+  t.match(await communes[0]!.page.locator('#room-banner').innerText(), /mời điểm cầu phát biểu/, 'the commune is told it has the floor, microphone on');
+
   // The chair mutes commune A (its page says so) and removes commune B.
   await consolePage.locator(`#health-rows tr:has-text("UBND xã Tân Phú") [data-action=mute]`).click();
   await communes[0]!.page.waitForSelector('#toggle-mic[aria-pressed=true]', { timeout: 30_000 });
