@@ -62,6 +62,7 @@ export class ControlServices {
       settings: this.settings,
       clock,
       notPassed: (id) => this.preflight.notPassed(id),
+      goLiveGaps: (id) => this.preflight.goLiveGaps(id),
       onApproved: (trx, id) => this.preflight.generateSlots(trx, id),
       onClosed: (trx, id, reason) => invitations!.revokeAll(trx, id, reason),
     });

@@ -178,12 +178,17 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 
   /**
    * Stops a recording on request. The audit row (who, when) is written first: a stop that cannot be
-   * audited is refused and the recording goes on (nothing is lost either way).
+   * audited is refused and the recording goes on (nothing is lost either way). Recording is
+   * mandatory (N154 Art 24(1)): a person stops it only with a reason, which the audit keeps.
    */
-  async stopRecording(sessionId: string, actor: Actor = SYSTEM_ACTOR): Promise<void> {
+  async stopRecording(sessionId: string, actor: Actor = SYSTEM_ACTOR, reason = ''): Promise<void> {
     const r = this.#recorders.get(sessionId);
     if (!r) throw new TiepdanError('RECORDING_NOT_RUNNING', `session ${sessionId} is not being recorded`, { status: 409 });
-    await this.#audit(actor, 'recording.stopped', sessionId, { by: actor.kind });
+    const why = reason.trim();
+    if (actor.kind !== 'system' && why === '') {
+      throw new TiepdanError('RECORDING_STOP_REASON_REQUIRED', 'recording is mandatory (NĐ 154/2026 Art 24): say why it stops', { status: 400, details: [{ field: '/reason', message: 'required' }] });
+    }
+    await this.#audit(actor, 'recording.stopped', sessionId, { by: actor.kind, ...(why ? { reason: why } : {}) });
     await r.stop('stopped');
   }
 

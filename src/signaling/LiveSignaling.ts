@@ -12,6 +12,7 @@ import { USER_ROLES, type Actor, type UserRole } from '../domain/common/roles.ts
 import { PARTICIPANT_ROLES, type ParticipantRole, type TokenClaims, type TokenSigner } from '../tokens/tokenSigner.ts';
 import { CLOSE_CODES, PROTOCOL_VERSION, type RequestData, type RequestMethod } from './protocol.ts';
 import { DEFAULT_LIMITS, SignalingConnection, type ConnectionLimits, type RequestHandler } from './SignalingConnection.ts';
+import { FloorRequests } from './floorRequests.ts';
 import { turnIceServers, type TurnSettings } from './turnCredentials.ts';
 
 /**
@@ -23,11 +24,12 @@ import { turnIceServers, type TurnSettings } from './turnCredentials.ts';
 export interface RecordingControl {
   /** `actor` is who asked (the recorder audits it with the recording). */
   start(room: SessionRoom, actor: Actor): Promise<void>;
-  stop(room: SessionRoom, actor: Actor): Promise<void>;
+  /** `reason` is required of a person (recording is mandatory, N154 Art 24(1)); it goes to the audit. */
+  stop(room: SessionRoom, actor: Actor, reason: string): Promise<void>;
 }
 
 /** Moderation in a live session, as the audit log names it. */
-export type LiveAuditAction = 'live.peer.admitted' | 'live.peer.muted' | 'live.peer.unmuted' | 'live.peer.ejected' | 'live.session.ended';
+export type LiveAuditAction = 'live.peer.admitted' | 'live.peer.muted' | 'live.peer.unmuted' | 'live.peer.floor' | 'live.peer.ejected' | 'live.session.ended';
 
 /**
  * Where moderation actions are written, with who did them (security review H3). The composition
@@ -107,6 +109,8 @@ export class LiveSignaling implements RequestHandler {
   /** Open sockets per remote address (L7 cap), and each connection's address to count it down. */
   readonly #socketsByIp = new Map<string, number>();
   readonly #addressOf = new WeakMap<SignalingConnection, string>();
+  /** Raised hands ("xin phát biểu"), per session. */
+  readonly #floor = new FloorRequests();
   /** The recorder seam (may be set after construction, when the recorder is wired). */
   recording: RecordingControl | undefined;
   /** The audit seam (set by the composition root; tests without a database leave it unset). */
@@ -123,6 +127,7 @@ export class LiveSignaling implements RequestHandler {
     this.ender = undefined;
     options.rooms.on('roomClosed', (sessionId) => {
       for (const m of [...this.#members.values()]) if (m.sessionId === sessionId) this.#forget(m);
+      this.#floor.clear(sessionId);
     });
   }
 
@@ -261,6 +266,24 @@ export class LiveSignaling implements RequestHandler {
         await this.#audit(m, 'live.peer.unmuted', { ...this.#target(room, d.peerId), kind: d.kind });
         return { unmuted };
       }
+      case 'raiseHand': {
+        if (!peer.admitted) throw new TiepdanError('IN_LOBBY', 'waiting in the lobby until the host admits you', { status: 403 });
+        const raised = (data as RequestData<'raiseHand'>).raised;
+        this.#setHand(m, raised);
+        return { raised };
+      }
+      case 'giveFloor': {
+        const d = data as RequestData<'giveFloor'>;
+        if (!peer.permissions.moderate) throw forbidden('give participants the floor');
+        const target = this.#members.get(memberKey(m.sessionId, d.peerId));
+        if (target === undefined || room.getPeer(d.peerId) === undefined) throw new TiepdanError('PEER_NOT_FOUND', `no peer ${d.peerId} in this session`);
+        // Giving the floor also lifts a mute the chair held (L3), or the point's microphone could not come on.
+        room.unmutePeer(d.peerId, 'audio');
+        await this.#audit(m, 'live.peer.floor', this.#target(room, d.peerId));
+        this.#setHand(target, false);
+        target.connection?.notify('floorGiven', { byPeerId: peer.id });
+        return {};
+      }
       case 'ejectPeer': {
         const d = data as RequestData<'ejectPeer'>;
         if (!peer.permissions.moderate) throw forbidden('eject participants');
@@ -296,7 +319,7 @@ export class LiveSignaling implements RequestHandler {
         if (!peer.permissions.moderate) throw forbidden('start or stop the recording');
         const control = this.recording;
         if (control === undefined) throw new TiepdanError('RECORDING_UNAVAILABLE', 'recording is not available on this server', { status: 503 });
-        await (method === 'startRecording' ? control.start(room, m.actor) : control.stop(room, m.actor));
+        await (method === 'startRecording' ? control.start(room, m.actor) : control.stop(room, m.actor, (data as RequestData<'stopRecording'>).reason));
         return { recording: room.state.recording };
       }
       case 'startLocalRecording': {
@@ -425,6 +448,8 @@ export class LiveSignaling implements RequestHandler {
       session: { ...room.state, endpointsSeeEachOther: settings.endpointsSeeEachOther, participantRecordingAllowed: settings.participantRecordingAllowed },
       // Who records locally right now (admitted peers only; the lobby learns it when admitted).
       localRecordings: peer.admitted ? room.localRecordings() : [],
+      // Who asks to speak right now (N154 Art 21(2)); the chair's console lists them.
+      raisedHands: peer.admitted ? this.#floor.list(m.sessionId) : [],
     };
   }
 
@@ -455,8 +480,17 @@ export class LiveSignaling implements RequestHandler {
     m.connection = undefined;
   }
 
+  /** Raises or lowers a peer's hand; every connected member of the session is told of a change. */
+  #setHand(m: Membership, raised: boolean): void {
+    if (!this.#floor.set(m.sessionId, m.peer.id, m.peer.label, raised, new Date())) return;
+    for (const other of this.#members.values()) {
+      if (other.sessionId === m.sessionId && other.peer.admitted) other.connection?.notify('handRaised', { peerId: m.peer.id, label: m.peer.label, raised });
+    }
+  }
+
   /** Removes the peer from its room (others are told) and forgets the membership. */
   #remove(m: Membership, reason: 'left' | 'ejected' | 'timeout' | 'revoked'): void {
+    this.#setHand(m, false);
     this.#members.delete(m.key);
     if (m.graceTimer !== undefined) clearTimeout(m.graceTimer);
     m.room.removePeer(m.peer.id, reason); // the peer's 'removed' event closes its socket

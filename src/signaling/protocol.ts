@@ -168,7 +168,12 @@ export const requestSchemas = {
   admitPeer: z.object({ peerId: id }),
   endSession: z.object({}),
   startRecording: z.object({}),
-  stopRecording: z.object({}),
+  /** "Xin phát biểu" (N154 Art 21(2)): a point raises or lowers its hand; everyone is told (`handRaised`). */
+  raiseHand: z.object({ raised: z.boolean() }),
+  /** The chair gives a point the floor: it is told (`floorGiven`) and turns its microphone on. */
+  giveFloor: z.object({ peerId: id }),
+  /** Recording is mandatory (N154 Art 24(1)): a stop carries its reason (RECORDING_STOP_REASON_REQUIRED). */
+  stopRecording: z.object({ reason: z.string().max(1000).default('') }),
   /** Recording in the participant's own browser (MediaRecorder); only where the chair allows it. */
   startLocalRecording: z.object({}),
   stopLocalRecording: z.object({}),

@@ -19,8 +19,8 @@ export function bridgeRecording(live: LiveSessions, recordings: RecordingsPort, 
       await recordings.startRecording(room, actor);
       room.setRecording(true);
     },
-    stop: async (room, actor) => {
-      await recordings.stopRecording(room.id, actor);
+    stop: async (room, actor, reason) => {
+      await recordings.stopRecording(room.id, actor, reason);
       room.setRecording(false);
     },
   };

@@ -48,6 +48,15 @@ export interface JoinInfo {
   session: { state: string; recording: boolean; endpointsSeeEachOther: boolean; participantRecordingAllowed?: boolean };
   /** Who records locally (in their browser) right now. */
   localRecordings?: LocalRecordingState[];
+  /** Who asks to speak right now ("xin phát biểu", N154 Art 21(2)), first raised first. */
+  raisedHands?: RaisedHand[];
+}
+
+/** A participant asking to speak. */
+export interface RaisedHand {
+  peerId: string;
+  label: string;
+  raisedAt?: string;
 }
 
 /** A participant recording the session in its own browser (`localRecording` notification). */
@@ -83,6 +92,11 @@ export interface LiveClientOptions {
   videoCodec?: 'VP8' | 'H264';
   /** Ask the server for TCP-only ICE (networks that block UDP). */
   forceTcp?: boolean;
+  /**
+   * Join with the microphone off (N154 Art 21(2): a point speaks when the chair gives it the floor).
+   * The track is disabled before it is sent, so not a word leaves before the pause.
+   */
+  startMicMuted?: boolean;
   reconnect?: { minDelayMs?: number; maxDelayMs?: number };
 }
 
@@ -108,6 +122,10 @@ type Events = {
   videoSuspended: [{ peerId: string; consumerId: string; suspended: boolean }];
   /** A participant (this one too) started or stopped recording locally; every peer is told. */
   localRecording: [LocalRecordingState];
+  /** Someone (this peer too) raised or lowered a hand. */
+  handRaised: [RaisedHand & { raised: boolean }];
+  /** The chair gave this point the floor: the page turns the microphone on. */
+  floorGiven: [];
   notification: [string, unknown];
   error: [Error];
 };
@@ -180,6 +198,8 @@ export class LiveClient extends Emitter<Events> {
   readonly remoteTracks = new Map<string, RemoteTrack>();
   /** Participants recording locally right now, by peer id (this one included). */
   readonly localRecorders = new Map<string, LocalRecordingState>();
+  /** Who asks to speak, as the server last said (join answer, then `handRaised`). */
+  readonly raisedHands = new Map<string, RaisedHand>();
   /** Milliseconds (performance.now()) of the first socket open, for measurements. */
   timings: { socketOpen?: number; joined?: number } = {};
   #socket: SignalingSocket | undefined;
@@ -187,6 +207,8 @@ export class LiveClient extends Emitter<Events> {
   #send: types.Transport | undefined;
   #recv: types.Transport | undefined;
   readonly #producers = new Map<string, types.Producer>();
+  /** The microphone's wanted state, kept across reconnects (a new producer starts the same way). */
+  #micMuted = false;
   readonly #consumers = new Map<string, { consumer: types.Consumer; description: ConsumerDescription }>();
   #stream: MediaStream | undefined;
   /** Media set-up and notifications that touch it run one at a time (consumers excepted: #startConsume). */
@@ -200,6 +222,7 @@ export class LiveClient extends Emitter<Events> {
   constructor(options: LiveClientOptions) {
     super();
     this.options = options;
+    this.#micMuted = options.startMicMuted === true;
   }
 
   #setState(state: ClientState): void {
@@ -233,6 +256,8 @@ export class LiveClient extends Emitter<Events> {
     this.peers.clear();
     for (const p of info.peers) this.peers.set(p.peerId, p);
     this.#syncLocalRecorders(info.localRecordings ?? []);
+    this.raisedHands.clear();
+    for (const r of info.raisedHands ?? []) this.raisedHands.set(r.peerId, r);
     this.timings.joined ??= performance.now();
     if (info.resumed) {
       await this.#enqueue(() => this.#resume(info));
@@ -328,8 +353,14 @@ export class LiveClient extends Emitter<Events> {
     const send = this.#send!;
     const audio = this.#stream.getAudioTracks()[0];
     if (sendAudio && audio !== undefined) {
+      // Muted (on join, or before a reconnect): silent from the first packet, then paused at the SFU.
+      if (this.#micMuted) audio.enabled = false;
       const p = await send.produce({ track: audio, stopTracks: false, codecOptions: SPEECH_OPUS, appData: { source: 'microphone' } });
       this.#producers.set(p.id, p);
+      if (this.#micMuted) {
+        p.pause();
+        await this.request('pauseProducer', { producerId: p.id });
+      }
     }
     const video = this.#stream.getVideoTracks()[0];
     if (sendVideo && video !== undefined) {
@@ -504,6 +535,16 @@ export class LiveClient extends Emitter<Events> {
       case 'kicked':
         this.emit('kicked', d.reason as string);
         break;
+      case 'handRaised': {
+        const r = data as RaisedHand & { raised: boolean };
+        if (r.raised) this.raisedHands.set(r.peerId, r);
+        else this.raisedHands.delete(r.peerId);
+        this.emit('handRaised', r);
+        break;
+      }
+      case 'floorGiven':
+        this.emit('floorGiven');
+        break;
       case 'localRecording': {
         const r = data as LocalRecordingState;
         if (r.recording) this.localRecorders.set(r.peerId, r);
@@ -597,7 +638,18 @@ export class LiveClient extends Emitter<Events> {
     return spatialLayer;
   }
 
+  /** Asks to speak, or withdraws the request (`handRaised` reaches everyone). */
+  async raiseHand(raised: boolean): Promise<void> {
+    await this.request('raiseHand', { raised });
+  }
+
+  /** The chair gives a point the floor (its page turns its microphone on). */
+  async giveFloor(peerId: string): Promise<void> {
+    await this.request('giveFloor', { peerId });
+  }
+
   async setMicrophoneMuted(muted: boolean): Promise<void> {
+    this.#micMuted = muted;
     for (const p of this.#producers.values()) {
       if (p.kind !== 'audio') continue;
       if (muted) {

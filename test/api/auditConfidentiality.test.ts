@@ -39,13 +39,21 @@ t.test('confidentiality and the audit hash chain', async (t) => {
       t.equal(r.body.people[0].fullName, DENOUNCER, `${role} sees the denouncer`);
       t.equal(r.body.personalDataHidden, false);
     }
+    // The chairman reads the case he is asked to approve (issue 11 item 6, law review §5.4(b)): a
+    // denouncer who does not ask for identity protection is the only kind received online.
     const chair = await h.call('GET', `/api/v1/cases/${denunciation}`, { as: 'approver' });
-    t.equal(chair.body.people[0].fullName, null, 'the chairman does not see a denouncer’s identity');
-    t.equal(chair.body.summary, null, 'nor the summary that names them');
-    t.equal(chair.body.waiverNote, null, 'nor the consent note that names them (M7)');
-    t.equal(chair.body.criteriaNote, null, 'nor the criteria note');
+    t.equal(chair.body.summary, `Người tố cáo ${DENOUNCER} phản ánh…`, 'the chairman reads the tố cáo he approves');
+    t.equal(chair.body.people[0].fullName, DENOUNCER, 'the denouncer did not ask for identity protection');
+    t.equal(chair.body.personalDataHidden, false);
+    // Without that waiver the identity stays with the board and the inspectorate (Luật Tố cáo Art 8–9).
+    const protectedCase = await createCase(h, { type: 'to_cao', title: 'Tố cáo chưa có cam kết', summary: `Ông ${DENOUNCER} tố cáo…`, criteria: ['c'], people: [{ role: 'denouncer', fullName: DENOUNCER }] });
+    const hidden = await h.call('GET', `/api/v1/cases/${protectedCase}`, { as: 'approver' });
+    t.equal(hidden.body.people[0].fullName, null, 'the chairman does not see a protected denouncer’s identity');
+    t.equal(hidden.body.summary, null, 'nor the summary that names them');
+    t.equal(hidden.body.waiverNote, null, 'nor the consent note (M7)');
+    t.equal(hidden.body.criteriaNote, null, 'nor the criteria note');
+    t.equal(hidden.body.people[0].role, 'denouncer', 'but sees that there is one');
     t.match((await h.call('GET', `/api/v1/cases/${denunciation}`, { as: 'inspectorate' })).body.waiverNote, DENOUNCER, 'the inspectorate reads the consent note');
-    t.equal(chair.body.people[0].role, 'denouncer', 'but sees that there is one');
     t.equal((await h.call('GET', `/api/v1/cases/${complaint}`, { as: 'approver' })).body.people[0].fullName, COMPLAINANT, 'the chairman sees a complainant');
     const auditor = await h.call('GET', '/api/v1/cases', { as: 'auditor' });
     t.ok(

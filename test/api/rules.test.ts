@@ -123,52 +123,96 @@ t.test('rules of the regulation, each with its error code', async (t) => {
     );
   });
 
-  await t.test('go-live only when every bridge point passed; the chair may override, and it is logged', async (t) => {
-    const s = await createSession(h, { caseIds: [goodCase], bridgePointIds: [central, communeA, communeB], chairUserId: h.users.inspectorate.id });
+  await t.test('Đ4.2 per case: approving, the chairman leaves cases out, each with its reason', async (t) => {
+    const second = await createCase(h, { title: 'Kiến nghị về đường giao thông' });
+    const s = await createSession(h, { caseIds: [goodCase, second], bridgePointIds: [communeA] });
+    t.equal((await h.call('POST', `/api/v1/sessions/${s}/submit`, { as: 'reception_board', body: {} })).status, 200);
+    const decide = (rejectedCases: unknown[]) => h.call('POST', `/api/v1/sessions/${s}/decision`, { as: 'approver', body: { decision: 'approved', rejectedCases } });
+    const noReason = await decide([{ caseId: second, reason: ' ' }]);
+    t.equal(noReason.status, 400);
+    t.equal(noReason.body.code, 'REJECTION_REASON_REQUIRED', 'a case left out needs its reason');
+    const stranger = await decide([{ caseId: '00000000-0000-4000-8000-000000000000', reason: 'x' }]);
+    t.equal(stranger.body.code, 'CASE_NOT_ON_AGENDA');
+    const all = await decide([{ caseId: goodCase, reason: 'Chưa đủ hồ sơ' }, { caseId: second, reason: 'Đã giải quyết' }]);
+    t.equal(all.body.code, 'SESSION_NO_CASES', 'leaving every case out is a rejection, not an approval');
+    t.equal((await h.call('GET', `/api/v1/sessions/${s}`, { as: 'auditor' })).body.cases.length, 2, 'a refused decision changes nothing');
+    const ok = await decide([{ caseId: second, reason: 'Vụ việc đang được Sở Xây dựng giải quyết' }]);
+    t.equal(ok.status, 200, ok.text);
+    t.equal(ok.body.status, 'approved');
+    t.same(ok.body.cases.map((c: { caseId: string }) => c.caseId), [goodCase], 'the case left out is off the agenda');
+    const history = await h.call('GET', `/api/v1/sessions/${s}/approvals`, { as: 'auditor' });
+    t.match(history.body.find((a: { kind: string }) => a.kind === 'case_rejected'), { actorId: h.users.approver.id, comment: /: Vụ việc đang được Sở Xây dựng giải quyết$/ }, 'the per-case decision is in the history');
+    const log = await h.call('GET', `/api/v1/audit?entity=session&entityId=${s}&action=session.case_rejected`, { as: 'auditor' });
+    t.match(log.body.items[0], { actorId: h.users.approver.id, after: { caseId: second, reason: 'Vụ việc đang được Sở Xây dựng giải quyết' } }, 'and in the audit, with the chairman');
+  });
+
+  await t.test('go-live only when every point passed at T-1 WD and T-2 h and was connected at T-1 h; only the approver may override, and it is logged', async (t) => {
+    // The chair is the Chủ tịch or a deputy (approver role), not the staff preparing the session (law review §5.2).
+    const staffChair = await h.call('POST', '/api/v1/sessions', { as: 'reception_board', body: { title: 'x', scheduledStart: '2026-02-23T08:00:00+07:00', scheduledEnd: '2026-02-23T11:00:00+07:00', chairUserId: h.users.reception_board.id } });
+    t.equal(staffChair.status, 400);
+    t.equal(staffChair.body.code, 'CHAIR_NOT_APPROVER');
+    const s = await createSession(h, { caseIds: [goodCase], bridgePointIds: [central, communeA, communeB], chairUserId: h.users.approver.id });
     await approve(h, s);
     const sent = await h.call('POST', `/api/v1/sessions/${s}/invitations`, { as: 'reception_board' });
     t.equal(sent.status, 200);
     t.equal(sent.body.session.status, 'invitations_sent');
     t.equal(sent.body.issued, 3);
     const tokenOf = (point: string) => sent.body.invitations.find((i: { bridgePointId: string }) => i.bridgePointId === point).token as string;
+    const slots = (await h.call('GET', `/api/v1/sessions/${s}/preflight`, { as: 'technician' })).body.slots as { id: string; kind: string }[];
+    const slot = (kind: string) => slots.find((x) => x.kind === kind)!.id;
+    const report = (point: string, kind: string, extra: Record<string, unknown> = {}) =>
+      h.call('POST', '/api/v1/preflight/results', { token: tokenOf(point), body: { sessionId: s, slotId: slot(kind), bridgePointId: point, ...passingResult, ...extra } });
 
-    // The endpoints' test runs post their results with their invitation tokens.
+    // The endpoints' test runs post their results with their invitation tokens, in each slot.
     for (const point of [central, communeA]) {
-      const r = await h.call('POST', '/api/v1/preflight/results', { token: tokenOf(point), body: { sessionId: s, bridgePointId: point, ...passingResult } });
-      t.equal(r.status, 201, r.text);
-      t.equal(r.body.passed, true);
+      for (const kind of ['day_before', 'hours_before', 'all_connected']) {
+        const r = await report(point, kind);
+        t.equal(r.status, 201, r.text);
+        t.equal(r.body.passed, true);
+      }
     }
-    const bad = await h.call('POST', '/api/v1/preflight/results', { token: tokenOf(communeB), body: { sessionId: s, bridgePointId: communeB, ...passingResult, icePath: 'tcp', lossPct: 12, microphone: false } });
+    // Commune B failed the day before, skipped the T-1 h connection, and passed once at T-2 h.
+    const bad = await report(communeB, 'day_before', { icePath: 'tcp', lossPct: 12, microphone: false });
     t.equal(bad.body.passed, false);
     t.same(bad.body.problems, ['microphone', 'loss_too_high']);
+    t.equal((await report(communeB, 'hours_before')).body.passed, true);
     const other = await h.call('POST', '/api/v1/preflight/results', { token: tokenOf(communeB), body: { sessionId: s, bridgePointId: communeA, ...passingResult } });
     t.equal(other.status, 403, 'an endpoint reports for itself only');
     t.equal(other.body.code, 'PREFLIGHT_OTHER_POINT');
 
-    const notPassed = await h.call('GET', `/api/v1/sessions/${s}/preflight/not-passed`, { as: 'technician' });
-    t.same(notPassed.body.map((p: { bridgePointId: string }) => p.bridgePointId), [communeB]);
-    t.match((await h.call('POST', `/api/v1/sessions/${s}/mark-tested`, { as: 'technician' })).body, { code: 'PREFLIGHT_NOT_PASSED' });
+    const notPassed = await h.call('GET', `/api/v1/sessions/${s}/preflight/not-passed`, { as: 'commune_operator' });
+    t.same(notPassed.body, [], 'by its latest result alone commune B looks ready');
+    const matrix = await h.call('GET', `/api/v1/sessions/${s}/preflight`, { as: 'technician' });
+    t.same(matrix.body.goLiveGaps.map((p: { bridgePointId: string; missing: string[] }) => [p.bridgePointId, p.missing]), [[communeB, ['day_before', 'all_connected']]], 'the gate sees the skipped slots');
 
     const refused = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'reception_board', body: {} });
     t.equal(refused.status, 409);
-    t.equal(refused.body.code, 'GO_LIVE_TESTS_NOT_PASSED');
-    t.same(refused.body.details.notPassed.map((p: { bridgePointId: string }) => p.bridgePointId), [communeB]);
-    const notChair = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'reception_board', body: { override: { reason: 'Xã B dùng điện thoại' } } });
-    t.equal(notChair.status, 403);
-    t.equal(notChair.body.code, 'GO_LIVE_OVERRIDE_CHAIR_ONLY');
-    const chair = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'inspectorate', body: { override: { reason: 'Xã B tham gia qua điểm cầu dự phòng' } } });
+    t.equal(refused.body.code, 'GO_LIVE_TESTS_NOT_PASSED', 'one late pass does not stand in for the T-1 WD test and the T-1 h connection');
+    t.same(refused.body.details.notPassed.map((p: { bridgePointId: string; missing: string[] }) => [p.bridgePointId, p.missing]), [[communeB, ['day_before', 'all_connected']]]);
+    for (const role of ['reception_board', 'inspectorate'] as const) {
+      const notChair = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: role, body: { override: { reason: 'Xã B dùng điện thoại' } } });
+      t.equal(notChair.status, 403, `${role} may not override the tests`);
+      t.equal(notChair.body.code, 'GO_LIVE_OVERRIDE_CHAIR_ONLY');
+    }
+    const chair = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'approver', body: { override: { reason: 'Xã B tham gia qua điểm cầu dự phòng' } } });
     t.equal(chair.status, 200, chair.text);
     t.equal(chair.body.status, 'live');
     t.equal(chair.body.goLiveOverrideReason, 'Xã B tham gia qua điểm cầu dự phòng');
     const log = await h.call('GET', `/api/v1/audit?entity=session&entityId=${s}&action=session.go_live`, { as: 'auditor' });
-    t.match(log.body.items[0], { actorId: h.users.inspectorate.id, after: { status: 'live', override: true, reason: 'Xã B tham gia qua điểm cầu dự phòng', notPassed: [{ bridgePointId: communeB }] } });
+    t.match(log.body.items[0], { actorId: h.users.approver.id, after: { status: 'live', override: true, reason: 'Xã B tham gia qua điểm cầu dự phòng', notPassed: [{ bridgePointId: communeB, missing: ['day_before', 'all_connected'] }] } });
 
-    // Without failures no override is needed.
+    // Every required slot passed: no override is needed.
     const s2 = await createSession(h, { caseIds: [goodCase], bridgePointIds: [communeA] });
     await approve(h, s2);
     const sent2 = await h.call('POST', `/api/v1/sessions/${s2}/invitations`, { as: 'reception_board' });
-    await h.call('POST', '/api/v1/preflight/results', { token: sent2.body.invitations[0].token, body: { sessionId: s2, bridgePointId: communeA, ...passingResult } });
+    const slots2 = (await h.call('GET', `/api/v1/sessions/${s2}/preflight`, { as: 'technician' })).body.slots as { id: string; kind: string }[];
+    for (const kind of ['day_before', 'hours_before']) {
+      await h.call('POST', '/api/v1/preflight/results', { token: sent2.body.invitations[0].token, body: { sessionId: s2, slotId: slots2.find((x) => x.kind === kind)!.id, bridgePointId: communeA, ...passingResult } });
+    }
     t.equal((await h.call('POST', `/api/v1/sessions/${s2}/mark-tested`, { as: 'technician' })).body.status, 'tested');
+    t.equal((await h.call('POST', `/api/v1/sessions/${s2}/go-live`, { as: 'reception_board', body: {} })).body.code, 'GO_LIVE_TESTS_NOT_PASSED', 'not yet connected at T-1 h');
+    // Connected at T-1 h (the all-connected check asks for the connection, not the quality).
+    await h.call('POST', '/api/v1/preflight/results', { token: sent2.body.invitations[0].token, body: { sessionId: s2, slotId: slots2.find((x) => x.kind === 'all_connected')!.id, bridgePointId: communeA, ...passingResult, lossPct: 12 } });
     t.equal((await h.call('POST', `/api/v1/sessions/${s2}/go-live`, { as: 'reception_board', body: {} })).body.status, 'live');
   });
 

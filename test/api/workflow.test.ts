@@ -104,6 +104,8 @@ t.test('the whole workflow, from importing the bridge points to the annual repor
     t.match(print.text, /08 giờ 00, thứ Tư, ngày 15\/4\/2026/, 'session time, with its weekday');
     t.match(print.text, /14 giờ 00, thứ Ba, ngày 14\/4\/2026/, 'the T-1 working day test');
     t.match(print.text, /http:\/\/tiepdan\.gialai\.local\/m\/[A-HJ-NP-Z2-9]{5}-?[A-HJ-NP-Z2-9]{5}/, 'the short-code link, from the same origin');
+    t.match(print.text, /Ban Tiếp công dân tỉnh trân trọng kính mời/, 'the issuer as a proper name (law review §3)');
+    t.notMatch(print.text, /\bmicro\b/, 'micrô, as on the pages');
     t.match(print.text, /Tổng duyệt/);
     t.match(print.text, /3 điểm cầu/, 'number and list of points');
     // Security review L8: the configured origin, whatever Host the request carried; the token in the fragment.
@@ -156,6 +158,14 @@ t.test('the whole workflow, from importing the bridge points to the annual repor
     t.equal((await h.call('POST', '/api/v1/preflight/results', { token: host.token, body: { sessionId: s, bridgePointId: host.subject, ...passingResult } })).body.code, 'PREFLIGHT_NO_BRIDGE_POINT');
     t.equal((await h.call('POST', `/api/v1/sessions/${s}/mark-tested`, { as: 'technician' })).body.status, 'tested');
     t.equal((await h.call('PUT', `/api/v1/sessions/${s}/minutes`, { as: 'reception_board', body: { text: 'x', outcomes: [] } })).body.code, 'MINUTES_NOT_ALLOWED');
+    // The go-live gate wants every point passed at T-1 WD and T-2 h and connected at T-1 h.
+    const early = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'reception_board', body: {} });
+    t.equal(early.body.code, 'GO_LIVE_TESTS_NOT_PASSED', 'a failed T-1 WD test and missing slots are not made good by one later pass');
+    const allSlot = matrix1.body.slots.find((x: { kind: string }) => x.kind === 'all_connected').id;
+    await h.call('POST', '/api/v1/preflight/results', { token: endpointToken, body: { sessionId: s, slotId: daySlot, bridgePointId: P001, ...passingResult } });
+    for (const [slotId, point] of [[hoursSlot, TT], [hoursSlot, X001], [allSlot, TT], [allSlot, X001], [allSlot, P001]] as const) {
+      t.equal((await h.call('POST', '/api/v1/preflight/results', { as: 'technician', body: { sessionId: s, slotId, bridgePointId: point, ...passingResult } })).status, 201);
+    }
     const live = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'reception_board', body: {} });
     t.equal(live.body.status, 'live');
     t.equal(live.body.goLiveOverrideReason, null, 'no override needed');
@@ -182,14 +192,14 @@ t.test('the whole workflow, from importing the bridge points to the annual repor
       sessions: { total: 1, held: 1, byStatus: { archived: 1 }, goLiveOverrides: 0 },
       cases: { total: 2, byType: { khieu_nai: 1, kien_nghi: 1, to_cao: 0, phan_anh: 0 }, byCriterion: { a: 1, c: 2, b: 0, d: 0 }, byOutcome: { hen_tra_loi: 1, chuyen_don: 1 } },
       bridgePoints: { used: 3, codes: ['P001', 'TT', 'X001'] },
-      tests: { total: 5, passed: 4, failed: 1, bySlotKind: { day_before: { passed: 3, failed: 1 }, hours_before: { passed: 1, failed: 0 } }, byIcePath: { udp: 2, tcp: 1, relay: 2 } },
+      tests: { total: 11, passed: 10, failed: 1, bySlotKind: { day_before: { passed: 4, failed: 1 }, hours_before: { passed: 3, failed: 0 }, all_connected: { passed: 3, failed: 0 } }, byIcePath: { udp: 8, tcp: 1, relay: 2 } },
     });
     const csv = await h.call('GET', '/api/v1/reports/annual.csv?year=2026', { as: 'auditor' });
     t.match(csv.headers['content-type'], /text\/csv/);
     t.match(csv.text, /^\uFEFFsection,key,value\r\n/);
     t.match(csv.text, /cases_by_type,khieu_nai,1\r\n/);
     t.match(csv.text, /tests,failed,1\r\n/);
-    t.match(csv.text, /tests,passed,4\r\n/);
+    t.match(csv.text, /tests,passed,10\r\n/);
     t.match(csv.text, /bridge_points,used,3\r\n/);
     t.same((await h.call('GET', '/api/v1/reports/annual?year=2025', { as: 'auditor' })).body.sessions.total, 0, 'other years are empty');
     t.equal((await h.call('GET', '/api/v1/reports/annual?year=abc', { as: 'auditor' })).status, 400);

@@ -21,7 +21,9 @@ t.test('host starts and stops the recording; everyone sees the state', async (t)
   await e.waitFor('sessionState', (d) => d.recording === true);
   t.ok(recordings.liveState(sid), 'a recorder runs for the session');
   t.equal((await host.request('startRecording')).error?.code, 'RECORDING_RUNNING', 'starting twice: the recorder\'s own code');
-  t.same((await host.request('stopRecording')).data, { recording: false });
+  t.equal((await host.request('stopRecording')).error?.code, 'RECORDING_STOP_REASON_REQUIRED', 'no stop without a reason (N154 Art 24(1))');
+  t.ok(recordings.liveState(sid), 'the recording goes on');
+  t.same((await host.request('stopRecording', { reason: 'Mất điện tại điểm cầu trung tâm' })).data, { recording: false });
   await e.waitFor('sessionState', (d) => d.recording === false);
   t.pass('the endpoint sees recording off');
 

@@ -95,7 +95,11 @@ t.test('staff act in a live session with their own audited credentials', async (
   t.ok(server.recordings.liveState(sid), 'the recording goes on');
 
   t.equal((await chairPeer.request('mutePeer', { peerId: communeId, kind: 'audio' })).ok, true, 'the chair mutes the commune');
-  t.equal((await chairPeer.request('stopRecording', {})).ok, true, 'stops the recording');
+  // Recording is mandatory (N154 Art 24(1)): no stop without a reason.
+  t.equal((await chairPeer.request('stopRecording', {})).error?.code, 'RECORDING_STOP_REASON_REQUIRED', 'a stop without a reason is refused');
+  t.equal((await chairPeer.request('stopRecording', { reason: '   ' })).error?.code, 'RECORDING_STOP_REASON_REQUIRED', 'blanks are no reason');
+  t.ok(server.recordings.liveState(sid), 'the recording goes on');
+  t.equal((await chairPeer.request('stopRecording', { reason: 'Nghỉ giải lao 10 phút' })).ok, true, 'stops the recording, with its reason');
   await until('recorder stopped', () => server.recordings.liveState(sid) === null);
   t.equal((await chairPeer.request('startRecording', {})).ok, true, 'starts it again');
   t.equal((await chairPeer.request('ejectPeer', { peerId: communeId })).ok, true, 'ejects the commune');
@@ -116,7 +120,8 @@ t.test('staff act in a live session with their own audited credentials', async (
   t.ok(by('recording.started').some((r) => r.actorId === 'system'), 'the automatic start with the system');
   t.match(by('live.peer.ejected')[0]?.after, { peerId: communeId, role: 'endpoint', label: 'UBND xã B' }, 'the target is named');
   t.equal(by('live.credential.issue').length, 2, 'each credential issued is audited');
-  t.equal(by('recording.stopped').length, 1, 'the refused stop left no row');
+  t.equal(by('recording.stopped').length, 1, 'the refused stops left no row');
+  t.match(by('recording.stopped')[0]?.after, { reason: 'Nghỉ giải lao 10 phút' }, 'the reason is in the audit, with the actor');
   const verify = await api('auditor', 'GET', '/audit/verify');
   t.equal(verify.valid, true, 'the chain verifies');
 });

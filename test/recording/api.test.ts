@@ -78,6 +78,11 @@ t.test('recordings API', async (t) => {
   const live = await api('GET', '/api/v1/recordings/session-api', { token: auditor });
   t.equal(live.body.live.status, 'recording', 'API shows the recording as running, with its disk state');
   t.ok(['ok', 'warning'].includes(live.body.live.disk.level));
+  // Recording is mandatory (N154 Art 24(1)): the API refuses a stop without a reason, and records on.
+  const noReason = await api('POST', '/api/v1/recordings/session-api/stop', { token: admin, body: {} });
+  t.equal(noReason.status, 400);
+  t.equal(noReason.body.code, 'RECORDING_STOP_REASON_REQUIRED');
+  t.equal((await api('GET', '/api/v1/recordings/session-api', { token: auditor })).body.live.status, 'recording', 'the recording goes on');
   await sleep(5000);
   session.end();
   await waitFor('closed', async () => ((await api('GET', '/api/v1/recordings/session-api', { token: auditor })).body.status === 'complete' ? true : undefined));

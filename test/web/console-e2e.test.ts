@@ -66,7 +66,7 @@ t.test('console, pre-flight and endpoint rooms, end to end', async (t) => {
   const start = new Date(Date.now() + 21 * 86_400_000);
   start.setHours(8, 0, 0, 0);
   const local = `${start.getFullYear()}-${String(start.getMonth() + 1).padStart(2, '0')}-${String(start.getDate()).padStart(2, '0')}T08:00`;
-  await consolePage.fill('#new-session-title', 'Phiên tiếp công dân định kỳ');
+  await consolePage.fill('#new-session-title', 'Buổi tiếp công dân định kỳ');
   await consolePage.fill('#new-session-start', local);
   await consolePage.fill('#new-session-chair', 'Phó Chủ tịch UBND tỉnh');
   await consolePage.check(`#bp-${communeA.id}`);
@@ -101,7 +101,7 @@ t.test('console, pre-flight and endpoint rooms, end to end', async (t) => {
   await screenshot(consolePage, '03-console-session-invitations');
   const [printed] = await Promise.all([consoleContext.waitForEvent('page'), consolePage.locator('a[data-print]').nth(1).click()]);
   await printed.waitForLoadState();
-  t.match(await printed.locator('body').innerText(), /Phiên tiếp công dân định kỳ/, 'the printable invitation opens with the session');
+  t.match(await printed.locator('body').innerText(), /Buổi tiếp công dân định kỳ/, 'the printable invitation opens with the session');
   t.ok(await printed.evaluate(() => document.querySelectorAll('style').length > 0 && [...document.querySelectorAll('style')].every((s) => s.sheet !== null)), 'its styles apply (not blocked by the page policy)');
   await screenshot(printed, '03b-invitation-print');
   await printed.close();
@@ -133,13 +133,16 @@ t.test('console, pre-flight and endpoint rooms, end to end', async (t) => {
   const matrix = await api.ok<{ points: { bridgePointId: string; latest: string }[] }>('GET', `/api/v1/sessions/${sessionId}/preflight`, undefined, organiser);
   for (const id of [communeA.id, communeB.id]) t.equal(matrix.points.find((p) => p.bridgePointId === id)?.latest, 'passed', 'the pre-flight matrix shows the commune as passed');
 
-  // 5. The chair opens the live console (the central point has no test of its own: logged override).
+  // 5. The central point has no test of its own, so going live needs an override: the organiser
+  // is told, in Vietnamese, that it is the chairman's (law review §5.2); the chairman gives it.
   await consolePage.goto(`${srv.url}/console#/session/${sessionId}`);
-  await consolePage.fill('#override-reason', 'Điểm cầu trung tâm đã kiểm tra tại chỗ');
+  await consolePage.fill('#override-reason', 'Điểm cầu trung tâm đã kiểm thử tại chỗ');
   await consolePage.click('#action-go-live');
-  await consolePage.waitForURL(/#\/live\//, { timeout: 30_000 }).catch(async (err: unknown) => {
-    throw new Error(`go-live: ${await consolePage.locator('#session-action-status').innerText().catch(() => '?')} (${(err as Error).message.split('\n')[0]})`);
-  });
+  await consolePage.waitForSelector('#session-action-status.error');
+  t.match(await consolePage.locator('#session-action-status').innerText(), /Chủ tịch UBND tỉnh/, 'the staff cannot override the tests; the refusal says who can');
+  const chairman = await api.login('chutich', password);
+  await api.ok('POST', `/api/v1/sessions/${sessionId}/go-live`, { override: { reason: 'Điểm cầu trung tâm đã kiểm thử tại chỗ' } }, chairman);
+  await consolePage.goto(`${srv.url}/console#/live/${sessionId}`);
   await consolePage.waitForSelector('#live-status.ok', { timeout: 60_000 });
   t.pass('the console joined the live session as the chair');
 
@@ -200,6 +203,12 @@ t.test('console, pre-flight and endpoint rooms, end to end', async (t) => {
   t.pass('the rooms show that the session is being recorded');
   await screenshot(communes[0]!.page, '11-room-recording');
   await consolePage.waitForTimeout(6000);
+  // Recording is mandatory: without a reason the console refuses, in Vietnamese, and goes on recording.
+  await consolePage.click('#rec-toggle');
+  await consolePage.waitForSelector('.status.error[data-code=RECORDING_STOP_REASON_REQUIRED]', { timeout: 10_000 });
+  t.match(await consolePage.locator('[data-code=RECORDING_STOP_REASON_REQUIRED]').innerText(), /nêu lý do/, 'the console asks for the reason');
+  t.equal(await consolePage.getAttribute('#rec-state', 'data-recording'), 'true', 'still recording');
+  await consolePage.fill('#rec-stop-reason', 'Kết thúc phần tiếp công dân, chuyển sang họp nội bộ');
   await consolePage.click('#rec-toggle');
   await consolePage.waitForSelector('#rec-state[data-recording=false]', { timeout: 30_000 });
   t.pass('recording stopped from the console');
@@ -213,10 +222,20 @@ t.test('console, pre-flight and endpoint rooms, end to end', async (t) => {
   await communes[0]!.page.waitForSelector('.tile:is([data-role=host],[data-role=central])[data-video=playing]', { timeout: 30_000 });
   t.pass('the room came back by itself with the central video');
 
+  // NĐ 154 Art 21(2): commune A joined with its microphone off; it asks to speak, the chair gives
+  // it the floor from the console, and its microphone comes on.
+  t.equal(await communes[0]!.page.getAttribute('#toggle-mic', 'aria-pressed'), 'true', 'the commune joined with its microphone off');
+  await communes[0]!.page.click('#raise-hand');
+  await consolePage.waitForSelector('#hands-list li[data-peer-id] [data-action=give-floor]', { timeout: 30_000 });
+  t.match(await consolePage.locator('#hands-list').innerText(), /UBND xã Tân Phú/, 'the chair sees who asks to speak');
+  await consolePage.click('#hands-list [data-action=give-floor]');
+  await communes[0]!.page.waitForSelector('#toggle-mic[aria-pressed=false]', { timeout: 30_000 });
+  t.match(await communes[0]!.page.locator('#room-banner').innerText(), /mời điểm cầu phát biểu/, 'the commune is told it has the floor, microphone on');
+
   // The chair mutes commune A (its page says so) and removes commune B.
   await consolePage.locator(`#health-rows tr:has-text("UBND xã Tân Phú") [data-action=mute]`).click();
   await communes[0]!.page.waitForSelector('#toggle-mic[aria-pressed=true]', { timeout: 30_000 });
-  t.match(await communes[0]!.page.locator('#room-banner').innerText(), /Chủ trì đã tắt micrô/, 'the muted commune is told in plain words');
+  t.match(await communes[0]!.page.locator('#room-banner').innerText(), /chủ trì đã tắt micrô/i, 'the muted commune is told in plain words');
   await consolePage.locator(`#health-rows tr:has-text("UBND xã Hòa Bình") [data-action=eject]`).click();
   await communes[1]!.page.waitForSelector('[data-final="room.kicked"]', { timeout: 30_000 });
   t.pass('the removed commune sees that the chair removed it');

@@ -47,6 +47,7 @@ const access = (roles: readonly UserRole[], options: { evidence?: boolean } = {}
 const TAGS = ['recordings'];
 
 const sessionParams = z.object({ sessionId: safeText(200).min(1) });
+const stopBody = z.object({ reason: safeText(1000).default('') }).default({ reason: '' });
 const exportSessionIds = z
   .array(safeText(200).min(1))
   .min(1)
@@ -175,8 +176,9 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
     reply.code(202).send(await recordings.startVerify(req.params.sessionId, actor(req))),
   );
 
-  api.post(`${base}/:sessionId/stop`, { config: access(RECORDING_ROLES.operate), schema: { tags: TAGS, summary: 'Stop a running recording', params: sessionParams } }, async (req) => {
-    await recordings.stopRecording(req.params.sessionId, actor(req));
+  // A stop needs its reason (N154 Art 24(1) makes recording mandatory): RECORDING_STOP_REASON_REQUIRED.
+  api.post(`${base}/:sessionId/stop`, { config: access(RECORDING_ROLES.operate), schema: { tags: TAGS, summary: 'Stop a running recording (with its reason)', params: sessionParams, body: stopBody } }, async (req) => {
+    await recordings.stopRecording(req.params.sessionId, actor(req), req.body.reason);
     return recordings.get(req.params.sessionId);
   });
 

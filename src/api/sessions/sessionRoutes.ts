@@ -116,13 +116,18 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: ControlServices }>
       config: { access: { roles: R.approver, forbiddenCode: 'APPROVER_ROLE_REQUIRED', apiKey: false } },
       schema: {
         tags: ['sessions'],
-        summary: 'The chairman approves or rejects (approver role only: APPROVER_ROLE_REQUIRED); approval creates the test slots',
+        summary: 'The chairman approves or rejects (approver role only: APPROVER_ROLE_REQUIRED); approving, he may leave cases out, each with its reason (rejectedCases: off the agenda, kept in the history; CASE_NOT_ON_AGENDA, REJECTION_REASON_REQUIRED, SESSION_NO_CASES when none is left); approval creates the test slots',
         params: idParams,
-        body: z.object({ decision: z.enum(['approved', 'rejected']), comment: safeText(2000).default('') }),
+        body: z.object({
+          decision: z.enum(['approved', 'rejected']),
+          comment: safeText(2000).default(''),
+          // Đ4.2: consent is per case; approving, the chairman may leave cases out, each with its reason.
+          rejectedCases: z.array(z.object({ caseId: z.uuid(), reason: safeText(2000) })).max(200).default([]),
+        }),
         response: { 200: sessionSchema, ...errorResponses },
       },
     },
-    async (request) => S.decide(actorOf(request), request.params.id, request.body.decision, request.body.comment),
+    async (request) => S.decide(actorOf(request), request.params.id, request.body.decision, request.body.comment, request.body.rejectedCases),
   );
 
   app.post(
@@ -156,7 +161,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: ControlServices }>
       schema: {
         tags: ['sessions'],
         summary: 'Open the session',
-        description: 'Only when every bridge point’s latest test passed (GO_LIVE_TESTS_NOT_PASSED, with the list); otherwise the chair (the session’s chair user or the approver role) may override with a reason, which is logged (GO_LIVE_OVERRIDE_CHAIR_ONLY for anyone else).',
+        description: 'Only when every bridge point passed its test in the T-1 working day and T-2 h slots and was connected in the T-1 h slot (GO_LIVE_TESTS_NOT_PASSED, with the list and each point’s missing slots); otherwise the approver role (the Chủ tịch or the deputy who chairs) may override with a reason, which is logged (GO_LIVE_OVERRIDE_CHAIR_ONLY for anyone else, the session’s creator included).',
         params: idParams,
         body: z.object({ override: z.object({ reason: safeText(2000).trim().min(3) }).optional() }).default({}),
         response: { 200: sessionSchema, ...errorResponses },

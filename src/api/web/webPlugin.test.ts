@@ -38,14 +38,22 @@ t.test('the pages, their bundles and the pre-flight loopback routes', async (t) 
   }
   const root = await app.inject({ method: 'GET', url: '/' });
   t.equal(root.headers.location, '/console', 'the root goes to the console');
-  t.equal((await app.inject({ method: 'GET', url: '/join/not%20a%20token!' })).statusCode, 404, 'a malformed invitation path is a 404');
+  for (const url of ['/join/not%20a%20token!', '/test/short', '/join/td1.abc%27%3Cscript%3E']) {
+    const bad = await app.inject({ method: 'GET', url });
+    t.equal(bad.statusCode, 404, `${url}: a malformed invitation path is a 404`);
+    // A person at a commune reads it: a Vietnamese page that says what to do, not JSON (issue 11 item 9).
+    t.match(bad.headers['content-type'], /text\/html/, `${url}: a page, not JSON`);
+    t.match(bad.body, /Đường liên kết không đúng/);
+    t.match(bad.body, /đề nghị Ban Tiếp công dân tỉnh gửi/, 'it says what to do');
+    t.notMatch(bad.body, /<script|\{"code"/, 'no script, no JSON');
+  }
 
   const hash = /room\.js\?v=([0-9a-f]{12})/.exec(join.body)![1];
   const js = await app.inject({ method: 'GET', url: `/assets/room.js?v=${hash}`, headers: { 'accept-encoding': 'gzip' } });
   t.equal(js.statusCode, 200);
   t.equal(js.headers['content-encoding'], 'gzip', 'served compressed');
   t.match(js.headers['cache-control'], /immutable/, 'hashed assets are cached for good');
-  t.ok(gunzipSync(js.rawPayload).toString('utf8').includes('Vào phiên'), 'the bundle carries the Vietnamese strings with their diacritics');
+  t.ok(gunzipSync(js.rawPayload).toString('utf8').includes('Vào buổi tiếp'), 'the bundle carries the Vietnamese strings with their diacritics');
   t.equal((await app.inject({ method: 'GET', url: '/assets/room.js', headers: { 'if-none-match': `"${hash}"` } })).statusCode, 304, 'revalidation answers 304');
   t.equal((await app.inject({ method: 'GET', url: '/assets/../../etc/passwd' })).statusCode, 404, 'no path traversal');
   t.equal((await app.inject({ method: 'GET', url: '/assets/nothing.js' })).statusCode, 404, 'unknown asset is a 404');

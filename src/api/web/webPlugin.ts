@@ -10,7 +10,7 @@ export interface WebPluginOptions {
 
 const TITLES: Record<WebApp, string> = {
   room: 'Phòng họp trực tuyến – Tiếp công dân',
-  preflight: 'Kiểm tra kết nối – Tiếp công dân',
+  preflight: 'Kiểm thử kết nối – Tiếp công dân',
   console: 'Điều hành – Tiếp công dân trực tuyến',
 };
 
@@ -39,11 +39,28 @@ function contentSecurityPolicy(name: WebApp): string {
 const invitationParams = z.object({ '*': z.string().min(8).max(4096).regex(/^[A-Za-z0-9._~-]+$/) });
 const assetParams = z.object({ name: z.string().regex(/^[a-z]+\.(js|css)$/) });
 
-/** The token of an old-style invitation path, or a 404 when it is not one. */
-function checkInvitation(params: unknown): string {
-  const parsed = invitationParams.safeParse(params);
-  if (!parsed.success) throw new TiepdanError('INVITATION_MALFORMED', 'this is not an invitation link', { status: 404 });
-  return parsed.data['*'];
+/**
+ * A mistyped invitation link (issue 11 item 9): the person at the commune gets a page in Vietnamese
+ * that says what to do, not the API's JSON. It needs no script, so it shows even where the bundle
+ * cannot load.
+ */
+function badLinkPage(reply: FastifyReply, page: 'join' | 'test'): FastifyReply {
+  const what = page === 'join' ? 'vào buổi tiếp công dân trực tuyến' : 'kiểm thử kết nối';
+  const html = `<!doctype html>
+<html lang="vi">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Đường liên kết không đúng – Tiếp công dân</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5">
+<h1 style="font-size: 1.4rem">Đường liên kết không đúng</h1>
+<p data-code="INVITATION_MALFORMED">Đường liên kết để ${what} bị gõ sai hoặc thiếu ký tự.</p>
+<ul>
+<li>Hãy mở lại đường liên kết trong thư điện tử hoặc tin nhắn của Ban Tiếp công dân tỉnh (bấm vào, không gõ lại bằng tay).</li>
+<li>Nếu chỉ có giấy mời in, hãy đề nghị Ban Tiếp công dân tỉnh gửi đường liên kết qua thư điện tử hoặc tin nhắn.</li>
+<li>Nếu giấy mời đã hết hạn hoặc bị thu hồi, hãy đề nghị gửi giấy mời mới.</li>
+</ul>
+</body>
+</html>
+`;
+  return reply.status(404).headers({ ...PAGE_HEADERS, 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'" }).send(html);
 }
 
 /** Invitation links carry a credential: request logs show the route, never the token. */
@@ -95,10 +112,12 @@ ${css ? `<link rel="stylesheet" href="/assets/${name}.css?v=${css.hash}">` : ''}
   // Wildcards, not `:invitation`: a token is longer than the router's 100-character parameter limit.
   // Old links (/join/<token>, already printed on paper invitations) still work: they are sent on to
   // the fragment form (security review L8), so the page's address, its history entry and any
-  // later request carry no token; this one request is logged by its route only.
+  // later request carry no token; this one request is logged by its route only. A mistyped one
+  // gets a page in Vietnamese that says what to do.
   const toFragment = (where: '/join' | '/test') => async (request: FastifyRequest, reply: FastifyReply) => {
-    const token = checkInvitation(request.params);
-    return reply.status(302).headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).redirect(`${where}#token=${encodeURIComponent(token)}`);
+    const parsed = invitationParams.safeParse(request.params);
+    if (!parsed.success) return badLinkPage(reply, where === '/join' ? 'join' : 'test');
+    return reply.status(302).headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).redirect(`${where}#token=${encodeURIComponent(parsed.data['*'])}`);
   };
   app.get('/join/*', { logSerializers: redactedRequestLog }, toFragment('/join'));
   app.get('/test/*', { logSerializers: redactedRequestLog }, toFragment('/test'));

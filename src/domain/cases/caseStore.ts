@@ -117,7 +117,7 @@ type PersonRow = { id: string; role: string; full_name: string; id_number: strin
 
 /** The view for a role; `undefined` is the redacted view used for audit snapshots and exports. */
 export function caseView(row: CaseRow, people: PersonRow[], role: UserRole | undefined): CaseView {
-  const visible = canSeePersonalData(role, row.type);
+  const visible = canSeePersonalData(role, row.type, row.identity_protection_waived);
   return {
     id: row.id,
     reference: row.reference,

@@ -51,7 +51,23 @@ const ROLE_LABELS: Record<string, string> = {
   technician: 'Kỹ thuật viên',
 };
 
+const ACRONYMS = new Set(['UBND', 'HĐND', 'TCD', 'MTTQ']);
 const WEEKDAYS = ['Chủ nhật', 'thứ Hai', 'thứ Ba', 'thứ Tư', 'thứ Năm', 'thứ Sáu', 'thứ Bảy'];
+
+/**
+ * The issuer's name inside a sentence: the header prints it in capitals, the text as a proper name
+ * ("Ban Tiếp công dân tỉnh", as the Quy chế writes it), not "Ban tiếp công dân tỉnh".
+ */
+export function properName(upper: string): string {
+  const original = upper.split(/\s+/).filter((w) => w !== '');
+  const words = original.map((w) => w.toLocaleLowerCase('vi'));
+  // After a generic head ("Ban", "Sở", "Văn phòng", "Ủy ban nhân dân") the body's own name starts.
+  const heads = [['ban'], ['sở'], ['văn', 'phòng'], ['ủy', 'ban', 'nhân', 'dân'], ['uỷ', 'ban', 'nhân', 'dân']];
+  const head = heads.find((h) => h.every((w, i) => words[i] === w))?.length ?? 0;
+  const cap = (w: string) => w.charAt(0).toLocaleUpperCase('vi') + w.slice(1);
+  // Abbreviations (UBND, HĐND) stay in capitals.
+  return words.map((w, i) => (ACRONYMS.has(original[i]!) ? original[i]! : i === 0 || (head > 0 && i === head) ? cap(w) : w)).join(' ');
+}
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -158,7 +174,7 @@ ${
     .map((p) => `<tr><td></td><td>${e(p.label)}</td><td>${e(ROLE_LABELS[p.role] ?? p.role)}</td></tr>`)
     .join('\n  ')}
 </table>
-<p><b>5. Lịch kiểm thử và tổng duyệt</b> (các điểm cầu kết nối đúng giờ, bật camera và micro):</p>
+<p><b>5. Lịch kiểm thử và tổng duyệt</b> (các điểm cầu kết nối đúng giờ, bật camera và micrô):</p>
 <table>
   <tr><th>Nội dung</th><th style="width:45%">Thời gian</th></tr>
   ${d.slots.map((s) => `<tr><td>${e(s.label)}</td><td>${e(meetingTime(new Date(s.startsAt)))}</td></tr>`).join('\n  ')}

@@ -80,13 +80,29 @@ export interface MatrixView {
     latest: 'passed' | 'failed' | 'none';
   }[];
   notPassed: NotPassedPoint[];
+  /** The go-live gate: points lacking a pass in a slot the rules require (see GATE_SLOTS). */
+  goLiveGaps: GoLiveGap[];
 }
+
+/** A bridge point that has not met the go-live rule, and the slots it is missing. */
+export interface GoLiveGap extends NotPassedPoint {
+  missing: SlotKind[];
+}
+
+/**
+ * What must have happened before going live (issue 11 item 7): a passed test the working day
+ * before and two hours before (Quy chế Đ6.1.b), and the point connected one hour before (N154 Art
+ * 23(1)). The rehearsal is a run-through with everyone, not a per-point test, so it is not gated.
+ * A single late pass no longer stands in for the tests that were skipped.
+ */
+const GATE_SLOTS: readonly SlotKind[] = ['day_before', 'hours_before', 'all_connected'];
 
 const SLOT_LABELS: Record<SlotKind, string> = {
   day_before: 'Kiểm thử trước 01 ngày làm việc',
   rehearsal: 'Tổng duyệt (tất cả điểm cầu)',
-  hours_before: 'Kiểm thử trước giờ tiếp',
-  all_connected: 'Tất cả điểm cầu kết nối sẵn sàng',
+  // The rule itself, as the Quy chế Đ6.1.b and N154 Art 23(1) state it (law review §3).
+  hours_before: 'Kiểm thử trước 02 giờ',
+  all_connected: 'Hoàn tất kết nối các điểm cầu (trước 01 giờ)',
 };
 
 /** A stored result row, as kysely selects it from the table type. */
@@ -170,7 +186,11 @@ export class PreflightService {
     const session = await trx.selectFrom('sessions').select(['scheduled_start']).where('id', '=', sessionId).executeTakeFirstOrThrow();
     const planned = await this.plan(session.scheduled_start);
     await trx.deleteFrom('preflight_slots').where('session_id', '=', sessionId).execute();
-    await trx.insertInto('preflight_slots').values(planned.map((p) => ({ session_id: sessionId, kind: p.kind, starts_at: p.startsAt, label: SLOT_LABELS[p.kind] }))).execute();
+    const s = (await this.#settings.get()).preflight;
+    const hours = (n: number) => (Number.isInteger(n) ? `${String(n).padStart(2, '0')} giờ` : `${Math.round(n * 60)} phút`);
+    const label = (kind: SlotKind) =>
+      kind === 'hours_before' ? `Kiểm thử trước ${hours(s.hoursBefore)}` : kind === 'all_connected' ? `Hoàn tất kết nối các điểm cầu (trước ${hours(s.allConnectedHoursBefore)})` : SLOT_LABELS[kind];
+    await trx.insertInto('preflight_slots').values(planned.map((p) => ({ session_id: sessionId, kind: p.kind, starts_at: p.startsAt, label: label(p.kind) }))).execute();
   }
 
   async slots(sessionId: string): Promise<SlotView[]> {
@@ -250,6 +270,11 @@ export class PreflightService {
     });
   }
 
+  /** The go-live gate's gaps: points without a pass in every required slot. */
+  async goLiveGaps(sessionId: string): Promise<GoLiveGap[]> {
+    return (await this.matrix(sessionId)).goLiveGaps;
+  }
+
   /** Points of the session whose most recent test did not pass (or that have none). */
   async notPassed(sessionId: string): Promise<NotPassedPoint[]> {
     return (await this.matrix(sessionId)).notPassed;
@@ -281,6 +306,19 @@ export class PreflightService {
       return { bridgePointId: p.id, code: p.code, name: p.name, kind: p.kind, cells, latest: latest === undefined ? ('none' as const) : latest.passed ? ('passed' as const) : ('failed' as const) };
     });
     const notPassed = rows.filter((r) => r.latest !== 'passed').map((r) => ({ bridgePointId: r.bridgePointId, name: r.name, lastResult: r.latest as 'failed' | 'none' }));
-    return { sessionId, slots, points: rows, notPassed };
+    const gated = slots.filter((sl) => GATE_SLOTS.includes(sl.kind));
+    const goLiveGaps = rows.flatMap((r) => {
+      const missing = gated
+        .filter((sl) => {
+          const last = r.cells.find((c) => c.slotId === sl.id)?.result ?? null;
+          // T-1 h asks that the point be connected; the two tests ask that it pass.
+          return last === null || (sl.kind === 'all_connected' ? !last.connected : !last.passed);
+        })
+        .map((sl) => sl.kind);
+      // Without slots (never approved) the latest result is all there is to go by.
+      const failing = gated.length === 0 ? r.latest !== 'passed' : missing.length > 0;
+      return failing ? [{ bridgePointId: r.bridgePointId, name: r.name, lastResult: r.latest === 'passed' ? ('none' as const) : r.latest, missing }] : [];
+    });
+    return { sessionId, slots, points: rows, notPassed, goLiveGaps };
   }
 }

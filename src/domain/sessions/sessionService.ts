@@ -131,6 +131,8 @@ export interface SessionServiceDeps {
   clock: Clock;
   /** Bridge points of the session whose latest pre-flight test did not pass (preflight service). */
   notPassed: (sessionId: string) => Promise<NotPassedPoint[]>;
+  /** Points that lack a pass in a slot the go-live rule requires (T-1 WD, T-2 h, connected at T-1 h). */
+  goLiveGaps: (sessionId: string) => Promise<(NotPassedPoint & { missing: string[] })[]>;
   /** Called after approval (creates the test slots) — inside the approval's transaction. */
   onApproved: (trx: Trx, sessionId: string) => Promise<void>;
   /** Called after cancellation: revoke every invitation. */
@@ -287,8 +289,11 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
 
   async #checkChair(trx: Trx, chairUserId: string | null | undefined): Promise<void> {
     if (chairUserId == null) return;
-    const chair = await trx.selectFrom('users').select('id').where('id', '=', chairUserId).executeTakeFirst();
+    const chair = await trx.selectFrom('users').select(['id', 'role']).where('id', '=', chairUserId).executeTakeFirst();
     if (chair === undefined) throw new TiepdanError('USER_NOT_FOUND', `chair user ${chairUserId} not found`, { status: 404 });
+    // The chair decides to go live on failed tests (Đ6.1.b): the Chủ tịch or the deputy who chairs,
+    // never the Ban TCD staffer preparing the session (law review §5.2, issue 11 item 7).
+    if (chair.role !== 'approver') throw badRequest('CHAIR_NOT_APPROVER', 'the chair is the Chủ tịch or a Phó Chủ tịch UBND tỉnh: an account with the approver role', [{ field: '/chairUserId', message: 'not an approver account' }]);
   }
 
   async create(actor: Actor, input: SessionInput): Promise<SessionView> {
@@ -509,13 +514,14 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
   }
 
   /** The chairman's decision (the route admits the approver role only: APPROVER_ROLE_REQUIRED). */
-  async decide(actor: Actor, id: string, decision: 'approved' | 'rejected', comment: string): Promise<SessionView> {
+  async decide(actor: Actor, id: string, decision: 'approved' | 'rejected', comment: string, rejectedCases: { caseId: string; reason: string }[] = []): Promise<SessionView> {
     if (actor.role !== 'approver') throw forbidden('APPROVER_ROLE_REQUIRED', 'only the chairman (approver role) approves or rejects an online reception');
     // The chairman's decision is a person's act on record (approvals.actor_id), never an integration's (security review M10).
     if (actor.kind !== 'user') throw forbidden('APPROVER_PERSON_REQUIRED', 'a decision on a session is made by the chairman logged in as themself, not by an API key');
     return this.#transition(actor, id, decision === 'approved' ? 'approve' : 'reject', async (trx, row) => {
       // A refusal goes back to the board with its reason (issue 11 item 6): they must know what to change.
       if (decision === 'rejected' && comment.trim() === '') throw badRequest('REJECTION_REASON_REQUIRED', 'say why the reception is not approved', [{ field: '/comment', message: 'required when rejecting' }]);
+      if (decision === 'approved' && rejectedCases.length > 0) await this.#rejectCases(trx, actor, id, rejectedCases);
       if (decision === 'approved') {
         await this.#checkProposal(trx, row);
         if (row.scheduled_start <= this.#d.clock()) throw conflict('SESSION_IN_PAST', 'the session time has passed; reschedule it');
@@ -524,6 +530,31 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
       if (decision === 'approved') await this.#d.onApproved(trx, id);
       return { reason: comment };
     });
+  }
+
+  /**
+   * Đ4.2: the Chủ tịch consents to each case. Approving the session, he may leave some cases out,
+   * each with its reason: they come off the agenda (and can go on another session), and the
+   * decision is kept in the approvals history and the audit (references only, no personal data).
+   */
+  async #rejectCases(trx: Trx, actor: Actor, sessionId: string, rejected: { caseId: string; reason: string }[]): Promise<void> {
+    const onAgenda = await trx
+      .selectFrom('session_cases')
+      .innerJoin('cases', 'cases.id', 'session_cases.case_id')
+      .select(['cases.id', 'cases.reference'])
+      .where('session_cases.session_id', '=', sessionId)
+      .execute();
+    for (const [i, r] of rejected.entries()) {
+      if (!onAgenda.some((c) => c.id === r.caseId)) throw new TiepdanError('CASE_NOT_ON_AGENDA', `case ${r.caseId} is not on this session's agenda`, { status: 400, details: [{ field: `/rejectedCases/${i}/caseId`, message: 'not on the agenda' }] });
+      if (r.reason.trim() === '') throw badRequest('REJECTION_REASON_REQUIRED', 'say why this case is not approved', [{ field: `/rejectedCases/${i}/reason`, message: 'required when a case is left out' }]);
+    }
+    const at = this.#d.clock();
+    for (const r of rejected) {
+      const reference = onAgenda.find((c) => c.id === r.caseId)!.reference;
+      await trx.deleteFrom('session_cases').where('session_id', '=', sessionId).where('case_id', '=', r.caseId).execute();
+      await trx.insertInto('approvals').values({ session_id: sessionId, kind: 'case_rejected', actor_id: actor.kind === 'user' ? actor.id : null, comment: `${reference}: ${r.reason.trim()}`, working_days_ahead: null, at }).execute();
+      await this.#d.audit.append(trx, actor, { action: 'session.case_rejected', entity: 'session', entityId: sessionId, after: { caseId: r.caseId, reference, reason: r.reason.trim() } });
+    }
   }
 
   /** approved → invitations_sent; `issue` creates the invitations inside the same transaction. */
@@ -564,17 +595,17 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
 
   /**
    * Goes live when every bridge point passed its tests; otherwise only with the chair's logged
-   * override (the session's chair user or the approver role).
+   * override: the approver role only (the chair user is one, see #checkChair), not the staff.
    */
   async goLive(actor: Actor, id: string, override?: { reason: string }): Promise<SessionView> {
     return this.#transition(actor, id, 'go_live', async (trx, row) => {
       await this.#recheckProposal(trx, row);
-      const notPassed = await this.#d.notPassed(id);
+      const notPassed = await this.#d.goLiveGaps(id);
       if (notPassed.length === 0) return { set: { go_live_override_reason: null } };
       if (override === undefined) {
         throw conflict('GO_LIVE_TESTS_NOT_PASSED', `${notPassed.length} bridge point(s) have not passed their tests; the chair may override with a reason`, { notPassed });
       }
-      const isChair = actor.role === 'approver' || (actor.kind === 'user' && actor.id === row.chair_user_id);
+      const isChair = actor.role === 'approver';
       if (!isChair) throw forbidden('GO_LIVE_OVERRIDE_CHAIR_ONLY', 'only the session chair may go live before every bridge point passed its tests');
       return { set: { go_live_override_reason: override.reason }, reason: override.reason, audit: { override: true, notPassed } };
     });

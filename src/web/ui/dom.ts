@@ -80,7 +80,13 @@ export function showError(region: HTMLElement, err: unknown): void {
   setText(region, 'common.error', { message: errorMessage(err) });
 }
 
+/** A server refusal (`code`) in the page's language (issue 11 item 9); anything else as it came. */
 export function errorMessage(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code)) {
+    const key = `error.${code}` as MessageKey;
+    return t(key) !== key ? t(key) : t('error.unknown', { code });
+  }
   if (err instanceof Error) return err.message;
   return String(err);
 }

@@ -58,6 +58,8 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
   const localRecBanner = h('div', { class: 'banner local-rec', role: 'status', 'aria-live': 'assertive', hidden: true, id: 'local-recording-banner' });
   const healthBody = h('tbody', { id: 'health-rows' });
   const lobbyList = h('ul', { id: 'lobby-list' });
+  // N154 Art 21(2): points join with their microphones off and ask to speak; the chair gives the floor.
+  const handsList = h('ul', { id: 'hands-list' });
   const recPanel = h('div', { class: 'rec-panel', id: 'rec-panel' });
   const caseBox = h('div', { class: 'stack', id: 'case-summary' });
   const minutesBox = h('div', { class: 'stack', id: 'minutes' });
@@ -89,7 +91,7 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
     h(
       'div',
       { class: 'live-grid' },
-      h('div', { class: 'stack' }, section('live.title', wall), section('live.points', healthTable), section('live.lobby', lobbyList)),
+      h('div', { class: 'stack' }, section('live.title', wall), section('live.points', healthTable), section('live.hands', handsList), section('live.lobby', lobbyList)),
       h('div', { class: 'stack' }, section('recordings.title', recPanel), section('live.case', caseBox), section('minutes.title', minutesBox)),
     ),
   );
@@ -178,8 +180,25 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
     if (lobby.length === 0) lobbyList.append(h('li', { class: 'muted' }, text('common.none')));
   }
 
+  function renderHands(): void {
+    const hands = [...client.raisedHands.values()];
+    handsList.replaceChildren(
+      ...hands.map((r) =>
+        h(
+          'li',
+          { class: 'row', 'data-peer-id': r.peerId },
+          h('span', { class: 'grow' }, r.label),
+          button('live.giveFloor', () => void withStatus(status, () => client.giveFloor(r.peerId)), { class: 'primary', 'data-action': 'give-floor' }),
+        ),
+      ),
+    );
+    if (hands.length === 0) handsList.append(h('li', { class: 'muted' }, text('live.hands.none')));
+  }
+
   joinedClient = client;
+  client.on('handRaised', () => renderHands());
   client.on('joined', (info) => {
+    renderHands();
     setText(status, 'live.connected');
     status.className = 'status ok';
     lobby = info.lobby;

@@ -81,5 +81,8 @@ export function plainError(err: unknown): { text: string; fields: string[] } {
   }
   const key = `error.${code ?? ''}` as MessageKey;
   if (code && t(key) !== key) return { text: t(key, { cases: caseReferences(e.details) }), fields: [] };
-  return { text: `${code ? `${code}: ` : ''}${errorMessage(err)}`, fields: [] };
+  // A code without words here (a newer server) still gets a sentence in the page's language, not
+  // the server's English; a failure with no code at all (the network) keeps its own message.
+  if (code) return { text: t('error.unknown', { code }), fields: [] };
+  return { text: errorMessage(err), fields: [] };
 }

@@ -1,7 +1,7 @@
 import { button, formatDuration, h, setText } from '../../ui/dom.ts';
 import { formatBytes, t } from '../../i18n/index.ts';
 import { api, ApiError } from './api.ts';
-import { withStatus } from './widgets.ts';
+import { field, withStatus } from './widgets.ts';
 
 /** The recording routes (issue 5, /api/v1/recordings), in one place. */
 export const recordingRoutes = {
@@ -61,7 +61,7 @@ export function recordingControl(
   sessionId: string,
   panel: HTMLElement,
   /** The chair's live connection: start/stop go through signaling (the host's requests) when it is there. */
-  host?: () => { request(method: 'startRecording' | 'stopRecording'): Promise<unknown> } | undefined,
+  host?: () => { request(method: 'startRecording' | 'stopRecording', data?: object): Promise<unknown> } | undefined,
 ): { setRecording(on: boolean): void; close(): void } {
   const stateText = h('span', { class: 'rec-state', id: 'rec-state', role: 'status' });
   const disk = h('span', { class: 'muted', id: 'rec-disk' });
@@ -70,18 +70,28 @@ export function recordingControl(
   let signalled: boolean | undefined;
   let available = true;
   const isOn = () => live?.status === 'recording' || live?.status === 'starting' || (live === null && signalled === true);
+  // Recording is mandatory (NĐ 154/2026 Art 24(1)): stopping it asks for the reason, which is logged.
+  const stopReason = h('input', { type: 'text', id: 'rec-stop-reason', maxlength: 1000 });
+  const stopReasonField = field('rec-stop-reason', 'live.rec.stopReason', stopReason);
   const toggle = button(
     'live.rec.start',
     () =>
       void withStatus(status, async () => {
+        const stopping = isOn();
+        const reason = stopReason.value.trim();
+        if (stopping && reason === '') {
+          stopReason.focus();
+          throw Object.assign(new Error('reason required'), { code: 'RECORDING_STOP_REASON_REQUIRED' });
+        }
         const live = host?.();
-        if (live) await live.request(isOn() ? 'stopRecording' : 'startRecording');
-        else await api.post(isOn() ? recordingRoutes.stop(sessionId) : recordingRoutes.start(sessionId), {});
+        if (live) await (stopping ? live.request('stopRecording', { reason }) : live.request('startRecording'));
+        else await api.post(stopping ? recordingRoutes.stop(sessionId) : recordingRoutes.start(sessionId), stopping ? { reason } : {});
+        if (stopping) stopReason.value = '';
         await refresh();
       }),
     { id: 'rec-toggle', class: 'primary' },
   );
-  panel.replaceChildren(toggle, stateText, disk, status);
+  panel.replaceChildren(toggle, stateText, disk, stopReasonField, status);
 
   const render = () => {
     const on = isOn();
@@ -90,6 +100,7 @@ export function recordingControl(
     if (on) setText(stateText, 'live.rec.on', { elapsed: live ? formatDuration(Date.now() - Date.parse(live.startedAt)) : '' });
     else setText(stateText, 'live.rec.off');
     setText(toggle, on ? 'live.rec.stop' : 'live.rec.start');
+    stopReasonField.hidden = !on;
     toggle.className = on ? 'danger solid' : 'primary';
     if (live) setText(disk, live.disk.level === 'ok' ? 'live.rec.disk' : 'live.rec.diskLow', { free: formatBytes(live.disk.freeBytes) });
     disk.className = live && live.disk.level !== 'ok' ? 'error' : 'muted';

@@ -1,5 +1,6 @@
 import { button, h, setText, text } from '../../ui/dom.ts';
-import { t } from '../../i18n/index.ts';
+import { t, type MessageKey } from '../../i18n/index.ts';
+import type { CaseView } from './cases.ts';
 import { roleKey } from '../shared/tiles.ts';
 import { dueFollowUpsPanel, minutesSection, noticeSection, outcomesSection, sessionFollowUps } from './afterSitting.ts';
 import { api, type InvitationView, type Paged, type SessionView } from './api.ts';
@@ -53,7 +54,6 @@ async function createSessionForm(): Promise<HTMLElement> {
   const start = h('input', { type: 'datetime-local', required: true });
   const duration = h('input', { type: 'number', min: 15, max: 600, value: 120 });
   const chair = h('input', { type: 'text', maxlength: 200 });
-  const iChair = h('input', { type: 'checkbox', id: 'new-session-i-chair', checked: true });
   let points: BridgePoint[] = [];
   let cases: CaseRow[] = [];
   try {
@@ -77,7 +77,6 @@ async function createSessionForm(): Promise<HTMLElement> {
     { class: 'stack', id: 'new-session' },
     field('new-session-title', 'sessions.title', titleInput),
     h('div', { class: 'row' }, field('new-session-start', 'sessions.startsAt', start), field('new-session-duration', 'sessions.durationMin', duration), field('new-session-chair', 'sessions.chair', chair)),
-    h('div', { class: 'field inline' }, iChair, h('label', { for: 'new-session-i-chair' }, text('sessions.iChair'))),
     h('div', { class: 'row top' }, pointBoxes, caseBoxes),
     h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, text('sessions.create'))),
     status,
@@ -92,8 +91,9 @@ async function createSessionForm(): Promise<HTMLElement> {
         scheduledStart: startsAt.toISOString(),
         scheduledEnd: new Date(startsAt.getTime() + Number(duration.value) * 60_000).toISOString(),
         chairTitle: chair.value,
-        // The chair (the only one who may override the pre-flight rule when going live).
-        chairUserId: iChair.checked ? (api.user?.id ?? null) : null,
+        // No chair account from here: the override on failed tests is the approver's (Chủ tịch or
+        // the deputy who chairs), never the staffer creating the session (law review §5.2).
+        chairUserId: null,
         bridgePointIds: checked(pointBoxes),
         caseIds: checked(caseBoxes),
         // The chair's seat at the central point: its invitation is the console's live credential.
@@ -121,15 +121,23 @@ export async function sessionPage(main: HTMLElement, id: string, savedCaseId?: s
     );
   const reason = h('input', { type: 'text', id: 'override-reason', maxlength: 2000 });
   const actions = h('div', { class: 'row' });
+  // What the chairman is asked to approve: each case's content, and his per-case choice.
+  const casesForDecision = session.status === 'submitted' ? await proposalCases(session) : { element: null, rejected: () => [] };
   switch (session.status) {
     case 'draft':
       actions.append(act('sessions.submit', 'submit'));
       break;
     case 'submitted': {
-      // The chairman's decision: approve, or send back with the reason (issue 11 item 6).
+      // The chairman's decision: approve (leaving out the cases he does not consent to, each with
+      // its reason: Đ4.2), or send the whole proposal back with the reason (issue 11 item 6).
       const rejectReason = h('input', { type: 'text', id: 'reject-reason', maxlength: 2000 });
       actions.append(
-        act('sessions.approve', 'decision', { decision: 'approved', comment: '' }, 'action-approve'),
+        button('sessions.approve', () =>
+          void withStatus(status, async () => {
+            await api.post(`/sessions/${id}/decision`, { decision: 'approved', comment: '', rejectedCases: casesForDecision.rejected() });
+            await sessionPage(main, id);
+          }),
+        { id: 'action-approve' }),
         field('reject-reason', 'sessions.rejectReason', rejectReason),
         button('sessions.reject', () =>
           void withStatus(status, async () => {
@@ -179,12 +187,45 @@ export async function sessionPage(main: HTMLElement, id: string, savedCaseId?: s
   main.replaceChildren(
     h('h2', {}, session.title),
     section('sessions.status', info, session.statusReason ? h('p', { class: 'muted' }, session.statusReason) : null, actions, status),
+    ...(casesForDecision.element ? [casesForDecision.element] : []),
     await invitationsSection(session),
     await preflightSection(session),
   );
   // After the sitting (issue 11): outcomes while live or ended, then follow-up and the notice.
   if (['live', 'ended'].includes(session.status)) main.append(await outcomesSection(session, (caseId) => void sessionPage(main, id, caseId), savedCaseId));
   if (['live', 'ended', 'archived'].includes(session.status)) main.append(await minutesSection(session), await sessionFollowUps(session), await noticeSection(session));
+}
+
+/**
+ * The proposal as the chairman reads it (law review §5.4): each case's content (a tố cáo whose
+ * denouncer did not ask for identity protection is readable to him too), with a box to leave the
+ * case out and the reason for it.
+ */
+async function proposalCases(session: SessionView): Promise<{ element: HTMLElement; rejected: () => { caseId: string; reason: string }[] }> {
+  const choices: { caseId: string; out: HTMLInputElement; reason: HTMLInputElement }[] = [];
+  const items = await Promise.all(
+    session.cases.map(async (entry) => {
+      const c = await api.get<CaseView>(`/cases/${entry.caseId}`).catch(() => undefined);
+      const out = h('input', { type: 'checkbox', id: `leave-out-${entry.caseId}`, 'data-leave-out': entry.reference });
+      const reason = h('input', { type: 'text', maxlength: 2000, 'data-leave-out-reason': entry.reference });
+      choices.push({ caseId: entry.caseId, out, reason });
+      const shown = (v: string | null | undefined) => (v === null || v === undefined ? text('cases.hidden') : v || '—');
+      return h(
+        'article',
+        { class: 'card stack', 'data-proposal-case': entry.reference },
+        h('h3', {}, `${entry.reference} – ${c?.title ?? ''}`),
+        h('p', { class: 'muted' }, text(`caseType.${entry.type}` as MessageKey)),
+        h('dl', {}, h('dt', {}, text('cases.summary')), h('dd', {}, shown(c?.summary)), h('dt', {}, text('cases.requests')), h('dd', {}, shown(c?.requests)), h('dt', {}, text('cases.priorHandling')), h('dd', {}, shown(c?.priorHandling))),
+        h('a', { href: `#/case/${entry.caseId}` }, text('sessions.openCase')),
+        h('div', { class: 'field inline' }, out, h('label', { for: out.id }, text('sessions.leaveOut'))),
+        field(`leave-out-reason-${entry.caseId}`, 'sessions.leaveOutReason', reason),
+      );
+    }),
+  );
+  return {
+    element: section('sessions.proposal', h('p', { class: 'muted' }, text('sessions.proposalHint')), ...items),
+    rejected: () => choices.filter((c) => c.out.checked).map((c) => ({ caseId: c.caseId, reason: c.reason.value.trim() })),
+  };
 }
 
 /**
@@ -239,9 +280,11 @@ async function printInvitation(ev: Event, id: string): Promise<void> {
 }
 
 interface Matrix {
-  slots: { id: string; label: string; startsAt: string }[];
+  slots: { id: string; kind: SlotKind; label: string; startsAt: string }[];
   points: { bridgePointId: string; code: string; name: string; latest: string; cells: { slotId: string; status: string }[] }[];
+  goLiveGaps: { bridgePointId: string; missing: SlotKind[] }[];
 }
+type SlotKind = 'day_before' | 'rehearsal' | 'hours_before' | 'all_connected';
 
 async function preflightSection(session: SessionView): Promise<HTMLElement> {
   let matrix: Matrix;
@@ -253,7 +296,8 @@ async function preflightSection(session: SessionView): Promise<HTMLElement> {
   const columns = [
     { key: 'sessions.bridgePoints', cell: (p: Matrix['points'][number]) => `${p.code} – ${p.name}` },
     ...matrix.slots.map((slot) => ({
-      key: `${slot.label} (${when(slot.startsAt)})`,
+      // The slot's name from the catalogue (it follows the language switch), then its time.
+      key: `${t(`preflight.slot.${slot.kind}`)} (${when(slot.startsAt)})`,
       raw: true,
       cell: (p: Matrix['points'][number]) => {
         const cell = p.cells.find((c) => c.slotId === slot.id);
@@ -265,6 +309,18 @@ async function preflightSection(session: SessionView): Promise<HTMLElement> {
     })),
     // Words, not the API's codes (law review §3: "passed/failed/none" showed on a Vietnamese page).
     { key: 'sessions.status', cell: (p: Matrix['points'][number]) => text(p.latest === 'passed' ? 'preflight.pass' : p.latest === 'failed' ? 'preflight.fail' : 'preflight.pending') },
+    // The go-live rule (issue 11 item 7): which required slot a point still lacks.
+    {
+      key: 'preflight.gate',
+      raw: false,
+      cell: (p: Matrix['points'][number]) => {
+        const gap = matrix.goLiveGaps.find((g) => g.bridgePointId === p.bridgePointId);
+        const cell = h('span', { 'data-gate': gap ? 'missing' : 'ready' });
+        if (gap === undefined) setText(cell, 'preflight.gate.ready');
+        else cell.append(text('preflight.gate.missing'), ' ', ...gap.missing.flatMap((k, i) => [i > 0 ? ', ' : '', text(`preflight.slot.${k}`)]));
+        return cell;
+      },
+    },
   ];
   return section('nav.preflight', table('nav.preflight', matrix.points, columns, (p) => p.bridgePointId));
 }

@@ -126,7 +126,10 @@ function withId<T extends HTMLElement>(el: T, id: string): T {
 
 /** Step 2: the session itself (lobby, then the room). */
 async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean, outputId: string | undefined): Promise<void> {
-  const client = new LiveClient({ url: wsUrl(), sessionId: inv.sessionId, token: inv.token, stream, forceTcp });
+  // N154 Art 21(2): cameras on, microphones on only when the chair asks a point to speak. The
+  // chair's own seat and the central point speak from the start.
+  const speaksFromStart = inv.role === 'host' || inv.role === 'central';
+  const client = new LiveClient({ url: wsUrl(), sessionId: inv.sessionId, token: inv.token, stream, forceTcp, startMicMuted: !speaksFromStart });
   // For the technician's browser console and the end-to-end test (e.g. client.dropConnection()).
   Object.assign(window, { tiepdanRoom: { timings, client } });
   const tiles = new Map<string, Tile>();
@@ -141,11 +144,14 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
   const audioOnly = h('div', { class: 'banner audio-only', role: 'status', 'aria-live': 'polite', hidden: true, 'data-notice': 'audio-only' });
   setText(audioOnly, 'room.audioOnly');
   const lobby = h('main', { class: 'lobby', hidden: true, id: 'lobby' }, h('div', { class: 'card stack' }, h('div', { class: 'spinner', 'aria-hidden': 'true' }), text('room.lobby', undefined, 'h2'), text('room.lobbyHint', undefined, 'p')));
-  let micMuted = false;
+  let micMuted = !speaksFromStart;
   /** The chair muted this point: the server refuses to resume the microphone until it gives the floor back. */
   let micHeldByChair = false;
   let camOff = false;
+  let handRaised = false;
   const micButton = button('room.muteMic', () => void toggleMic(), { id: 'toggle-mic', 'aria-pressed': 'false' });
+  // "Xin phát biểu": the chair sees the hand and gives the floor; the microphone then turns on.
+  const handButton = button('room.raiseHand', () => void toggleHand(), { id: 'raise-hand', 'aria-pressed': 'false', hidden: speaksFromStart });
   const camButton = button('room.muteCam', () => toggleCam(), { id: 'toggle-cam', 'aria-pressed': 'false' });
   const fullButton = button('room.fullscreen', () => void document.documentElement.requestFullscreen?.().catch(() => undefined), { id: 'fullscreen' });
   const leaveButton = button('room.leave', () => void leave(), { class: 'danger solid', id: 'leave' });
@@ -160,7 +166,7 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
     { class: 'room', id: 'room' },
     h('header', { class: 'room-top' }, title, rec, languageSwitch()),
     h('main', { class: 'stage' }, stage, strip),
-    h('footer', { class: 'controls', role: 'toolbar', 'aria-label': t('room.participants') }, micButton, camButton, localRecButton, fullButton, leaveButton, downloads),
+    h('footer', { class: 'controls', role: 'toolbar', 'aria-label': t('room.participants') }, micButton, handButton, camButton, localRecButton, fullButton, leaveButton, downloads),
   );
   root.replaceChildren(lobby, room, banner, audioOnly, localRecBanner);
   room.hidden = true;
@@ -168,6 +174,8 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
   const self = new Tile({ peerId: 'self', label: inv.displayName ?? t('room.you'), role: inv.role, self: true, stream });
   self.video.muted = true;
   strip.append(self.element);
+  // The point joins with its microphone off (Art 21(2)): its button and tile say so from the start.
+  syncMic();
 
   let speakerId: string | undefined;
   const centralFirst = (a: Tile) => (a.role === 'host' ? 0 : a.role === 'central' ? 1 : 2);
@@ -304,6 +312,18 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
     showBanner(muted ? 'room.mutedByHost' : 'room.floorGiven');
     if (!muted) setTimeout(() => banner.dataset.i18n === 'room.floorGiven' && showBanner(undefined), 6000);
   });
+  client.on('handRaised', (r) => {
+    if (r.peerId !== client.info?.peerId) return;
+    handRaised = r.raised;
+    syncHand();
+  });
+  client.on('floorGiven', () => {
+    handRaised = false;
+    syncHand();
+    if (micMuted) void toggleMic();
+    showBanner('room.floorGiven');
+    setTimeout(() => banner.dataset.i18n === 'room.floorGiven' && showBanner(undefined), 8000);
+  });
   client.on('localRecording', (r) => {
     showLocalRecorders();
     // The server ended our recording (e.g. we came back without our media): stop and keep the file.
@@ -311,6 +331,18 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
   });
   client.on('kicked', (reason) => finish(reason === 'ended' ? 'room.ended' : reason === 'replaced' ? 'room.left' : reason === 'revoked' ? 'room.revoked' : 'room.kicked'));
 
+  function syncHand(): void {
+    handButton.setAttribute('aria-pressed', String(handRaised));
+    setText(handButton, handRaised ? 'room.lowerHand' : 'room.raiseHand');
+    handButton.classList.toggle('primary', handRaised);
+  }
+  async function toggleHand(): Promise<void> {
+    await client.raiseHand(!handRaised).catch((err: unknown) => {
+      showBanner(undefined);
+      banner.hidden = false;
+      banner.textContent = errorMessage(err);
+    });
+  }
   function syncMic(): void {
     micButton.setAttribute('aria-pressed', String(micMuted));
     micButton.disabled = micHeldByChair;
