@@ -12,6 +12,7 @@ export const startMessage = z.object({
   wsUrl: z.string(),
   seats: z.array(z.object({ sessionId: z.string(), token: z.string() })),
   layers: z.number().int().min(1).max(3),
+  viewSizes: z.array(z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).optional()).optional(),
 });
 const parentMessage = z.discriminatedUnion('type', [startMessage, z.object({ type: z.literal('mark') }), z.object({ type: z.literal('report') }), z.object({ type: z.literal('stop') })]);
 
@@ -24,7 +25,7 @@ process.on('message', (raw) => {
     switch (m.type) {
       case 'start': {
         const t0 = performance.now();
-        fleet = await PointFleet.start({ wsUrl: m.wsUrl, seats: m.seats, layers: m.layers });
+        fleet = await PointFleet.start({ wsUrl: m.wsUrl, seats: m.seats, layers: m.layers, viewSizes: m.viewSizes });
         send({ type: 'started', ms: performance.now() - t0 });
         break;
       }
