@@ -34,7 +34,7 @@ process.on('message', (raw) => {
         send({ type: 'marked' });
         break;
       case 'report':
-        send({ type: 'report', report: fleet?.report() });
+        send({ type: 'report', report: await fleet?.report() });
         break;
       case 'stop':
         await fleet?.stop();

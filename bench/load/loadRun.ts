@@ -9,7 +9,7 @@ import type { TiepdanServer } from '../../src/server.ts';
 import { centralInbound, openCentralPage, showAsThumbnails, waitForCommunes, type Inbound } from './centralPage.ts';
 import { FleetChild } from './fleetClient.ts';
 import { createLoadSession, type Staff } from './loadSession.ts';
-import { nodeRssMB, producerLoss, sampleWorkers, udpDrops, type WorkerSample } from './serverStats.ts';
+import { consumerPackets, nodeRssMB, producerLoss, sampleWorkers, udpDrops, type WorkerSample } from './serverStats.ts';
 
 export interface RunOptions {
   points: number;
@@ -30,6 +30,10 @@ export interface RunResult {
   expected: number;
   /** Where the lost packets were counted: at the synthetic points, by the SFU on uplinks, at Chromium. */
   lostAt: { points: number; sfu: number; chromium: number };
+  /** Packets the SFU received from and sent to the sessions during the window. */
+  sfuPackets: number;
+  /** All workers' CPU per packet received or sent (µs): independent of how much of the machine they got. */
+  workerUsPerPacket: number | null;
   /** The busiest worker's CPU (a worker is one thread: 100 % is a full core). */
   workerCpuPct: number;
   nodeCpuPct: number;
@@ -93,6 +97,7 @@ export async function loadRun(server: TiepdanServer, staff: Staff, browser: Brow
     const w0 = await sampleWorkers(server);
     const cpu0 = process.cpuUsage();
     const up0 = await Promise.all(sessions.map((s) => producerLoss(server, s.sessionId)));
+    const out0 = await Promise.all(sessions.map((s) => consumerPackets(server, s.sessionId)));
     const in0 = await Promise.all(pages.map(centralInbound));
     const drops0 = await udpDrops();
     await fleet.mark();
@@ -103,6 +108,7 @@ export async function loadRun(server: TiepdanServer, staff: Staff, browser: Brow
     const cpu = process.cpuUsage(cpu0);
     const w1 = await sampleWorkers(server);
     const up1 = await Promise.all(sessions.map((s) => producerLoss(server, s.sessionId)));
+    const out1 = await Promise.all(sessions.map((s) => consumerPackets(server, s.sessionId)));
     const in1 = await Promise.all(pages.map(centralInbound));
     const drops1 = await udpDrops();
 
@@ -127,6 +133,8 @@ export async function loadRun(server: TiepdanServer, staff: Staff, browser: Brow
       videoOffered += d.videoOffered;
     });
     const lost = lostAt.points + lostAt.sfu + lostAt.chromium;
+    const sfuPackets = up1.reduce((n, u, i) => n + u.expected - up0[i]!.expected, 0) + out1.reduce((n, x, i) => n + x - out0[i]!, 0);
+    const workerCpuMs = w1.reduce((n, w) => n + w.cpuMs - (w0.find((x) => x.pid === w.pid)?.cpuMs ?? w.cpuMs), 0);
     const total = o.points * o.sessions;
     const joined = report.points.filter((p) => p.joined);
     return {
@@ -136,6 +144,8 @@ export async function loadRun(server: TiepdanServer, staff: Staff, browser: Brow
       lost,
       expected,
       lostAt,
+      sfuPackets,
+      workerUsPerPacket: sfuPackets === 0 ? null : (workerCpuMs * 1000) / sfuPackets,
       workerCpuPct: Math.max(...workers.map((w) => w.cpuPct)),
       nodeCpuPct: (((cpu.user + cpu.system) / 1000) / wall) * 100,
       rssMB: nodeRssMB() + workers.reduce((n, w) => n + w.rssMB, 0),
@@ -182,6 +192,7 @@ export function details(r: RunResult): string {
   const usPerPacket = r.fleetPackets === 0 ? null : ((r.fleetCpuPct / 100) * o.seconds * 1e6) / r.fleetPackets;
   return [
     `sessions=${o.sessions} points/session=${o.points} layers=${o.layers} lost=${r.lost}/${r.expected} packets (at the points ${r.lostAt.points}, at the SFU ${r.lostAt.sfu}, at Chromium ${r.lostAt.chromium}); central Chromium decoded ${r.centralVideoSeen}/${r.centralVideoOffered} commune videos`,
+    `SFU: ${r.sfuPackets} packets in+out (${f(r.sfuPackets / o.seconds, 0)}/s), ${f(r.workerUsPerPacket, 1)} µs worker CPU per packet`,
     `load generator: ${f(r.fleetCpuPct)} % of a core (${f(perPoint, 2)} % = ${f(perPoint * 10, 1)} ms CPU/s per point, ${f(usPerPacket, 0)} µs CPU per packet sent or received), worst pacer gap ${f(r.fleetMaxTickGapMs, 0)} ms, ${r.fleetSkippedSends} sends skipped; kernel UDP receive-buffer drops ${r.udpRcvbufDrops}; load average ${r.loadAverage.map((x) => x.toFixed(2)).join(' ')}`,
     ...(r.errors.length > 0 ? [`errors: ${r.errors.join('; ')}`] : []),
   ].join('\n');

@@ -114,7 +114,10 @@ export class PointFleet {
     this.#skipped = 0;
   }
 
-  report(): FleetReport {
+  async report(): Promise<FleetReport> {
+    // After a stall the timer that calls this runs before the sockets' queued packets are read
+    // (timers come before I/O in the event loop): read them first, or a busy machine looks like media stopping.
+    await new Promise((r) => setImmediate(r));
     const cpu = process.cpuUsage(this.#cpu0);
     const wallMs = performance.now() - this.#t0;
     return { points: this.points.map((p) => p.report()), cpuPct: (((cpu.user + cpu.system) / 1000) / wallMs) * 100, maxTickGapMs: this.#maxGap, skippedSends: this.#skipped };

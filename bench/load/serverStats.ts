@@ -65,3 +65,14 @@ export async function udpDrops(): Promise<{ rcvbufErrors: number; sndbufErrors: 
   const get = (k: string) => v[n.indexOf(k)] ?? 0;
   return { rcvbufErrors: get('RcvbufErrors'), sndbufErrors: get('SndbufErrors') };
 }
+
+/** RTP packets the SFU forwarded to the session's consumers so far (for the workers' CPU per packet). */
+export async function consumerPackets(server: TiepdanServer, sessionId: string): Promise<number> {
+  let n = 0;
+  for (const peer of server.live.rooms.get(sessionId)?.peers() ?? []) {
+    for (const c of peer.consumers.values()) {
+      for (const s of await c.getStats()) if (s.type === 'outbound-rtp') n += s.packetCount;
+    }
+  }
+  return n;
+}

@@ -63,7 +63,7 @@ export interface PointReport {
   expectedIn: number;
   lostIn: number;
   consumers: number;
-  /** A packet of this kind arrived in the last second (and at all). */
+  /** A packet of this kind arrived in the last two seconds (and at all). */
   audioArriving: boolean;
   videoArriving: boolean;
 }
@@ -245,7 +245,7 @@ export class SyntheticPoint {
   #totals(): PointReport {
     const now = performance.now();
     const streams = [...this.#bySsrc.values()];
-    const arriving = (kind: 'audio' | 'video') => streams.some((s) => s.kind === kind && s.stream.packets > 0 && now - s.stream.lastAt < 1000);
+    const arriving = (kind: 'audio' | 'video') => streams.some((s) => s.kind === kind && s.stream.packets > 0 && now - s.stream.lastAt < 2000);
     const out = [this.#audioOut, ...this.#videoOut];
     return {
       peerId: this.#peerId,

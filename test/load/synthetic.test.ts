@@ -41,7 +41,7 @@ t.test('a dozen synthetic bridge points for ten seconds: all joined, all media a
   const dropsBefore = await udpDrops();
   fleet.mark();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  const report = fleet.report();
+  const report = await fleet.report();
   const [central, ...communes] = report.points;
 
   t.equal(report.points.filter((p) => p.joined).length, POINTS + 1, `every point joined (${report.points.filter((p) => p.error).map((p) => p.error).join('; ') || 'no errors'})`);
