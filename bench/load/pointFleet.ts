@@ -57,7 +57,7 @@ export class PointFleet {
     const fleet = new PointFleet(points);
     fleet.#startPacer();
     const queue = [...points];
-    const workers = Array.from({ length: Math.min(queue.length, o.joinConcurrency ?? 8) }, async () => {
+    const workers = Array.from({ length: Math.min(queue.length, o.joinConcurrency ?? 16) }, async () => {
       for (let p = queue.shift(); p !== undefined; p = queue.shift()) await p.start();
     });
     await Promise.all(workers);
