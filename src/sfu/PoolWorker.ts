@@ -15,6 +15,9 @@ export interface PoolWorkerSettings {
   rtcMaxPort: number;
 }
 
+/** Receive and send buffer asked for the WebRtcServer's sockets (see start()). */
+export const MEDIA_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
 export type PoolWorkerEvents = {
   /** The worker process died unexpectedly (not through close()). */
   died: [error: Error];
@@ -86,7 +89,11 @@ export class PoolWorker extends EventEmitter<PoolWorkerEvents> {
       appData: { index: settings.index },
     });
     try {
-      const listen = { ip: settings.listenIp, port: settings.webRtcPort };
+      // One UDP socket carries every peer of the worker: at a province's size (100+ points, ~2,000
+      // packets/s in) the kernel's default 208 KiB receive buffer holds ~50 ms of media, so a
+      // worker briefly off-CPU drops packets (seen as RcvbufErrors and loss in bench/load.ts).
+      // Linux caps the request at net.core.rmem_max / wmem_max silently; nothing fails if it is lower.
+      const listen = { ip: settings.listenIp, port: settings.webRtcPort, recvBufferSize: MEDIA_SOCKET_BUFFER_BYTES, sendBufferSize: MEDIA_SOCKET_BUFFER_BYTES };
       const webRtcServer = await worker.createWebRtcServer({
         listenInfos: [
           { protocol: 'udp', ...listen },

@@ -627,6 +627,25 @@ export class LiveClient extends Emitter<Events> {
     return out;
   }
 
+  /**
+   * Receive counters per remote track (inbound-rtp): packets, packets lost and, for video, frames
+   * decoded — what the load bench (bench/load.ts) reads to judge the picture in a real browser.
+   */
+  async inboundRtp(): Promise<{ consumerId: string; peerId: string; kind: string; packets: number; lost: number; framesDecoded: number }[]> {
+    const out: { consumerId: string; peerId: string; kind: string; packets: number; lost: number; framesDecoded: number }[] = [];
+    for (const [id, { consumer, description }] of this.#consumers) {
+      const row = { consumerId: id, peerId: description.peerId, kind: description.kind, packets: 0, lost: 0, framesDecoded: 0 };
+      (await consumer.getStats()).forEach((s: { type: string; packetsReceived?: number; packetsLost?: number; framesDecoded?: number }) => {
+        if (s.type !== 'inbound-rtp') return;
+        row.packets += s.packetsReceived ?? 0;
+        row.lost += s.packetsLost ?? 0;
+        row.framesDecoded += s.framesDecoded ?? 0;
+      });
+      out.push(row);
+    }
+    return out;
+  }
+
   /** The local producers (kind, paused) — e.g. to show "muted by the host". */
   localProducers(): { producerId: string; kind: string; paused: boolean; codec: string | undefined }[] {
     return [...this.#producers.values()].map((p) => ({ producerId: p.id, kind: p.kind, paused: p.paused, codec: p.rtpParameters.codecs[0]?.mimeType }));

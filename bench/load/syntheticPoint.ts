@@ -1,0 +1,276 @@
+/**
+ * A synthetic bridge point: joins a live session over the real `/ws` protocol with its real
+ * invitation, connects a send and a receive WebRtcTransport (ICE, DTLS, SRTP through werift),
+ * publishes Opus and three-layer simulcast VP8 from pre-encoded frames, consumes what the server
+ * offers it, and counts what arrives. No RTCP is sent: the SFU neither needs it to forward nor
+ * would it change what a loss count at the receiver sees (no NACK, so a lost packet stays lost).
+ */
+import { z } from 'zod';
+import { rtpParametersSchema } from '../../src/signaling/protocol.ts';
+import { FPS, LAYERS, type EncodedMedia } from './media.ts';
+import { InboundStream, OutboundStream, URI_AUDIO_LEVEL, URI_MID, URI_RID, EXT_AUDIO_LEVEL, EXT_MID, EXT_RID } from './rtpStreams.ts';
+import { PointSignaling } from './signaling.ts';
+import { PointTransport, transportOfferSchema } from './webrtcTransport.ts';
+
+const OPUS_PT = 100;
+const VP8_PT = 101;
+
+/** What the point can receive: Opus and VP8 only, no RTX (it sends no NACK), no header extensions. */
+const RTP_CAPABILITIES = {
+  codecs: [
+    { kind: 'audio' as const, mimeType: 'audio/opus', preferredPayloadType: OPUS_PT, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] },
+    { kind: 'video' as const, mimeType: 'video/VP8', preferredPayloadType: VP8_PT, clockRate: 90000, parameters: {}, rtcpFeedback: [] },
+  ],
+  headerExtensions: [],
+};
+
+const newConsumerSchema = z.object({
+  consumerId: z.string(),
+  peerId: z.string(),
+  kind: z.enum(['audio', 'video']),
+  rtpParameters: rtpParametersSchema,
+});
+
+export interface PointOptions {
+  wsUrl: string;
+  sessionId: string;
+  token: string;
+  media: EncodedMedia;
+  /** Simulcast layers to send (1–3, lowest first). */
+  layers?: number;
+  /** The one point whose microphone carries a voice level (the others send the silence level). */
+  speaking?: boolean;
+  /**
+   * CSS size every received video is shown at (`setConsumerViewSize`): the central point shows
+   * the communes as thumbnails, so the SFU forwards their lowest layer. Unset: as sent (top layer).
+   */
+  viewSize?: { width: number; height: number };
+}
+
+export interface PointReport {
+  peerId: string;
+  joined: boolean;
+  error?: string;
+  /** Socket open → transports connected and both producers made (ms). */
+  setupMs: number | null;
+  /** Socket open → first audio and video packet of every consumer the server offered (ms). */
+  joinMs: number | null;
+  /** Packets and bytes from here on count over the measured window (after mark()). */
+  packetsOut: number;
+  bytesOut: number;
+  packetsIn: number;
+  bytesIn: number;
+  expectedIn: number;
+  lostIn: number;
+  consumers: number;
+  /** A packet of this kind arrived in the last two seconds (and at all). */
+  audioArriving: boolean;
+  videoArriving: boolean;
+}
+
+interface Received {
+  kind: 'audio' | 'video';
+  stream: InboundStream;
+}
+
+export class SyntheticPoint {
+  readonly #o: PointOptions;
+  #sig: PointSignaling | undefined;
+  #send: PointTransport | undefined;
+  #recv: PointTransport | undefined;
+  #peerId = '';
+  #openedAt = 0;
+  #setupMs: number | null = null;
+  #joinMs: number | null = null;
+  #error: string | undefined;
+  readonly #bySsrc = new Map<number, Received>();
+  #offered = 0;
+  readonly #audioOut: OutboundStream;
+  readonly #videoOut: OutboundStream[];
+  #sending = false;
+  #audioIndex = 0;
+  #videoIndex = 0;
+  /** Next send times (performance.now() ms), set by the pacer. */
+  nextAudioAt = 0;
+  nextVideoAt = 0;
+
+  constructor(options: PointOptions) {
+    this.#o = options;
+    this.#audioOut = new OutboundStream(OPUS_PT, '0');
+    this.#videoOut = LAYERS.slice(0, options.layers ?? LAYERS.length).map((l) => new OutboundStream(VP8_PT, '1', l.rid));
+  }
+
+  get sending(): boolean {
+    return this.#sending;
+  }
+
+  /** Joins and sets up media; never throws (a failed point reports its error). */
+  async start(): Promise<void> {
+    try {
+      await this.#start();
+    } catch (err) {
+      this.#error = (err as Error).message;
+    }
+  }
+
+  async #start(): Promise<void> {
+    const host = new URL(this.#o.wsUrl).hostname;
+    const sig = await PointSignaling.open(this.#o.wsUrl);
+    this.#sig = sig;
+    this.#openedAt = performance.now();
+    sig.on('newConsumer', (d) => {
+      const c = newConsumerSchema.parse(d);
+      this.#offered++;
+      const ssrc = c.rtpParameters.encodings?.[0]?.ssrc;
+      if (ssrc !== undefined && !this.#bySsrc.has(ssrc)) this.#bySsrc.set(ssrc, { kind: c.kind, stream: new InboundStream() });
+      const view = this.#o.viewSize;
+      if (c.kind === 'video' && view !== undefined) void sig.request('setConsumerViewSize', { consumerId: c.consumerId, ...view }, z.object({ spatialLayer: z.number() })).catch(() => undefined);
+      void sig.request('resumeConsumer', { consumerId: c.consumerId }, z.object({})).catch(() => undefined);
+    });
+    const joined = await sig.join(this.#o.sessionId, this.#o.token);
+    this.#peerId = joined.peerId;
+    if (!joined.admitted) throw new Error('waiting in the lobby (the bench expects a session without one)');
+    // Pipelined like the browser client: one round trip for the three requests.
+    const [recvOffer, , sendOffer] = await Promise.all([
+      sig.request('createTransport', { direction: 'recv' }, transportOfferSchema),
+      sig.request('setRtpCapabilities', { rtpCapabilities: RTP_CAPABILITIES }, z.object({})),
+      sig.request('createTransport', { direction: 'send' }, transportOfferSchema),
+    ]);
+    const [recv, send] = await Promise.all([PointTransport.create(recvOffer, host), PointTransport.create(sendOffer, host)]);
+    this.#recv = recv;
+    this.#send = send;
+    recv.onRtp((p) => this.#onRtp(p.header.ssrc, p.header.sequenceNumber, p.payload.length + 12));
+    await Promise.all([
+      sig.request('connectTransport', { transportId: recv.id, dtlsParameters: recv.localDtlsParameters }, z.object({})),
+      sig.request('connectTransport', { transportId: send.id, dtlsParameters: send.localDtlsParameters }, z.object({})),
+    ]);
+    await Promise.all([recv.connect(), send.connect(), this.#produce(send)]);
+    this.#setupMs = performance.now() - this.#openedAt;
+    this.#sending = true;
+  }
+
+  async #produce(send: PointTransport): Promise<void> {
+    const sig = this.#sig!;
+    const cname = `synthetic-${this.#audioOut.ssrc}`;
+    await sig.request(
+      'produce',
+      {
+        transportId: send.id,
+        kind: 'audio',
+        source: 'microphone',
+        rtpParameters: {
+          mid: '0',
+          codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PT, clockRate: 48000, channels: 2, parameters: { minptime: 10, useinbandfec: 1 }, rtcpFeedback: [] }],
+          headerExtensions: [
+            { uri: URI_MID, id: EXT_MID },
+            { uri: URI_AUDIO_LEVEL, id: EXT_AUDIO_LEVEL },
+          ],
+          encodings: [{ ssrc: this.#audioOut.ssrc }],
+          rtcp: { cname, reducedSize: true },
+        },
+      },
+      z.object({ producerId: z.string() }),
+    );
+    const top = LAYERS[this.#videoOut.length - 1]!;
+    await sig.request(
+      'produce',
+      {
+        transportId: send.id,
+        kind: 'video',
+        source: 'camera',
+        width: top.width,
+        height: top.height,
+        rtpParameters: {
+          mid: '1',
+          codecs: [{ mimeType: 'video/VP8', payloadType: VP8_PT, clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }],
+          headerExtensions: [
+            { uri: URI_MID, id: EXT_MID },
+            { uri: URI_RID, id: EXT_RID },
+          ],
+          // By rid, as a browser announces simulcast: the SFU learns each layer's SSRC from the packets.
+          encodings: this.#videoOut.map((_, i) => ({ rid: LAYERS[i]!.rid, scaleResolutionDownBy: 2 ** (this.#videoOut.length - 1 - i), maxBitrate: LAYERS[i]!.kbps * 1000 })),
+          rtcp: { cname, reducedSize: true },
+        },
+      },
+      z.object({ producerId: z.string() }),
+    );
+  }
+
+  #onRtp(ssrc: number, seq: number, size: number): void {
+    const now = performance.now();
+    let r = this.#bySsrc.get(ssrc);
+    if (r === undefined) {
+      // A packet before its newConsumer was read (same socket order makes it rare): counted anyway.
+      r = { kind: 'video', stream: new InboundStream() };
+      this.#bySsrc.set(ssrc, r);
+    }
+    r.stream.receive(seq, size, now);
+    if (this.#joinMs === null && this.#offered > 0 && this.#bySsrc.size >= this.#offered && [...this.#bySsrc.values()].every((x) => x.stream.packets > 0)) {
+      this.#joinMs = now - this.#openedAt;
+    }
+  }
+
+  /** Sends the next 20 ms of audio. */
+  sendAudio(): void {
+    if (!this.#sending) return;
+    const frames = this.#o.media.audio;
+    const frame = frames[this.#audioIndex++ % frames.length]!;
+    for (const p of this.#audioOut.opus(frame, this.#o.speaking === true ? 20 : 127)) this.#send!.send(p.header, p.payload);
+  }
+
+  /** Sends the next video frame of every layer. */
+  sendVideo(): void {
+    if (!this.#sending) return;
+    const i = this.#videoIndex++;
+    this.#videoOut.forEach((out, layer) => {
+      const frames = this.#o.media.video[layer]!.frames;
+      for (const p of out.vp8(frames[i % frames.length]!.data, 90000 / FPS)) this.#send!.send(p.header, p.payload);
+    });
+  }
+
+  /** Counters at the start of the measured window: report() counts packets and loss from here. */
+  #base = { packetsOut: 0, packetsIn: 0, expectedIn: 0, lostIn: 0, bytesOut: 0, bytesIn: 0 };
+
+  mark(): void {
+    const r = this.#totals();
+    this.#base = { packetsOut: r.packetsOut, packetsIn: r.packetsIn, expectedIn: r.expectedIn, lostIn: r.lostIn, bytesOut: r.bytesOut, bytesIn: r.bytesIn };
+  }
+
+  report(): PointReport {
+    const r = this.#totals();
+    const b = this.#base;
+    return { ...r, packetsOut: r.packetsOut - b.packetsOut, packetsIn: r.packetsIn - b.packetsIn, expectedIn: r.expectedIn - b.expectedIn, lostIn: r.lostIn - b.lostIn, bytesOut: r.bytesOut - b.bytesOut, bytesIn: r.bytesIn - b.bytesIn };
+  }
+
+  #totals(): PointReport {
+    const now = performance.now();
+    const streams = [...this.#bySsrc.values()];
+    const arriving = (kind: 'audio' | 'video') => streams.some((s) => s.kind === kind && s.stream.packets > 0 && now - s.stream.lastAt < 2000);
+    const out = [this.#audioOut, ...this.#videoOut];
+    return {
+      peerId: this.#peerId,
+      joined: this.#setupMs !== null,
+      ...(this.#error === undefined ? {} : { error: this.#error }),
+      setupMs: this.#setupMs,
+      joinMs: this.#joinMs,
+      packetsOut: out.reduce((n, s) => n + s.packets, 0),
+      bytesOut: this.#send?.bytesSent ?? 0,
+      packetsIn: streams.reduce((n, s) => n + s.stream.packets, 0),
+      bytesIn: this.#recv?.bytesReceived ?? 0,
+      expectedIn: streams.reduce((n, s) => n + s.stream.expected, 0),
+      lostIn: streams.reduce((n, s) => n + s.stream.lost, 0),
+      consumers: this.#offered,
+      audioArriving: arriving('audio'),
+      videoArriving: arriving('video'),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.#sending = false;
+    if (this.#sig !== undefined && this.#sig.closeCode === undefined) {
+      await this.#sig.request('leave', {}, z.object({})).catch(() => undefined);
+      this.#sig.close();
+    }
+    await Promise.all([this.#send?.close(), this.#recv?.close()]);
+  }
+}
