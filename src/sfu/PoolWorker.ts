@@ -15,7 +15,7 @@ export interface PoolWorkerSettings {
   rtcMaxPort: number;
 }
 
-/** Receive and send buffer asked for the WebRtcServer's sockets (see start()). */
+/** Receive buffer asked for the WebRtcServer's sockets (see start()). */
 export const MEDIA_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export type PoolWorkerEvents = {
@@ -92,8 +92,11 @@ export class PoolWorker extends EventEmitter<PoolWorkerEvents> {
       // One UDP socket carries every peer of the worker: at a province's size (100+ points, ~2,000
       // packets/s in) the kernel's default 208 KiB receive buffer holds ~50 ms of media, so a
       // worker briefly off-CPU drops packets (seen as RcvbufErrors and loss in bench/load.ts).
-      // Linux caps the request at net.core.rmem_max / wmem_max silently; nothing fails if it is lower.
-      const listen = { ip: settings.listenIp, port: settings.webRtcPort, recvBufferSize: MEDIA_SOCKET_BUFFER_BYTES, sendBufferSize: MEDIA_SOCKET_BUFFER_BYTES };
+      // Linux caps the request at net.core.rmem_max silently; nothing fails if it is lower. Only the
+      // receive side: a bigger send buffer lets a thin commune downlink's queue grow instead of
+      // dropping early, and its bandwidth estimate then lags (250 kbps: 12.8 fps with a 7.8 s freeze,
+      // against 19.3 fps and none with the default; npm run bench network -- --only down-250).
+      const listen = { ip: settings.listenIp, port: settings.webRtcPort, recvBufferSize: MEDIA_SOCKET_BUFFER_BYTES };
       const webRtcServer = await worker.createWebRtcServer({
         listenInfos: [
           { protocol: 'udp', ...listen },

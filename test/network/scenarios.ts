@@ -28,7 +28,7 @@ const CENTRAL_PEER = 'trung-tam';
 const VIEWPORT = { width: 1366, height: 768 };
 /** The room page's timings (src/web/apps/room/main.ts), performance.now() ms. */
 type RoomTimings = { pageReady?: number; joinClicked?: number; joined?: number; firstCentralVideo?: number };
-type RoomWindow = { tiepdanRoom?: { timings?: RoomTimings; client?: { leave(): Promise<void> } } };
+type RoomWindow = { tiepdanRoom?: { timings?: RoomTimings; client?: { leave(): Promise<void>; giveFloor(peerId: string): Promise<void> } } };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -386,6 +386,14 @@ export async function openSuite(scenarios: readonly Scenario[] = SCENARIOS): Pro
           if (timings.joinClicked !== undefined) result.firstFrameFromClickMs = Math.round(timings.firstCentralVideo - timings.joinClicked);
         }
         if (result.connected) {
+          // N154 Art 21(2): a commune joins with its microphone off and asks to speak; the chair (the
+          // central page, the host) gives it the floor, and its microphone comes on, as in a sitting.
+          await page.click('#raise-hand', { timeout: 10_000 });
+          await central.page.evaluate(async (id) => (window as unknown as RoomWindow).tiepdanRoom?.client?.giveFloor(id), peerId);
+          await page.waitForSelector('#toggle-mic[aria-pressed=false]', { timeout: 15_000 }).catch(() => {
+            result.error = 'the commune did not get the floor within 15 s';
+          });
+          note('floor given');
           await scenario.afterJoin?.(tools);
           await sleep(scenario.warmupMs);
           const from = Date.now();
