@@ -114,6 +114,14 @@ if [ ! -f "$SRTP_PREFIX/lib/libsrtp2.a" ]; then
   rm -rf "$SRC"
 fi
 
+# Every libsrtp name the worker uses must come from libsrtp 2's headers or from the libsrtp3 shim;
+# a new libsrtp 3 call would otherwise surface as a compiler error deep into the build.
+srtp_known="$(cat "$SRTP_PREFIX"/include/srtp2/*.h "$SHIMS/subprojects/libsrtp3/include/srtp.h")"
+for n in $(grep -rhoE '\bsrtp_[a-z0-9_]+' "$W_SRC/src" "$W_SRC/include" | LC_ALL=C sort -u); do
+  grep -qw -- "$n" <<<"$srtp_known" \
+    || die "mediasoup $MS_VERSION uses libsrtp's $n, which neither Debian's libsrtp 2 nor scripts/mediasoup-worker/subprojects/libsrtp3/include/srtp.h provides: add it to that shim"
+done
+
 # --- copy and patch the worker sources ------------------------------------------------------------
 BUILD="$CACHE/build/$KEY"
 log "preparing worker sources for mediasoup $MS_VERSION in $BUILD"
