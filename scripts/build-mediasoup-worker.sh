@@ -163,7 +163,7 @@ log "meson setup"
 # The flatbuffers headers are generated first by ninja itself: since 3.27 the generator is a
 # source of the worker's dependency (before, this script had to build fbs/FBS by hand).
 : >"$BUILD/ninja.log"
-log "compiling mediasoup-worker with $JOBS jobs (about 9 minutes on 2 cores; progress every 30 s)"
+log "compiling mediasoup-worker with $JOBS jobs (about 8 minutes on 2 free cores; progress every 30 s)"
 ninja -C "$W/out/build" -j"$JOBS" mediasoup-worker >>"$BUILD/ninja.log" 2>&1 &
 ninja_pid=$!
 while kill -0 "$ninja_pid" 2>/dev/null; do
