@@ -3,6 +3,8 @@
 #
 #   ./scripts/setup.sh start    install, then start the server on the embedded defaults
 #   ./scripts/setup.sh test     install, then run the whole test suite
+#   ./scripts/setup.sh service  install, then install the systemd service (user tiepdan,
+#                               DATA_DIR=/var/lib/tiepdan, config /etc/tiepdan/tiepdan.env)
 #   ./scripts/setup.sh          install only
 #
 # Works offline: it needs only a Debian 12 package mirror and an npm registry. Idempotent: a
@@ -20,14 +22,16 @@ WORKER_MODE="${TIEPDAN_WORKER:-auto}"
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
 
-case "$ACTION" in install | start | test) ;; *) die "usage: $0 [install|start|test]" ;; esac
+case "$ACTION" in install | start | test | service) ;; *) die "usage: $0 [install|start|test|service]" ;; esac
 [ -r /etc/debian_version ] || echo "setup: warning: not Debian; package names assume Debian 12" >&2
 
 # --- Debian packages ----------------------------------------------------------------------------
 # ffmpeg (recorder), xorriso (disc images), chromium (PDF invitations; the browser tests),
 # coturn (the embedded TURN server), iptables + iproute2 (the network-conditions suite),
-# firefox-esr (the pages are tested in both browsers communes use).
-PKGS=(ca-certificates ffmpeg xorriso chromium coturn iptables iproute2 firefox-esr)
+# firefox-esr (the pages are tested in both browsers communes use), poppler-utils (the tests render the
+# printed PDFs to PNG to be looked at), systemd (systemd-analyze checks the generated service unit,
+# also on machines where systemd is not PID 1).
+PKGS=(ca-certificates ffmpeg xorriso chromium coturn iptables iproute2 firefox-esr poppler-utils systemd)
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 missing=()
@@ -84,7 +88,50 @@ else
   fi
 fi
 
+# A worker taken from the cache (or MEDIASOUP_WORKER_BIN) was linked on a machine that had the
+# build's -dev packages; here only their runtime libraries are needed. Checked with ldd, so a
+# machine that has them (or a prebuilt, static worker) installs nothing.
+WORKER_BIN="${MEDIASOUP_WORKER_BIN:-$PACKAGED}"
+if [ -x "$WORKER_BIN" ] && ldd "$WORKER_BIN" 2>/dev/null | grep -q 'not found'; then
+  step "runtime libraries of the mediasoup worker"
+  [ "$(id -u)" = 0 ] || die "the worker needs: $(ldd "$WORKER_BIN" | awk '/not found/ {print $1}' | tr '\n' ' ')(run as root to install them)"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libabsl20220623 libusrsctp2 libuv1 libssl3 >/dev/null
+  ! ldd "$WORKER_BIN" | grep 'not found' || die "the mediasoup worker still misses libraries (above)"
+fi
+
+install_service() {
+  [ "$(id -u)" = 0 ] || die "run as root to install the service"
+  local user=tiepdan data=/var/lib/tiepdan etc=/etc/tiepdan tmp
+  step "service user $user"
+  if ! id -u "$user" >/dev/null 2>&1; then
+    useradd --system --user-group --home-dir "$data" --no-create-home --shell /usr/sbin/nologin "$user"
+  fi
+  install -d -o "$user" -g "$user" -m 0700 "$data"
+  install -d -o root -g "$user" -m 0750 "$etc"
+  # The service user must read the installation (not under /root, whose mode is 0700).
+  runuser -u "$user" -- test -r "$ROOT/bin/tiepdan.mjs" -a -x "$NODE_BIN" \
+    || die "user $user cannot read $ROOT: install tiepdan under /opt/tiepdan (README, Operating tiepdan)"
+  step "systemd unit"
+  tmp="$(mktemp -d)"
+  "$NODE_BIN" "$ROOT/bin/tiepdan.mjs" service-files --out "$tmp" --user "$user" --data-dir "$data" --config-dir "$etc" >/dev/null
+  systemd-analyze verify "$tmp/tiepdan.service"
+  install -m 0644 "$tmp/tiepdan.service" /etc/systemd/system/tiepdan.service
+  # The configuration is the technician's: written once, never overwritten.
+  [ -f "$etc/tiepdan.env" ] || install -o root -g "$user" -m 0640 "$tmp/tiepdan.env" "$etc/tiepdan.env"
+  rm -rf "$tmp"
+  echo "installed /etc/systemd/system/tiepdan.service; configuration in $etc/tiepdan.env"
+  if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload
+    systemctl enable --now tiepdan
+    echo "started: systemctl status tiepdan; logs: journalctl -u tiepdan -f"
+  else
+    echo "systemd is not running on this machine (PID 1: $(cat /proc/1/comm)): start it where it is, with systemctl enable --now tiepdan"
+  fi
+}
+
 case "$ACTION" in
+  service) install_service ;;
   start) step "starting tiepdan (Ctrl-C stops it)"; exec npm start ;;
   test) step "running the test suite"; exec npm test ;;
   *) step "installed. Start with: npm start" ;;

@@ -5,6 +5,8 @@ import { openDatabase } from './db/database.ts';
 import { migrateDown, migrateToLatest, migrationStatus } from './db/migrator.ts';
 import { main } from './main.ts';
 import { recordingsCli, RECORDINGS_USAGE } from './recording/recordingsCli.ts';
+import { serviceCli, SERVICE_USAGE } from './ops/service/serviceCli.ts';
+import { backupCli, restoreCli, BACKUP_USAGE } from './ops/backup/backupCli.ts';
 
 const USAGE = `usage: tiepdan <command>
 
@@ -12,7 +14,7 @@ const USAGE = `usage: tiepdan <command>
   migrate [up]          apply pending database migrations
   migrate down          roll back the most recent migration
   migrate status        list migrations and when they ran
-${RECORDINGS_USAGE}`;
+${RECORDINGS_USAGE}${BACKUP_USAGE}${SERVICE_USAGE}`;
 
 async function migrate(sub: string | undefined): Promise<void> {
   const config = loadConfig();
@@ -47,6 +49,15 @@ export async function runCli(argv: string[]): Promise<void> {
         return;
       case 'recordings':
         await recordingsCli(rest, loadConfig());
+        return;
+      case 'service-files':
+        await serviceCli(rest);
+        return;
+      case 'backup':
+        await backupCli(rest, loadConfig());
+        return;
+      case 'restore':
+        await restoreCli(rest, loadConfig());
         return;
       case 'migrate':
         await migrate(rest[0]);

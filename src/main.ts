@@ -2,6 +2,7 @@ import { loadConfig } from './config/config.ts';
 import { ConfigError } from './errors.ts';
 import { createLogger } from './logging/logger.ts';
 import { TiepdanServer } from './server.ts';
+import { bannerFacts, formatBanner } from './ops/banner/startupBanner.ts';
 
 /** Starts the server and stops it gracefully on SIGTERM/SIGINT (forced after SHUTDOWN_TIMEOUT_MS). */
 export async function main(): Promise<void> {
@@ -17,8 +18,11 @@ export async function main(): Promise<void> {
   }
   const logger = createLogger(config.log);
   let server: TiepdanServer;
+  const started = Date.now();
   try {
     server = await TiepdanServer.start(config, logger);
+    // For the technician: a readable block on standard error (standard output stays JSON lines).
+    process.stderr.write(formatBanner(bannerFacts(server, Date.now() - started)));
   } catch (err) {
     logger.fatal({ err }, 'start-up failed');
     process.exitCode = 1;

@@ -17,7 +17,8 @@ import { createLiveSessions, type LiveSessions } from './signaling/liveSessions.
 import { ControlServices } from './domain/controlServices.ts';
 import { RecordingService } from './recording/recordingService.ts';
 import { bridgeRecording } from './signaling/recordingBridge.ts';
-import { bridgeControl } from './signaling/controlBridge.ts';
+import { bridgeControl, bridgeRevocations } from './signaling/controlBridge.ts';
+import { auditLiveActions } from './signaling/liveAudit.ts';
 import { startEmbeddedTurn } from './turn/embeddedTurn.ts';
 import type { TurnServer } from './turn/TurnServer.ts';
 
@@ -127,8 +128,11 @@ export class TiepdanServer {
       await recordings.recoverInterrupted();
       // The host's recording controls, automatic recording and disk warnings; the console's end/cancel.
       bridgeRecording(live, recordings, logger);
+      // Who admitted, muted, ejected or ended, with their own login (security review H3).
+      live.signaling.audit = auditLiveActions(control.audit, database.db);
       bridgeControl(control.sessions, live, recordings, logger);
-      const app = await buildApp({ logger, database, pool, ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), ...(tls?.caCertPem ? { tlsCaPem: tls.caCertPem } : {}), tokenSigner: live.tokens, live, control: { services: control, dataDir: config.dataDir }, recordings });
+      bridgeRevocations(control.invitations, live, logger);
+      const app = await buildApp({ logger, database, pool, ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), ...(tls?.caCertPem ? { tlsCaPem: tls.caCertPem } : {}), tokenSigner: live.tokens, live, control: { services: control, dataDir: config.dataDir }, recordings, metrics: { token: config.metrics.token, dataDir: config.dataDir } });
       await app.listen({ host: config.http.host, port: config.http.port });
       const server = new TiepdanServer(config, logger, database, pool, app);
       server.tls = tls;

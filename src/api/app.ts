@@ -14,6 +14,8 @@ import { authenticateWith, recordingsPlugin } from './recordings/recordingsPlugi
 import type { RecordingService } from '../recording/recordingService.ts';
 import { sessionCaseTypesFromDb } from '../recording/access/denouncerRule.ts';
 import { isApiKey } from '../domain/auth/authService.ts';
+import { createMetrics } from '../ops/metrics/metrics.ts';
+import { installMetrics } from '../ops/metrics/metricsRoute.ts';
 
 export interface AppServices {
   logger: Logger;
@@ -31,6 +33,8 @@ export interface AppServices {
   control?: { services: ControlServices; dataDir: string };
   /** Recordings: /api/v1/recordings (needs `control` for authentication). */
   recordings?: RecordingService;
+  /** GET /metrics (Prometheus) and request durations; token: METRICS_TOKEN (unset: loopback only). */
+  metrics?: { token: string | undefined; dataDir: string };
 }
 
 /** Builds the HTTP application: each feature is a fastify plugin with its own routes and schemas. */
@@ -42,6 +46,10 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     ...(services.https ? { https: services.https } : {}),
   }) as unknown as FastifyInstance;
   installErrorHandling(app);
+  if (services.metrics) {
+    const metrics = createMetrics({ pool: services.pool, rooms: services.live?.rooms, recordings: services.recordings, dataDir: services.metrics.dataDir, logger: services.logger });
+    installMetrics(app, metrics, services.metrics.token);
+  }
   await app.register(healthPlugin, { ping: () => services.database.ping(), pool: services.pool });
   await app.register(webPlugin, { caCertPem: services.tlsCaPem });
   const signer = services.tokenSigner;

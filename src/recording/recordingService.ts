@@ -14,7 +14,7 @@ import type { AuditLog } from '../domain/audit/auditLog.ts';
 import { auditRecordingHead, auditUnanchoredHeads, recordingHeadProblems } from '../domain/audit/recordingHeads.ts';
 import { localDate, systemClock, type Clock } from '../domain/common/clock.ts';
 import type { Page, Paged } from '../domain/common/paging.ts';
-import type { Actor } from '../domain/common/roles.ts';
+import { SYSTEM_ACTOR, type Actor } from '../domain/common/roles.ts';
 import { listExportDestinations, resolveExportDestination, type ExportDestination, type ExportPolicy } from './export/destinations.ts';
 import { planExport } from './export/exportPlan.ts';
 import { exportToDirectory, type ExportProgress } from './export/exportToDirectory.ts';
@@ -130,7 +130,12 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
     return results.length;
   }
 
-  async startRecording(session: RecordableSession): Promise<RecorderState> {
+  /**
+   * Starts recording a session; `actor` is who asked (the chair, or `SYSTEM_ACTOR` for automatic
+   * recording), written to the audit chain (security review H3). A failed audit write never stops
+   * a recording from starting: it is logged loudly instead.
+   */
+  async startRecording(session: RecordableSession, actor: Actor = SYSTEM_ACTOR): Promise<RecorderState> {
     if (this.#recorders.has(session.id)) throw new TiepdanError('RECORDING_RUNNING', `session ${session.id} is already being recorded`, { status: 409 });
     const db = this.options.db;
     if (db) {
@@ -165,12 +170,20 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
       }
     });
     this.emit('recordingStarted', { sessionId: session.id });
+    await this.#audit(actor, 'recording.started', session.id, { dir: path.basename(recorder.dir) }).catch((err: unknown) =>
+      this.#logger.error({ err, sessionId: session.id }, 'recording started but its audit row could not be written'),
+    );
     return recorder.state;
   }
 
-  async stopRecording(sessionId: string): Promise<void> {
+  /**
+   * Stops a recording on request. The audit row (who, when) is written first: a stop that cannot be
+   * audited is refused and the recording goes on (nothing is lost either way).
+   */
+  async stopRecording(sessionId: string, actor: Actor = SYSTEM_ACTOR): Promise<void> {
     const r = this.#recorders.get(sessionId);
     if (!r) throw new TiepdanError('RECORDING_NOT_RUNNING', `session ${sessionId} is not being recorded`, { status: 409 });
+    await this.#audit(actor, 'recording.stopped', sessionId, { by: actor.kind });
     await r.stop('stopped');
   }
 

@@ -31,6 +31,9 @@ export class PoolWorker extends EventEmitter<PoolWorkerEvents> {
   readonly webRtcPort: number;
   #routers = 0;
   #mediaEntities = 0;
+  // Split out for /metrics (src/ops/metrics): producers cost receive work, consumers send work.
+  #producers = 0;
+  #consumers = 0;
   #closed = false;
   #alive = true;
 
@@ -54,11 +57,19 @@ export class PoolWorker extends EventEmitter<PoolWorkerEvents> {
       router.observer.on('newtransport', (transport) => {
         transport.observer.on('newproducer', (producer) => {
           this.#mediaEntities++;
-          producer.observer.once('close', () => this.#mediaEntities--);
+          this.#producers++;
+          producer.observer.once('close', () => {
+            this.#mediaEntities--;
+            this.#producers--;
+          });
         });
         transport.observer.on('newconsumer', (consumer) => {
           this.#mediaEntities++;
-          consumer.observer.once('close', () => this.#mediaEntities--);
+          this.#consumers++;
+          consumer.observer.once('close', () => {
+            this.#mediaEntities--;
+            this.#consumers--;
+          });
         });
       });
     });
@@ -104,6 +115,14 @@ export class PoolWorker extends EventEmitter<PoolWorkerEvents> {
   /** Producers and consumers on this worker: what costs CPU when forwarding. */
   get load(): number {
     return this.#mediaEntities;
+  }
+
+  get producerCount(): number {
+    return this.#producers;
+  }
+
+  get consumerCount(): number {
+    return this.#consumers;
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
+import { DownlinkBudget } from './DownlinkBudget.ts';
 import type { ParticipantRole } from '../tokens/tokenSigner.ts';
 import { ROLE_PERMISSIONS, type MediaSource, type RolePermissions } from './sessionMedia.ts';
 
@@ -24,7 +25,7 @@ export interface ConsumerDescription {
 
 export type SessionState = { state: 'live' | 'ended'; recording: boolean };
 
-export type PeerRemovalReason = 'left' | 'ejected' | 'ended' | 'timeout' | 'replaced';
+export type PeerRemovalReason = 'left' | 'ejected' | 'ended' | 'timeout' | 'replaced' | 'revoked';
 
 /**
  * Everything a peer must be told, as typed events. The signaling layer forwards them to the peer's
@@ -45,6 +46,11 @@ export type SessionPeerEvents = {
   audioLevels: [levels: { peerId: string; volume: number }[]];
   /** For moderators: who waits in the lobby. */
   lobby: [waiting: PeerSummary[]];
+  /**
+   * For moderators: someone else joined with the invitation of a seat (security review M1) —
+   * refused while the seat is connected (`inLobby: false`), or sent to the lobby while it is away.
+   */
+  seatContested: [PeerSummary & { inLobby: boolean }];
   admitted: [];
   /** The peer was removed from the session (ejected, session ended, replaced, timed out). */
   removed: [reason: PeerRemovalReason];
@@ -84,6 +90,10 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
   readonly transports = new Map<string, types.WebRtcTransport>();
   readonly producers = new Map<string, PeerProducer>();
   readonly consumers = new Map<string, types.Consumer>();
+  /** The spatial layer each simulcast consumer's view asks for, before the downlink budget caps it. */
+  readonly wantedLayers = new Map<string, number>();
+  /** What the peer's receive link carries; a new receive transport starts a new one. */
+  downlink = new DownlinkBudget();
   readonly joinedAt = Date.now();
 
   constructor(id: string, role: ParticipantRole, label: string, admitted: boolean) {
@@ -110,6 +120,7 @@ export class SessionPeer extends EventEmitter<SessionPeerEvents> {
     this.transports.clear();
     this.producers.clear();
     this.consumers.clear();
+    this.wantedLayers.clear();
     this.rtpCapabilities = undefined;
   }
 }

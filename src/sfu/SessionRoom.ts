@@ -1,6 +1,6 @@
-// Why one file of ~800 lines: the room still holds admission, routers, peers, subscriptions and
+// Why one file of ~870 lines: the room still holds admission, routers, peers, subscriptions and
 // permissions together; issue 12 splits it into single-concept units under src/live/ (the
-// structure review's step 1). Until then new behaviour goes into small helpers beside it.
+// structure review's step 1). Until then new behaviour goes into small helpers beside it (DownlinkBudget.ts, announcedAddresses.ts).
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { TiepdanError } from '../errors.ts';
@@ -10,6 +10,7 @@ import type { ParticipantRole } from '../tokens/tokenSigner.ts';
 import type { PoolWorker } from './PoolWorker.ts';
 import type { WorkerPool } from './WorkerPool.ts';
 import { SessionPeer, type ConsumerDescription, type LocalRecordingState, type PeerRemovalReason, type PeerSummary, type SessionState } from './SessionPeer.ts';
+import { DownlinkBudget } from './DownlinkBudget.ts';
 import { MEDIA_BITRATES, ROLE_PERMISSIONS, SESSION_MEDIA_CODECS, spatialLayerForSize, type MediaSource } from './sessionMedia.ts';
 
 export interface SessionRoomSettings {
@@ -293,13 +294,14 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
    * Adds a peer; with a lobby, roles that wait there are not admitted yet (they see nobody and
    * nobody sees them until a host admits them). Errors: SESSION_FULL, PEER_EXISTS.
    */
-  addPeer(init: { peerId: string; role: ParticipantRole; label: string }): SessionPeer {
+  /** `toLobby` sends the peer to the lobby whatever the session's setting (a contested seat, M1). */
+  addPeer(init: { peerId: string; role: ParticipantRole; label: string; toLobby?: boolean }): SessionPeer {
     if (this.#closed) throw new TiepdanError('SESSION_ENDED', 'the session has ended', { status: 410 });
     if (this.#peers.has(init.peerId)) throw new TiepdanError('PEER_EXISTS', 'this participant is already in the session', { status: 409 });
     if (this.#peers.size >= this.#settings.maxPeers) {
       throw new TiepdanError('SESSION_FULL', `the session already has its maximum of ${this.#settings.maxPeers} participants`, { status: 409 });
     }
-    const lobby = this.#settings.lobbyEnabled && ROLE_PERMISSIONS[init.role].waitsInLobby;
+    const lobby = init.toLobby === true || (this.#settings.lobbyEnabled && ROLE_PERMISSIONS[init.role].waitsInLobby);
     const peer = new SessionPeer(init.peerId, init.role, init.label, !lobby);
     this.#peers.set(peer.id, peer);
     if (peer.admitted) this.#broadcast((p) => p.emit('peerJoined', peer.summary), false, peer);
@@ -382,6 +384,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
       appData: { peerId, direction },
     });
     if (direction === 'send') await transport.setMaxIncomingBitrate(MEDIA_BITRATES.maxIncoming);
+    if (direction === 'recv') await this.#watchDownlink(peer, transport);
     peer.transports.set(transport.id, transport);
     transport.observer.once('close', () => peer.transports.delete(transport.id));
     if (direction === 'recv' && peer.rtpCapabilities !== undefined) queueMicrotask(() => this.#consumeAll(peer));
@@ -473,10 +476,16 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     };
     consumer.on('transportclose', forget);
     consumer.on('producerclose', forget);
-    consumer.observer.once('close', () => viewer.consumers.delete(consumer.id));
+    consumer.observer.once('close', () => {
+      viewer.consumers.delete(consumer.id);
+      viewer.wantedLayers.delete(consumer.id);
+    });
     consumer.on('producerpause', () => viewer.emit('consumerPaused', consumer.id));
     consumer.on('producerresume', () => viewer.emit('consumerResumed', consumer.id));
     consumer.on('layerschange', (layers) => viewer.emit('consumerLayersChanged', consumer.id, layers));
+    // Before the client resumes it: the first key frame is of a layer the link can carry.
+    await this.#fitLayer(viewer, consumer);
+    if (consumer.closed) return;
     const entry = owner.producers.get(producer.id);
     const description: ConsumerDescription = {
       consumerId: consumer.id,
@@ -553,7 +562,11 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     producer.observer.once('close', () => {
       if (peer.producers.delete(producer.id)) this.emit('producerClosed', producer.id);
     });
-    producer.on('score', (score) => peer.emit('producerScore', producer.id, score));
+    producer.on('score', (score) => {
+      peer.emit('producerScore', producer.id, score);
+      // A layer the sender stopped (a busy PC drops its smallest layer first) or started again.
+      if (producer.type === 'simulcast') this.#refitViewersOf(producer.id);
+    });
     if (producer.kind === 'audio') {
       // Not awaited: the sender's next requests (its camera, its consumers' resumes) need not wait
       // for the speaker observers; the worker still handles them in this order.
@@ -615,11 +628,15 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
   }
 
   async setConsumerPreferredLayers(peerId: string, consumerId: string, layers: types.ConsumerLayers): Promise<void> {
-    const consumer = this.#consumer(this.#requirePeer(peerId), consumerId);
+    const viewer = this.#requirePeer(peerId);
+    const consumer = this.#consumer(viewer, consumerId);
     if (consumer.type !== 'simulcast' && consumer.type !== 'svc') {
       throw new TiepdanError('NOT_LAYERED', 'this consumer has a single layer', { status: 400 });
     }
-    await consumer.setPreferredLayers(layers);
+    if (consumer.type === 'svc') return consumer.setPreferredLayers(layers);
+    viewer.wantedLayers.set(consumer.id, layers.spatialLayer);
+    const layer = this.#budgetLayer(viewer, consumer);
+    await consumer.setPreferredLayers(layer < layers.spatialLayer ? { spatialLayer: layer } : layers);
   }
 
   /** Chooses the simulcast layer from the size the viewer displays the video at. */
@@ -631,11 +648,69 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     for (const peer of this.#peers.values()) size ??= peer.producers.get(consumer.producerId)?.size;
     // A simulcast consumer has one encoding; the layer count is the producer's.
     const layer = spatialLayerForSize(this.#producerLayerCount(consumer.producerId), size, view);
-    await consumer.setPreferredLayers({ spatialLayer: layer });
+    viewer.wantedLayers.set(consumer.id, layer);
+    await this.#fitLayer(viewer, consumer);
     // When the viewer's link cannot carry everything, mediasoup shares it by priority: the big
     // tile (the speaker) before the thumbnails. Priority grows with the layer the view wants.
     await consumer.setPriority(VIEW_PRIORITY_BASE + layer);
     return layer;
+  }
+
+  /**
+   * Follows the receive transport's bandwidth estimate (one report a second) and keeps every
+   * simulcast consumer of the peer on the layer its downlink budget carries (DownlinkBudget says why).
+   */
+  async #watchDownlink(peer: SessionPeer, transport: types.WebRtcTransport): Promise<void> {
+    peer.downlink = new DownlinkBudget();
+    transport.on('trace', (trace) => {
+      if (trace.type !== 'bwe' || typeof trace.info !== 'object' || trace.info === null) return;
+      const available = (trace.info as { availableBitrate?: unknown }).availableBitrate;
+      if (typeof available !== 'number' || !peer.downlink.observe(available)) return;
+      for (const consumer of peer.consumers.values()) void this.#fitLayer(peer, consumer);
+    });
+    await transport.enableTraceEvent(['bwe']);
+  }
+
+  /**
+   * The layer a consumer gets: what its view wants (default the top), capped by the downlink budget.
+   * When the sender is not sending that layer (Chrome under CPU load stops its smallest layer first),
+   * the lowest layer above it that is sent: capping to a silent layer would freeze the picture.
+   */
+  #budgetLayer(viewer: SessionPeer, consumer: types.Consumer): number {
+    const producer = this.#findProducer(consumer.producerId);
+    const bitrates = (producer?.rtpParameters.encodings ?? [{}]).map((e) => e.maxBitrate);
+    const wanted = viewer.wantedLayers.get(consumer.id) ?? bitrates.length - 1;
+    const layer = viewer.downlink.layerFor(bitrates, wanted, consumer.preferredLayers?.spatialLayer ?? 0);
+    const sent = new Set((producer?.score ?? []).filter((s) => s.score > 0).map((s) => s.encodingIdx));
+    if (sent.size === 0 || sent.has(layer)) return layer;
+    for (let i = layer + 1; i < bitrates.length; i++) if (sent.has(i)) return i;
+    return layer;
+  }
+
+  #refitViewersOf(producerId: string): void {
+    for (const viewer of this.#peers.values()) {
+      for (const consumer of viewer.consumers.values()) if (consumer.producerId === producerId) void this.#fitLayer(viewer, consumer);
+    }
+  }
+
+  #findProducer(producerId: string): types.Producer | undefined {
+    for (const peer of this.#peers.values()) {
+      const p = peer.producers.get(producerId);
+      if (p !== undefined) return p.producer;
+    }
+    return undefined;
+  }
+
+  async #fitLayer(viewer: SessionPeer, consumer: types.Consumer): Promise<void> {
+    if (consumer.type !== 'simulcast' || consumer.closed) return;
+    const layer = this.#budgetLayer(viewer, consumer);
+    if (consumer.preferredLayers?.spatialLayer === layer) return;
+    try {
+      await consumer.setPreferredLayers({ spatialLayer: layer });
+      this.#logger.debug({ peerId: viewer.id, consumerId: consumer.id, layer, budget: viewer.downlink.videoBitrate }, 'video layer fitted to the downlink');
+    } catch (err) {
+      if (!consumer.closed) this.#logger.warn({ err: (err as Error).message, peerId: viewer.id }, 'could not set the video layer');
+    }
   }
 
   #producerLayerCount(producerId: string): number {

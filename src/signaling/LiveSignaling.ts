@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { types } from 'mediasoup';
 import type { SessionDirectory } from '../domain/sessionDirectory.ts';
@@ -7,7 +8,8 @@ import type { SessionPeer, SessionPeerEvents } from '../sfu/SessionPeer.ts';
 import type { SessionRoom } from '../sfu/SessionRoom.ts';
 import type { SessionRooms } from '../sfu/SessionRooms.ts';
 import { ROLE_LABELS } from '../sfu/sessionMedia.ts';
-import { PARTICIPANT_ROLES, type ParticipantRole, type TokenSigner } from '../tokens/tokenSigner.ts';
+import { USER_ROLES, type Actor, type UserRole } from '../domain/common/roles.ts';
+import { PARTICIPANT_ROLES, type ParticipantRole, type TokenClaims, type TokenSigner } from '../tokens/tokenSigner.ts';
 import { CLOSE_CODES, PROTOCOL_VERSION, type RequestData, type RequestMethod } from './protocol.ts';
 import { DEFAULT_LIMITS, SignalingConnection, type ConnectionLimits, type RequestHandler } from './SignalingConnection.ts';
 import { turnIceServers, type TurnSettings } from './turnCredentials.ts';
@@ -19,8 +21,21 @@ import { turnIceServers, type TurnSettings } from './turnCredentials.ts';
  * (TiepdanError with a code, e.g. RECORDING_DISK_LOW) are the host's error reply.
  */
 export interface RecordingControl {
-  start(room: SessionRoom): Promise<void>;
-  stop(room: SessionRoom): Promise<void>;
+  /** `actor` is who asked (the recorder audits it with the recording). */
+  start(room: SessionRoom, actor: Actor): Promise<void>;
+  stop(room: SessionRoom, actor: Actor): Promise<void>;
+}
+
+/** Moderation in a live session, as the audit log names it. */
+export type LiveAuditAction = 'live.peer.admitted' | 'live.peer.muted' | 'live.peer.ejected' | 'live.session.ended';
+
+/**
+ * Where moderation actions are written, with who did them (security review H3). The composition
+ * root wires the audit chain; a failing write fails the request (the action is not taken unaudited
+ * where it can still be refused: eject and end are written first).
+ */
+export interface LiveAudit {
+  record(actor: Actor, action: LiveAuditAction, sessionId: string, details: Record<string, unknown>): Promise<void>;
 }
 
 export interface LiveSignalingOptions {
@@ -34,6 +49,7 @@ export interface LiveSignalingOptions {
   limits?: Partial<ConnectionLimits>;
   /** Set by whoever wires the recorder; without it startRecording answers RECORDING_UNAVAILABLE. */
   recording?: RecordingControl | undefined;
+  audit?: LiveAudit | undefined;
 }
 
 /** A peer of a session and the socket currently speaking for it (none during the grace period). */
@@ -42,9 +58,25 @@ interface Membership {
   sessionId: string;
   room: SessionRoom;
   peer: SessionPeer;
+  /** Who speaks for the peer, for the audit log: the staff user of a personal credential, else the invitation. */
+  actor: Actor;
+  /** The invitation's token id: ejection and revocation are keyed by it (a re-issued invitation gets in). */
+  jti: string;
+  /** Given to the first connection; only its holder takes the seat back (M1). */
+  resumeSecret: string;
   connection: SignalingConnection | undefined;
   unsubscribe: (() => void) | undefined;
   graceTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * The audit actor of a joined peer: a staff member's personal credential names the user (their
+ * login's id and role); a bridge point's invitation is named by its token id and display label.
+ */
+function actorOfClaims(claims: TokenClaims, label: string): Actor {
+  const userRole = (USER_ROLES as readonly string[]).includes(claims.urole ?? '') ? (claims.urole as UserRole) : undefined;
+  if (claims.uid !== undefined) return { kind: 'user', id: claims.uid, role: userRole, label, bridgePointId: null, sessionId: claims.sid, subject: claims.sub };
+  return { kind: 'invitation', id: claims.jti, role: undefined, label, bridgePointId: null, sessionId: claims.sid, subject: claims.sub };
 }
 
 const isRole = (role: string): role is ParticipantRole => (PARTICIPANT_ROLES as readonly string[]).includes(role);
@@ -66,12 +98,15 @@ export class LiveSignaling implements RequestHandler {
   readonly #connections = new Set<SignalingConnection>();
   /** The recorder seam (may be set after construction, when the recorder is wired). */
   recording: RecordingControl | undefined;
+  /** The audit seam (set by the composition root; tests without a database leave it unset). */
+  audit: LiveAudit | undefined;
 
   constructor(options: LiveSignalingOptions) {
     this.#options = options;
     this.#logger = options.logger.child({ component: 'signaling' });
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.recording = options.recording;
+    this.audit = options.audit;
     options.rooms.on('roomClosed', (sessionId) => {
       for (const m of [...this.#members.values()]) if (m.sessionId === sessionId) this.#forget(m);
     });
@@ -183,7 +218,9 @@ export class LiveSignaling implements RequestHandler {
       case 'mutePeer': {
         const d = data as RequestData<'mutePeer'>;
         if (!peer.permissions.moderate) throw forbidden('mute participants');
-        return { muted: await room.mutePeer(d.peerId, d.kind) };
+        const muted = await room.mutePeer(d.peerId, d.kind);
+        await this.#audit(m, 'live.peer.muted', { ...this.#target(room, d.peerId), kind: d.kind, producers: muted });
+        return { muted };
       }
       case 'ejectPeer': {
         const d = data as RequestData<'ejectPeer'>;
@@ -191,18 +228,23 @@ export class LiveSignaling implements RequestHandler {
         if (d.peerId === peer.id) throw new TiepdanError('CANNOT_TARGET_SELF', 'the host cannot eject themself; use leave or endSession');
         const target = this.#members.get(memberKey(m.sessionId, d.peerId));
         if (target === undefined || room.getPeer(d.peerId) === undefined) throw new TiepdanError('PEER_NOT_FOUND', `no peer ${d.peerId} in this session`);
-        // An ejected invitation cannot come back to this session.
-        this.#ejected.add(target.key);
+        await this.#audit(m, 'live.peer.ejected', this.#target(room, d.peerId));
+        // This invitation (its token id) cannot come back; a re-issued one for the same point can.
+        this.#ejected.add(ejectKey(m.sessionId, target.jti));
         this.#logger.info({ sessionId: m.sessionId, peerId: d.peerId, by: peer.id }, 'peer ejected');
         this.#remove(target, 'ejected');
         return {};
       }
-      case 'admitPeer':
+      case 'admitPeer': {
         if (!peer.permissions.moderate) throw forbidden('admit participants');
-        room.admit((data as RequestData<'admitPeer'>).peerId);
+        const target = (data as RequestData<'admitPeer'>).peerId;
+        room.admit(target);
+        await this.#audit(m, 'live.peer.admitted', this.#target(room, target));
         return {};
+      }
       case 'endSession':
         if (!peer.permissions.moderate) throw forbidden('end the session');
+        await this.#audit(m, 'live.session.ended', { peers: room.peers().length });
         this.#ended.add(m.sessionId);
         this.#logger.info({ sessionId: m.sessionId, by: peer.id }, 'session ended by the host');
         // Answer first, then every peer (this one too) is told and disconnected.
@@ -213,7 +255,7 @@ export class LiveSignaling implements RequestHandler {
         if (!peer.permissions.moderate) throw forbidden('start or stop the recording');
         const control = this.recording;
         if (control === undefined) throw new TiepdanError('RECORDING_UNAVAILABLE', 'recording is not available on this server', { status: 503 });
-        await (method === 'startRecording' ? control.start(room) : control.stop(room));
+        await (method === 'startRecording' ? control.start(room, m.actor) : control.stop(room, m.actor));
         return { recording: room.state.recording };
       }
       case 'startLocalRecording': {
@@ -257,7 +299,7 @@ export class LiveSignaling implements RequestHandler {
     if (settings.admission === 'ended' || this.#ended.has(settings.id)) throw new TiepdanError('SESSION_ENDED', 'the session has ended');
     if (settings.admission !== 'open') throw new TiepdanError('SESSION_NOT_OPEN', 'the session is not open yet');
     const key = memberKey(settings.id, claims.sub);
-    if (this.#ejected.has(key)) throw new TiepdanError('PEER_EJECTED', 'the host removed you from this session');
+    if (this.#ejected.has(ejectKey(settings.id, claims.jti))) throw new TiepdanError('PEER_EJECTED', 'the host removed you from this session');
     if (!connection.isOpen) throw new TiepdanError('NOT_JOINED', 'the connection closed while joining');
 
     const room = await this.#options.rooms.open(settings.id, {
@@ -266,30 +308,56 @@ export class LiveSignaling implements RequestHandler {
       endpointsSeeEachOther: settings.endpointsSeeEachOther,
       autoRecord: settings.autoRecord,
     });
+    // Checked again after the await (security review L2): a socket that closed while the room was
+    // being made would otherwise hold a peer forever (no grace timer, the room never auto-closes).
+    if (!connection.isOpen) throw new TiepdanError('NOT_JOINED', 'the connection closed while joining');
     let m = this.#members.get(key);
     let resumed = false;
+    let contested = false;
     if (m !== undefined && m.room === room && room.getPeer(claims.sub) === m.peer) {
-      // The same invitation again: a reconnect, a reload, or a second tab. The newest wins.
-      if (m.graceTimer !== undefined) clearTimeout(m.graceTimer);
-      m.graceTimer = undefined;
-      const previous = m.connection;
-      this.#detach(m);
-      if (previous !== undefined) {
-        previous.notify('kicked', { reason: 'replaced' });
-        previous.close(CLOSE_CODES.replaced, 'replaced by a newer connection');
+      if (data.resumeSecret !== undefined && sameSecret(data.resumeSecret, m.resumeSecret)) {
+        // The seat's own client again: a reconnect or a reload of the same tab. It takes over.
+        if (m.graceTimer !== undefined) clearTimeout(m.graceTimer);
+        m.graceTimer = undefined;
+        const previous = m.connection;
+        this.#detach(m);
+        if (previous !== undefined) {
+          previous.notify('kicked', { reason: 'replaced' });
+          previous.close(CLOSE_CODES.replaced, 'replaced by a newer connection');
+        }
+        const wanted = data.rejoin?.transportIds ?? [];
+        resumed = wanted.length > 0 && wanted.length === m.peer.transports.size && wanted.every((id) => m!.peer.transports.has(id));
+        if (!resumed) {
+          room.resetPeerMedia(m.peer.id);
+          // A reloaded page has lost its MediaRecorder: the others must not go on seeing it record.
+          room.setLocalRecording(m.peer.id, false);
+        }
+      } else if (m.connection !== undefined) {
+        // Someone else with the same invitation while the seat is connected (a leaked giấy mời):
+        // refused, and the chair is told. The seat goes on undisturbed.
+        this.#tellModerators(room, m.peer, false);
+        this.#logger.warn({ sessionId: settings.id, peerId: m.peer.id }, 'seat contested: a second connection with the same invitation was refused');
+        throw new TiepdanError('SEAT_IN_USE', 'this invitation is in use at another place; the host has been told');
+      } else {
+        // The seat's connection is away (grace period) and the newcomer cannot prove it is the same
+        // client: it gets the seat back only through the lobby, with the chair told.
+        contested = true;
+        this.#forget(m);
+        room.removePeer(claims.sub, 'replaced');
+        m = undefined;
       }
-      const wanted = data.rejoin?.transportIds ?? [];
-      resumed = wanted.length > 0 && wanted.length === m.peer.transports.size && wanted.every((id) => m!.peer.transports.has(id));
-      if (!resumed) {
-        room.resetPeerMedia(m.peer.id);
-        // A reloaded page has lost its MediaRecorder: the others must not go on seeing it record.
-        room.setLocalRecording(m.peer.id, false);
-      }
-    } else {
-      if (m !== undefined) this.#forget(m);
-      const peer = room.addPeer({ peerId: claims.sub, role: claims.role, label: claims.name ?? ROLE_LABELS[claims.role] });
-      m = { key, sessionId: settings.id, room, peer, connection: undefined, unsubscribe: undefined, graceTimer: undefined };
+    } else if (m !== undefined) {
+      this.#forget(m);
+      m = undefined;
+    }
+    if (m === undefined) {
+      const peer = room.addPeer({ peerId: claims.sub, role: claims.role, label: claims.name ?? ROLE_LABELS[claims.role], toLobby: contested });
+      m = { key, sessionId: settings.id, room, peer, actor: actorOfClaims(claims, peer.label), jti: claims.jti, resumeSecret: randomBytes(24).toString('base64url'), connection: undefined, unsubscribe: undefined, graceTimer: undefined };
       this.#members.set(key, m);
+      if (contested) {
+        this.#tellModerators(room, peer, true);
+        this.#logger.warn({ sessionId: settings.id, peerId: peer.id }, 'seat contested: the newcomer waits in the lobby');
+      }
     }
     this.#attach(m, connection);
     const { peer } = m;
@@ -304,6 +372,7 @@ export class LiveSignaling implements RequestHandler {
       permissions: peer.permissions,
       admitted: peer.admitted,
       resumed,
+      resumeSecret: m.resumeSecret,
       routerRtpCapabilities: room.rtpCapabilities,
       iceServers: turnIceServers(this.#options.turn, peer.id, new Date(), connection.reachedAddress),
       peers: peer.admitted ? room.peers().filter((p) => p !== peer && p.admitted).map((p) => p.summary) : [],
@@ -313,6 +382,16 @@ export class LiveSignaling implements RequestHandler {
       // Who records locally right now (admitted peers only; the lobby learns it when admitted).
       localRecordings: peer.admitted ? room.localRecordings() : [],
     };
+  }
+
+  async #audit(m: Membership, action: LiveAuditAction, details: Record<string, unknown>): Promise<void> {
+    await this.audit?.record(m.actor, action, m.sessionId, { ...details, byPeerId: m.peer.id });
+  }
+
+  /** The target of a moderation action as the audit log names it: peer id, role and display label. */
+  #target(room: SessionRoom, peerId: string): Record<string, unknown> {
+    const target = room.getPeer(peerId);
+    return { peerId, role: target?.role ?? null, label: target?.label ?? null };
   }
 
   #attach(m: Membership, connection: SignalingConnection): void {
@@ -329,7 +408,7 @@ export class LiveSignaling implements RequestHandler {
   }
 
   /** Removes the peer from its room (others are told) and forgets the membership. */
-  #remove(m: Membership, reason: 'left' | 'ejected' | 'timeout'): void {
+  #remove(m: Membership, reason: 'left' | 'ejected' | 'timeout' | 'revoked'): void {
     this.#members.delete(m.key);
     if (m.graceTimer !== undefined) clearTimeout(m.graceTimer);
     m.room.removePeer(m.peer.id, reason); // the peer's 'removed' event closes its socket
@@ -342,6 +421,24 @@ export class LiveSignaling implements RequestHandler {
     if (m.graceTimer !== undefined) clearTimeout(m.graceTimer);
     this.#detach(m);
     if (this.#members.get(m.key) === m) this.#members.delete(m.key);
+  }
+
+  #tellModerators(room: SessionRoom, peer: SessionPeer, inLobby: boolean): void {
+    for (const p of room.peers()) if (p.permissions.moderate && p.admitted && p !== peer) p.emit('seatContested', { ...peer.summary, inLobby });
+  }
+
+  /**
+   * An invitation was revoked or re-issued in the control API (M1): the peer connected with it is
+   * disconnected at once (`kicked` reason `revoked`), not only refused at its next join.
+   */
+  revokeToken(sessionId: string, jti: string): boolean {
+    for (const m of this.#members.values()) {
+      if (m.sessionId !== sessionId || m.jti !== jti) continue;
+      this.#logger.info({ sessionId, peerId: m.peer.id }, 'peer disconnected: its invitation was revoked');
+      this.#remove(m, 'revoked');
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -368,6 +465,16 @@ function memberKey(sessionId: string, peerId: string): string {
   return `${sessionId}\n${peerId}`;
 }
 
+function ejectKey(sessionId: string, jti: string): string {
+  return `${sessionId}\n${jti}`;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 /** Forwards a peer's events to its socket as notifications; returns the unsubscriber. */
 function forwardPeerEvents(peer: SessionPeer, c: SignalingConnection): () => void {
   const listeners: { [K in keyof SessionPeerEvents]: (...args: SessionPeerEvents[K]) => void } = {
@@ -383,6 +490,7 @@ function forwardPeerEvents(peer: SessionPeer, c: SignalingConnection): () => voi
     activeSpeaker: (peerId) => c.notify('activeSpeaker', { peerId }),
     audioLevels: (levels) => c.notify('audioLevels', { levels }),
     lobby: (waiting) => c.notify('lobby', { waiting }),
+    seatContested: (who) => c.notify('seatContested', who),
     admitted: () => c.notify('admitted', {}),
     sessionState: (state) => c.notify('sessionState', state),
     recordingWarning: (w) => c.notify('recordingWarning', w),
@@ -391,7 +499,7 @@ function forwardPeerEvents(peer: SessionPeer, c: SignalingConnection): () => voi
     removed: (reason) => {
       if (reason === 'left') return c.close(CLOSE_CODES.left, 'left');
       c.notify('kicked', { reason });
-      c.close(reason === 'ejected' ? CLOSE_CODES.ejected : reason === 'ended' ? CLOSE_CODES.ended : CLOSE_CODES.timeout, reason);
+      c.close(reason === 'ejected' ? CLOSE_CODES.ejected : reason === 'ended' ? CLOSE_CODES.ended : reason === 'revoked' ? CLOSE_CODES.revoked : reason === 'replaced' ? CLOSE_CODES.replaced : CLOSE_CODES.timeout, reason);
     },
   };
   for (const [event, fn] of Object.entries(listeners)) peer.on(event as 'admitted', fn as () => void);

@@ -46,3 +46,22 @@ export function bridgeControl(
   sessions.on('statusChanged', onStatus);
   return () => sessions.off('statusChanged', onStatus);
 }
+
+/** What the bridge needs of the invitation service: its revocations. */
+export interface RevocationSource {
+  on(event: 'revoked', listener: (e: { sessionId: string; jti: string }) => void): unknown;
+  off(event: 'revoked', listener: (e: { sessionId: string; jti: string }) => void): unknown;
+}
+
+/**
+ * A revoked or re-issued invitation disconnects the peer using it at once (security review M1),
+ * instead of only being refused at its next join. Returns the unwiring function.
+ */
+export function bridgeRevocations(invitations: RevocationSource, live: LiveSessions, logger: Logger): () => void {
+  const log = logger.child({ component: 'control-bridge' });
+  const onRevoked = ({ sessionId, jti }: { sessionId: string; jti: string }) => {
+    if (live.signaling.revokeToken(sessionId, jti)) log.info({ sessionId }, 'revoked invitation: its peer was disconnected');
+  };
+  invitations.on('revoked', onRevoked);
+  return () => invitations.off('revoked', onRevoked);
+}

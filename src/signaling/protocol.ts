@@ -111,6 +111,11 @@ export const requestSchemas = {
     token: z.string().min(1).max(2048),
     /** A client that still holds its transports asks to resume them (reconnect within the grace period). */
     rejoin: z.object({ transportIds: z.array(id).max(4) }).optional(),
+    /**
+     * The secret the first join of this seat answered with (security review M1): only the holder
+     * takes the seat back; someone else with the same invitation is refused or sent to the lobby.
+     */
+    resumeSecret: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/).optional(),
   }),
   createTransport: z.object({ direction: z.enum(['send', 'recv']), forceTcp: z.boolean().optional() }),
   connectTransport: z.object({ transportId: id, dtlsParameters: dtlsParametersSchema }),
@@ -165,6 +170,7 @@ export const CLOSE_CODES = {
   ejected: 4002,
   ended: 4003,
   timeout: 4004,
+  revoked: 4005,
   authFailed: 4401,
   authTimeout: 4408,
   shuttingDown: 1001,
@@ -190,6 +196,7 @@ export const ERROR_CODES = [
   'SESSION_ENDED',
   'SESSION_FULL',
   'PEER_EJECTED',
+  'SEAT_IN_USE',
   'IN_LOBBY',
   'FORBIDDEN',
   'PEER_NOT_FOUND',

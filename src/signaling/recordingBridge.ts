@@ -15,12 +15,12 @@ export type RecordingsPort = Pick<RecordingService, 'startRecording' | 'stopReco
 export function bridgeRecording(live: LiveSessions, recordings: RecordingsPort, logger: Logger): () => void {
   const log = logger.child({ component: 'recording-bridge' });
   live.signaling.recording = {
-    start: async (room) => {
-      await recordings.startRecording(room);
+    start: async (room, actor) => {
+      await recordings.startRecording(room, actor);
       room.setRecording(true);
     },
-    stop: async (room) => {
-      await recordings.stopRecording(room.id);
+    stop: async (room, actor) => {
+      await recordings.stopRecording(room.id, actor);
       room.setRecording(false);
     },
   };

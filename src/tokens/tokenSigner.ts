@@ -28,6 +28,12 @@ export const tokenClaimsSchema = z.object({
   role: z.string().min(1).max(32),
   /** Display name shown to other participants (no personal data beyond what the chair shows). */
   name: z.string().max(120).optional(),
+  /**
+   * A staff member's personal live credential (security review H3): the id of the user whose login
+   * it was derived from, and that user's role. Absent on a bridge point's paper invitation.
+   */
+  uid: z.string().min(1).max(64).optional(),
+  urole: z.string().min(1).max(32).optional(),
   /** Issued-at and expiry, seconds since the epoch. */
   iat: z.number().int(),
   exp: z.number().int(),
@@ -40,6 +46,8 @@ export interface IssueOptions {
   subject: string;
   role: string;
   displayName?: string;
+  /** For a staff member's personal credential: the user it is derived from. */
+  user?: { id: string; role: string };
   /** Lifetime in seconds. */
   ttlSeconds: number;
   now?: Date;
@@ -80,6 +88,8 @@ export class TokenSigner {
       sub: options.subject,
       role: options.role,
       name: options.displayName,
+      // Only on a staff credential: absent keys, not undefined ones (a verified token has none).
+      ...(options.user ? { uid: options.user.id, urole: options.user.role } : {}),
       iat,
       exp: iat + Math.floor(options.ttlSeconds),
     });

@@ -37,6 +37,8 @@ export interface JoinInfo {
   label: string;
   permissions: { produce: boolean; consume: boolean; moderate: boolean; inspect: boolean };
   admitted: boolean;
+  /** Proves on a reconnect that this client holds the seat (security review M1); kept per tab. */
+  resumeSecret?: string;
   resumed: boolean;
   routerRtpCapabilities: types.RtpCapabilities;
   iceServers: RTCIceServer[];
@@ -108,8 +110,28 @@ type Events = {
   error: [Error];
 };
 
+/**
+ * The seat's resume secret survives a reload of the same tab (sessionStorage), not a copy of the
+ * link on another PC: that one has to go through the chair (docs/signaling.md, "Seats").
+ */
+const SEAT_KEY = (sessionId: string) => `tiepdan.seat.${sessionId}`;
+function storedSeatSecret(sessionId: string): string | undefined {
+  try {
+    return globalThis.sessionStorage?.getItem(SEAT_KEY(sessionId)) ?? undefined;
+  } catch {
+    return undefined; // storage disabled: a reload goes through the lobby
+  }
+}
+function storeSeatSecret(sessionId: string, secret: string | undefined): void {
+  try {
+    if (secret !== undefined) globalThis.sessionStorage?.setItem(SEAT_KEY(sessionId), secret);
+  } catch {
+    // storage disabled
+  }
+}
+
 /** Close codes after which reconnecting makes no sense (see docs/signaling.md). */
-const FINAL_CLOSE_CODES = new Set([4000, 4001, 4002, 4003, 4004, 4401]);
+const FINAL_CLOSE_CODES = new Set([4000, 4001, 4002, 4003, 4004, 4005, 4401]);
 
 /**
  * Opus for speech over lossy commune links: NACK (the SFU asks for a lost packet again; the server
@@ -201,8 +223,10 @@ export class LiveClient extends Emitter<Events> {
     const rejoin = this.#send !== undefined || this.#recv !== undefined
       ? { transportIds: [this.#send, this.#recv].filter((t): t is types.Transport => t !== undefined && !t.closed).map((t) => t.id) }
       : undefined;
-    const info = await socket.request<JoinInfo>('join', { protocolVersion: 1, sessionId: this.options.sessionId, token: this.options.token, ...(rejoin ? { rejoin } : {}) });
+    const resumeSecret = this.info?.resumeSecret ?? storedSeatSecret(this.options.sessionId);
+    const info = await socket.request<JoinInfo>('join', { protocolVersion: 1, sessionId: this.options.sessionId, token: this.options.token, ...(rejoin ? { rejoin } : {}), ...(resumeSecret ? { resumeSecret } : {}) });
     this.info = info;
+    storeSeatSecret(this.options.sessionId, info.resumeSecret);
     this.#attempt = 0;
     this.peers.clear();
     for (const p of info.peers) this.peers.set(p.peerId, p);

@@ -28,7 +28,8 @@ t.test('confidentiality and the audit hash chain', async (t) => {
     summary: `Người tố cáo ${DENOUNCER} phản ánh…`,
     criteria: ['c'],
     identityProtectionWaived: true,
-    waiverNote: 'Đơn ngày 15/1/2026',
+    waiverNote: `Ông ${DENOUNCER} ký cam kết ngày 15/1/2026`,
+    criteriaNote: `Theo đơn của ông ${DENOUNCER}`,
     people: [{ role: 'denouncer', fullName: DENOUNCER, idNumber: DENOUNCER_ID, address: 'phường Mẫu' }],
   });
 
@@ -41,6 +42,9 @@ t.test('confidentiality and the audit hash chain', async (t) => {
     const chair = await h.call('GET', `/api/v1/cases/${denunciation}`, { as: 'approver' });
     t.equal(chair.body.people[0].fullName, null, 'the chairman does not see a denouncer’s identity');
     t.equal(chair.body.summary, null, 'nor the summary that names them');
+    t.equal(chair.body.waiverNote, null, 'nor the consent note that names them (M7)');
+    t.equal(chair.body.criteriaNote, null, 'nor the criteria note');
+    t.match((await h.call('GET', `/api/v1/cases/${denunciation}`, { as: 'inspectorate' })).body.waiverNote, DENOUNCER, 'the inspectorate reads the consent note');
     t.equal(chair.body.people[0].role, 'denouncer', 'but sees that there is one');
     t.equal((await h.call('GET', `/api/v1/cases/${complaint}`, { as: 'approver' })).body.people[0].fullName, COMPLAINANT, 'the chairman sees a complainant');
     const auditor = await h.call('GET', '/api/v1/cases', { as: 'auditor' });

@@ -30,11 +30,14 @@ export async function canBind(port: number): Promise<boolean> {
 
 /**
  * A block of `count` consecutive ports free on UDP and TCP, for WebRtcServers under test (they
- * need fixed ports). Random bases in 50000–59999 (outside the RTC_MIN_PORT–RTC_MAX_PORT ranges tests use) keep parallel runs apart.
+ * need fixed ports). Random bases in 51000–59999 keep parallel runs apart and stay outside the
+ * RTC_MIN_PORT–RTC_MAX_PORT ranges tests use and the embedded TURN's default relay ports
+ * (50000–50999), which the configuration refuses to overlap (a server started without
+ * NODE_ENV=test, as in test/process.test.ts, has the embedded TURN on).
  */
 export async function freePortBlock(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 50000 + Math.floor(Math.random() * (10000 - count));
+    const base = 51000 + Math.floor(Math.random() * (9000 - count));
     let ok = true;
     for (let p = base; p < base + count && ok; p++) ok = await canBind(p);
     if (ok) return base;

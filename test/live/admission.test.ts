@@ -2,7 +2,7 @@
  * Admission over /ws with Node's `ws`: invitation tokens are bound to one session, one participant
  * and one role and expire; refused joins get their code and the socket closes; roles limit what a
  * peer may do; a lobby holds joiners until the host admits them; the same invitation joining again
- * replaces the first connection (no ghost peer).
+ * from the same tab (its resume secret) replaces the first connection (no ghost peer).
  */
 import t from 'tap';
 import { TokenSigner } from '../../src/tokens/tokenSigner.ts';
@@ -75,13 +75,16 @@ t.test('admission, roles, lobby and replacement', async (t) => {
   await host.waitFor('peerJoined', (d) => d.peerId === 'tech');
   // One place left of four: a fifth is refused.
   const e1 = await WsPeer.open(live.wsUrl);
-  t.equal((await e1.join(sid, live.token(sid, 'xa-a', 'endpoint'))).ok, true);
+  const e1Joined = await e1.join(sid, live.token(sid, 'xa-a', 'endpoint'));
+  t.equal(e1Joined.ok, true);
+  t.match(e1Joined.data?.resumeSecret, /^[A-Za-z0-9_-]{16,128}$/, 'the first join gets the seat’s resume secret');
   await refused('full session', (p) => p.join(sid, live.token(sid, 'xa-b', 'endpoint')), 'SESSION_FULL');
 
-  // The same invitation again (a reload): the new connection replaces the old, no ghost.
+  // The same invitation again from the same tab (a reload, proven by the resume secret): the new
+  // connection replaces the old, no ghost.
   const tokenA = live.token(sid, 'xa-a', 'endpoint');
   const e1again = await WsPeer.open(live.wsUrl);
-  const rejoined = await e1again.join(sid, tokenA);
+  const rejoined = await e1again.join(sid, tokenA, { resumeSecret: e1Joined.data?.resumeSecret });
   t.equal(rejoined.ok, true, 'the second connection of the same participant is admitted');
   t.equal(await e1.closed, 4001, 'the first connection is closed as replaced');
   t.ok(e1.notifications.some((n) => n.notification === 'kicked' && n.data.reason === 'replaced'));

@@ -7,9 +7,8 @@
  */
 import t from 'tap';
 import { TiepdanServer } from '../../src/server.ts';
-import type { UserRole } from '../../src/domain/common/roles.ts';
 import { silentLogger, tempDataDir, testConfig } from '../helpers/env.ts';
-import { WsPeer, until } from './liveHelpers.ts';
+import { WsPeer, staffClient, until } from './liveHelpers.ts';
 
 t.test('console decisions reach live sessions', async (t) => {
   const data = await tempDataDir('tiepdan-bridge-');
@@ -18,22 +17,8 @@ t.test('console decisions reach live sessions', async (t) => {
     await server.stop();
     await data.remove();
   });
-  const system = { kind: 'system' as const, id: 'test', role: 'admin' as const, label: 'test-setup', bridgePointId: null };
-  const tokenOf: Partial<Record<UserRole, string>> = {};
-  for (const role of ['admin', 'reception_board', 'approver'] as const) {
-    const user = await server.control.auth.createUser(system, { username: `b-${role}`, displayName: `Bridge ${role}`, role, password: `password-${role}-123`, bridgePointId: null });
-    tokenOf[role] = (await server.control.auth.mintToken(user.id, role)).token;
-  }
-  const api = async (as: UserRole, method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${server.url}/api/v1${url}`, {
-      method,
-      headers: { authorization: `Bearer ${tokenOf[as]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const json = (await res.json()) as Record<string, unknown> & { id: string };
-    if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const { addUser, api } = staffClient(server, 'b');
+  for (const role of ['admin', 'reception_board', 'approver'] as const) await addUser(role);
 
   const central = await api('admin', 'POST', '/bridge-points', { code: 'TW', name: 'Điểm cầu trung tâm', kind: 'central' });
   const commune = await api('admin', 'POST', '/bridge-points', { code: 'XA-A', name: 'UBND xã A', kind: 'commune' });

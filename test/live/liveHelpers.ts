@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { DEFAULT_SESSION_SETTINGS, InMemorySessionDirectory, type LiveSessionSettings } from '../../src/domain/sessionDirectory.ts';
 import { TiepdanServer } from '../../src/server.ts';
+import type { UserRole } from '../../src/domain/common/roles.ts';
 import type { ParticipantRole } from '../../src/tokens/tokenSigner.ts';
 import { silentLogger, tempDataDir, testConfig } from '../helpers/env.ts';
 
@@ -178,4 +179,34 @@ export async function receivesFrom(page: Page, peerIds: string[], ms = 40000, ki
 
 export function pageEvents(page: Page): Promise<{ e: string; d: unknown }[]> {
   return page.evaluate(() => (window as unknown as { events: { e: string; d: unknown }[] }).events);
+}
+
+/** A control-API answer as the live tests read it (loosely typed: they assert on its shape). */
+export type ApiBody = Record<string, unknown> & { id: string };
+
+/**
+ * Staff users on a real server (the control API with its PostgreSQL), each with a bearer token, and
+ * a JSON client acting as them: `call` answers status and body, `api` throws on anything ≥ 300.
+ */
+export function staffClient(server: TiepdanServer, prefix: string) {
+  const system = { kind: 'system' as const, id: 'test', role: 'admin' as const, label: 'test-setup', bridgePointId: null };
+  const users: Partial<Record<UserRole, { id: string; token: string }>> = {};
+  const addUser = async (role: UserRole, bridgePointId: string | null = null) => {
+    const user = await server.control.auth.createUser(system, { username: `${prefix}-${role}`, displayName: `${prefix} ${role}`, role, password: `password-${role}-123`, bridgePointId });
+    users[role] = { id: user.id, token: (await server.control.auth.mintToken(user.id, role)).token };
+  };
+  const call = async (as: UserRole, method: string, url: string, body?: unknown): Promise<{ status: number; body: ApiBody }> => {
+    const res = await fetch(`${server.url}/api/v1${url}`, {
+      method,
+      headers: { authorization: `Bearer ${users[as]!.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as ApiBody };
+  };
+  const api = async (as: UserRole, method: string, url: string, body?: unknown): Promise<ApiBody> => {
+    const r = await call(as, method, url, body);
+    if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  return { users, addUser, call, api };
 }

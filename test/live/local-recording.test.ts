@@ -6,9 +6,9 @@
 import t from 'tap';
 import { WsPeer, startLiveServer, until, type LiveServer } from './liveHelpers.ts';
 
-async function joined(live: LiveServer, sid: string, subject: string, role: 'host' | 'central' | 'endpoint' | 'observer' | 'technician'): Promise<{ peer: WsPeer; join: Record<string, unknown> }> {
+async function joined(live: LiveServer, sid: string, subject: string, role: 'host' | 'central' | 'endpoint' | 'observer' | 'technician', extra: object = {}): Promise<{ peer: WsPeer; join: Record<string, unknown> }> {
   const peer = await WsPeer.open(live.wsUrl);
-  const reply = await peer.join(sid, live.token(sid, subject, role, { name: `Điểm cầu ${subject}` }));
+  const reply = await peer.join(sid, live.token(sid, subject, role, { name: `Điểm cầu ${subject}` }), extra);
   if (!reply.ok) throw new Error(`${subject} could not join: ${reply.error?.code}`);
   return { peer, join: reply.data! };
 }
@@ -101,7 +101,8 @@ t.test('allowed: every start and stop is visible to every peer; leaving, ejectio
   t.equal((await xa.peer.request('startLocalRecording')).ok, true);
   await host.peer.waitFor('localRecording', (d) => d.peerId === 'xa-a' && d.recording === true);
   const before = localRecordings(host.peer).length;
-  const reloaded = await joined(live, sid, 'xa-a', 'endpoint');
+  // The same tab reloads: it proves the seat with the secret its first join got (sessionStorage).
+  const reloaded = await joined(live, sid, 'xa-a', 'endpoint', { resumeSecret: xa.join.resumeSecret });
   await until('the reload is announced', () => localRecordings(host.peer).slice(before).some((d) => d.peerId === 'xa-a' && d.recording === false));
   t.same(reloaded.join.localRecordings, [], 'the reloaded page is not recording');
   t.pass('a reloaded page ends its recording for everyone');

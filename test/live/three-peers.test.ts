@@ -17,7 +17,8 @@ t.test('host + two endpoints see and hear each other; host mutes and ejects', as
 
   const host = await openPagePeer(browser, live, sid, live.token(sid, 'host-1', 'host', { name: 'Chủ trì' }));
   const e1 = await openPagePeer(browser, live, sid, live.token(sid, 'xa-a', 'endpoint', { name: 'UBND xã A' }));
-  const e2 = await openPagePeer(browser, live, sid, live.token(sid, 'xa-b', 'endpoint', { name: 'UBND xã B' }));
+  const tokenB = live.token(sid, 'xa-b', 'endpoint', { name: 'UBND xã B' });
+  const e2 = await openPagePeer(browser, live, sid, tokenB);
 
   const atHost = await receivesFrom(host, ['xa-a', 'xa-b']);
   t.pass(`host receives both communes: ${JSON.stringify(atHost)}`);
@@ -100,8 +101,8 @@ t.test('host + two endpoints see and hear each other; host mutes and ejects', as
   await until('commune A sees B leave', async () => (await pageEvents(e1)).some((e) => e.e === 'peerLeft' && (e.d as { peerId: string }).peerId === 'xa-b'));
   t.equal(room.peers().length, 2);
   const again = await WsPeer.open(live.wsUrl);
-  const reply = await again.join(sid, live.token(sid, 'xa-b', 'endpoint'));
-  t.equal(reply.error?.code, 'PEER_EJECTED', 'the ejected commune cannot rejoin');
+  const reply = await again.join(sid, tokenB);
+  t.equal(reply.error?.code, 'PEER_EJECTED', 'the ejected invitation cannot rejoin');
   t.equal(await again.closed, 4401);
   // Media between the remaining two keeps flowing.
   await receivesFrom(host, ['xa-a'], 40000, ['video']);

@@ -278,7 +278,7 @@ function peerEventLogger(events: PeerEvent[]): Logger {
       cb();
     },
   });
-  return createLogger({ level: 'info', pretty: false }, sink);
+  return createLogger({ level: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'info', pretty: false }, sink);
 }
 
 export interface NetworkSuite {

@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyPluginAsync } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ControlServices } from '../../domain/controlServices.ts';
+import { afterSittingRoutes } from '../afterSitting/afterSittingRoutes.ts';
 import { apiKeyRoutes } from '../apiKeys/apiKeyRoutes.ts';
 import { auditRoutes } from '../audit/auditRoutes.ts';
 import { authRoutes } from '../auth/authRoutes.ts';
@@ -78,6 +79,7 @@ export const controlApiPlugin: FastifyPluginAsync<ControlApiOptions> = async (ap
       await zapi.register(preflightRoutes, { services });
       await zapi.register(auditRoutes, { services });
       await zapi.register(reportRoutes, { services });
+      await zapi.register(afterSittingRoutes, { services });
     },
     { prefix: API_PREFIX },
   );

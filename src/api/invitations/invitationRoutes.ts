@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ControlServices } from '../../domain/controlServices.ts';
 import { renderInvitationHtml } from '../../domain/invitations/printableInvitation.ts';
+import { TiepdanError } from '../../errors.ts';
 import { actorOf } from '../control/access.ts';
 import { errorBody, errorResponses, idParams, R } from '../control/schemas.ts';
 import { sessionSchema } from '../sessions/sessionRoutes.ts';
@@ -17,7 +18,7 @@ const invitationSchema = z
     role: z.string(),
     displayName: z.string(),
     jti: z.string(),
-    token: z.string().describe('the credential the signaling layer admits; treat as a secret'),
+    token: z.string().nullable().describe('the credential the signaling layer admits; treat as a secret. Null when your role may not hold it (a technician is never given the chair’s)'),
     status: z.enum(['active', 'revoked', 'expired']),
     issuedAt: z.string(),
     expiresAt: z.string(),
@@ -36,9 +37,9 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ services: ControlServices
       schema: {
         tags: ['invitations'],
         summary: 'Send the invitations: one per bridge point and participant (only missing ones on later calls)',
-        description: 'Refused with INVITATION_BEFORE_APPROVAL while the session is a draft, submitted or rejected. The first call moves an approved session to invitations_sent.',
+        description: 'Refused with INVITATION_BEFORE_APPROVAL while the session is a draft, submitted or rejected. The first call moves an approved session to invitations_sent. Invitations later than 5 working days before the session (N154 Art 23(1)) still go out, with lateNotice=true, and the audit records it.',
         params: idParams,
-        response: { 200: z.object({ session: sessionSchema, issued: z.number().int(), invitations: z.array(invitationSchema) }), ...errorResponses },
+        response: { 200: z.object({ session: sessionSchema, issued: z.number().int(), lateNotice: z.boolean().describe('sent after the last day of N154 Art 23(1) (session.noticeDeadline): sent anyway, recorded in the audit'), invitations: z.array(invitationSchema) }), ...errorResponses },
       },
     },
     async (request) => I.send(actorOf(request), request.params.id),
@@ -56,6 +57,21 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ services: ControlServices
     },
   );
 
+  app.post(
+    '/sessions/:id/live-credential',
+    {
+      config: { access: { roles: [...R.chairs, 'technician'] } },
+      schema: {
+        tags: ['invitations'],
+        summary: 'Your own credential for the live session (chair roles: host; technician: statistics only)',
+        description: 'Derived from your login, valid at most 12 h and not after the session’s invitations: every moderation and recording action you take in the session is audited with your name.',
+        params: idParams,
+        response: { 200: z.object({ token: z.string(), role: z.enum(['host', 'technician']), expiresAt: z.string() }), ...errorResponses },
+      },
+    },
+    async (request) => I.issueStaffCredential(actorOf(request), request.params.id),
+  );
+
   app.get(
     '/invitations/:id',
     { config: { access: { roles: R.invitationReaders } }, schema: { tags: ['invitations'], summary: 'One invitation', params: idParams, response: { 200: invitationSchema, ...errorResponses } } },
@@ -64,20 +80,22 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ services: ControlServices
 
   const printable = async (request: FastifyRequest, id: string): Promise<string> => {
     const invitation = await I.get(id, actorOf(request));
+    const token = invitation.token;
+    if (token === null) throw new TiepdanError('INVITATION_WITHHELD', 'your role may not print the chair’s invitation', { status: 403 });
     const session = await services.sessions.get(invitation.sessionId);
     const points = await services.bridgePoints.list({ ids: session.bridgePointIds }, { limit: 500, offset: 0 });
     const settings = await services.settings.get();
     const origin = `${request.protocol}://${request.headers.host ?? 'localhost'}`;
     return renderInvitationHtml({
-      invitation,
+      invitation: { ...invitation, token },
       organisation: settings.organisation,
       session,
       slots: await services.preflight.slots(session.id),
       bridgePoints: points.items.map((p) => ({ code: p.code, name: p.name })),
       // The browser apps (src/api/web) serve the room at /join/<invitation> and the test at
       // /test/<invitation>, and keep the token out of request logs.
-      joinUrl: `${origin}/join/${encodeURIComponent(invitation.token)}`,
-      testUrl: `${origin}/test/${encodeURIComponent(invitation.token)}`,
+      joinUrl: `${origin}/join/${encodeURIComponent(token)}`,
+      testUrl: `${origin}/test/${encodeURIComponent(token)}`,
       issuedOn: services.clock(),
     });
   };

@@ -195,7 +195,7 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
   );
 
   api.post(`${base}/:sessionId/stop`, { config: { recordingRoles: RECORDING_ROLES.operate }, schema: { params: sessionParams } }, async (req) => {
-    await recordings.stopRecording(req.params.sessionId);
+    await recordings.stopRecording(req.params.sessionId, actor(req));
     return recordings.get(req.params.sessionId);
   });
 

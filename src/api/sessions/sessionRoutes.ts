@@ -28,6 +28,7 @@ export const sessionSchema = z
     bridgePointIds: z.array(z.string()),
     participants: z.array(z.object({ id: z.string(), role: z.string(), label: z.string(), bridgePointId: z.string().nullable() })),
     submissionDeadline: z.string().describe('last day to submit for approval: N working days before the session'),
+    noticeDeadline: z.string().describe('last day to notify citizens and agencies: 5 working days before (N154 Art 23(1))'),
     createdAt: z.string(),
     updatedAt: z.string(),
     statusChangedAt: z.string(),
@@ -190,7 +191,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: ControlServices }>
   );
 
   const minutesSchema = z
-    .object({ sessionId: z.string(), text: z.string(), updatedAt: z.string().nullable(), outcomes: z.array(z.object({ caseId: z.string(), outcome: z.string().nullable(), note: z.string() })) })
+    .object({ sessionId: z.string(), text: z.string(), version: z.number().int().describe('latest version (0: none); send it back as baseVersion'), updatedAt: z.string().nullable(), outcomes: z.array(z.object({ caseId: z.string(), outcome: z.string().nullable(), note: z.string() })) })
     .describe('Minutes');
 
   app.get(
@@ -205,9 +206,9 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: ControlServices }>
       config: { access: { roles: R.organisers } },
       schema: {
         tags: ['sessions'],
-        summary: 'Write the minutes and outcomes (during or after the session: MINUTES_NOT_ALLOWED otherwise)',
+        summary: 'Write the minutes and outcomes (during or after the session: MINUTES_NOT_ALLOWED otherwise); each changed text is a new version, and a baseVersion older than the latest is 409 MINUTES_VERSION_CONFLICT',
         params: idParams,
-        body: z.object({ text: z.string().max(200_000), outcomes: z.array(z.object({ caseId: z.uuid(), outcome: z.enum(CASE_OUTCOMES), note: z.string().max(2000).default('') })).max(50).default([]) }),
+        body: z.object({ text: z.string().max(200_000), baseVersion: z.number().int().min(0).max(1_000_000).optional(), outcomes: z.array(z.object({ caseId: z.uuid(), outcome: z.enum(CASE_OUTCOMES), note: z.string().max(2000).default('') })).max(50).default([]) }),
         response: { 200: minutesSchema, ...errorResponses },
       },
     },

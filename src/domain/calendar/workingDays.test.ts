@@ -11,7 +11,7 @@ t.test('weekends rest, weekdays work, the table overrides both', async (t) => {
   t.match(cal.info('2026-02-17'), { workingDay: false, reason: 'holiday', name: /Tết/ }, 'mùng 1 Tết Bính Ngọ');
   t.match(cal.info('2025-04-26'), { workingDay: true, reason: 'working_day' }, 'the make-up Saturday 26/4/2025 is a working day');
   t.match(cal.info('2025-05-02'), { workingDay: false, reason: 'day_off' }, 'the Friday it makes up for is off');
-  t.match(cal.info('2026-09-01'), { uncertain: true }, 'unconfirmed dates are marked');
+  t.match(cal.info('2027-09-03'), { uncertain: true }, 'unconfirmed dates are marked (the 2027 day beside Quốc khánh awaits its notice)');
 });
 
 t.test('"at least 5 working days before" across Tết 2026 (16–20/2)', async (t) => {

@@ -60,14 +60,16 @@ export interface CaseView {
   title: string;
   summary: string | null;
   criteria: string[];
-  criteriaNote: string;
+  /** Free text that often names the person (who signed what, why a criterion holds): personal data (M7). */
+  criteriaNote: string | null;
   communeBridgePointId: string | null;
   agencies: string[];
   priorHandling: string | null;
   requests: string | null;
   groupSize: number;
   identityProtectionWaived: boolean;
-  waiverNote: string;
+  /** "Ông Nguyễn Văn A ký cam kết ngày …": the denouncer's consent names them, so it is personal data (M7). */
+  waiverNote: string | null;
   /** True when this caller sees the people and summary blanked out. */
   personalDataHidden: boolean;
   people: PersonView[];
@@ -105,14 +107,14 @@ export function caseView(row: CaseRow, people: PersonRow[], role: UserRole | und
     title: row.title,
     summary: visible ? row.summary : null,
     criteria: [...row.criteria].sort(),
-    criteriaNote: row.criteria_note,
+    criteriaNote: visible ? row.criteria_note : null,
     communeBridgePointId: row.commune_bridge_point_id,
     agencies: row.agencies,
     priorHandling: visible ? row.prior_handling : null,
     requests: visible ? row.requests : null,
     groupSize: row.group_size,
     identityProtectionWaived: row.identity_protection_waived,
-    waiverNote: row.waiver_note,
+    waiverNote: visible ? row.waiver_note : null,
     personalDataHidden: !visible,
     people: people
       .sort((a, b) => a.position - b.position)

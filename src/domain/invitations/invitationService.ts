@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Transaction } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { DatabaseSchema } from '../../db/schema.ts';
@@ -26,7 +27,8 @@ export interface InvitationView {
   role: string;
   displayName: string;
   jti: string;
-  token: string;
+  /** Null when the reader may not hold this credential (a technician and a chair's invitation). */
+  token: string | null;
   status: 'active' | 'revoked' | 'expired';
   issuedAt: string;
   expiresAt: string;
@@ -52,8 +54,17 @@ type InvitationRow = {
 
 /** Sessions in which invitations may be issued or re-issued. */
 const ISSUABLE = ['approved', 'invitations_sent', 'tested', 'live'];
+/** The user roles that chair a session (its `host`), as in the control API's `R.chairs`. */
+const CHAIR_ROLES = ['reception_board', 'inspectorate', 'approver'] as const;
+/** A staff credential outlives no working day: a new one is asked for at the next console load. */
+const STAFF_CREDENTIAL_MAX_SECONDS = 12 * 3600;
+/** Invitation roles whose token a technician is not shown (the chair's credential, H3). */
+const WITHHELD_FROM_TECHNICIANS = ['host'];
 
-export class InvitationService {
+/** What the live side listens to: an invitation stopped admitting (revoked, or replaced by a re-issue). */
+export type InvitationServiceEvents = { revoked: [{ sessionId: string; jti: string }] };
+
+export class InvitationService extends EventEmitter<InvitationServiceEvents> {
   readonly #db: Db;
   readonly #signer: TokenSigner;
   readonly #audit: AuditLog;
@@ -62,6 +73,7 @@ export class InvitationService {
   readonly #clock: Clock;
 
   constructor(deps: { db: Db; signer: TokenSigner; audit: AuditLog; settings: SettingsStore; sessions: SessionService; clock: Clock }) {
+    super();
     this.#db = deps.db;
     this.#signer = deps.signer;
     this.#audit = deps.audit;
@@ -88,6 +100,12 @@ export class InvitationService {
       revokedAt: r.revoked_at === null ? null : r.revoked_at.toISOString(),
       revokedReason: r.revoked_reason,
     };
+  }
+
+  /** The view a reader gets: a technician never sees a chair's token (it would let them act as chair). */
+  #viewFor(r: InvitationRow, actor: Actor | undefined): InvitationView {
+    const v = this.view(r);
+    return actor?.role === 'technician' && WITHHELD_FROM_TECHNICIANS.includes(r.role) ? { ...v, token: null } : v;
   }
 
   async #ttlSeconds(trx: Db | Trx, sessionId: string): Promise<number> {
@@ -132,9 +150,40 @@ export class InvitationService {
     return row;
   }
 
+  /**
+   * A staff member's own live credential for a session (security review H3), derived from their
+   * login instead of the session's stored host invitation, which used to be handed to every
+   * technician: the chair's roles get `host`, a technician gets `technician` (statistics only).
+   * Each user is their own peer (`user:<id>`), so every mute, eject, admit, end and recording
+   * action in the session is audited with the person who did it. Not stored: it lives at most
+   * `STAFF_CREDENTIAL_MAX_SECONDS` and no longer than the session's invitations.
+   */
+  async issueStaffCredential(actor: Actor, sessionId: string): Promise<{ token: string; role: 'host' | 'technician'; expiresAt: string }> {
+    if (actor.kind !== 'user' || actor.role === undefined) throw forbidden('STAFF_CREDENTIAL_USERS_ONLY', 'only a logged-in staff member gets a personal live credential');
+    const role = (CHAIR_ROLES as readonly string[]).includes(actor.role) ? 'host' : actor.role === 'technician' ? 'technician' : undefined;
+    if (role === undefined) throw forbidden('STAFF_CREDENTIAL_ROLE', 'your role takes no part in a live session from the console');
+    const session = await this.#db.selectFrom('sessions').select(['status']).where('id', '=', sessionId).executeTakeFirst();
+    if (session === undefined) throw notFound('session', sessionId);
+    if (!ISSUABLE.includes(session.status)) throw conflict('SESSION_NOT_LIVE_READY', `a live credential is issued for an approved or live session (this one is ${session.status})`);
+    const ttlSeconds = Math.min(await this.#ttlSeconds(this.#db, sessionId), STAFF_CREDENTIAL_MAX_SECONDS);
+    const { token, claims } = this.#signer.issue({
+      kind: 'invitation',
+      sessionId,
+      subject: `user:${actor.id}`,
+      role,
+      displayName: `${role === 'host' ? 'Chủ trì' : 'Kỹ thuật viên'} (${actor.label})`.slice(0, 120),
+      user: { id: actor.id, role: actor.role },
+      ttlSeconds,
+      now: this.#clock(),
+    });
+    const expiresAt = new Date(claims.exp * 1000).toISOString();
+    await this.#audit.append(this.#db, actor, { action: 'live.credential.issue', entity: 'session', entityId: sessionId, after: { role, jti: claims.jti, expiresAt } });
+    return { token, role, expiresAt };
+  }
+
   /** Issues every missing invitation of a session (approved → invitations_sent on the first call). */
-  async send(actor: Actor, sessionId: string): Promise<{ session: SessionView; issued: number; invitations: InvitationView[] }> {
-    const { session, issued } = await this.#sessions.sendInvitations(actor, sessionId, async (trx, id) => {
+  async send(actor: Actor, sessionId: string): Promise<{ session: SessionView; issued: number; lateNotice: boolean; invitations: InvitationView[] }> {
+    const { session, issued, lateNotice } = await this.#sessions.sendInvitations(actor, sessionId, async (trx, id) => {
       const ttl = await this.#ttlSeconds(trx, id);
       const now = this.#clock();
       const existing = await trx.selectFrom('invitations').select(['subject']).where('session_id', '=', id).where('revoked_at', 'is', null).where('expires_at', '>', now).execute();
@@ -159,32 +208,35 @@ export class InvitationService {
       }
       return n;
     });
-    return { session, issued, invitations: await this.list(sessionId) };
+    return { session, issued, lateNotice, invitations: await this.list(sessionId) };
   }
 
   async list(sessionId: string, actor?: Actor): Promise<InvitationView[]> {
     let q = this.#db.selectFrom('invitations').selectAll().where('session_id', '=', sessionId);
     if (actor?.role === 'commune_operator') q = q.where('bridge_point_id', '=', actor.bridgePointId ?? '00000000-0000-0000-0000-000000000000');
     const rows = await q.orderBy('issued_at').orderBy('display_name').execute();
-    return rows.map((r) => this.view(r));
+    return rows.map((r) => this.#viewFor(r, actor));
   }
 
   async get(id: string, actor?: Actor): Promise<InvitationView> {
     const row = await this.#db.selectFrom('invitations').selectAll().where('id', '=', id).executeTakeFirst();
     if (row === undefined) throw notFound('invitation', id);
     if (actor?.role === 'commune_operator' && row.bridge_point_id !== actor.bridgePointId) throw forbidden('INVITATION_OTHER_POINT', 'a commune operator sees the invitations of their own bridge point only');
-    return this.view(row);
+    return this.#viewFor(row, actor);
   }
 
   async revoke(actor: Actor, id: string, reason: string): Promise<InvitationView> {
-    return this.#db.transaction().execute(async (trx) => {
+    const { view, revokedNow } = await this.#db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('invitations').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
       if (row === undefined) throw notFound('invitation', id);
-      if (row.revoked_at !== null) return this.view(row);
+      if (row.revoked_at !== null) return { view: this.view(row), revokedNow: undefined };
       const after = await trx.updateTable('invitations').set({ revoked_at: this.#clock(), revoked_reason: reason }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
       await this.#audit.append(trx, actor, { action: 'invitation.revoke', entity: 'invitation', entityId: id, before: { status: this.view(row).status }, after: { status: 'revoked', reason, jti: row.jti } });
-      return this.view(after);
+      return { view: this.view(after), revokedNow: { sessionId: row.session_id, jti: row.jti } };
     });
+    // After the commit: the live side disconnects whoever is in the session with it.
+    if (revokedNow) this.emit('revoked', revokedNow);
+    return view;
   }
 
   /** Revokes the invitation and issues a new one for the same bridge point or participant. */
@@ -204,7 +256,10 @@ export class InvitationService {
         await this.#ttlSeconds(trx, row.session_id),
       );
       await this.#audit.append(trx, actor, { action: 'invitation.reissue', entity: 'invitation', entityId: id, after: { replacedBy: fresh.id, revokedJti: row.jti } });
-      return this.view(fresh);
+      return { view: this.view(fresh), revoked: { sessionId: row.session_id, jti: row.jti } };
+    }).then(({ view, revoked }) => {
+      this.emit('revoked', revoked);
+      return view;
     });
   }
 

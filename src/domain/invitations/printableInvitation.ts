@@ -8,7 +8,7 @@ import type { InvitationView } from './invitationService.ts';
  * time and the list of participating bridge points.
  */
 export interface PrintableData {
-  invitation: InvitationView;
+  invitation: InvitationView & { token: string };
   organisation: { authority: string; issuer: string; place: string };
   session: { title: string; scheduledStart: string; scheduledEnd: string; location: string; chairTitle: string };
   slots: { label: string; startsAt: string }[];

@@ -16,11 +16,15 @@ import { badRequest, conflict, forbidden, notFound } from '../common/errors.ts';
 import { iso, type Page, type Paged } from '../common/paging.ts';
 import type { Actor } from '../common/roles.ts';
 import type { SettingsStore } from '../settings/controlSettings.ts';
+import type { MinutesVersionsTable } from '../afterSitting/tables.ts';
 import { nextStatus, SESSION_STATUSES, type SessionAction, type SessionStatus } from './lifecycle.ts';
 
 type Trx = Transaction<DatabaseSchema>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** N154 Art 23(1): citizens and agencies are notified at the latest 5 working days before the session. */
+export const NOTICE_LEAD_WORKING_DAYS = 5;
 
 export const CASE_OUTCOMES = ['thu_ly', 'chuyen_don', 'huong_dan', 'tra_loi_truc_tiep', 'hen_tra_loi', 'tu_choi', 'khac'] as const;
 
@@ -73,6 +77,8 @@ export interface SessionView {
   participants: { id: string; role: string; label: string; bridgePointId: string | null }[];
   /** The last day the proposal may reach the chairman (N working days before the session). */
   submissionDeadline: string;
+  /** The last day the citizen and the agencies may be notified: 5 working days before (N154 Art 23(1)). */
+  noticeDeadline: string;
   createdAt: string;
   updatedAt: string;
   statusChangedAt: string;
@@ -188,6 +194,7 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
       bridgePointIds: points.filter((p) => p.session_id === r.id).map((p) => p.bridge_point_id),
       participants: participants.filter((p) => p.session_id === r.id).map((p) => ({ id: p.id, role: p.role, label: p.label, bridgePointId: p.bridge_point_id })),
       submissionDeadline: cal.subtractWorkingDays(localDate(r.scheduled_start), settings.approvalLeadWorkingDays),
+      noticeDeadline: cal.subtractWorkingDays(localDate(r.scheduled_start), NOTICE_LEAD_WORKING_DAYS),
       createdAt: r.created_at.toISOString(),
       updatedAt: r.updated_at.toISOString(),
       statusChangedAt: r.status_changed_at.toISOString(),
@@ -438,6 +445,8 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
   async decide(actor: Actor, id: string, decision: 'approved' | 'rejected', comment: string): Promise<SessionView> {
     if (actor.role !== 'approver') throw forbidden('APPROVER_ROLE_REQUIRED', 'only the chairman (approver role) approves or rejects an online reception');
     return this.#transition(actor, id, decision === 'approved' ? 'approve' : 'reject', async (trx, row) => {
+      // A refusal goes back to the board with its reason (issue 11 item 6): they must know what to change.
+      if (decision === 'rejected' && comment.trim() === '') throw badRequest('REJECTION_REASON_REQUIRED', 'say why the reception is not approved', [{ field: '/comment', message: 'required when rejecting' }]);
       if (decision === 'approved') {
         await this.#checkProposal(trx, row);
         if (row.scheduled_start <= this.#d.clock()) throw conflict('SESSION_IN_PAST', 'the session time has passed; reschedule it');
@@ -449,13 +458,19 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
   }
 
   /** approved → invitations_sent; `issue` creates the invitations inside the same transaction. */
-  async sendInvitations(actor: Actor, id: string, issue: (trx: Trx, sessionId: string) => Promise<number>): Promise<{ session: SessionView; issued: number }> {
+  async sendInvitations(actor: Actor, id: string, issue: (trx: Trx, sessionId: string) => Promise<number>): Promise<{ session: SessionView; issued: number; lateNotice: boolean }> {
     let issued = 0;
-    const session = await this.#transition(actor, id, 'send_invitations', async (trx) => {
+    let lateNotice = false;
+    const session = await this.#transition(actor, id, 'send_invitations', async (trx, row) => {
       issued = await issue(trx, id);
-      return { audit: { issued } };
+      // N154 Art 23(1): notice at least 5 working days before. Late invitations still go out (a
+      // session the chairman approved late must be able to run), but the lateness is recorded and shown.
+      const today = localDate(this.#d.clock());
+      const latest = (await this.#d.calendar.calendar([today])).subtractWorkingDays(localDate(row.scheduled_start), NOTICE_LEAD_WORKING_DAYS);
+      lateNotice = today > latest;
+      return { audit: { issued, notice: { latestNoticeDate: latest, today, late: lateNotice } } };
     });
-    return { session, issued };
+    return { session, issued, lateNotice };
   }
 
   async reopen(actor: Actor, id: string): Promise<SessionView> {
@@ -510,18 +525,34 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
 
   // ——— minutes ———
 
-  async getMinutes(id: string): Promise<{ sessionId: string; text: string; updatedAt: string | null; outcomes: { caseId: string; outcome: string | null; note: string }[] }> {
+  async getMinutes(id: string): Promise<{ sessionId: string; text: string; version: number; updatedAt: string | null; outcomes: { caseId: string; outcome: string | null; note: string }[] }> {
     await this.#row(this.#d.db, id);
     const m = await this.#d.db.selectFrom('minutes').selectAll().where('session_id', '=', id).executeTakeFirst();
     const outcomes = await this.#d.db.selectFrom('session_cases').select(['case_id', 'outcome', 'outcome_note']).where('session_id', '=', id).orderBy('position').execute();
-    return { sessionId: id, text: m?.text ?? '', updatedAt: iso(m?.updated_at), outcomes: outcomes.map((o) => ({ caseId: o.case_id, outcome: o.outcome, note: o.outcome_note })) };
+    const version = await latestMinutesVersion(this.#d.db, id);
+    return { sessionId: id, text: m?.text ?? '', version, updatedAt: iso(m?.updated_at), outcomes: outcomes.map((o) => ({ caseId: o.case_id, outcome: o.outcome, note: o.outcome_note })) };
   }
 
-  async putMinutes(actor: Actor, id: string, input: { text: string; outcomes: { caseId: string; outcome: (typeof CASE_OUTCOMES)[number]; note: string }[] }) {
+  async putMinutes(actor: Actor, id: string, input: { text: string; baseVersion?: number | undefined; outcomes: { caseId: string; outcome: (typeof CASE_OUTCOMES)[number]; note: string }[] }) {
     await this.#d.db.transaction().execute(async (trx) => {
       const row = await this.#row(trx, id, true);
+      // Archived minutes are frozen: no status after `ended` admits a new version.
       if (!['live', 'ended'].includes(row.status)) throw conflict('MINUTES_NOT_ALLOWED', `minutes are written during or after the session (session is ${row.status})`);
       const now = this.#d.clock();
+      // Versioned (security review M12): a save based on an older version is refused, not merged over.
+      const current = await latestMinutesVersion(trx, id);
+      if (input.baseVersion !== undefined && input.baseVersion !== current) {
+        throw conflict('MINUTES_VERSION_CONFLICT', `the minutes changed since version ${input.baseVersion} (now version ${current}): reload, then save again`, { baseVersion: input.baseVersion, currentVersion: current });
+      }
+      const latest = current === 0 ? undefined : await trx.withTables<{ minutes_versions: MinutesVersionsTable }>().selectFrom('minutes_versions').select('sha256').where('session_id', '=', id).where('version', '=', current).executeTakeFirst();
+      const sha = createHash('sha256').update(input.text).digest('hex');
+      if (latest?.sha256 !== sha) {
+        await trx
+          .withTables<{ minutes_versions: MinutesVersionsTable }>()
+          .insertInto('minutes_versions')
+          .values({ session_id: id, version: current + 1, text: input.text, sha256: sha, written_by: actor.kind === 'user' ? actor.id : `${actor.kind}:${actor.id}`, written_at: now })
+          .execute();
+      }
       await trx
         .insertInto('minutes')
         .values({ session_id: id, text: input.text, written_by: actor.kind === 'user' ? actor.id : null, updated_at: now })
@@ -536,11 +567,17 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
         action: 'session.minutes',
         entity: 'session',
         entityId: id,
-        after: { minutesSha256: createHash('sha256').update(input.text).digest('hex'), length: input.text.length, outcomes: input.outcomes.map((o) => ({ caseId: o.caseId, outcome: o.outcome })) },
+        after: { minutesSha256: sha, version: latest?.sha256 === sha ? current : current + 1, length: input.text.length, outcomes: input.outcomes.map((o) => ({ caseId: o.caseId, outcome: o.outcome })) },
       });
     });
     return this.getMinutes(id);
   }
+}
+
+/** The latest version number of a session's minutes (0: none yet). */
+async function latestMinutesVersion(executor: Db | Trx, sessionId: string): Promise<number> {
+  const r = await executor.withTables<{ minutes_versions: MinutesVersionsTable }>().selectFrom('minutes_versions').select((eb) => eb.fn.max('version').as('v')).where('session_id', '=', sessionId).executeTakeFirst();
+  return Number(r?.v ?? 0);
 }
 
 export { SESSION_STATUSES };

@@ -36,6 +36,7 @@ export interface SessionView {
   bridgePointIds: string[];
   participants: { id: string; role: string; label: string; bridgePointId: string | null }[];
   submissionDeadline: string;
+  noticeDeadline: string;
 }
 
 export interface InvitationView {

@@ -13,14 +13,14 @@ export interface CaseView {
   title: string;
   summary: string | null;
   criteria: string[];
-  criteriaNote: string;
+  criteriaNote: string | null;
   communeBridgePointId: string | null;
   agencies: string[];
   priorHandling: string | null;
   requests: string | null;
   groupSize: number;
   identityProtectionWaived: boolean;
-  waiverNote: string;
+  waiverNote: string | null;
   personalDataHidden: boolean;
   people: { id: string; role: string; fullName: string | null; idNumber: string | null; address: string | null; phone: string | null; note: string | null }[];
   createdAt: string;

@@ -3,7 +3,9 @@ import { append, button, formatDuration, h, setText, text } from '../../ui/dom.t
 import { openLocalMedia, stopStream } from '../../ui/media.ts';
 import { formatBytes, formatDateTime, t, type MessageKey } from '../../i18n/index.ts';
 import { Tile, roleKey } from '../shared/tiles.ts';
-import { api, type InvitationView, type SessionView } from './api.ts';
+import { outcomesSection } from './afterSitting.ts';
+import { api, type SessionView } from './api.ts';
+import { plainError } from './plainErrors.ts';
 import { recordingControl } from './recordingApi.ts';
 import { section, withStatus } from './widgets.ts';
 
@@ -92,18 +94,18 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
     ),
   );
 
-  // The chair's credential for the live session is the session's host invitation.
-  const invitations = await api.get<InvitationView[]>(`/sessions/${sessionId}/invitations`);
-  const hostInvitation = invitations.find((i) => i.role === 'host' && i.status === 'active') ?? invitations.find((i) => i.role === 'central' && i.status === 'active');
+  // The chair's own credential for the live session, derived from this login (security review
+  // H3): every admit, mute, eject, end and recording action is audited with this user.
+  const credential = await api.post<{ token: string; role: 'host' | 'technician'; expiresAt: string }>(`/sessions/${sessionId}/live-credential`).catch((err: unknown) => {
+    status.className = 'status error';
+    status.textContent = plainError(err).text;
+    return undefined;
+  });
   void fillCase(session, caseBox);
   void fillMinutes(session, minutesBox);
   let joinedClient: LiveClient | undefined;
   const rec = recordingControl(sessionId, recPanel, () => (joinedClient?.state === 'joined' ? joinedClient : undefined));
-  if (!hostInvitation) {
-    status.className = 'status error';
-    status.textContent = t('common.notAvailable', { what: 'host invitation' });
-    return;
-  }
+  if (!credential) return;
   let stream: MediaStream | undefined;
   try {
     stream = await openLocalMedia();
@@ -113,7 +115,7 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
   const client = new LiveClient({
     url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
     sessionId,
-    token: hostInvitation.token,
+    token: credential.token,
     ...(stream ? { stream } : { sendAudio: false, sendVideo: false }),
   });
   const tiles = new Map<string, Tile>();
@@ -196,6 +198,12 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
   });
   client.on('track', (r) => tileFor(client.peers.get(r.peerId) ?? { peerId: r.peerId, label: r.peerId, role: 'endpoint' }).addTrack(r.track));
   client.on('trackEnded', ({ peerId, kind }) => tiles.get(peerId)?.removeTrack(kind));
+  // A second connection with a bridge point's invitation (M1): the chair decides, the page says so.
+  client.on('notification', (name, data) => {
+    if (name !== 'seatContested') return;
+    status.className = 'status warn';
+    status.textContent = t('live.seatContested', { label: String((data as { label?: unknown }).label ?? '') });
+  });
   client.on('lobby', (waiting) => {
     lobby = waiting;
     renderLobby();
@@ -285,7 +293,7 @@ async function fillCase(session: SessionView, box: HTMLElement): Promise<void> {
       c.personalDataHidden ? h('p', { class: 'badge fair' }, text('live.case.confidential')) : null,
       c.summary ? h('p', {}, c.summary) : null,
       c.requests ? h('p', {}, c.requests) : null,
-      !c.personalDataHidden && c.people.length > 0 ? h('ul', {}, ...c.people.map((p) => h('li', {}, `${p.fullName ?? '—'} (${p.role})`))) : null,
+      !c.personalDataHidden && c.people.length > 0 ? h('ul', {}, ...c.people.map((p) => h('li', {}, `${p.fullName ?? '—'} (${t(`personRole.${p.role}` as MessageKey)})`))) : null,
     );
   } catch {
     // A role without access to cases sees the reference only.
@@ -306,8 +314,12 @@ async function fillMinutes(session: SessionView, box: HTMLElement): Promise<void
     points = [];
   }
   let existing = '';
+  // The version this text is based on: the server refuses a save over a newer one (no silent overwrite).
+  let version = 0;
   try {
-    existing = (await api.get<{ text: string }>(`/sessions/${session.id}/minutes`)).text;
+    const m = await api.get<{ text: string; version: number }>(`/sessions/${session.id}/minutes`);
+    existing = m.text;
+    version = m.version;
   } catch {
     existing = '';
   }
@@ -333,9 +345,17 @@ async function fillMinutes(session: SessionView, box: HTMLElement): Promise<void
   box.append(
     label,
     area,
-    h('div', { class: 'row' }, button('minutes.save', () => void withStatus(status, () => api.put(`/sessions/${session.id}/minutes`, { text: area.value, outcomes: [] }), 'common.saved'), { class: 'primary', id: 'save-minutes' })),
+    h('div', { class: 'row' }, button('minutes.save', () => void withStatus(status, async () => {
+      version = (await api.put<{ version: number }>(`/sessions/${session.id}/minutes`, { text: area.value, baseVersion: version, outcomes: [] })).version;
+    }, 'common.saved'), { class: 'primary', id: 'save-minutes' })),
     status,
   );
+  // Per-case outcomes next to the minutes (the minutes text itself carries none).
+  try {
+    box.append(await outcomesSection(session));
+  } catch {
+    // a role that may not read outcomes sees the minutes only
+  }
 }
 
 export { formatBytes, formatDuration };

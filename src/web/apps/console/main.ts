@@ -3,6 +3,8 @@ import { errorMessage, h, pageHeader, setText, text, button } from '../../ui/dom
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api } from './api.ts';
 import { auditPage, listPage, recordingsPage, reportPage } from './admin.ts';
+import { registerPage } from './afterSitting.ts';
+import { calendarPage } from './calendar.ts';
 import { casePage, casesPage, newCasePage } from './cases.ts';
 import { livePage } from './live.ts';
 import { sessionPage, sessionsPage } from './sessions.ts';
@@ -16,6 +18,8 @@ const NAV: { hash: string; key: MessageKey }[] = [
   { hash: '#/recordings', key: 'nav.recordings' },
   { hash: '#/bridge-points', key: 'nav.bridgePoints' },
   { hash: '#/cases', key: 'nav.cases' },
+  { hash: '#/register', key: 'nav.register' },
+  { hash: '#/calendar', key: 'nav.calendar' },
   { hash: '#/users', key: 'nav.users' },
   { hash: '#/audit', key: 'nav.audit' },
   { hash: '#/report', key: 'nav.report' },
@@ -85,6 +89,12 @@ async function route(): Promise<void> {
         break;
       case 'case':
         await casePage(main, id ?? '');
+        break;
+      case 'calendar':
+        await calendarPage(main);
+        break;
+      case 'register':
+        await registerPage(main);
         break;
       case 'audit':
         await auditPage(main);

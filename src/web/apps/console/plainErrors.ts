@@ -22,6 +22,17 @@ const FIELD_LABELS: Record<string, MessageKey> = {
   address: 'cases.person.address',
   phone: 'cases.person.phone',
   note: 'cases.person.note',
+  conclusion: 'after.conclusion',
+  answer: 'after.answer',
+  answerDeadline: 'after.answerDeadline',
+  contactPerson: 'after.contactPerson',
+  transferTarget: 'after.transferTarget',
+  documentNumber: 'after.documentNumber',
+  documentDate: 'after.documentDate',
+  recipients: 'after.notice.recipients',
+  signerTitle: 'after.notice.signerTitle',
+  signerName: 'after.notice.signerName',
+  result: 'followUp.result',
 };
 
 interface FieldProblem {

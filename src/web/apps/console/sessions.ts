@@ -1,6 +1,7 @@
 import { button, h, setText, text } from '../../ui/dom.ts';
 import { t } from '../../i18n/index.ts';
 import { roleKey } from '../shared/tiles.ts';
+import { dueFollowUpsPanel, minutesSection, noticeSection, outcomesSection, sessionFollowUps } from './afterSitting.ts';
 import { api, type InvitationView, type Paged, type SessionView } from './api.ts';
 import { display, field, section, statusBadge, table, when, withStatus } from './widgets.ts';
 
@@ -38,6 +39,8 @@ export async function sessionsPage(main: HTMLElement): Promise<void> {
     },
   ];
   main.replaceChildren(
+    // The home page: what the law's follow-up timers say is overdue or due soon (issue 11 item 4).
+    (await dueFollowUpsPanel()) ?? '',
     section('sessions.today', table('sessions.today', items.filter(isToday), columns, (s) => s.id)),
     section('sessions.upcoming', table('sessions.upcoming', items.filter((s) => new Date(s.scheduledStart) >= tomorrow), columns, (s) => s.id)),
     await createSessionForm(),
@@ -103,7 +106,7 @@ async function createSessionForm(): Promise<HTMLElement> {
 }
 
 /** One session: its life-cycle actions, invitations with their links, pre-flight matrix, minutes. */
-export async function sessionPage(main: HTMLElement, id: string): Promise<void> {
+export async function sessionPage(main: HTMLElement, id: string, savedCaseId?: string): Promise<void> {
   const session = await api.get<SessionView>(`/sessions/${id}`);
   const status = h('p', { class: 'status', role: 'status', id: 'session-action-status' });
   const act = (label: Parameters<typeof button>[0], path: string, body: unknown = {}, idAttr?: string) =>
@@ -122,8 +125,23 @@ export async function sessionPage(main: HTMLElement, id: string): Promise<void> 
     case 'draft':
       actions.append(act('sessions.submit', 'submit'));
       break;
-    case 'submitted':
-      actions.append(act('sessions.approve', 'decision', { decision: 'approved', comment: '' }, 'action-approve'));
+    case 'submitted': {
+      // The chairman's decision: approve, or send back with the reason (issue 11 item 6).
+      const rejectReason = h('input', { type: 'text', id: 'reject-reason', maxlength: 2000 });
+      actions.append(
+        act('sessions.approve', 'decision', { decision: 'approved', comment: '' }, 'action-approve'),
+        field('reject-reason', 'sessions.rejectReason', rejectReason),
+        button('sessions.reject', () =>
+          void withStatus(status, async () => {
+            await api.post(`/sessions/${id}/decision`, { decision: 'rejected', comment: rejectReason.value.trim() });
+            await sessionPage(main, id);
+          }),
+        { id: 'action-reject', class: 'danger' }),
+      );
+      break;
+    }
+    case 'rejected':
+      actions.append(act('sessions.reopen', 'reopen', {}, 'action-reopen'));
       break;
     case 'approved':
     case 'invitations_sent':
@@ -151,6 +169,7 @@ export async function sessionPage(main: HTMLElement, id: string): Promise<void> 
       ['sessions.status', statusBadge(session.status)],
       ['sessions.chair', session.chairTitle || '—'],
       ['sessions.cases', session.cases.map((c) => c.reference).join(', ') || '—'],
+      ['sessions.noticeDeadline', noticeDeadlineCell(session)],
     ] as [string, Node | string][],
     [
       { key: 'common.details', cell: (r) => text(r[0] as Parameters<typeof text>[0]) },
@@ -162,6 +181,25 @@ export async function sessionPage(main: HTMLElement, id: string): Promise<void> 
     section('sessions.status', info, session.statusReason ? h('p', { class: 'muted' }, session.statusReason) : null, actions, status),
     await invitationsSection(session),
     await preflightSection(session),
+  );
+  // After the sitting (issue 11): outcomes while live or ended, then follow-up and the notice.
+  if (['live', 'ended'].includes(session.status)) main.append(await outcomesSection(session, (caseId) => void sessionPage(main, id, caseId), savedCaseId));
+  if (['live', 'ended', 'archived'].includes(session.status)) main.append(await minutesSection(session), await sessionFollowUps(session), await noticeSection(session));
+}
+
+/**
+ * N154 Art 23(1): citizens and agencies are notified at least 5 working days before. The date is
+ * shown from the start; past it, a session still waiting for its invitations carries a warning.
+ */
+function noticeDeadlineCell(session: SessionView): HTMLElement {
+  const d = session.noticeDeadline;
+  const today = new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 10);
+  const waiting = ['draft', 'submitted', 'approved'].includes(session.status);
+  return h(
+    'span',
+    { id: 'notice-deadline' },
+    `${d.slice(8, 10)}/${d.slice(5, 7)}/${d.slice(0, 4)} `,
+    waiting && today > d ? h('span', { class: 'badge poor', 'data-late-notice': '' }, t('sessions.noticeLate')) : null,
   );
 }
 
@@ -181,7 +219,7 @@ async function invitationsSection(session: SessionView): Promise<HTMLElement> {
       [
         { key: 'sessions.bridgePoints', cell: (i) => i.displayName },
         { key: 'common.role', cell: (i) => text(roleKey(i.role)) },
-        { key: 'sessions.openRoom', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/join#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-join-link': i.role }, text('sessions.openRoom')) : i.status) },
+        { key: 'sessions.openRoom', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/join#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-join-link': i.role }, text('sessions.openRoom')) : text(i.status === 'revoked' ? 'invitation.revoked' : 'invitation.expired')) },
         { key: 'nav.preflight', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/test#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-test-link': i.role }, text('nav.preflight')) : '') },
         { key: 'common.print', cell: (i) => h('a', { href: '#', 'data-print': i.id, onclick: (ev: Event) => void printInvitation(ev, i.id) }, text('common.print')) },
       ],
@@ -225,7 +263,8 @@ async function preflightSection(session: SessionView): Promise<HTMLElement> {
         return badge;
       },
     })),
-    { key: 'sessions.status', cell: (p: Matrix['points'][number]) => display(p.latest) },
+    // Words, not the API's codes (law review §3: "passed/failed/none" showed on a Vietnamese page).
+    { key: 'sessions.status', cell: (p: Matrix['points'][number]) => text(p.latest === 'passed' ? 'preflight.pass' : p.latest === 'failed' ? 'preflight.fail' : 'preflight.pending') },
   ];
   return section('nav.preflight', table('nav.preflight', matrix.points, columns, (p) => p.bridgePointId));
 }

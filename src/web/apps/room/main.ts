@@ -297,7 +297,7 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
     // The server ended our recording (e.g. we came back without our media): stop and keep the file.
     if (r.peerId === client.info?.peerId && !r.recording && localRecorder) void stopLocalRecording(false);
   });
-  client.on('kicked', (reason) => finish(reason === 'ended' ? 'room.ended' : reason === 'replaced' ? 'room.left' : 'room.kicked'));
+  client.on('kicked', (reason) => finish(reason === 'ended' ? 'room.ended' : reason === 'replaced' ? 'room.left' : reason === 'revoked' ? 'room.revoked' : 'room.kicked'));
 
   function syncMic(): void {
     micButton.setAttribute('aria-pressed', String(micMuted));
@@ -438,6 +438,8 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
     const code = (err as { code?: string }).code ?? '';
     if (/^TOKEN_/.test(code)) fullScreenMessage('invite.invalid');
     else if (code === 'SESSION_ENDED') fullScreenMessage('room.ended');
+    else if (code === 'SEAT_IN_USE') fullScreenMessage('room.seatInUse');
+    else if (code === 'PEER_EJECTED') fullScreenMessage('room.kicked');
     else fullScreenMessage('common.error', { message: errorMessage(err) });
   }
 }
