@@ -39,8 +39,42 @@ if [ -x "$CACHED_BIN" ]; then
   exit 0
 fi
 
+# --- what this script knows how to provide ---------------------------------------------------------
+# Checked before anything is compiled, so that a future mediasoup that needs something new stops
+# here with a sentence saying what, instead of minutes later in a compiler error or, worse, with a
+# worker that builds but misbehaves. Each check names what to review when it trips.
+W_SRC="$MS_PKG/worker"
+# Subprojects without a shim that a Linux release build of the worker never configures.
+UNUSED_WRAPS=" catch2 wingetopt "
+for wrap in "$W_SRC"/subprojects/*.wrap; do
+  name="$(basename "$wrap" .wrap)"
+  [ -d "$SHIMS/subprojects/$name" ] || [[ "$UNUSED_WRAPS" == *" $name "* ]] \
+    || die "mediasoup $MS_VERSION has a new subproject '$name' ($wrap) with no shim in scripts/mediasoup-worker/subprojects/$name: write one that wraps a Debian package (see the others), or list it in UNUSED_WRAPS if the worker does not use it"
+done
+# The unordered_dense shim implements only map, set and hash (all mediasoup 3.27.1 uses).
+# (`|| true`: a version that no longer uses the library must pass, not end here silently under pipefail.)
+ankerl_names="$( { grep -rhoE 'ankerl::unordered_dense::[A-Za-z_]+' "$W_SRC/src" "$W_SRC/include" 2>/dev/null || true; } \
+  | sed 's/.*:://' | LC_ALL=C sort -u | tr '\n' ' ')"
+for n in $ankerl_names; do
+  case "$n" in map | set | hash) ;;
+    *) die "mediasoup $MS_VERSION uses ankerl::unordered_dense::$n, which the shim scripts/mediasoup-worker/subprojects/unordered-dense/include/ankerl/unordered_dense.h does not provide: add it there (on top of the standard library)" ;;
+  esac
+done
+# The real library's map has values() (its dense vector); std::unordered_map has not.
+if grep -rqE '\.values\(\)' "$W_SRC/src" "$W_SRC/include"; then
+  die "mediasoup $MS_VERSION calls .values() (grep -rn '\.values()' in node_modules/mediasoup/worker): if that is an unordered_dense map, the shim needs it"
+fi
+MESON_REQ="$(sed -n "s/^\s*meson_version: '\(.*\)',\?$/\1/p" "$W_SRC/meson.build" | head -1)"
+case "$MESON_REQ" in
+  # 1.1.0 is what upstream bumped to for their bundled meson; its meson.build uses nothing that
+  # Debian 12's 1.0.1 lacks (the configure step below proves it every build).
+  ">= 1.1.0" | ">= 1.0.0" | ">= 1.0.1") ;;
+  *) die "mediasoup $MS_VERSION asks for meson $MESON_REQ; Debian 12 has 1.0.1: read the CHANGELOG for why, and if its meson.build still configures with 1.0.1, add the requirement to the list in this script" ;;
+esac
+
 # --- system packages --------------------------------------------------------------------------
-BUILD_PKGS=(g++ meson ninja-build pkg-config libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev
+# (mediasoup >= 3.20 has its own SCTP stack, so no libusrsctp; libabsl only for deps/libwebrtc.)
+BUILD_PKGS=(g++ meson ninja-build pkg-config libssl-dev libuv1-dev libsrtp2-dev
   libabsl-dev libflatbuffers-dev flatbuffers-compiler dpkg-dev make)
 missing=()
 for p in "${BUILD_PKGS[@]}"; do
@@ -81,6 +115,14 @@ if [ ! -f "$SRTP_PREFIX/lib/libsrtp2.a" ]; then
   rm -rf "$SRC"
 fi
 
+# Every libsrtp name the worker uses must come from libsrtp 2's headers or from the libsrtp3 shim;
+# a new libsrtp 3 call would otherwise surface as a compiler error deep into the build.
+srtp_known="$(cat "$SRTP_PREFIX"/include/srtp2/*.h "$SHIMS/subprojects/libsrtp3/include/srtp.h")"
+for n in $(grep -rhoE '\bsrtp_[a-z0-9_]+' "$W_SRC/src" "$W_SRC/include" | LC_ALL=C sort -u); do
+  grep -qw -- "$n" <<<"$srtp_known" \
+    || die "mediasoup $MS_VERSION uses libsrtp's $n, which neither Debian's libsrtp 2 nor scripts/mediasoup-worker/subprojects/libsrtp3/include/srtp.h provides: add it to that shim"
+done
+
 # --- copy and patch the worker sources ------------------------------------------------------------
 BUILD="$CACHE/build/$KEY"
 log "preparing worker sources for mediasoup $MS_VERSION in $BUILD"
@@ -90,21 +132,24 @@ W="$BUILD/worker"
 rm -rf "$W/out"
 
 # Debian 12 has meson 1.0.1; mediasoup only needs features that 1.0 has.
-sed -i "s/meson_version: '>= 1.1.0'/meson_version: '>= 1.0.0'/" "$W/meson.build"
+sed -i "s/meson_version: '$MESON_REQ'/meson_version: '>= 1.0.0'/" "$W/meson.build"
 
 # DTLS crash with Debian's kTLS-enabled OpenSSL 3.0: the BIO callback must test the RETURN bit,
 # not equality, or it answers 1 to libssl's kTLS query and libssl writes through a null buffer.
-grep -q 'operationType == BIO_CB_RETURN' "$W/src/RTC/DtlsTransport.cpp" \
-  || die "DtlsTransport.cpp changed in mediasoup $MS_VERSION: review the BIO callback fix"
-sed -i 's/(operationType == BIO_CB_RETURN)/((operationType \& BIO_CB_RETURN) != 0)/' "$W/src/RTC/DtlsTransport.cpp"
+# Still upstream's code in 3.27.1; skipped once upstream tests the bit itself.
+DTLS="$W/src/RTC/DtlsTransport.cpp"
+if grep -q 'operationType == BIO_CB_RETURN' "$DTLS"; then
+  sed -i 's/(operationType == BIO_CB_RETURN)/((operationType \& BIO_CB_RETURN) != 0)/' "$DTLS"
+elif ! grep -qE 'operationType & BIO_CB_RETURN' "$DTLS"; then
+  die "DtlsTransport.cpp's BIO callback changed in mediasoup $MS_VERSION: review the kTLS fix in this script"
+fi
 
 # Local shim subprojects, named as each .wrap file's `directory`, wrapping system libraries.
 for wrap in "$W"/subprojects/*.wrap; do
   name="$(basename "$wrap" .wrap)"
   dir="$(sed -n 's/^directory = //p' "$wrap")"
-  shim="$name"
-  if [ -d "$SHIMS/subprojects/$shim" ]; then
-    cp -r "$SHIMS/subprojects/$shim" "$W/subprojects/$dir"
+  if [ -d "$SHIMS/subprojects/$name" ]; then
+    cp -r "$SHIMS/subprojects/$name" "$W/subprojects/$dir"
   fi
 done
 cp -r "$SRTP_PREFIX" "$W/subprojects/$(sed -n 's/^directory = //p' "$W/subprojects/libsrtp3.wrap")/srtp2-openssl"
@@ -114,12 +159,12 @@ cp -r "$SRTP_PREFIX" "$W/subprojects/$(sed -n 's/^directory = //p' "$W/subprojec
 # comedia PlainTransport aborts on connect (a required flatbuffers field is still empty).
 log "meson setup"
 (cd "$W" && meson setup out/build --buildtype=release --wrap-mode=nodownload \
-  -Dms_disable_liburing=true -Db_ndebug=true -Db_lto=false >"$BUILD/meson-setup.log" 2>&1) \
+  -Db_ndebug=true -Db_lto=false >"$BUILD/meson-setup.log" 2>&1) \
   || { tail -40 "$BUILD/meson-setup.log" >&2; die "meson setup failed (log: $BUILD/meson-setup.log)"; }
-log "generating flatbuffers headers"
-ninja -C "$W/out/build" fbs/FBS >"$BUILD/ninja.log" 2>&1 \
-  || { tail -40 "$BUILD/ninja.log" >&2; die "flatbuffers generation failed"; }
-log "compiling mediasoup-worker with $JOBS jobs (about 9 minutes on 2 cores; progress every 30 s)"
+# The flatbuffers headers are generated first by ninja itself: since 3.27 the generator is a
+# source of the worker's dependency (before, this script had to build fbs/FBS by hand).
+: >"$BUILD/ninja.log"
+log "compiling mediasoup-worker with $JOBS jobs (about 8 minutes on 2 free cores; progress every 30 s)"
 ninja -C "$W/out/build" -j"$JOBS" mediasoup-worker >>"$BUILD/ninja.log" 2>&1 &
 ninja_pid=$!
 while kill -0 "$ninja_pid" 2>/dev/null; do

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import t from 'tap';
 import type { types } from 'mediasoup';
-import { blankPageServer, launchChromium, mediasoupClientBundle } from './helpers/browser.ts';
+import { blankPageServer, launchChromium, mediasoupClientBundle, toClientCapabilities, toClientRtpParameters } from './helpers/browser.ts';
 import { startTestPool } from './helpers/pool.ts';
 
 const mediaCodecs: types.RouterRtpCodecCapability[] = [
@@ -93,7 +93,7 @@ t.test('Chromium: ICE + DTLS handshake, VP8/Opus over SRTP-GCM, SCTP data, media
       w.stopData = () => clearInterval(timer);
       w.device = device;
     },
-    { caps: router.rtpCapabilities, sendParams: asParams(send) },
+    { caps: toClientCapabilities(router.rtpCapabilities), sendParams: asParams(send) },
   );
 
   await dtlsConnected;
@@ -150,7 +150,7 @@ t.test('Chromium: ICE + DTLS handshake, VP8/Opus over SRTP-GCM, SCTP data, media
     },
     {
       recvParams: asParams(recv),
-      consumerParams: consumers.map((c) => ({ id: c.id, producerId: c.producerId, kind: c.kind, rtpParameters: c.rtpParameters })),
+      consumerParams: consumers.map((c) => ({ id: c.id, producerId: c.producerId, kind: c.kind, rtpParameters: toClientRtpParameters(c.rtpParameters) })),
     },
   );
   for (const kind of ['audio', 'video']) {

@@ -52,7 +52,7 @@ export interface RawServerOptions {
 }
 
 export async function startRawServer(workerBin: string, options: RawServerOptions = {}): Promise<RawServer> {
-  const worker = await mediasoup.createWorker({ workerBin, logLevel: 'warn', disableLiburing: true, rtcMinPort: 40000, rtcMaxPort: 49999 });
+  const worker = await mediasoup.createWorker({ workerBin, logLevel: 'warn', rtcMinPort: 40000, rtcMaxPort: 49999 });
   const port = await freePortBlock(1);
   const webRtcServer = await worker.createWebRtcServer({
     listenInfos: [

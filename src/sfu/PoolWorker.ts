@@ -84,8 +84,6 @@ export class PoolWorker extends EventEmitter<PoolWorkerEvents> {
       logLevel: settings.logLevel,
       rtcMinPort: settings.rtcMinPort,
       rtcMaxPort: settings.rtcMaxPort,
-      // Debian 12's liburing lacks functions mediasoup needs; the offline build leaves it out.
-      disableLiburing: true,
       appData: { index: settings.index },
     });
     try {

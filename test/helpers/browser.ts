@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { build } from 'esbuild';
+import type { types as client } from 'mediasoup-client';
+import type { types as server } from 'mediasoup';
 import { chromium, type Browser } from 'playwright-core';
 
 /** Debian's chromium, never a browser downloaded by a tool. */
@@ -43,6 +45,20 @@ export async function mediasoupClientBundle(): Promise<string> {
   });
   bundleCache = result.outputFiles[0]!.text;
   return bundleCache;
+}
+
+/**
+ * Router capabilities and consumer parameters as the page receives them: page.evaluate carries
+ * JSON, which the page reads with mediasoup-client's types. Since mediasoup-client 3.24 those name
+ * fewer header-extension URIs than mediasoup's (no toffset, which the server still offers for video
+ * and the client matches by string at run time), so the server's objects are not assignable to
+ * them as they are; a JSON copy is exactly what crosses into the page anyway.
+ */
+export function toClientCapabilities(caps: server.RtpCapabilities): client.RtpCapabilities {
+  return JSON.parse(JSON.stringify(caps)) as client.RtpCapabilities;
+}
+export function toClientRtpParameters(params: server.RtpParameters): client.RtpParameters {
+  return JSON.parse(JSON.stringify(params)) as client.RtpParameters;
 }
 
 /** A page origin on 127.0.0.1 (a secure context, so getUserMedia works) serving one blank page. */

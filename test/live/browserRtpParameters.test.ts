@@ -8,7 +8,7 @@ import t from 'tap';
 import type { types } from 'mediasoup';
 import { SESSION_MEDIA_CODECS } from '../../src/sfu/sessionMedia.ts';
 import { requestSchemas } from '../../src/signaling/protocol.ts';
-import { blankPageServer, launchChromium, mediasoupClientBundle } from '../helpers/browser.ts';
+import { blankPageServer, launchChromium, mediasoupClientBundle, toClientCapabilities } from '../helpers/browser.ts';
 import { startTestPool } from '../helpers/pool.ts';
 
 t.test('Chromium’s produce parameters and capabilities pass the signaling schemas', async (t) => {
@@ -56,7 +56,7 @@ t.test('Chromium’s produce parameters and capabilities pass the signaling sche
       }
       return { produced, capabilities: device.rtpCapabilities };
     },
-    { caps: router.rtpCapabilities, sendParams: { id: send.id, iceParameters: send.iceParameters, iceCandidates: send.iceCandidates, dtlsParameters: send.dtlsParameters } },
+    { caps: toClientCapabilities(router.rtpCapabilities), sendParams: { id: send.id, iceParameters: send.iceParameters, iceCandidates: send.iceCandidates, dtlsParameters: send.dtlsParameters } },
   );
 
   t.ok(captured.produced.length >= 2, `${captured.produced.map((p) => p.label).join(', ')}`);
