@@ -15,3 +15,9 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropIndex('invitations_join_code_unique').execute();
   await db.schema.alterTable('invitations').dropColumn('join_code').execute();
 }
+
+/**
+ * Tables whose data `down` destroys (security review L12): the join codes printed on the giấy mời
+ * of every invitation, which then stop opening it.
+ */
+export const downDestroys: readonly string[] = ['invitations'];

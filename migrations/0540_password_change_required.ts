@@ -9,3 +9,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('users').dropColumn('must_change_password').execute();
 }
+
+/**
+ * Tables whose data `down` destroys (security review L12): the mark that a user must replace the
+ * password an administrator set, so that user could go on working with it.
+ */
+export const downDestroys: readonly string[] = ['users'];

@@ -11,6 +11,8 @@ export const PROTOCOL_VERSION = 1;
 
 /** Largest message the server reads (a simulcast `produce` is ~3 KB; an SDP-free protocol needs no more). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** The WebSocket frame limit (ws maxPayload): beyond it the socket is closed 1009 before the frame is buffered (L7). */
+export const MAX_FRAME_BYTES = MAX_MESSAGE_BYTES + 8 * 1024;
 
 /**
  * Deepest nesting of objects and arrays a message may have (the deepest real one, a codec's

@@ -1,6 +1,6 @@
 import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync } from 'fastify';
-import { MAX_MESSAGE_BYTES } from './protocol.ts';
+import { MAX_FRAME_BYTES } from './protocol.ts';
 import type { LiveSignaling } from './LiveSignaling.ts';
 
 export interface SignalingPluginOptions {
@@ -20,7 +20,7 @@ export const signalingPlugin: FastifyPluginAsync<SignalingPluginOptions> = async
     // whose read holds 200 queued frames no longer runs them as one block while every other socket,
     // timer and /healthz waits. Flooding connections held the loop for seconds before (found by
     // test/guards/signalingFuzz.test.ts).
-    options: { maxPayload: MAX_MESSAGE_BYTES + 8 * 1024, allowSynchronousEvents: false },
+    options: { maxPayload: MAX_FRAME_BYTES, allowSynchronousEvents: false },
   });
   app.get('/ws', { websocket: true }, (socket, request) => {
     signaling.accept(socket, request.socket.localAddress, request.socket.remoteAddress);

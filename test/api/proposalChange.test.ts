@@ -47,8 +47,13 @@ t.test('a case changed after approval: the session goes back to the chairman; go
     t.equal((await h.call('POST', `/api/v1/sessions/${s}/decision`, { as: 'approver', body: { decision: 'approved', comment: 'Đồng ý lại' } })).status, 200);
     const resent = await h.call('POST', `/api/v1/sessions/${s}/invitations`, { as: 'reception_board' });
     t.equal(resent.body.issued, 0, 'the invitations already sent stay valid');
-    // The re-approval kept the test slots, so the result recorded before still counts.
-    const goLive = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'reception_board', body: {} });
+    // The re-approval kept the test slots, so the result recorded before still counts for its slot
+    // (the working day before); the later slots are still to come, so the chairman starts with his
+    // logged override (the go-live gate of issue 11).
+    const gate = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'reception_board', body: {} });
+    t.equal(gate.body.code, 'GO_LIVE_TESTS_NOT_PASSED');
+    t.same(gate.body.details.notPassed[0].missing, ['hours_before', 'all_connected'], 'the test recorded before the change still counts for its slot');
+    const goLive = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'approver', body: { override: { reason: 'Kiểm thử trực tiếp trước giờ tiếp' } } });
     t.equal(goLive.status, 200, goLive.text);
     t.equal(goLive.body.status, 'live');
 

@@ -180,7 +180,8 @@ t.test('rules of the regulation, each with its error code', async (t) => {
     t.equal(other.status, 403, 'an endpoint reports for itself only');
     t.equal(other.body.code, 'PREFLIGHT_OTHER_POINT');
 
-    const notPassed = await h.call('GET', `/api/v1/sessions/${s}/preflight/not-passed`, { as: 'commune_operator' });
+    // As a technician: a commune operator sees only its own point's sessions (security review L4).
+    const notPassed = await h.call('GET', `/api/v1/sessions/${s}/preflight/not-passed`, { as: 'technician' });
     t.same(notPassed.body, [], 'by its latest result alone commune B looks ready');
     const matrix = await h.call('GET', `/api/v1/sessions/${s}/preflight`, { as: 'technician' });
     t.same(matrix.body.goLiveGaps.map((p: { bridgePointId: string; missing: string[] }) => [p.bridgePointId, p.missing]), [[communeB, ['day_before', 'all_connected']]], 'the gate sees the skipped slots');

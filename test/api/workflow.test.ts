@@ -103,7 +103,7 @@ t.test('the whole workflow, from importing the bridge points to the annual repor
     t.match(print.text, /UBND xã Số 1/);
     t.match(print.text, /08 giờ 00, thứ Tư, ngày 15\/4\/2026/, 'session time, with its weekday');
     t.match(print.text, /14 giờ 00, thứ Ba, ngày 14\/4\/2026/, 'the T-1 working day test');
-    t.match(print.text, /http:\/\/tiepdan\.gialai\.local\/m\/[A-HJ-NP-Z2-9]{5}-?[A-HJ-NP-Z2-9]{5}/, 'the short-code link, from the same origin');
+    t.match(print.text, /https:\/\/tiepdan\.gialai\.local\/m\/[A-HJ-NP-Z2-9]{5}-?[A-HJ-NP-Z2-9]{5}/, 'the short-code link, from the configured origin (L8)');
     t.match(print.text, /Ban Tiếp công dân tỉnh trân trọng kính mời/, 'the issuer as a proper name (law review §3)');
     t.notMatch(print.text, /\bmicro\b/, 'micrô, as on the pages');
     t.match(print.text, /Tổng duyệt/);

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
-import { CLOSE_CODES } from '../../src/signaling/protocol.ts';
+import { CLOSE_CODES, MAX_FRAME_BYTES } from '../../src/signaling/protocol.ts';
 import { HostileMessages, type FuzzContext } from './hostileMessages.ts';
 
 /** Close codes docs/signaling.md documents (1000/1005/1006 would be the network, never the server's choice here). */
@@ -59,7 +59,7 @@ class Attacker {
   #sentHere = 0;
   #repliesHere = 0;
   #ids = new Set<number>();
-  /** This socket sent a frame over the 1 MiB WebSocket limit (it is to be closed 1009). */
+  /** This socket sent a frame over the WebSocket frame limit (it is to be closed 1009). */
   #sentHuge = false;
   readonly #gen: HostileMessages;
   joined = false;
@@ -116,7 +116,7 @@ class Attacker {
     });
     ws.on('close', (code) => {
       this.stats.closes.set(code, (this.stats.closes.get(code) ?? 0) + 1);
-      // A frame over 1 MiB is closed 1009; when the server's close frame waits behind replies this
+      // A frame over the frame limit is closed 1009; when the server's close frame waits behind replies this
       // busy client has not read, ws gives up after its close timeout and the client sees 1006.
       const documented = DOCUMENTED_CLOSES.has(code) || (code === 1006 && this.#sentHuge);
       if (!documented) {
@@ -190,7 +190,7 @@ class Attacker {
         for (const m of (frame.data as string).slice(0, 200).matchAll(/"id":(-?[\d.]+(?:e[+-]?\d+)?)(?=[,}])/g)) this.#ids.add(Number(m[1]));
       }
       this.lastKind = frame.kind;
-      if (typeof frame.data === 'string' && frame.data.length > 1024 * 1024) this.#sentHuge = true;
+      if (typeof frame.data === 'string' && Buffer.byteLength(frame.data) > MAX_FRAME_BYTES) this.#sentHuge = true;
       this.#send(frame.data, frame.binary);
     }
     socket?.uncork();

@@ -5,7 +5,7 @@
  * other peers' and closed objects' ids, replayed ids; plus broken envelopes, malformed JSON,
  * binary and oversize frames.
  */
-import { requestSchemas } from '../../src/signaling/protocol.ts';
+import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, requestSchemas } from '../../src/signaling/protocol.ts';
 
 /** mulberry32: small, fast, good enough to pick hostile values reproducibly. */
 export function prng(seed: number): () => number {
@@ -242,8 +242,8 @@ export class HostileMessages {
       return { data: bytes, binary: true, kind: 'binary' };
     }
     if (r < 0.905) {
-      // Oversize: above the 64 KiB message limit (answered), rarely above the 1 MiB frame limit (closed 1009).
-      const n = this.#chance(0.02) ? 1024 * 1024 + 10 : 64 * 1024 + 1 + this.#int(200_000);
+      // Oversize: above the 64 KiB message limit (answered), rarely above the frame limit (closed 1009).
+      const n = this.#chance(0.02) ? MAX_FRAME_BYTES + 10 + this.#int(1024 * 1024) : MAX_MESSAGE_BYTES + 1 + this.#int(MAX_FRAME_BYTES - MAX_MESSAGE_BYTES - 200);
       return { data: JSON.stringify({ id: this.#nextId++, method: 'ping', data: { pad: 'x'.repeat(n) } }), binary: false, kind: 'oversize' };
     }
     // A valid, harmless request: the stream stays mostly protocol (and ids keep flowing back).

@@ -79,7 +79,7 @@ t.test(`signaling fuzz: ${TARGET} hostile messages, seed ${SEED}`, async (t) => 
     attackers.push({ name: `o${i}`, seedOffset: 1000 + i, allowEnd: i === 0, joins, context: { ids: [...known], sessions: [victim, ...ownSessions.slice(0, 3)], tokens: joins.slice(0, 3).map((j) => j.token) } });
   }
   for (let i = 0; i < LURKERS; i++) attackers.push({ name: `u${i}`, seedOffset: 2000 + i, allowEnd: false, joins: [], context: { ids: [...known], sessions: [victim], tokens: ['td1.e30.x'] } });
-  const plan: SwarmPlan = { url: live.wsUrl, seed: SEED, target: TARGET, deadlineMs: 60_000, burst: 150, perSecond: 45, victim, attackers };
+  const plan: SwarmPlan = { url: live.wsUrl, seed: SEED, target: TARGET, deadlineMs: 75_000, burst: 150, perSecond: 45, victim, attackers };
 
   const loop = new LoopHold(10);
   loop.start();
