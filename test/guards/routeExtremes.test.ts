@@ -86,7 +86,9 @@ async function populate(h: ControlApiHarness): Promise<{ ids: KnownIds; byPrefix
     await h.call('POST', '/api/v1/preflight/results', { as: 'technician', body: { sessionId: s, slotId: slots[0], bridgePointId: inv.bridgePointId, ...passingResult } });
   }
   await h.call('POST', `/api/v1/sessions/${s}/mark-tested`, { as: 'technician' });
-  await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'reception_board', body: {} });
+  // One slot's results only, so the go-live gate (each slot, issue 11) needs the chairman's logged override.
+  const live = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'approver', body: { override: { reason: 'Kiểm thử tại chỗ trước giờ tiếp' } } });
+  if (live.status >= 300) throw new Error(`go-live: ${live.status} ${live.text}`);
   const minutes = await h.call('PUT', `/api/v1/sessions/${s}/minutes`, {
     as: 'inspectorate',
     body: { text: 'Biên bản buổi tiếp công dân. '.repeat(200), outcomes: agenda.map((caseId, i) => ({ caseId, outcome: i % 2 === 0 ? 'hen_tra_loi' : 'chuyen_don', note: 'Trả lời trong 10 ngày làm việc' })) },
