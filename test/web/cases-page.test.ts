@@ -105,7 +105,7 @@ t.test('cases: record, list, detail, plain refusals, confidentiality', async (t)
   t.match(row, /Khiếu nại/, 'its type');
   t.match(row, /a, c/, 'its criteria');
   t.match(row, /X01 – UBND xã Tân Phú/, 'its commune');
-  t.match(row, /Chưa đưa vào phiên/, 'and that it is on no session yet');
+  t.match(row, /Chưa đưa vào buổi tiếp/, 'and that it is on no session yet');
   await page.selectOption('#cases-filter-type', 'to_cao');
   await page.waitForSelector('#cases-count:has-text("Tổng số: 0")');
   t.equal(await page.locator(`tr[data-id="${caseId}"]`).count(), 0, 'filtering on tố cáo hides the complaint');
