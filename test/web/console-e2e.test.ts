@@ -236,7 +236,9 @@ t.test('console, pre-flight and endpoint rooms, end to end', async (t) => {
   await consolePage.locator(`#health-rows tr:has-text("UBND xã Tân Phú") [data-action=mute]`).click();
   await communes[0]!.page.waitForSelector('#toggle-mic[aria-pressed=true]', { timeout: 30_000 });
   t.match(await communes[0]!.page.locator('#room-banner').innerText(), /chủ trì đã tắt micrô/i, 'the muted commune is told in plain words');
-  await consolePage.locator(`#health-rows tr:has-text("UBND xã Hòa Bình") [data-action=eject]`).click();
+  // The health table is redrawn with each stats tick; Playwright's "stable element" wait kept
+  // missing the button between redraws in CI, so the click is dispatched on the button found.
+  await consolePage.locator(`#health-rows tr:has-text("UBND xã Hòa Bình") [data-action=eject]`).dispatchEvent('click');
   await communes[1]!.page.waitForSelector('[data-final="room.kicked"]', { timeout: 30_000 });
   t.pass('the removed commune sees that the chair removed it');
   await eventually(async () => (await consolePage.locator('#health-rows tr[data-peer-id]').count()) === 1, 30_000, 'the console lists one commune');
