@@ -43,13 +43,13 @@ try {
   await sleep(5000); // past the start-up bitrate ramp
   const room = live.server.live.rooms.get(sid)!;
   const worker = room.worker.worker;
-  const statsBefore = await Promise.all(['host-1', 'xa-a', 'xa-b'].map((p) => room.getStats(p)));
+  const statsBefore = await Promise.all(['host-1', 'xa-a', 'xa-b'].map((p) => room.getStats(room.requirePeer(p))));
   const u0 = await worker.getResourceUsage();
   const t0 = performance.now();
   await sleep(CPU_SECONDS * 1000);
   const u1 = await worker.getResourceUsage();
   const wall = (performance.now() - t0) / 1000;
-  const statsAfter = await Promise.all(['host-1', 'xa-a', 'xa-b'].map((p) => room.getStats(p)));
+  const statsAfter = await Promise.all(['host-1', 'xa-a', 'xa-b'].map((p) => room.getStats(room.requirePeer(p))));
   const cpuMs = u1.ru_utime + u1.ru_stime - (u0.ru_utime + u0.ru_stime);
   const sent = (s: typeof statsBefore) => s.reduce((n, p) => n + p.consumers.reduce((m, c) => m + c.byteCount, 0), 0);
   const forwardedKbps = ((sent(statsAfter) - sent(statsBefore)) * 8) / wall / 1000;

@@ -16,8 +16,7 @@ import type { Clock } from './domain/common/clock.ts';
 import { createLiveSessions, type LiveSessions } from './signaling/liveSessions.ts';
 import { ControlServices } from './domain/controlServices.ts';
 import { RecordingService } from './recording/recordingService.ts';
-import { bridgeRecording } from './signaling/recordingBridge.ts';
-import { bridgeControl, bridgeRevocations, persistLiveEnd } from './signaling/controlBridge.ts';
+import { closeRoomsOnControlEnd, disconnectRevokedInvitations, persistLiveEnd } from './liveWiring.ts';
 import { auditLiveActions } from './signaling/liveAudit.ts';
 import { startEmbeddedTurn } from './turn/embeddedTurn.ts';
 import type { RouteEntry } from './api/control/access.ts';
@@ -129,14 +128,15 @@ export class TiepdanServer {
       });
       // Recordings a crash left open are closed (as interrupted) before anything new records.
       await recordings.recoverInterrupted();
-      // The host's recording controls, automatic recording and disk warnings; the console's end/cancel.
-      bridgeRecording(live, recordings, logger);
+      // When sessions record (automatically, by the host; disk warnings), with the real recorder.
+      live.recording.wire(live.rooms, recordings, control.sessions);
       // Who admitted, muted, ejected or ended, with their own login (security review H3).
       live.signaling.audit = auditLiveActions(control.audit, database.db);
-      bridgeControl(control.sessions, live, recordings, logger);
+      // The console's end/cancel disconnects the room.
+      closeRoomsOnControlEnd(control.sessions, live, logger);
       // The host's end over WebSocket is stored (and audited) as the session's end (L10).
       live.signaling.ender = persistLiveEnd(control.sessions);
-      bridgeRevocations(control.invitations, live, logger);
+      disconnectRevokedInvitations(control.invitations, live, logger);
       const routeTable: RouteEntry[] = [];
       const app = await buildApp({ routeTable, logger, database, pool, ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}), ...(tls?.caCertPem ? { tlsCaPem: tls.caCertPem } : {}), tokenSigner: live.tokens, live, control: { services: control, dataDir: config.dataDir, publicOrigin: config.publicOrigin }, recordings, metrics: { token: config.metrics.token, dataDir: config.dataDir } });
       await app.listen({ host: config.http.host, port: config.http.port });

@@ -1,10 +1,10 @@
 /**
  * The `/ws` protocol from a synthetic point: typed requests (the server's own schemas in
- * src/signaling/protocol.ts), replies and notifications validated with zod before use.
+ * src/contract/signaling.ts), replies and notifications validated with zod before use.
  */
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { PROTOCOL_VERSION, type RequestData, type RequestMethod } from '../../src/signaling/protocol.ts';
+import { PROTOCOL_VERSION, type RequestData, type RequestMethod } from '../../src/contract/signaling.ts';
 
 const replySchema = z.union([
   z.object({ id: z.number().nullable(), ok: z.literal(true), data: z.record(z.string(), z.unknown()) }),

@@ -6,7 +6,7 @@
  * would it change what a loss count at the receiver sees (no NACK, so a lost packet stays lost).
  */
 import { z } from 'zod';
-import { rtpParametersSchema } from '../../src/signaling/protocol.ts';
+import { rtpParametersSchema } from '../../src/contract/signaling.ts';
 import { FPS, LAYERS, type EncodedMedia } from './media.ts';
 import { InboundStream, OutboundStream, URI_AUDIO_LEVEL, URI_MID, URI_RID, EXT_AUDIO_LEVEL, EXT_MID, EXT_RID } from './rtpStreams.ts';
 import { PointSignaling } from './signaling.ts';

@@ -6,7 +6,7 @@
  */
 import { IceCandidate, UdpTransport, RTCDtlsFingerprint, RTCDtlsParameters, RTCDtlsTransport, RTCIceGatherer, RTCIceTransport, type RtpHeader, type RtpPacket } from 'werift';
 import { z } from 'zod';
-import { dtlsParametersSchema } from '../../src/signaling/protocol.ts';
+import { dtlsParametersSchema } from '../../src/contract/signaling.ts';
 
 /** `createTransport`'s answer as far as a point reads it. */
 export const transportOfferSchema = z.object({

@@ -16,7 +16,7 @@ import { createServer, type Server } from 'node:http';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { SESSION_MEDIA_CODECS } from '../../src/sfu/sessionMedia.ts';
+import { SESSION_MEDIA_CODECS } from '../../src/live/media.ts';
 import { freePortBlock } from '../../test/helpers/env.ts';
 
 interface RawPeer {

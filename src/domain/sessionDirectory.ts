@@ -20,8 +20,16 @@ export interface LiveSessionSettings {
   lobbyEnabled: boolean;
   /** Whether commune endpoints see each other (the chair may allow it); the central room always sees all. */
   endpointsSeeEachOther: boolean;
-  /** Recording starts automatically when the session goes live (else the host starts it). */
+  /**
+   * The session records automatically (else the host starts it). When that happens is the
+   * recording policy's rule (live/recordingPolicy.ts): only once the session is `live`.
+   */
   autoRecord: boolean;
+  /**
+   * The session itself is under way (status `live`), not its pre-flight tests or rehearsal.
+   * Absent where the directory has no life-cycle (the in-memory development one): counted as live.
+   */
+  live?: boolean;
   /** The chair allows endpoints to record locally (national decree: default off). */
   participantRecordingAllowed: boolean;
 }

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import t from 'tap';
 import WebSocket, { WebSocketServer } from 'ws';
 import { silentLogger } from '../../test/helpers/env.ts';
-import { MAX_MESSAGE_DEPTH, nestsDeeperThan } from './protocol.ts';
+import { MAX_MESSAGE_DEPTH, nestsDeeperThan } from '../contract/signaling.ts';
 import { DEFAULT_LIMITS, SignalingConnection, type RequestHandler } from './SignalingConnection.ts';
 
 t.test('nestsDeeperThan counts levels of objects and arrays, without recursion', async (t) => {

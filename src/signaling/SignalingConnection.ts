@@ -2,7 +2,8 @@ import type { WebSocket, RawData } from 'ws';
 import { z } from 'zod';
 import { TiepdanError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
-import { MAX_MESSAGE_BYTES, MAX_MESSAGE_DEPTH, isRequestMethod, nestsDeeperThan, requestEnvelopeSchema, requestSchemas, type RequestMethod } from './protocol.ts';
+import type { ServerMedia } from '../live/media.ts';
+import { CLOSE_CODES, MAX_MESSAGE_BYTES, MAX_MESSAGE_DEPTH, isRequestMethod, nestsDeeperThan, requestEnvelopeSchema, requestSchemas, type NotificationName, type Notifications, type RequestMethod } from '../contract/signaling.ts';
 
 export interface ConnectionLimits {
   /** Sustained requests per second per connection. */
@@ -67,7 +68,7 @@ export class SignalingConnection {
     this.logger = logger;
     this.#bucket = limits.burst;
     this.#authTimer = setTimeout(() => {
-      if (this.peerKey === undefined) this.close(4408, 'join expected');
+      if (this.peerKey === undefined) this.close(CLOSE_CODES.authTimeout, 'join expected');
     }, limits.authTimeoutMs);
     socket.on('message', (raw, isBinary) => this.#onMessage(raw, isBinary));
     socket.on('close', () => {
@@ -87,8 +88,9 @@ export class SignalingConnection {
     this.#socket.send(JSON.stringify(message));
   }
 
-  notify(method: string, data: unknown): void {
-    this.#send({ notification: method, data });
+  /** Sends a notification; its name and data are the contract's (`Notifications`). */
+  notify<N extends NotificationName>(name: N, data: Notifications<ServerMedia>[N]): void {
+    this.#send({ notification: name, data });
   }
 
   #fail(id: number | null, code: string, message: string, details?: unknown): void {

@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.ts';
 import type { AuditLog } from '../domain/audit/auditLog.ts';
-import type { LiveAudit } from './LiveSignaling.ts';
+import type { LiveAudit } from './methods.ts';
 
 /**
  * The live side's moderation actions (admit, mute, eject, end) in the control API's audit chain,

@@ -1,10 +1,10 @@
 import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync } from 'fastify';
-import { MAX_FRAME_BYTES } from './protocol.ts';
-import type { LiveSignaling } from './LiveSignaling.ts';
+import { MAX_FRAME_BYTES } from '../contract/signaling.ts';
+import type { SignalingHub } from './Hub.ts';
 
 export interface SignalingPluginOptions {
-  signaling: LiveSignaling;
+  signaling: SignalingHub;
 }
 
 /**

@@ -14,8 +14,10 @@ import { TiepdanError } from '../errors.ts';
  */
 
 export const TOKEN_KINDS = ['invitation', 'user'] as const;
-export const PARTICIPANT_ROLES = ['host', 'central', 'endpoint', 'observer', 'technician'] as const;
-export type ParticipantRole = (typeof PARTICIPANT_ROLES)[number];
+// The live roles are part of the signaling contract (the browser names them too); kept importable
+// from here, where the invitation claims are, for the control API's many users of them.
+import { PARTICIPANT_ROLES, type ParticipantRole } from '../contract/signalingConstants.ts';
+export { PARTICIPANT_ROLES, type ParticipantRole };
 
 export const tokenClaimsSchema = z.object({
   /** Token id, unique: lets a store revoke one token or find "the same invitation" on reconnect. */

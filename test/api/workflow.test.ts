@@ -1,6 +1,7 @@
 import t from 'tap';
 import { createCase, passingResult } from './fixtures.ts';
 import { startControlApi } from './harness.ts';
+import { recordsAutomatically } from '../../src/live/recordingPolicy.ts';
 
 /** The province's points: 1 central, 110 communes, 25 wards (135 units after the 2025 merger) — invented names. */
 function provinceCsv(): string {
@@ -90,7 +91,9 @@ t.test('the whole workflow, from importing the bridge points to the annual repor
     const sent = await h.call('POST', `/api/v1/sessions/${s}/invitations`, { as: 'inspectorate' });
     t.equal(sent.body.issued, 5, '3 bridge points + 2 participants');
     // Invitations sent opens the rehearsal; automatic recording waits for the session to go live.
-    t.match(await h.services.directory.get(s), { id: s, admission: 'open', lobbyEnabled: true, autoRecord: false, participantRecordingAllowed: false });
+    const rehearsal = await h.services.directory.get(s);
+    t.match(rehearsal, { id: s, admission: 'open', lobbyEnabled: true, live: false, participantRecordingAllowed: false });
+    t.notOk(rehearsal !== undefined && recordsAutomatically(rehearsal), 'not recorded automatically during the rehearsal');
     const mine = await h.call('GET', `/api/v1/sessions/${s}/invitations`, { token: opToken });
     t.same(mine.body.map((i: { bridgePointId: string }) => i.bridgePointId), [X001], 'the operator sees only their invitation');
     const other = sent.body.invitations.find((i: { bridgePointId: string | null }) => i.bridgePointId === P001);

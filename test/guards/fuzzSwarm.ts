@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
-import { CLOSE_CODES, MAX_FRAME_BYTES } from '../../src/signaling/protocol.ts';
+import { CLOSE_CODES, MAX_FRAME_BYTES } from '../../src/contract/signaling.ts';
 import { HostileMessages, type FuzzContext } from './hostileMessages.ts';
 
 /** Close codes docs/signaling.md documents (1000/1005/1006 would be the network, never the server's choice here). */

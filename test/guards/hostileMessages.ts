@@ -5,7 +5,7 @@
  * other peers' and closed objects' ids, replayed ids; plus broken envelopes, malformed JSON,
  * binary and oversize frames.
  */
-import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, requestSchemas } from '../../src/signaling/protocol.ts';
+import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, requestSchemas } from '../../src/contract/signaling.ts';
 
 /** mulberry32: small, fast, good enough to pick hostile values reproducibly. */
 export function prng(seed: number): () => number {

@@ -165,7 +165,7 @@ t.test('dev session route: makes a session and invitation tokens', async (t) => 
   t.ok((await page.text()).length > 10000, 'the client library bundle is served');
 });
 
-t.test('recording requests reach the recorder seam; every peer learns the state (stand-in recorder control)', async (t) => {
+t.test('recording requests reach the recording policy; every peer learns the state (stand-in recorder)', async (t) => {
   const live = await startLiveServer();
   t.teardown(() => live.stop());
   const sid = live.session();
@@ -174,19 +174,18 @@ t.test('recording requests reach the recorder seam; every peer learns the state 
   const e = await WsPeer.open(live.wsUrl);
   await e.join(sid, live.token(sid, 'xa-a', 'endpoint'));
   // The server wires its real recorder (test/live/recording-bridge.test.ts); without one, a clear code.
-  live.server.live.signaling.recording = undefined;
+  live.server.live.recording.recorder = undefined;
   t.equal((await host.request('startRecording')).error?.code, 'RECORDING_UNAVAILABLE', 'no recorder wired: a clear code');
   // A stand-in recorder: this test is about the signaling seam (who may ask, who is told).
   const calls: string[] = [];
-  live.server.live.signaling.recording = {
-    async start(room) {
-      calls.push(`start ${room.id}`);
-      room.setRecording(true);
+  live.server.live.recording.recorder = {
+    async startRecording(session) {
+      calls.push(`start ${session.id}`);
     },
-    async stop(room) {
-      calls.push(`stop ${room.id}`);
-      room.setRecording(false);
+    async stopRecording(sessionId) {
+      calls.push(`stop ${sessionId}`);
     },
+    liveState: () => null,
   };
   t.equal((await e.request('startRecording')).error?.code, 'FORBIDDEN', 'an endpoint cannot start the recording');
   t.same((await host.request('startRecording')).data, { recording: true });

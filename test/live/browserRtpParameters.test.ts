@@ -6,8 +6,8 @@
  */
 import t from 'tap';
 import type { types } from 'mediasoup';
-import { SESSION_MEDIA_CODECS } from '../../src/sfu/sessionMedia.ts';
-import { requestSchemas } from '../../src/signaling/protocol.ts';
+import { SESSION_MEDIA_CODECS } from '../../src/live/media.ts';
+import { requestSchemas } from '../../src/contract/signaling.ts';
 import { blankPageServer, launchChromium, mediasoupClientBundle, toClientCapabilities } from '../helpers/browser.ts';
 import { startTestPool } from '../helpers/pool.ts';
 

@@ -32,7 +32,7 @@ t.test('host + two endpoints see and hear each other; host mutes and ejects', as
   t.equal(room.peers().length, 3);
   for (const peerId of ['host-1', 'xa-a', 'xa-b']) {
     const stats = await until(`server consumer stats of ${peerId}`, async () => {
-      const s = await room.getStats(peerId);
+      const s = await room.getStats(room.requirePeer(peerId));
       return s.consumers.length === 4 && s.consumers.every((c) => c.byteCount > 0) ? s : undefined;
     });
     t.ok(stats.consumers.every((c) => !c.paused), `${peerId}: 4 consumers resumed and forwarding`);
@@ -40,7 +40,7 @@ t.test('host + two endpoints see and hear each other; host mutes and ejects', as
     t.ok(stats.transports.every((tr) => tr.dtlsState === 'connected'), `${peerId}: transports connected`);
     // The console's health figures: loss on what the peer sends, RTT from its receiver reports.
     const health = await until(`link health of ${peerId}`, async () => {
-      const s = await room.getStats(peerId);
+      const s = await room.getStats(room.requirePeer(peerId));
       return s.rttMs !== null && s.lossPct !== null ? s : undefined;
     });
     t.ok(health.rttMs! >= 0 && health.rttMs! < 1000, `${peerId}: round-trip time ${health.rttMs} ms`);
@@ -62,7 +62,7 @@ t.test('host + two endpoints see and hear each other; host mutes and ejects', as
   });
   t.equal(small.spatialLayer, 0, 'a 320x180 tile asks for the lowest simulcast layer');
   await until('lowest layer forwarded', async () => {
-    const c = (await room.getStats('host-1')).consumers.find((x) => x.consumerId === small.id);
+    const c = (await room.getStats(room.requirePeer('host-1'))).consumers.find((x) => x.consumerId === small.id);
     return c?.currentLayers?.spatialLayer === 0 ? true : undefined;
   });
   t.pass('the SFU forwards the lowest layer to the small tile');
@@ -136,9 +136,9 @@ t.test('UDP blocked: a commune reaches the SFU over TCP on the same WebRtcServer
   await receivesFrom(host, ['xa-a']);
   await receivesFrom(commune, ['host-1']);
   const room = live.server.live.rooms.get(sid)!;
-  const stats = await room.getStats('xa-a');
+  const stats = await room.getStats(room.requirePeer('xa-a'));
   t.same(stats.transports.map((tr) => tr.protocol), ['tcp', 'tcp'], 'both of the commune\'s transports run over TCP');
-  t.equal((await room.getStats('host-1')).transports[0]?.protocol, 'udp', 'the host stays on UDP');
+  t.equal((await room.getStats(room.requirePeer('host-1'))).transports[0]?.protocol, 'udp', 'the host stays on UDP');
 });
 
 t.test('H.264 (constrained baseline) from the browser, when Chromium can encode it', async (t) => {

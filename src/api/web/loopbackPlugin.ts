@@ -1,68 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { types } from 'mediasoup';
 import { z } from 'zod';
 import { TiepdanError } from '../../errors.ts';
 import type { WorkerPool } from '../../sfu/WorkerPool.ts';
-import { SESSION_MEDIA_CODECS } from '../../sfu/sessionMedia.ts';
+import { LoopbackTest } from '../../live/LoopbackTest.ts';
 import { actorOf, type Access } from '../control/access.ts';
-import { dtlsParametersSchema, rtpCapabilitiesSchema, rtpParametersSchema } from '../../signaling/protocol.ts';
+import { dtlsParametersSchema, rtpCapabilitiesSchema, rtpParametersSchema } from '../../contract/signaling.ts';
 import { safeText } from '../../domain/common/safeText.ts';
 
 export interface LoopbackPluginOptions {
   pool: WorkerPool;
   /** A test is closed after this long whatever happens (default 120 s). */
   maxTestMs?: number;
-}
-
-/**
- * One pre-flight loopback: a router of its own on the least-loaded worker, a send and a receive
- * transport on the same WebRtcServer ports a real session uses (so a firewall that blocks the
- * session blocks the test too), and for every producer a consumer of it on the receive transport:
- * the endpoint gets its own picture and sound back through the SFU and measures the path.
- */
-class LoopbackTest {
-  readonly id = randomUUID();
-  readonly owner: string;
-  readonly router: types.Router;
-  readonly send: types.WebRtcTransport;
-  readonly recv: types.WebRtcTransport;
-  readonly producers = new Map<string, types.Producer>();
-  /** Kinds with a producer made or being made: taken before the first await of a produce request. */
-  readonly sending = new Set<types.MediaKind>();
-  readonly consumers = new Map<string, types.Consumer>();
-  readonly #timer: NodeJS.Timeout;
-  #onClose: () => void;
-  closed = false;
-
-  constructor(owner: string, router: types.Router, send: types.WebRtcTransport, recv: types.WebRtcTransport, maxMs: number, onClose: () => void) {
-    this.owner = owner;
-    this.router = router;
-    this.send = send;
-    this.recv = recv;
-    this.#onClose = onClose;
-    this.#timer = setTimeout(() => this.close(), maxMs);
-    this.#timer.unref();
-    router.observer.once('close', () => this.close());
-  }
-
-  transport(id: string): types.WebRtcTransport {
-    if (id === this.send.id) return this.send;
-    if (id === this.recv.id) return this.recv;
-    throw new TiepdanError('TRANSPORT_NOT_FOUND', 'no such transport in this test', { status: 404 });
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    clearTimeout(this.#timer);
-    if (!this.router.closed) this.router.close(); // cascades to transports, producers, consumers
-    this.#onClose();
-  }
-}
-
-function transportParams(t: types.WebRtcTransport, candidates: types.IceCandidate[]) {
-  return { id: t.id, iceParameters: t.iceParameters, iceCandidates: candidates, dtlsParameters: t.dtlsParameters };
 }
 
 const createBody = z.strictObject({ transport: z.enum(['udp', 'tcp']) });
@@ -119,27 +68,12 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
 
   /** Makes the router and the two transports of one test (its slot is already taken). */
   const startTest = async (request: FastifyRequest, reply: FastifyReply, claims: { jti: string; sid: string | undefined }, transport: 'udp' | 'tcp') => {
-    const { router, worker } = await options.pool.createRouter({ mediaCodecs: SESSION_MEDIA_CODECS });
-    try {
-      const transportOptions: types.WebRtcTransportOptions = {
-        webRtcServer: worker.webRtcServer,
-        enableUdp: transport === 'udp',
-        enableTcp: transport === 'tcp',
-        preferUdp: transport === 'udp',
-        initialAvailableOutgoingBitrate: 1_000_000,
-      };
-      const send = await router.createWebRtcTransport(transportOptions);
-      const recv = await router.createWebRtcTransport(transportOptions);
-      const test = new LoopbackTest(claims.jti, router, send, recv, maxMs, () => tests.delete(test.id));
-      tests.set(test.id, test);
-      request.log.info({ testId: test.id, transport, sessionId: claims.sid }, 'pre-flight loopback started');
-      // The same addresses as in a session: the one this request reached first, then the machine's.
-      const announce = (t: types.WebRtcTransport) => transportParams(t, options.pool.addresses.candidatesFor(t.iceCandidates, request.socket.localAddress));
-      return reply.status(201).send({ id: test.id, routerRtpCapabilities: router.rtpCapabilities, send: announce(send), recv: announce(recv) });
-    } catch (err) {
-      router.close();
-      throw err;
-    }
+    const test = await LoopbackTest.start({ pool: options.pool, owner: claims.jti, transport, maxMs, onClose: (t) => tests.delete(t.id) });
+    tests.set(test.id, test);
+    request.log.info({ testId: test.id, transport, sessionId: claims.sid }, 'pre-flight loopback started');
+    // The same addresses as in a session: the one this request reached first, then the machine's.
+    const reached = request.socket.localAddress;
+    return reply.status(201).send({ id: test.id, routerRtpCapabilities: test.router.rtpCapabilities, send: test.describe(test.send, reached), recv: test.describe(test.recv, reached) });
   };
 
   app.post('/web/preflight/loopback', route('Start a connection test: a router and two transports (body {transport: udp|tcp})'), async (request, reply) => {
@@ -169,53 +103,18 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
   app.post('/web/preflight/loopback/:id/produce', testRoute('Send a track; answers with its consumer on the receive transport'), async (request) => {
     const test = await testFor(request);
     const body = parse(produceBody, request.body);
-    // Taken before the first await (security review M6), given back if this request fails.
-    if (test.sending.has(body.kind)) throw new TiepdanError('TOO_MANY_PRODUCERS', 'a test sends one audio and one video track', { status: 409 });
-    test.sending.add(body.kind);
-    let producer: types.Producer | undefined;
-    try {
-      try {
-        producer = await test.send.produce({ kind: body.kind, rtpParameters: body.rtpParameters as types.RtpParameters });
-      } catch (err) {
-        throw new TiepdanError('MEDIA_REJECTED', `the server cannot take this media: ${(err as Error).message}`, { status: 400 });
-      }
-      const rtpCapabilities = body.rtpCapabilities as types.RtpCapabilities;
-      if (!test.router.canConsume({ producerId: producer.id, rtpCapabilities })) throw new TiepdanError('MEDIA_REJECTED', 'the browser cannot receive this codec', { status: 400 });
-      const consumer = await test.recv.consume({ producerId: producer.id, rtpCapabilities, paused: true });
-      test.producers.set(producer.id, producer);
-      test.consumers.set(consumer.id, consumer);
-      return { producerId: producer.id, consumer: { id: consumer.id, producerId: producer.id, kind: consumer.kind, rtpParameters: consumer.rtpParameters } };
-    } catch (err) {
-      // A refused track leaves nothing behind, so it cannot be repeated to pile up producers.
-      producer?.close();
-      test.sending.delete(body.kind);
-      throw err;
-    }
+    const { producer, consumer } = await test.produce(body.kind, body.rtpParameters as types.RtpParameters, body.rtpCapabilities as types.RtpCapabilities);
+    return { producerId: producer.id, consumer: { id: consumer.id, producerId: producer.id, kind: consumer.kind, rtpParameters: consumer.rtpParameters } };
   });
 
   app.post('/web/preflight/loopback/:id/resume', testRoute('Resume a consumer (the picture and sound come back)'), async (request) => {
     const test = await testFor(request);
     const { consumerId } = parse(resumeBody, request.body);
-    const consumer = test.consumers.get(consumerId);
-    if (consumer === undefined) throw new TiepdanError('CONSUMER_NOT_FOUND', 'no such consumer in this test', { status: 404 });
-    await consumer.resume();
-    if (consumer.kind === 'video') await consumer.requestKeyFrame();
+    await test.resume(consumerId);
     return { resumed: true };
   });
 
-  app.get('/web/preflight/loopback/:id/stats', testRoute('ICE and DTLS state, path and bitrates of the test'), async (request) => {
-    const test = await testFor(request);
-    const [send] = await test.send.getStats();
-    const [recv] = await test.recv.getStats();
-    const tuple = send?.iceSelectedTuple ?? recv?.iceSelectedTuple;
-    return {
-      iceState: test.send.iceState,
-      dtlsState: test.send.dtlsState,
-      protocol: tuple?.protocol ?? null,
-      sendBitrate: send?.recvBitrate ?? 0,
-      recvBitrate: recv?.sendBitrate ?? 0,
-    };
-  });
+  app.get('/web/preflight/loopback/:id/stats', testRoute('ICE and DTLS state, path and bitrates of the test'), async (request) => (await testFor(request)).stats());
 
   app.delete('/web/preflight/loopback/:id', testRoute('End the test (it ends by itself after two minutes)'), async (request) => {
     (await testFor(request)).close();

@@ -51,7 +51,7 @@ t.test('PgSessionDirectory on the embedded PostgreSQL', async (t) => {
     await sql`update sessions set status = ${status} where id = ${session.id}`.execute(db);
     t.same(
       await directory.get(session.id),
-      { id: session.id, title: 'Phiên thử', admission: expected[status], maxPeers: 80, lobbyEnabled: false, endpointsSeeEachOther: true, autoRecord: status === 'live', participantRecordingAllowed: true },
+      { id: session.id, title: 'Phiên thử', admission: expected[status], maxPeers: 80, lobbyEnabled: false, endpointsSeeEachOther: true, autoRecord: true, live: status === 'live', participantRecordingAllowed: true },
       `${status} → ${expected[status]}`,
     );
   }

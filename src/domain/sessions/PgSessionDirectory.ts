@@ -33,8 +33,8 @@ export class PgSessionDirectory implements SessionDirectory {
       maxPeers: row.max_peers,
       lobbyEnabled: row.lobby_enabled,
       endpointsSeeEachOther: row.endpoints_see_each_other,
-      // Automatic recording is for the session itself, not its pre-flight tests or rehearsal.
-      autoRecord: row.auto_record && row.status === 'live',
+      autoRecord: row.auto_record,
+      live: row.status === 'live',
       participantRecordingAllowed: row.participant_recording_allowed,
     };
   }

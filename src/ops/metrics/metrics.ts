@@ -3,7 +3,7 @@ import { statfs } from 'node:fs/promises';
 import client from 'prom-client';
 import type { Logger } from '../../logging/logger.ts';
 import type { RecordingService } from '../../recording/recordingService.ts';
-import type { SessionRooms } from '../../sfu/SessionRooms.ts';
+import type { Rooms } from '../../live/Rooms.ts';
 import type { WorkerPool } from '../../sfu/WorkerPool.ts';
 
 /**
@@ -15,7 +15,7 @@ import type { WorkerPool } from '../../sfu/WorkerPool.ts';
  */
 export interface MetricsSources {
   pool: WorkerPool;
-  rooms?: SessionRooms | undefined;
+  rooms?: Rooms | undefined;
   recordings?: RecordingService | undefined;
   dataDir: string;
   logger: Logger;
@@ -139,7 +139,7 @@ export function createMetrics(sources: MetricsSources): TiepdanMetrics {
         for (const peer of room.peers()) {
           if (sampled >= MAX_PEERS_SAMPLED) break;
           try {
-            const stats = await room.getStats(peer.id);
+            const stats = await room.getStats(peer);
             sampled++;
             if (stats.lossPct !== null) loss.observe(stats.lossPct / 100);
             if (stats.rttMs !== null) rtt.observe(stats.rttMs / 1000);

@@ -1,6 +1,6 @@
 import type { types } from 'mediasoup';
 import { TiepdanError } from '../../errors.ts';
-import { isSafeSdpParameter } from '../../sfu/sdpText.ts';
+import { isSafeSdpParameter } from '../../contract/sdpText.ts';
 
 const isInt = (n: unknown, min: number, max: number): n is number => typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
 

@@ -1,5 +1,17 @@
 import type { types } from 'mediasoup';
-import type { ParticipantRole } from '../tokens/tokenSigner.ts';
+
+import type { MediaTypes } from '../contract/signaling.ts';
+
+export { MEDIA_SOURCES, type MediaSource } from '../contract/signalingConstants.ts';
+
+/** The contract's media descriptions as mediasoup types them (the browser uses mediasoup-client's). */
+export interface ServerMedia extends MediaTypes {
+  rtpCapabilities: types.RtpCapabilities;
+  rtpParameters: types.RtpParameters;
+  iceParameters: types.IceParameters;
+  iceCandidate: types.IceCandidate;
+  dtlsParameters: types.DtlsParameters;
+}
 
 /**
  * Codecs every session router offers. H.264 comes in constrained baseline (42e01f) and baseline
@@ -35,38 +47,6 @@ export const MEDIA_BITRATES = {
   initialOutgoing: 600_000,
   maxIncoming: 1_600_000,
 } as const;
-
-export const MEDIA_SOURCES = ['microphone', 'camera', 'screen'] as const;
-export type MediaSource = (typeof MEDIA_SOURCES)[number];
-
-/** What each role may do with media. Technicians see stats only; observers receive only. */
-export interface RolePermissions {
-  produce: boolean;
-  consume: boolean;
-  /** Mute, eject, admit from the lobby, end the session. */
-  moderate: boolean;
-  /** Read other peers' transport/producer/consumer statistics. */
-  inspect: boolean;
-  /** Waits in the lobby when the session has one. */
-  waitsInLobby: boolean;
-}
-
-export const ROLE_PERMISSIONS: Record<ParticipantRole, RolePermissions> = {
-  host: { produce: true, consume: true, moderate: true, inspect: true, waitsInLobby: false },
-  central: { produce: true, consume: true, moderate: false, inspect: false, waitsInLobby: true },
-  endpoint: { produce: true, consume: true, moderate: false, inspect: false, waitsInLobby: true },
-  observer: { produce: false, consume: true, moderate: false, inspect: false, waitsInLobby: true },
-  technician: { produce: false, consume: false, moderate: false, inspect: true, waitsInLobby: false },
-};
-
-/** Label the recorder and other peers see when a peer has no display name (role label, no personal data). */
-export const ROLE_LABELS: Record<ParticipantRole, string> = {
-  host: 'Chủ trì (điểm cầu trung tâm)',
-  central: 'Điểm cầu trung tâm',
-  endpoint: 'Điểm cầu',
-  observer: 'Quan sát viên',
-  technician: 'Kỹ thuật viên',
-};
 
 /**
  * Picks the simulcast layer for a viewer's requested size. Layers are assumed to halve the

@@ -1,13 +1,18 @@
 import { z } from 'zod';
-import { MEDIA_SOURCES } from '../sfu/sessionMedia.ts';
-import { MAX_SDP_PARAMETERS, SDP_CNAME, SDP_MSID, SDP_PARAM_KEY, SDP_PARAM_VALUE } from '../sfu/sdpText.ts';
+import { MEDIA_SOURCES } from './signalingConstants.ts';
+import { MAX_SDP_PARAMETERS, SDP_CNAME, SDP_MSID, SDP_PARAM_KEY, SDP_PARAM_VALUE } from './sdpText.ts';
+
+import type { MediaSource, ParticipantRole, PeerRemovalReason } from './signalingConstants.ts';
+
+export { CLOSE_CODES, MEDIA_SOURCES, PARTICIPANT_ROLES, PROTOCOL_VERSION, type CloseCode, type MediaSource, type ParticipantRole, type PeerRemovalReason } from './signalingConstants.ts';
 
 /**
- * The signaling protocol, version 1 (documented in docs/signaling.md). Every message is one JSON
- * object; requests carry an id the response repeats, notifications carry none. Everything a client
- * sends is validated here before it reaches the media layer.
+ * The signaling protocol, version 1 (documented in docs/signaling.md), shared by the server and
+ * the browser (src/web/LiveClient.ts imports it with `import type` only, and the values from
+ * signalingConstants.ts, so zod stays out of the bundle). No Node imports. Every message is one
+ * JSON object; requests carry an id the response repeats, notifications carry none. Everything a
+ * client sends is validated here before it reaches the media layer.
  */
-export const PROTOCOL_VERSION = 1;
 
 /** Largest message the server reads (a simulcast `produce` is ~3 KB; an SDP-free protocol needs no more). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -184,26 +189,14 @@ export const requestSchemas = {
 } as const;
 
 export type RequestMethod = keyof typeof requestSchemas;
+/** A request's data as the server has it (after parsing: defaults filled in). */
 export type RequestData<M extends RequestMethod> = z.infer<(typeof requestSchemas)[M]>;
+/** A request's data as a client sends it (defaulted fields may be left out). */
+export type RequestInput<M extends RequestMethod> = z.input<(typeof requestSchemas)[M]>;
 
 export function isRequestMethod(method: string): method is RequestMethod {
   return Object.hasOwn(requestSchemas, method);
 }
-
-/** WebSocket close codes the server uses (4000–4999 are for applications). */
-export const CLOSE_CODES = {
-  left: 4000,
-  replaced: 4001,
-  ejected: 4002,
-  ended: 4003,
-  timeout: 4004,
-  revoked: 4005,
-  authFailed: 4401,
-  authTimeout: 4408,
-  /** Too many open sockets from this address, or in all (L7): the client retries later. */
-  tooManySockets: 4429,
-  shuttingDown: 1001,
-} as const;
 
 /** Every error code a response can carry (see docs/signaling.md for when). */
 export const ERROR_CODES = [
@@ -244,3 +237,201 @@ export const ERROR_CODES = [
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** A request's error reply. `code` is a string until the shared ErrorCode union (src/contract/errors.ts) lands. */
+export interface SignalingErrorBody {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+// ---- Responses and notifications -------------------------------------------------------------
+// The media descriptions inside them (RTP parameters, ICE, DTLS) are mediasoup's JSON on the
+// server and mediasoup-client's types in the browser: the same objects on the wire, typed by two
+// libraries. Each side instantiates the types below with its own (`Media`), so neither needs the
+// other's library and no cast is needed at either end.
+
+/** The media types each side names: the server passes mediasoup's, the browser mediasoup-client's. */
+export interface MediaTypes {
+  rtpCapabilities: unknown;
+  rtpParameters: unknown;
+  iceParameters: unknown;
+  iceCandidate: unknown;
+  dtlsParameters: unknown;
+}
+
+/** What other peers learn about a peer: ids, role and the label chosen by the organiser. */
+export interface PeerSummary {
+  peerId: string;
+  role: ParticipantRole;
+  label: string;
+}
+
+export type MediaKind = 'audio' | 'video';
+
+/** A consumer as the viewing peer's client needs it to call `recvTransport.consume()`. */
+export interface ConsumerDescription<T extends MediaTypes = MediaTypes> {
+  consumerId: string;
+  producerId: string;
+  peerId: string;
+  kind: MediaKind;
+  source: MediaSource;
+  rtpParameters: T['rtpParameters'];
+  type: 'simple' | 'simulcast' | 'svc' | 'pipe';
+  producerPaused: boolean;
+}
+
+export type SessionState = { state: 'live' | 'ended'; recording: boolean };
+
+/** Who records locally (browser MediaRecorder at a bridge point), as every peer is told. */
+export interface LocalRecordingState {
+  peerId: string;
+  label: string;
+  recording: boolean;
+}
+
+/** A participant asking to speak ("xin phát biểu", N154 Art 21(2)). */
+export interface RaisedHand {
+  peerId: string;
+  label: string;
+  raisedAt: string;
+}
+
+/** TURN credentials (coturn REST scheme), given once a peer is admitted (L14). */
+export interface IceServer {
+  urls: string[];
+  username: string;
+  credential: string;
+}
+
+export interface RolePermissionsView {
+  produce: boolean;
+  consume: boolean;
+  moderate: boolean;
+  inspect: boolean;
+  waitsInLobby: boolean;
+}
+
+export interface JoinInfo<T extends MediaTypes = MediaTypes> {
+  protocolVersion: number;
+  sessionId: string;
+  title: string;
+  peerId: string;
+  role: ParticipantRole;
+  label: string;
+  permissions: RolePermissionsView;
+  admitted: boolean;
+  resumed: boolean;
+  /** Proves on a reconnect that this client holds the seat (security review M1); kept per tab. */
+  resumeSecret: string;
+  routerRtpCapabilities: T['rtpCapabilities'];
+  iceServers: IceServer[];
+  peers: PeerSummary[];
+  lobby: PeerSummary[];
+  consumers: ConsumerDescription<T>[];
+  session: SessionState & { endpointsSeeEachOther: boolean; participantRecordingAllowed: boolean };
+  /** Who records locally right now (admitted peers only; the lobby learns it when admitted). */
+  localRecordings: LocalRecordingState[];
+  /** Who asks to speak right now, first raised first (admitted peers only). */
+  raisedHands: RaisedHand[];
+}
+
+export interface TransportParameters<T extends MediaTypes = MediaTypes> {
+  transportId: string;
+  direction: 'send' | 'recv';
+  iceParameters: T['iceParameters'];
+  iceCandidates: T['iceCandidate'][];
+  dtlsParameters: T['dtlsParameters'];
+}
+
+/** `getStats`: transports, producers and consumers of one peer, with its link health. */
+export interface PeerStatsView {
+  peerId: string;
+  /** Worst packet loss, in percent, on the media the peer sends (null before any stream reports). */
+  lossPct: number | null;
+  /** Round-trip time in ms between the SFU and the peer (null until a receiver report arrives). */
+  rttMs: number | null;
+  transports: { transportId: string; direction: 'send' | 'recv'; iceState: string; dtlsState: string; protocol: string | undefined; bytesReceived: number; bytesSent: number; availableOutgoingBitrate: number | undefined }[];
+  producers: { producerId: string; kind: MediaKind; source: MediaSource; paused: boolean; score: number[]; byteCount: number; bitrate: number }[];
+  consumers: {
+    consumerId: string;
+    producerId: string;
+    kind: MediaKind;
+    paused: boolean;
+    producerPaused: boolean;
+    score: number;
+    currentLayers: { spatialLayer: number; temporalLayer?: number | undefined } | undefined;
+    byteCount: number;
+    bitrate: number;
+  }[];
+}
+
+type Empty = Record<string, never>;
+
+/** The data of each method's success reply. */
+export interface Responses<T extends MediaTypes = MediaTypes> {
+  join: JoinInfo<T>;
+  createTransport: TransportParameters<T>;
+  connectTransport: Empty;
+  restartIce: { iceParameters: T['iceParameters'] };
+  closeTransport: Empty;
+  setRtpCapabilities: Empty;
+  produce: { producerId: string };
+  pauseProducer: Empty;
+  resumeProducer: Empty;
+  closeProducer: Empty;
+  pauseConsumer: Empty;
+  resumeConsumer: Empty;
+  setConsumerPreferredLayers: Empty;
+  setConsumerViewSize: { spatialLayer: number };
+  getStats: PeerStatsView;
+  mutePeer: { muted: number };
+  unmutePeer: { unmuted: boolean };
+  ejectPeer: Empty;
+  admitPeer: Empty;
+  endSession: Empty;
+  startRecording: { recording: boolean };
+  raiseHand: { raised: boolean };
+  giveFloor: Empty;
+  stopRecording: { recording: boolean };
+  startLocalRecording: { recording: true };
+  stopLocalRecording: { recording: false };
+  leave: Empty;
+  ping: { now: number };
+}
+export type Response<M extends RequestMethod, T extends MediaTypes = MediaTypes> = Responses<T>[M];
+
+/** Every notification the server sends, by name, with its data. */
+export interface Notifications<T extends MediaTypes = MediaTypes> {
+  peerJoined: PeerSummary;
+  peerLeft: { peerId: string; reason: PeerRemovalReason };
+  newConsumer: ConsumerDescription<T>;
+  consumerClosed: { consumerId: string };
+  consumerPaused: { consumerId: string };
+  consumerResumed: { consumerId: string };
+  consumerLayersChanged: { consumerId: string; spatialLayer: number | null; temporalLayer: number | null };
+  producerScore: { producerId: string; score: { ssrc: number; rid: string | undefined; score: number }[] };
+  /** One of this peer's producers was paused by the host or the server. */
+  producerPaused: { producerId: string; byHost: boolean };
+  /** The host muted (or gave back) this peer's audio or video (security review L3). */
+  hostMute: { kind: MediaKind; muted: boolean };
+  activeSpeaker: { peerId: string };
+  audioLevels: { levels: { peerId: string; volume: number }[] };
+  /** For moderators: who waits in the lobby. */
+  lobby: { waiting: PeerSummary[] };
+  /** For moderators: someone else joined with the invitation of a seat (M1). */
+  seatContested: PeerSummary & { inLobby: boolean };
+  /** The lobby got no TURN credentials (L14): they come with the admission. */
+  admitted: { iceServers: IceServer[] };
+  sessionState: SessionState;
+  recordingWarning: { freeBytes: number };
+  /** The session's router was rebuilt (worker died): the client sets up its media again. */
+  mediaReset: { routerRtpCapabilities: T['rtpCapabilities'] };
+  localRecording: LocalRecordingState;
+  /** The server is about to close this socket (the close code says the same). */
+  kicked: { reason: Exclude<PeerRemovalReason, 'left'> };
+  handRaised: { peerId: string; label: string; raised: boolean };
+  /** The chair gave this point the floor: its page turns the microphone on. */
+  floorGiven: { byPeerId: string };
+}
+export type NotificationName = keyof Notifications;
