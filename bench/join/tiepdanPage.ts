@@ -21,7 +21,7 @@ async function benchJoin(options: { url: string; sessionId: string; token: strin
   });
   // Every request of the library goes through request(): time the first of each method.
   const request = client.request.bind(client);
-  client.request = (method, data) => timed(method, request(method, data));
+  client.request = (method, ...args) => timed(method, request(method, ...args));
   Object.assign(globalThis, { client });
   try {
     await client.join();

@@ -1,7 +1,21 @@
 // Why one file: LiveClient is the browser's whole side of one protocol (join, media set-up,
-// consumers, reconnection); its parts share one socket and one device. Issue 12 moves the wire
-// types to src/contract/ and will shrink it.
+// consumers, reconnection); its parts share one socket and one device. The wire types are the
+// contract's (src/contract/signaling.ts, imported as types only, so zod stays out of the bundle).
 import { Device, type types } from 'mediasoup-client';
+import type {
+  ConsumerDescription as WireConsumerDescription,
+  JoinInfo as WireJoinInfo,
+  LocalRecordingState,
+  MediaTypes,
+  Notifications as WireNotifications,
+  PeerSummary,
+  RaisedHand,
+  RequestInput,
+  RequestMethod,
+  Response as WireResponse,
+  SessionState,
+} from '../contract/signaling.ts';
+import { CLOSE_CODES, PROTOCOL_VERSION, type MediaSource as MediaSourceName } from '../contract/signalingConstants.ts';
 import { SignalingError, SignalingSocket } from './SignalingSocket.ts';
 import { AudioLossGuard } from './audioLossGuard.ts';
 
@@ -11,60 +25,26 @@ import { AudioLossGuard } from './audioLossGuard.ts';
  * the link drops (resuming its transports with an ICE restart when the server still holds them).
  */
 
-export interface PeerSummary {
-  peerId: string;
-  role: string;
-  label: string;
-}
-
-export interface ConsumerDescription {
-  consumerId: string;
-  producerId: string;
-  peerId: string;
-  kind: 'audio' | 'video';
-  source: 'microphone' | 'camera' | 'screen';
+/** The contract's media descriptions as mediasoup-client types them (the server uses mediasoup's). */
+interface ClientMedia extends MediaTypes {
+  rtpCapabilities: types.RtpCapabilities;
   rtpParameters: types.RtpParameters;
-  type: string;
-  producerPaused: boolean;
+  iceParameters: types.IceParameters;
+  iceCandidate: types.IceCandidate;
+  dtlsParameters: types.DtlsParameters;
 }
 
-export interface JoinInfo {
-  protocolVersion: number;
-  sessionId: string;
-  title: string;
-  peerId: string;
-  role: string;
-  label: string;
-  permissions: { produce: boolean; consume: boolean; moderate: boolean; inspect: boolean };
-  admitted: boolean;
-  /** Proves on a reconnect that this client holds the seat (security review M1); kept per tab. */
-  resumeSecret?: string;
-  resumed: boolean;
-  routerRtpCapabilities: types.RtpCapabilities;
-  iceServers: RTCIceServer[];
-  peers: PeerSummary[];
-  lobby: PeerSummary[];
-  consumers: ConsumerDescription[];
-  session: { state: string; recording: boolean; endpointsSeeEachOther: boolean; participantRecordingAllowed?: boolean };
-  /** Who records locally (in their browser) right now. */
-  localRecordings?: LocalRecordingState[];
-  /** Who asks to speak right now ("xin phát biểu", N154 Art 21(2)), first raised first. */
-  raisedHands?: RaisedHand[];
-}
+export type JoinInfo = WireJoinInfo<ClientMedia>;
+export type ConsumerDescription = WireConsumerDescription<ClientMedia>;
+export type Notifications = WireNotifications<ClientMedia>;
+export type Response<M extends RequestMethod> = WireResponse<M, ClientMedia>;
+export type { LocalRecordingState, PeerSummary, RaisedHand, SessionState };
 
-/** A participant asking to speak. */
-export interface RaisedHand {
-  peerId: string;
-  label: string;
-  raisedAt?: string;
-}
+/** One notification as it arrives: its name and the data the contract gives that name. */
+type Notification = { [N in keyof Notifications]: { method: N; data: Notifications[N] } }[keyof Notifications];
 
-/** A participant recording the session in its own browser (`localRecording` notification). */
-export interface LocalRecordingState {
-  peerId: string;
-  label: string;
-  recording: boolean;
-}
+/** A request's arguments: the data may be left out when every field of it is optional. */
+type RequestArgs<M extends RequestMethod> = Record<never, never> extends RequestInput<M> ? [data?: RequestInput<M>] : [data: RequestInput<M>];
 
 export interface RemoteTrack {
   consumerId: string;
@@ -104,16 +84,16 @@ type Events = {
   state: [ClientState];
   joined: [JoinInfo];
   peerJoined: [PeerSummary];
-  peerLeft: [{ peerId: string; reason: string }];
+  peerLeft: [Notifications['peerLeft']];
   track: [RemoteTrack];
   trackEnded: [{ consumerId: string; peerId: string; kind: string }];
   activeSpeaker: [string];
   lobby: [PeerSummary[]];
   kicked: [string];
-  sessionState: [{ state: string; recording: boolean }];
+  sessionState: [SessionState];
   mutedByHost: [{ producerId: string; kind: string }];
   /** The chair muted this peer's audio/video (it cannot turn it back on), or gave the floor back. */
-  hostMute: [{ kind: string; muted: boolean }];
+  hostMute: [Notifications['hostMute']];
   mediaReset: [];
   /**
    * The SFU stopped (or resumed) sending a participant's video because this link cannot carry even
@@ -123,7 +103,7 @@ type Events = {
   /** A participant (this one too) started or stopped recording locally; every peer is told. */
   localRecording: [LocalRecordingState];
   /** Someone (this peer too) raised or lowered a hand. */
-  handRaised: [RaisedHand & { raised: boolean }];
+  handRaised: [Notifications['handRaised']];
   /** The chair gave this point the floor: the page turns the microphone on. */
   floorGiven: [];
   notification: [string, unknown];
@@ -151,7 +131,7 @@ function storeSeatSecret(sessionId: string, secret: string | undefined): void {
 }
 
 /** Close codes after which reconnecting makes no sense (see docs/signaling.md). */
-const FINAL_CLOSE_CODES = new Set([4000, 4001, 4002, 4003, 4004, 4005, 4401]);
+const FINAL_CLOSE_CODES = new Set<number>([CLOSE_CODES.left, CLOSE_CODES.replaced, CLOSE_CODES.ejected, CLOSE_CODES.ended, CLOSE_CODES.timeout, CLOSE_CODES.revoked, CLOSE_CODES.authFailed]);
 
 /**
  * Opus for speech over lossy commune links: NACK (the SFU asks for a lost packet again; the server
@@ -199,7 +179,7 @@ export class LiveClient extends Emitter<Events> {
   /** Participants recording locally right now, by peer id (this one included). */
   readonly localRecorders = new Map<string, LocalRecordingState>();
   /** Who asks to speak, as the server last said (join answer, then `handRaised`). */
-  readonly raisedHands = new Map<string, RaisedHand>();
+  readonly raisedHands = new Map<string, Omit<RaisedHand, 'raisedAt'> & { raisedAt?: string }>();
   /** Milliseconds (performance.now()) of the first socket open, for measurements. */
   timings: { socketOpen?: number; joined?: number } = {};
   #socket: SignalingSocket | undefined;
@@ -249,15 +229,16 @@ export class LiveClient extends Emitter<Events> {
       ? { transportIds: [this.#send, this.#recv].filter((t): t is types.Transport => t !== undefined && !t.closed).map((t) => t.id) }
       : undefined;
     const resumeSecret = this.info?.resumeSecret ?? storedSeatSecret(this.options.sessionId);
-    const info = await socket.request<JoinInfo>('join', { protocolVersion: 1, sessionId: this.options.sessionId, token: this.options.token, ...(rejoin ? { rejoin } : {}), ...(resumeSecret ? { resumeSecret } : {}) });
+    const join: RequestInput<'join'> = { protocolVersion: PROTOCOL_VERSION, sessionId: this.options.sessionId, token: this.options.token, ...(rejoin ? { rejoin } : {}), ...(resumeSecret ? { resumeSecret } : {}) };
+    const info = await socket.request<JoinInfo>('join', join);
     this.info = info;
     storeSeatSecret(this.options.sessionId, info.resumeSecret);
     this.#attempt = 0;
     this.peers.clear();
     for (const p of info.peers) this.peers.set(p.peerId, p);
-    this.#syncLocalRecorders(info.localRecordings ?? []);
+    this.#syncLocalRecorders(info.localRecordings);
     this.raisedHands.clear();
-    for (const r of info.raisedHands ?? []) this.raisedHands.set(r.peerId, r);
+    for (const r of info.raisedHands) this.raisedHands.set(r.peerId, r);
     this.timings.joined ??= performance.now();
     if (info.resumed) {
       await this.#enqueue(() => this.#resume(info));
@@ -301,9 +282,10 @@ export class LiveClient extends Emitter<Events> {
     return run;
   }
 
-  request<T = Record<string, unknown>>(method: string, data: object = {}): Promise<T> {
+  /** Sends a request of the contract and resolves with its typed answer (SignalingError on an error reply). */
+  request<M extends RequestMethod>(method: M, ...[data]: RequestArgs<M>): Promise<Response<M>> {
     if (this.#socket === undefined) return Promise.reject(new SignalingError('DISCONNECTED', 'not connected'));
-    return this.#socket.request<T>(method, data);
+    return this.#socket.request<Response<M>>(method, data ?? {});
   }
 
   async #setupMedia(caps: types.RtpCapabilities): Promise<void> {
@@ -312,10 +294,7 @@ export class LiveClient extends Emitter<Events> {
     await device.load({ routerRtpCapabilities: caps });
     this.#device = device;
     const make = async (direction: 'send' | 'recv') => {
-      const params = await this.request<{ transportId: string; iceParameters: types.IceParameters; iceCandidates: types.IceCandidate[]; dtlsParameters: types.DtlsParameters }>(
-        'createTransport',
-        { direction, forceTcp: this.options.forceTcp ?? false },
-      );
+      const params = await this.request('createTransport', { direction, forceTcp: this.options.forceTcp ?? false });
       const options = { id: params.transportId, iceParameters: params.iceParameters, iceCandidates: params.iceCandidates, dtlsParameters: params.dtlsParameters, iceServers: info.iceServers };
       const transport = direction === 'send' ? device.createSendTransport(options) : device.createRecvTransport(options);
       transport.on('connect', ({ dtlsParameters }, ok, fail) => {
@@ -327,8 +306,10 @@ export class LiveClient extends Emitter<Events> {
       });
       if (direction === 'send') {
         transport.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
-          const { source, width, height } = appData as { source: string; width?: number; height?: number };
-          this.request<{ producerId: string }>('produce', { transportId: transport.id, kind, rtpParameters, source, width, height }).then(({ producerId }) => ok({ id: producerId }), fail);
+          // What #produceLocal put there: this client's own appData.
+          const { source, width, height } = appData as { source: MediaSourceName; width?: number; height?: number };
+          // mediasoup-client's RtpParameters are the JSON the contract's schema checks on the server.
+          this.request('produce', { transportId: transport.id, kind, rtpParameters: rtpParameters as RequestInput<'produce'>['rtpParameters'], source, width, height }).then(({ producerId }) => ok({ id: producerId }), fail);
         });
       }
       return transport;
@@ -339,7 +320,7 @@ export class LiveClient extends Emitter<Events> {
     // as soon as it is answered: the first newConsumer may arrive before the last answer.
     await Promise.all([
       info.permissions.consume ? make('recv').then((t) => (this.#recv = t)) : undefined,
-      info.permissions.consume ? this.request('setRtpCapabilities', { rtpCapabilities: device.rtpCapabilities }) : undefined,
+      info.permissions.consume ? this.request('setRtpCapabilities', { rtpCapabilities: device.rtpCapabilities as RequestInput<'setRtpCapabilities'>['rtpCapabilities'] }) : undefined,
       info.permissions.produce ? make('send').then((t) => (this.#send = t)) : undefined,
     ]);
     if (info.permissions.produce) await this.#produceLocal();
@@ -389,7 +370,7 @@ export class LiveClient extends Emitter<Events> {
   }
 
   async #restartIce(transport: types.Transport): Promise<void> {
-    const { iceParameters } = await this.request<{ iceParameters: types.IceParameters }>('restartIce', { transportId: transport.id });
+    const { iceParameters } = await this.request('restartIce', { transportId: transport.id });
     await transport.restartIce({ iceParameters });
   }
 
@@ -467,13 +448,14 @@ export class LiveClient extends Emitter<Events> {
   #onNotification(socket: SignalingSocket, method: string, data: unknown): void {
     if (socket !== this.#socket) return;
     this.emit('notification', method, data);
-    const d = data as Record<string, unknown>;
-    switch (method) {
+    // The server sends only the contract's notifications; a name this client does not know is ignored.
+    const n = { method, data } as Notification;
+    switch (n.method) {
       case 'newConsumer':
-        void this.#startConsume(data as ConsumerDescription).catch((err: unknown) => this.emit('error', err as Error));
+        void this.#startConsume(n.data).catch((err: unknown) => this.emit('error', err as Error));
         break;
       case 'consumerClosed': {
-        const id = d.consumerId as string;
+        const id = n.data.consumerId;
         void (this.#consuming.get(id) ?? Promise.resolve()).catch(() => undefined).then(() => {
           const entry = this.#consumers.get(id);
           if (entry !== undefined) this.#closeConsumer(id, entry);
@@ -481,62 +463,68 @@ export class LiveClient extends Emitter<Events> {
         break;
       }
       case 'consumerLayersChanged':
+        this.#trackVideoSuspension(n.method, n.data.consumerId, n.data.spatialLayer);
+        break;
       case 'consumerPaused':
       case 'consumerResumed':
-        this.#trackVideoSuspension(method, d.consumerId as string, d.spatialLayer as number | null | undefined);
+        this.#trackVideoSuspension(n.method, n.data.consumerId, undefined);
         break;
       case 'peerJoined':
-        this.peers.set((data as PeerSummary).peerId, data as PeerSummary);
-        this.emit('peerJoined', data as PeerSummary);
+        this.peers.set(n.data.peerId, n.data);
+        this.emit('peerJoined', n.data);
         break;
       case 'peerLeft':
-        this.peers.delete(d.peerId as string);
-        this.emit('peerLeft', data as { peerId: string; reason: string });
+        this.peers.delete(n.data.peerId);
+        this.emit('peerLeft', n.data);
         break;
       case 'activeSpeaker':
-        this.emit('activeSpeaker', d.peerId as string);
+        this.emit('activeSpeaker', n.data.peerId);
         break;
       case 'lobby':
-        this.emit('lobby', d.waiting as PeerSummary[]);
+        this.emit('lobby', n.data.waiting);
         break;
-      case 'admitted':
+      case 'admitted': {
+        const { iceServers } = n.data;
         void this.#enqueue(async () => {
           if (this.info !== undefined) {
             this.info.admitted = true;
             // TURN credentials arrive with the admission, not in the lobby's join answer.
-            if (Array.isArray(d.iceServers)) this.info.iceServers = d.iceServers as RTCIceServer[];
+            if (Array.isArray(iceServers)) this.info.iceServers = iceServers;
             await this.#setupMedia(this.info.routerRtpCapabilities);
             this.#setState('joined');
           }
         });
         break;
+      }
       case 'producerPaused': {
-        const producer = this.#producers.get(d.producerId as string);
-        if (producer !== undefined && d.byHost === true) {
+        const producer = this.#producers.get(n.data.producerId);
+        if (producer !== undefined && n.data.byHost === true) {
           producer.pause();
           this.emit('mutedByHost', { producerId: producer.id, kind: producer.kind });
         }
         break;
       }
       case 'hostMute':
-        this.emit('hostMute', { kind: String(d.kind), muted: d.muted === true });
+        this.emit('hostMute', { kind: n.data.kind, muted: n.data.muted === true });
         break;
-      case 'mediaReset':
+      case 'mediaReset': {
+        const caps = n.data.routerRtpCapabilities;
         void this.#enqueue(async () => {
           this.#teardownMedia();
-          if (this.info !== undefined) this.info.routerRtpCapabilities = d.routerRtpCapabilities as types.RtpCapabilities;
-          await this.#setupMedia(d.routerRtpCapabilities as types.RtpCapabilities);
+          if (this.info !== undefined) this.info.routerRtpCapabilities = caps;
+          await this.#setupMedia(caps);
           this.emit('mediaReset');
         });
         break;
+      }
       case 'sessionState':
-        this.emit('sessionState', data as { state: string; recording: boolean });
+        this.emit('sessionState', n.data);
         break;
       case 'kicked':
-        this.emit('kicked', d.reason as string);
+        this.emit('kicked', n.data.reason);
         break;
       case 'handRaised': {
-        const r = data as RaisedHand & { raised: boolean };
+        const r = n.data;
         if (r.raised) this.raisedHands.set(r.peerId, r);
         else this.raisedHands.delete(r.peerId);
         this.emit('handRaised', r);
@@ -546,7 +534,7 @@ export class LiveClient extends Emitter<Events> {
         this.emit('floorGiven');
         break;
       case 'localRecording': {
-        const r = data as LocalRecordingState;
+        const r = n.data;
         if (r.recording) this.localRecorders.set(r.peerId, r);
         else this.localRecorders.delete(r.peerId);
         this.emit('localRecording', r);
@@ -562,7 +550,7 @@ export class LiveClient extends Emitter<Events> {
   /** Video consumers whose producer is paused: no layer then means a camera off, not a thin link. */
   readonly #producerPaused = new Set<string>();
 
-  #trackVideoSuspension(method: string, consumerId: string, spatialLayer: number | null | undefined): void {
+  #trackVideoSuspension(method: 'consumerLayersChanged' | 'consumerPaused' | 'consumerResumed', consumerId: string, spatialLayer: number | null | undefined): void {
     const entry = this.#consumers.get(consumerId);
     if (entry === undefined || entry.description.kind !== 'video') return;
     if (method === 'consumerPaused') this.#producerPaused.add(consumerId);
@@ -653,7 +641,7 @@ export class LiveClient extends Emitter<Events> {
 
   /** Tells the SFU the size a remote video is shown at: it then sends the simulcast layer that fits. */
   async setViewSize(consumerId: string, width: number, height: number): Promise<number> {
-    const { spatialLayer } = await this.request<{ spatialLayer: number }>('setConsumerViewSize', { consumerId, width: Math.round(width), height: Math.round(height) });
+    const { spatialLayer } = await this.request('setConsumerViewSize', { consumerId, width: Math.round(width), height: Math.round(height) });
     return spatialLayer;
   }
 

@@ -254,7 +254,7 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
     for (const peer of client.peers.values()) {
       if (peer.peerId === client.info?.peerId) continue;
       void client
-        .request<PeerStatsAnswer>('getStats', { peerId: peer.peerId })
+        .request('getStats', { peerId: peer.peerId })
         .then((s) => {
           const hl = healthFrom(s);
           health.set(peer.peerId, hl);
