@@ -244,7 +244,7 @@ export class SignalingHub implements RequestHandler, MethodHost {
   #attach(m: Membership, connection: SignalingConnection): void {
     m.connection = connection;
     connection.peerKey = m.key;
-    m.unsubscribe = forwardPeerEvents(m.peer, connection, () => this.#iceServers(m.peer.id, connection));
+    m.unsubscribe = forwardPeerEvents(m.peer, connection, { iceServers: () => this.#iceServers(m.peer.id, connection), raisedHands: () => this.#floor.list(m.sessionId) });
   }
 
   #detach(m: Membership): void {

@@ -1,4 +1,4 @@
-import type { IceServer } from '../contract/signaling.ts';
+import type { IceServer, RaisedHand } from '../contract/signaling.ts';
 import { CLOSE_CODES } from '../contract/signalingConstants.ts';
 import type { Peer, PeerEvents, PeerRemovalReason } from '../live/Peer.ts';
 import type { SignalingConnection } from './SignalingConnection.ts';
@@ -11,11 +11,17 @@ const CLOSE_CODE_OF: Record<Exclude<PeerRemovalReason, 'left'>, number> = {
   timeout: CLOSE_CODES.timeout,
 };
 
+/** What the socket's side adds to a peer's events: TURN credentials and the raised hands, when admitted. */
+export interface AdmissionExtras {
+  iceServers: () => IceServer[];
+  raisedHands: () => RaisedHand[];
+}
+
 /**
  * Forwards a peer's events to its socket as the contract's notifications; returns the
  * unsubscriber. The mapped type makes a new peer event that is not forwarded fail to compile.
  */
-export function forwardPeerEvents(peer: Peer, c: SignalingConnection, iceServers: () => IceServer[]): () => void {
+export function forwardPeerEvents(peer: Peer, c: SignalingConnection, extras: AdmissionExtras): () => void {
   const listeners: { [K in keyof PeerEvents]: (...args: PeerEvents[K]) => void } = {
     peerJoined: (p) => c.notify('peerJoined', p),
     peerLeft: (peerId, reason) => c.notify('peerLeft', { peerId, reason }),
@@ -31,8 +37,12 @@ export function forwardPeerEvents(peer: Peer, c: SignalingConnection, iceServers
     audioLevels: (levels) => c.notify('audioLevels', { levels }),
     lobby: (waiting) => c.notify('lobby', { waiting }),
     seatContested: (who) => c.notify('seatContested', who),
-    // The lobby got no TURN credentials (L14): they come with the admission.
-    admitted: () => c.notify('admitted', { iceServers: iceServers() }),
+    admitted: () => {
+      // The lobby got no TURN credentials (L14) and no raised hands (the join answer lists them
+      // only to admitted peers): both come with the admission, the hands first raised first.
+      c.notify('admitted', { iceServers: extras.iceServers() });
+      for (const hand of extras.raisedHands()) c.notify('handRaised', { peerId: hand.peerId, label: hand.label, raised: true });
+    },
     sessionState: (state) => c.notify('sessionState', state),
     recordingWarning: (w) => c.notify('recordingWarning', w),
     mediaReset: (caps) => c.notify('mediaReset', { routerRtpCapabilities: caps }),

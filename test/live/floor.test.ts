@@ -3,7 +3,8 @@
  * to speak): a point raises its hand and everyone is told, in the order hands went up; the chair
  * gives the floor and only that point is told to turn its microphone on; its hand goes down; a
  * point cannot give itself the floor; a hand goes down when its point leaves; a late joiner (the
- * chair's console) learns the raised hands from the join answer.
+ * chair's console) learns the raised hands from the join answer, and a point admitted from the
+ * lobby later learns them with its admission.
  */
 import t from 'tap';
 import { WsPeer, startLiveServer } from './liveHelpers.ts';
@@ -35,4 +36,28 @@ t.test('raise a hand, give the floor', async (t) => {
 
   await a.request('leave');
   t.match(await host.waitFor('handRaised', (d) => d.peerId === 'xa-a' && d.raised === false), { raised: false }, 'a hand goes down when its point leaves');
+});
+
+t.test('a point admitted from the lobby later learns the hands raised meanwhile, first raised first', async (t) => {
+  const live = await startLiveServer();
+  t.teardown(() => live.stop());
+  const sid = live.session({ lobbyEnabled: true });
+  const host = await WsPeer.open(live.wsUrl);
+  await host.join(sid, live.token(sid, 'host-1', 'host'));
+  const a = await WsPeer.open(live.wsUrl);
+  await a.join(sid, live.token(sid, 'xa-a', 'endpoint'));
+  const b = await WsPeer.open(live.wsUrl);
+  await b.join(sid, live.token(sid, 'xa-b', 'endpoint'));
+  t.equal((await host.request('admitPeer', { peerId: 'xa-a' })).ok, true);
+  t.equal((await host.request('admitPeer', { peerId: 'xa-b' })).ok, true);
+  await b.request('raiseHand', { raised: true });
+  await a.request('raiseHand', { raised: true });
+
+  const late = await WsPeer.open(live.wsUrl);
+  const joined = await late.join(sid, live.token(sid, 'xa-c', 'endpoint'));
+  t.same(joined.data?.raisedHands, [], 'in the lobby: no hands yet');
+  t.equal((await host.request('admitPeer', { peerId: 'xa-c' })).ok, true);
+  await late.waitFor('handRaised', (d) => d.peerId === 'xa-a');
+  const hands = late.notifications.filter((n) => n.notification === 'handRaised').map((n) => [n.data.peerId, n.data.raised]);
+  t.same(hands, [['xa-b', true], ['xa-a', true]], 'admitted: the raised hands, in the order they went up');
 });
