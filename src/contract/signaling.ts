@@ -1,3 +1,5 @@
+// Why one file of ~440 lines: it is the whole signaling protocol (requests, answers, notifications,
+// error codes) in one place, read beside docs/signaling.md; splitting it would split the protocol.
 import { z } from 'zod';
 import { MEDIA_SOURCES } from './signalingConstants.ts';
 import { MAX_SDP_PARAMETERS, SDP_CNAME, SDP_MSID, SDP_PARAM_KEY, SDP_PARAM_VALUE } from './sdpText.ts';
