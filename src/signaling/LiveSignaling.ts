@@ -14,6 +14,7 @@ import { CLOSE_CODES, PROTOCOL_VERSION, type RequestData, type RequestMethod } f
 import { DEFAULT_LIMITS, SignalingConnection, type ConnectionLimits, type RequestHandler } from './SignalingConnection.ts';
 import { FloorRequests } from './floorRequests.ts';
 import { turnIceServers, type TurnSettings } from './turnCredentials.ts';
+import type { LiveStore } from '../store/LiveStore.ts';
 
 /**
  * How the host's start/stop recording requests reach the recorder. The implementation starts or
@@ -60,6 +61,8 @@ export interface LiveSignalingOptions {
   /** Set by whoever wires the recorder; without it startRecording answers RECORDING_UNAVAILABLE. */
   recording?: RecordingControl | undefined;
   audit?: LiveAudit | undefined;
+  /** Ejections and host-ended sessions, kept across restarts (issue 12 item 3). */
+  store: LiveStore;
 }
 
 /** A peer of a session and the socket currently speaking for it (none during the grace period). */
@@ -103,8 +106,6 @@ export class LiveSignaling implements RequestHandler {
   readonly #logger: Logger;
   readonly #limits: ConnectionLimits;
   readonly #members = new Map<string, Membership>();
-  readonly #ejected = new Set<string>();
-  readonly #ended = new Set<string>();
   readonly #connections = new Set<SignalingConnection>();
   /** Open sockets per remote address (L7 cap), and each connection's address to count it down. */
   readonly #socketsByIp = new Map<string, number>();
@@ -292,7 +293,7 @@ export class LiveSignaling implements RequestHandler {
         if (target === undefined || room.getPeer(d.peerId) === undefined) throw new TiepdanError('PEER_NOT_FOUND', `no peer ${d.peerId} in this session`);
         await this.#audit(m, 'live.peer.ejected', this.#target(room, d.peerId));
         // This invitation (its token id) cannot come back; a re-issued one for the same point can.
-        this.#ejected.add(ejectKey(m.sessionId, target.jti));
+        await this.#options.store.eject(m.sessionId, target.jti);
         this.#logger.info({ sessionId: m.sessionId, peerId: d.peerId, by: peer.id }, 'peer ejected');
         this.#remove(target, 'ejected');
         return {};
@@ -309,7 +310,7 @@ export class LiveSignaling implements RequestHandler {
         await this.#audit(m, 'live.session.ended', { peers: room.peers().length });
         // Stored before anyone is told: if it fails the host gets the error and can try again.
         await this.ender?.end(m.actor, m.sessionId);
-        this.#ended.add(m.sessionId);
+        await this.#options.store.markEnded(m.sessionId);
         this.#logger.info({ sessionId: m.sessionId, by: peer.id }, 'session ended by the host');
         // Answer first, then every peer (this one too) is told and disconnected.
         setImmediate(() => room.close());
@@ -361,10 +362,10 @@ export class LiveSignaling implements RequestHandler {
     if (standing !== 'valid') throw new TiepdanError('TOKEN_INVALID', 'the token is not an invitation to a session');
     const settings = await this.#options.directory.get(claims.sid);
     if (settings === undefined) throw new TiepdanError('SESSION_NOT_FOUND', 'no such session');
-    if (settings.admission === 'ended' || this.#ended.has(settings.id)) throw new TiepdanError('SESSION_ENDED', 'the session has ended');
+    if (settings.admission === 'ended' || (await this.#options.store.isEnded(settings.id))) throw new TiepdanError('SESSION_ENDED', 'the session has ended');
     if (settings.admission !== 'open') throw new TiepdanError('SESSION_NOT_OPEN', 'the session is not open yet');
     const key = memberKey(settings.id, claims.sub);
-    if (this.#ejected.has(ejectKey(settings.id, claims.jti))) throw new TiepdanError('PEER_EJECTED', 'the host removed you from this session');
+    if (await this.#options.store.isEjected(settings.id, claims.jti)) throw new TiepdanError('PEER_EJECTED', 'the host removed you from this session');
     if (!connection.isOpen) throw new TiepdanError('NOT_JOINED', 'the connection closed while joining');
 
     const room = await this.#options.rooms.open(settings.id, {
@@ -528,7 +529,9 @@ export class LiveSignaling implements RequestHandler {
    * and disconnected, later joins get SESSION_ENDED. False when the session was not live here.
    */
   endSession(sessionId: string): boolean {
-    this.#ended.add(sessionId);
+    // Not awaited (callers are event handlers): the control API has stored the end already; this
+    // is the directory-independent copy, written before anyone can reconnect.
+    void this.#options.store.markEnded(sessionId).catch((err: unknown) => this.#logger.error({ err, sessionId }, 'cannot store the end of the session'));
     const room = this.#options.rooms.get(sessionId);
     if (room === undefined) return false;
     room.close();
@@ -545,10 +548,6 @@ export class LiveSignaling implements RequestHandler {
 
 function memberKey(sessionId: string, peerId: string): string {
   return `${sessionId}\n${peerId}`;
-}
-
-function ejectKey(sessionId: string, jti: string): string {
-  return `${sessionId}\n${jti}`;
 }
 
 function sameSecret(given: string, expected: string): boolean {

@@ -9,6 +9,8 @@ import { clientPagePlugin } from './clientPagePlugin.ts';
 import { devSessionsPlugin } from './devSessionsPlugin.ts';
 import { LiveSignaling } from './LiveSignaling.ts';
 import { signalingPlugin } from './signalingPlugin.ts';
+import type { LiveStore } from '../store/LiveStore.ts';
+import { MemoryLiveStore } from '../store/MemoryLiveStore.ts';
 
 /** The live-session side of the server: media rooms, the signaling hub and what admission needs. */
 export interface LiveSessions {
@@ -25,6 +27,8 @@ export async function createLiveSessions(options: {
   pool: WorkerPool;
   directory?: SessionDirectory | undefined;
   tokens?: TokenSigner | undefined;
+  /** What must outlive the process (the server passes its PgLiveStore; default: memory). */
+  store?: LiveStore | undefined;
 }): Promise<LiveSessions> {
   const { config, logger, pool } = options;
   const rooms = new SessionRooms(pool, logger, { spreadAboveLoad: config.live.spreadAboveLoad });
@@ -36,6 +40,7 @@ export async function createLiveSessions(options: {
     directory,
     tokens,
     logger,
+    store: options.store ?? new MemoryLiveStore(),
     reconnectGraceMs: config.live.reconnectGraceMs,
     turn: config.live.turn,
     limits: { maxSocketsPerIp: sockets.maxPerIp, maxSockets: sockets.maxTotal, authTimeoutMs: sockets.joinTimeoutMs },
