@@ -132,6 +132,7 @@ export class TiepdanServer {
         retentionDays: config.recording.retentionDays || null,
         exports: { roots: config.recording.exportDestinations, dataDir: config.dataDir },
         clock: overrides.recordingClock ?? control.clock,
+        store,
       });
       // Recordings a crash left open are closed (as interrupted) before anything new records.
       await recordings.recoverInterrupted();
