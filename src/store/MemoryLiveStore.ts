@@ -40,9 +40,8 @@ export class MemoryLiveStore implements LiveStore {
   }
 
   async renewLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    const current = await this.lease(name);
-    if (current?.holder !== holder) return false;
-    current.expiresAt = this.#now() + ttlMs;
+    if ((await this.lease(name))?.holder !== holder) return false;
+    this.#leases.set(name, { name, holder, expiresAt: this.#now() + ttlMs });
     return true;
   }
 

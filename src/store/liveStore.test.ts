@@ -53,8 +53,11 @@ async function contract(t: Test, store: LiveStore): Promise<void> {
     t.match((refused as TiepdanError).details, { name: 'recorder:s-1', holder: 'proc-a' }, 'naming who holds it');
     t.match(await store.lease('recorder:s-1'), { holder: 'proc-a' });
     t.equal(await store.renewLease('recorder:s-1', 'proc-b', 300), false, 'only the holder renews');
+    await sleep(200);
     t.equal(await store.renewLease('recorder:s-1', 'proc-a', 300), true);
-    await sleep(450);
+    await sleep(200);
+    t.match(await store.lease('recorder:s-1'), { holder: 'proc-a' }, 'renewed: still held past its first expiry');
+    await sleep(250);
     t.equal(await store.lease('recorder:s-1'), undefined, 'not renewed: it lapses (its process died)');
     await store.acquireLease('recorder:s-1', 'proc-b', 60_000);
     t.match(await store.lease('recorder:s-1'), { holder: 'proc-b' }, 'and another process takes it');
