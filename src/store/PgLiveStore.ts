@@ -1,7 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { RecordingJobsTable } from '../db/schema.ts';
-import type { Selectable } from 'kysely';
 import { leaseHeld, type AttemptWindow, type LeaseInfo, type LiveStore, type StoredJob } from './LiveStore.ts';
 
 const ms = (ttlMs: number) => sql<Date>`now() + ${Math.max(0, Math.round(ttlMs))} * interval '1 millisecond'`;

@@ -30,14 +30,14 @@ t.test('a second process may not record a session another records; it may once t
     t.teardown(() => s.close());
     return s;
   };
-  const a = service('a', 300);
+  const a = service('a', 600);
   const b = service('b');
 
   await a.startRecording(new TestSession('s-1', router));
   t.equal(await codeOf(b.startRecording(new TestSession('s-1', router))), 'RECORDING_RUNNING', 'the other process is refused');
   t.equal(await codeOf(a.startRecording(new TestSession('s-1', router))), 'RECORDING_RUNNING', 'and so is the same one');
-  await sleep(1000);
-  t.ok((await store.lease(recorderLease('s-1')))?.holder.startsWith(a.leaseNode), 'renewed while it records (TTL 300 ms, 1 s later)');
+  await sleep(1500);
+  t.ok((await store.lease(recorderLease('s-1')))?.holder.startsWith(a.leaseNode), 'renewed while it records (TTL 600 ms, 1.5 s later)');
   await a.stopRecording('s-1');
   t.equal(await store.lease(recorderLease('s-1')), undefined, 'released when it stops');
   t.equal(await codeOf(b.startRecording(new TestSession('s-1', router))), 'started', 'then the other process records');
