@@ -21,6 +21,8 @@ import { auditLiveActions } from './signaling/liveAudit.ts';
 import { startEmbeddedTurn } from './turn/embeddedTurn.ts';
 import type { RouteEntry } from './api/control/access.ts';
 import type { TurnServer } from './turn/TurnServer.ts';
+import type { LiveStore } from './store/LiveStore.ts';
+import { PgLiveStore } from './store/PgLiveStore.ts';
 
 /** Parts a caller (tests, the lead's wiring) may supply instead of the defaults. */
 export interface TiepdanServerOverrides {
@@ -28,6 +30,8 @@ export interface TiepdanServerOverrides {
   sessionDirectory?: SessionDirectory;
   /** "Today" for recording retention (default: the control API's clock); tests let dates pass. */
   recordingClock?: Clock;
+  /** What the live side keeps across restarts (default: PostgreSQL, the server's own database). */
+  liveStore?: LiveStore;
 }
 
 /**
@@ -99,7 +103,9 @@ export class TiepdanServer {
       );
       // One signing key for invitations (control API) and admission (signaling).
       const tokens = await TokenSigner.fromDataDir(config.dataDir);
-      const control = new ControlServices({ db: database.db, signer: tokens, logger, dataDir: config.dataDir });
+      // Ejections, ended sessions, recorder leases, jobs and login attempts survive a restart (issue 12 item 3).
+      const store = overrides.liveStore ?? new PgLiveStore(database.db);
+      const control = new ControlServices({ db: database.db, signer: tokens, logger, dataDir: config.dataDir, liveStore: store });
       // The audit chain's key and anchor (DATA_DIR): a lost key stops start-up here (AUDIT_KEY_MISSING).
       await control.audit.start();
       // Live sessions are the control API's sessions (PostgreSQL) unless a caller supplies a directory.
@@ -109,7 +115,7 @@ export class TiepdanServer {
       const embedded = turn;
       const turnSettings = embedded === undefined ? undefined : { ...embedded.settings, ...(config.mediasoup.announcedAddresses.length === 0 ? { urlsFor: (host: string) => embedded.urlsFor(host) } : {}) };
       const liveConfig = turnSettings === undefined ? config : { ...config, live: { ...config.live, turn: turnSettings } };
-      const live = await createLiveSessions({ config: liveConfig, logger, pool, directory: overrides.sessionDirectory ?? control.directory, tokens });
+      const live = await createLiveSessions({ config: liveConfig, logger, pool, directory: overrides.sessionDirectory ?? control.directory, tokens, store });
       const recordings = new RecordingService({
         recorder: {
           recordingsDir: path.join(config.dataDir, 'recordings'),
@@ -125,6 +131,7 @@ export class TiepdanServer {
         retentionDays: config.recording.retentionDays || null,
         exports: { roots: config.recording.exportDestinations, dataDir: config.dataDir },
         clock: overrides.recordingClock ?? control.clock,
+        store,
       });
       // Recordings a crash left open are closed (as interrupted) before anything new records.
       await recordings.recoverInterrupted();
@@ -194,6 +201,7 @@ export class TiepdanServer {
       this.pool.close();
       // The audit anchor's last update needs the database.
       await this.control.audit.close();
+      await this.control.liveStore.close();
       await this.database.close();
       this.logger.info('stopped');
     })();

@@ -12,8 +12,13 @@ import { TiepdanError } from '../errors.ts';
 /** The application's role in the embedded PostgreSQL (the initdb superuser `tiepdan` is the owner). */
 export const EMBEDDED_APP_ROLE = 'tiepdan_app';
 
-/** Tables the application may read and append to, never change: the evidence trail (0100, 0410) the issued conclusion notices (0510) and the minutes' versions (0520). */
-const APPEND_ONLY_TABLES = ['audit_log', 'recording_tombstones', 'conclusion_notices', 'minutes_versions'] as const;
+/**
+ * Tables the application may read and append to, never change: the evidence trail (0100, 0410) the
+ * issued conclusion notices (0510) and the minutes' versions (0520); and the live store's ejections
+ * and host-ended sessions (0550), which nothing in the application takes back (a stolen application
+ * password must not let an ejected point back in).
+ */
+const APPEND_ONLY_TABLES = ['audit_log', 'recording_tombstones', 'conclusion_notices', 'minutes_versions', 'live_ejections', 'live_ended_sessions'] as const;
 /** Tables only migrations write: the chain's switch point and the migrator's bookkeeping. */
 const READ_ONLY_TABLES = ['audit_chain', 'tiepdan_migration', 'tiepdan_migration_lock'] as const;
 

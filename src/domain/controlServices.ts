@@ -13,6 +13,8 @@ import { PreflightService } from './preflight/preflightService.ts';
 import { PgSessionDirectory } from './sessions/PgSessionDirectory.ts';
 import { SessionService } from './sessions/sessionService.ts';
 import { SettingsStore } from './settings/controlSettings.ts';
+import type { LiveStore } from '../store/LiveStore.ts';
+import { PgLiveStore } from '../store/PgLiveStore.ts';
 
 export interface ControlServiceOptions {
   db: Db;
@@ -22,6 +24,8 @@ export interface ControlServiceOptions {
   dataDir: string;
   clock?: Clock;
   auth?: Partial<AuthOptions>;
+  /** Login and guess counters across restarts (default: PostgreSQL on `db`; the server passes its one store). */
+  liveStore?: LiveStore;
 }
 
 /** The control plane's domain services, wired together (no HTTP here). */
@@ -39,10 +43,13 @@ export class ControlServices {
   readonly invitations: InvitationService;
   readonly directory: PgSessionDirectory;
   readonly pdf: PdfRenderer;
+  /** What must outlive the process; here for the attempt counters of login, join codes and pre-flight results. */
+  readonly liveStore: LiveStore;
 
   constructor(options: ControlServiceOptions) {
     const db = options.db;
     const clock = options.clock ?? systemClock;
+    this.liveStore = options.liveStore ?? new PgLiveStore(db);
     this.db = db;
     this.clock = clock;
     this.audit = new AuditLog(db, clock, { dataDir: options.dataDir, logger: options.logger });

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { lstat, readdir, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/database.ts';
@@ -31,6 +32,8 @@ import type { RecordableSession } from './recordableSession.ts';
 import { SessionRecorder, sessionDirFor, type RecorderOptions, type RecorderState } from './recorder/sessionRecorder.ts';
 import { recoverInterruptedRecordings } from './recovery/recoverInterrupted.ts';
 import { verifyRecording, type VerifyReport } from './verify/verifyRecording.ts';
+import type { LiveStore } from '../store/LiveStore.ts';
+import { MemoryLiveStore } from '../store/MemoryLiveStore.ts';
 
 export type { Job } from './jobs/jobQueue.ts';
 
@@ -80,7 +83,17 @@ export interface RecordingServiceOptions {
   exports?: { roots: readonly string[]; dataDir: string };
   /** The job queue's bounds (jobs/jobQueue.ts): one job at a time, 32 waiting, by default. */
   jobs?: { concurrency?: number; maxQueued?: number };
+  /**
+   * Where the recorder leases (one recorder per session across processes) and the jobs are kept
+   * (the server: PostgreSQL, so both outlive a restart; default: memory).
+   */
+  store?: LiveStore;
+  /** How long a recorder's lease outlives its last renewal (default 30 s; renewed every third of it). */
+  leaseTtlMs?: number;
 }
+
+/** The lease that makes one process the recorder of a session. */
+export const recorderLease = (sessionId: string) => `recorder:${sessionId}`;
 
 /**
  * An export as the API asks for it: always to a destination the server lists, always encrypted
@@ -111,6 +124,15 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
   readonly #anchoring = new Map<string, Promise<void>>();
   readonly #logger: Logger;
   readonly #clock: Clock;
+  readonly #store: LiveStore;
+  readonly #leaseTtlMs: number;
+  /** The leases of running recorders, released at stop (close() waits for them). */
+  readonly #leases = new Map<string, { release(): Promise<void> }>();
+  /**
+   * This machine and recordings directory, the prefix of every lease holder this server writes: at
+   * start-up a lease with this prefix belongs to a process that died here (see recoverInterrupted).
+   */
+  readonly leaseNode: string;
 
   constructor(options: RecordingServiceOptions) {
     super();
@@ -118,13 +140,24 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
     this.recordingsDir = options.recorder.recordingsDir;
     this.#logger = options.logger.child({ component: 'recordings' });
     this.#clock = options.clock ?? systemClock;
-    this.queue = new JobQueue({ logger: this.#logger, ...options.jobs });
+    this.#store = options.store ?? new MemoryLiveStore();
+    this.#leaseTtlMs = options.leaseTtlMs ?? 30_000;
+    this.leaseNode = `${hostname()}:${this.recordingsDir}#`;
+    this.queue = new JobQueue({ logger: this.#logger, store: this.#store, ...options.jobs });
   }
 
   /** At start-up: close recordings a crash left open (before any new recording starts). */
   async recoverInterrupted(): Promise<number> {
     const results = await recoverInterruptedRecordings(this.recordingsDir, this.#logger, (dir) => [...this.#recorders.values()].some((r) => r.dir === dir));
-    for (const r of results) await this.#anchor(r.sessionId, 'interrupted', r.headHash);
+    for (const r of results) {
+      await this.#anchor(r.sessionId, 'interrupted', r.headHash);
+      // Its recorder died with an earlier process on this machine: its lease goes now, not after
+      // its TTL, so the session's automatic recording resumes as soon as participants are back.
+      const lease = await this.#store.lease(recorderLease(r.sessionId));
+      if (lease?.holder.startsWith(this.leaseNode)) await this.#store.releaseLease(lease.name, lease.holder);
+    }
+    // Jobs the earlier process left queued or running fail with JOB_INTERRUPTED; finished ones are listed again.
+    await this.queue.restore();
     // First start after the upgrade to keyed audit anchors (security review H4): heads only in the DB get one.
     if (this.options.audit && this.options.db) await auditUnanchoredHeads(this.options.audit, this.options.db, this.#logger);
     return results.length;
@@ -143,7 +176,14 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
       const row = await db.selectFrom('recordings').select('status').where('session_id', '=', session.id).executeTakeFirst();
       if (row?.status === 'deleted') throw new TiepdanError('RECORDING_DELETED', `session ${session.id}'s recording was deleted; it cannot be recorded again`, { status: 409 });
     }
-    const recorder = await SessionRecorder.start(session, { ...this.options.recorder, logger: this.options.logger });
+    const lease = await this.#takeLease(session.id);
+    let recorder: SessionRecorder;
+    try {
+      recorder = await SessionRecorder.start(session, { ...this.options.recorder, logger: this.options.logger });
+    } catch (err) {
+      await lease.release();
+      throw err;
+    }
     this.#recorders.set(session.id, recorder);
     if (db) {
       const retention = this.options.retentionDays ? sql<string>`(current_date + ${this.options.retentionDays}::int)` : null;
@@ -156,6 +196,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
     recorder.on('diskWarning', (w) => this.emit('diskWarning', { sessionId: session.id, freeBytes: w.freeBytes }));
     recorder.once('stopped', ({ status, headHash }) => {
       this.#recorders.delete(session.id);
+      void lease.release();
       const anchoring = this.#anchor(session.id, status, headHash).catch((err: unknown) => this.#logger.error({ err }, 'cannot anchor recording'));
       this.#anchoring.set(session.id, anchoring);
       void anchoring.finally(() => this.#anchoring.get(session.id) === anchoring && this.#anchoring.delete(session.id));
@@ -190,6 +231,43 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
     }
     await this.#audit(actor, 'recording.stopped', sessionId, { by: actor.kind, ...(why ? { reason: why } : {}) });
     await r.stop('stopped');
+  }
+
+  /**
+   * One recorder per session, also across processes and restarts: the lease is taken before the
+   * recorder starts, renewed while it runs and released when it stops. Held elsewhere: refused
+   * with RECORDING_RUNNING (409), as a second start in this process is.
+   */
+  async #takeLease(sessionId: string): Promise<{ release(): Promise<void> }> {
+    const name = recorderLease(sessionId);
+    const holder = `${this.leaseNode}${process.pid}:${randomUUID()}`;
+    await this.#store.acquireLease(name, holder, this.#leaseTtlMs).catch((err: unknown) => {
+      if (err instanceof TiepdanError && err.code === 'LEASE_HELD') {
+        throw new TiepdanError('RECORDING_RUNNING', `session ${sessionId} is being recorded by another server process`, { status: 409, details: err.details, cause: err });
+      }
+      throw err;
+    });
+    const log = this.#logger.child({ sessionId, lease: name });
+    const renew = setInterval(() => {
+      this.#store.renewLease(name, holder, this.#leaseTtlMs).then(
+        (held) => held || log.error('SECURITY: the recorder lease lapsed and was taken by another process; two recorders may now write this session'),
+        (err: unknown) => log.warn({ err }, 'cannot renew the recorder lease'),
+      );
+    }, Math.max(50, Math.floor(this.#leaseTtlMs / 3)));
+    renew.unref();
+    let released: Promise<void> | undefined;
+    const handle = {
+      release: () => {
+        clearInterval(renew);
+        released ??= this.#store
+          .releaseLease(name, holder)
+          .catch((err: unknown) => log.warn({ err }, 'cannot release the recorder lease (it lapses by itself)'))
+          .finally(() => this.#leases.get(sessionId) === handle && this.#leases.delete(sessionId));
+        return released;
+      },
+    };
+    this.#leases.set(sessionId, handle);
+    return handle;
   }
 
   liveState(sessionId: string): RecorderState | null {
@@ -595,6 +673,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 
   async close(): Promise<void> {
     await Promise.all([...this.#recorders.values()].map((r) => r.stop('stopped')));
+    await Promise.all([...this.#leases.values()].map((l) => l.release()));
     await this.queue.close();
   }
 }

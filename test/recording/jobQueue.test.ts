@@ -11,6 +11,7 @@ import { JOB_NICENESS } from '../../src/domain/common/nice.ts';
 import { TiepdanError } from '../../src/errors.ts';
 import { verifyImage } from '../../src/recording/export/exportToIso.ts';
 import { JobQueue, jobKey } from '../../src/recording/jobs/jobQueue.ts';
+import { MemoryLiveStore } from '../../src/store/MemoryLiveStore.ts';
 import { buildPlayableCopy } from '../../src/recording/playable/playableCopy.ts';
 import { silentLogger } from '../helpers/env.ts';
 import { writeFakeRecording } from './fakeRecording.ts';
@@ -119,4 +120,66 @@ t.test('FFmpeg (playable copy) and xorriso (disc images) run niced', async (t) =
   });
   await t.rejects(verifyImage(path.join(dir, 'disc-1.iso'), [], true));
   t.equal((await readFile(path.join(dir, 'xorriso.nice'), 'utf8')).trim(), expected, `xorriso ran at niceness ${expected}`);
+});
+
+t.test('jobs outlive their process: listed again with their result, unfinished ones failed as JOB_INTERRUPTED (issue 12 item 3)', async (t) => {
+  let writes = 0;
+  // The store a restarted process finds: the same one, counting what the queue writes to it.
+  const store = new (class extends MemoryLiveStore {
+    override async saveJob(job: Parameters<MemoryLiveStore['saveJob']>[0]): Promise<void> {
+      writes++;
+      return super.saveJob(job);
+    }
+  })();
+  const first = new JobQueue({ logger: silentLogger(), store, progressWriteMs: 100 });
+  const done = first.enqueue(jobKey('verify', ['s1']), { kind: 'verify', sessionIds: ['s1'], work: async () => ({ ok: true, problems: [] }) }).job;
+  await first.idle();
+  const gate = deferred();
+  const running = first.enqueue(jobKey('export-directory', ['s2']), {
+    kind: 'export-directory',
+    sessionIds: ['s2'],
+    work: async (job) => {
+      // A copy reports progress per chunk: hundreds of times a second.
+      for (let i = 1; i <= 400; i++) {
+        job.progress = { phase: 'copying', fraction: i / 1000 };
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      await gate.promise;
+    },
+  }).job;
+  const queued = first.enqueue(jobKey('playable', ['s3']), { kind: 'playable', sessionIds: ['s3'], work: async () => undefined }).job;
+  await new Promise((r) => setTimeout(r, 900));
+  await first.flush();
+  t.ok(writes < 20, `${writes} writes for one finished job, ~400 progress reports and one queued job (bounded by the 100 ms progress rate)`);
+  t.match((await store.jobs()).find((j) => j.id === running.id), { status: 'running', progress: { phase: 'copying' } }, 'the running job and its progress are in the store');
+
+  // The process dies here (no close): a new one starts on the same store.
+  const second = new JobQueue({ logger: silentLogger(), store });
+  t.equal(await second.restore(), 2, 'the running and the queued job were interrupted');
+  t.match(second.get(done.id), { status: 'done', result: { ok: true, problems: [] } }, 'the finished job is still there with its result');
+  t.match(second.get(running.id), { status: 'failed', error: { code: 'JOB_INTERRUPTED' }, progress: { phase: 'copying' } }, 'the running one failed, saying why');
+  t.match(second.get(queued.id), { status: 'failed', error: { code: 'JOB_INTERRUPTED' } });
+  t.equal(second.list().length, 3);
+  t.equal(second.active(jobKey('export-directory', ['s2'])), undefined, 'and a new request for it starts afresh');
+  gate.resolve();
+  await first.close(1000);
+});
+
+t.test('finished jobs are pruned by age as well as count, in memory and in the store', async (t) => {
+  const store = new MemoryLiveStore();
+  const old = { id: 'old', kind: 'verify', sessionIds: ['s'], status: 'done' as const, progress: { phase: 'done', fraction: 1 }, queuedAt: '2020-01-01T00:00:00.000Z', startedAt: '2020-01-01T00:00:00.000Z', finishedAt: '2020-01-01T00:01:00.000Z', result: null, error: null };
+  await store.saveJob(old);
+  const q = new JobQueue({ logger: silentLogger(), store, keepFinished: 2, keepFinishedMs: 86400_000 });
+  await q.restore();
+  t.equal(q.get('old'), undefined, 'a job finished years ago is not listed after a restart');
+  for (let i = 0; i < 4; i++) {
+    q.enqueue(jobKey('verify', [`p${i}`]), { kind: 'verify', sessionIds: [`p${i}`], work: async () => i });
+    await q.idle();
+  }
+  q.enqueue(jobKey('verify', ['last']), { kind: 'verify', sessionIds: ['last'], work: async () => 'last' });
+  await q.idle();
+  await q.flush();
+  await tick();
+  t.ok(q.list().length <= 3, `memory keeps the newest finished jobs (${q.list().length})`);
+  t.ok((await store.jobs()).length <= 3, 'so does the store');
 });

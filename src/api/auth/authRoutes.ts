@@ -17,7 +17,7 @@ export interface AuthRouteOptions {
 }
 
 export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, { services, loginRateLimit }) => {
-  const limiter = new LoginRateLimiter(loginRateLimit?.max ?? 20, loginRateLimit?.windowMs ?? 60_000);
+  const limiter = new LoginRateLimiter(services.liveStore, 'login', loginRateLimit?.max ?? 20, loginRateLimit?.windowMs ?? 60_000);
 
   app.post(
     '/auth/login',
@@ -45,7 +45,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, {
       },
     },
     async (request, reply) => {
-      const wait = limiter.hit(request.ip);
+      const wait = await limiter.hit(request.ip);
       if (wait > 0) {
         reply.header('retry-after', String(wait));
         throw new TiepdanError('LOGIN_RATE_LIMITED', `too many login attempts; wait ${wait} s`, { status: 429, details: { retryAfterSeconds: wait } });

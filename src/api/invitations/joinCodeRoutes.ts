@@ -89,7 +89,7 @@ ${error ? `<p class="error" role="alert" id="join-code-error">${e(error)}</p>` :
  * so 50-bit codes cannot be found by trying. Exchanges are audited (invitationService).
  */
 export const joinCodeRoutes: FastifyPluginAsync<JoinCodeRouteOptions> = async (app, { services, guessLimit }) => {
-  const wrong = new LoginRateLimiter(guessLimit?.max ?? 20, guessLimit?.windowMs ?? 15 * 60_000);
+  const wrong = new LoginRateLimiter(services.liveStore, 'join-code', guessLimit?.max ?? 20, guessLimit?.windowMs ?? 15 * 60_000);
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
@@ -97,7 +97,7 @@ export const joinCodeRoutes: FastifyPluginAsync<JoinCodeRouteOptions> = async (a
 
   const exchange = async (request: FastifyRequest, reply: FastifyReply, typed: string, dest: 'join' | 'test') => {
     try {
-      const wait = wrong.waitFor(request.ip);
+      const wait = await wrong.waitFor(request.ip);
       if (wait > 0) {
         reply.header('retry-after', String(wait));
         request.log.warn({ remoteAddress: request.ip }, 'join code guesses rate limited');
@@ -109,7 +109,7 @@ export const joinCodeRoutes: FastifyPluginAsync<JoinCodeRouteOptions> = async (a
       return reply.headers(PAGE_HEADERS).redirect(`/${dest}#token=${encodeURIComponent(token)}`, 303);
     } catch (err) {
       if (!(err instanceof TiepdanError) || MESSAGES[err.code] === undefined) throw err;
-      if (err.code === 'JOIN_CODE_MALFORMED' || err.code === 'JOIN_CODE_UNKNOWN') wrong.hit(request.ip);
+      if (err.code === 'JOIN_CODE_MALFORMED' || err.code === 'JOIN_CODE_UNKNOWN') await wrong.hit(request.ip);
       const minutes = Math.max(1, Math.ceil(Number(reply.getHeader('retry-after') ?? 60) / 60));
       return reply
         .status(err.status)

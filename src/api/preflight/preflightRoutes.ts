@@ -39,7 +39,7 @@ export const INVITATION_RESULTS_PER_WINDOW = { max: 12, windowMs: 10 * 60_000 };
 
 export const preflightRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = async (app, { services }) => {
   const P = services.preflight;
-  const invitationResults = new LoginRateLimiter(INVITATION_RESULTS_PER_WINDOW.max, INVITATION_RESULTS_PER_WINDOW.windowMs);
+  const invitationResults = new LoginRateLimiter(services.liveStore, 'preflight-result', INVITATION_RESULTS_PER_WINDOW.max, INVITATION_RESULTS_PER_WINDOW.windowMs);
   /** A commune operator sees the tests of sessions their own point is in (security review L4); sessions.get checks it. */
   const scoped = async (id: string, actor: ReturnType<typeof actorOf>) => {
     await services.sessions.get(id, actor);
@@ -147,7 +147,7 @@ export const preflightRoutes: FastifyPluginAsyncZod<{ services: ControlServices 
     async (request, reply) => {
       const actor = actorOf(request);
       if (actor.kind === 'invitation') {
-        const wait = invitationResults.hit(actor.id);
+        const wait = await invitationResults.hit(actor.id);
         if (wait > 0) {
           reply.header('retry-after', String(wait));
           throw new TiepdanError('PREFLIGHT_RATE_LIMITED', `too many test results from this invitation; wait ${wait} s`, { status: 429, details: { retryAfterSeconds: wait } });

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { TiepdanError } from '../../errors.ts';
 import type { Logger } from '../../logging/logger.ts';
+import type { LiveStore, StoredJob } from '../../store/LiveStore.ts';
+import { MemoryLiveStore } from '../../store/MemoryLiveStore.ts';
 
 export type JobKind = 'playable' | 'verify' | 'export-directory' | 'export-iso';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
@@ -38,9 +41,36 @@ export interface JobQueueOptions {
   maxQueued?: number;
   /** Finished jobs kept for GET …/jobs/:id (the oldest go first). */
   keepFinished?: number;
+  /** Finished jobs older than this are forgotten too (default 30 days). */
+  keepFinishedMs?: number;
+  /** Where jobs are written through, so they are still listed after a restart (default: memory). */
+  store?: LiveStore;
+  /** A running job's progress is written at most this often (default 2 s): a copy reports per chunk. */
+  progressWriteMs?: number;
 }
 
 export const DEFAULT_MAX_QUEUED = 32;
+
+/** What a job that was queued or running when its process died becomes at the next start. */
+export const JOB_INTERRUPTED = { code: 'JOB_INTERRUPTED', message: 'the server stopped or restarted while this job was queued or running; an export it was writing may be incomplete: start it again' } as const;
+
+const JOB_KINDS = ['playable', 'verify', 'export-directory', 'export-iso'] as const satisfies readonly JobKind[];
+
+/** A stored job read back (the database is an edge: a row from another version is checked, not trusted). */
+const storedJobSchema = z.object({
+  id: z.string(),
+  kind: z.enum(JOB_KINDS),
+  sessionIds: z.array(z.string()),
+  status: z.enum(['queued', 'running', 'done', 'failed']),
+  progress: z.object({ phase: z.string(), fraction: z.number(), disc: z.number().optional() }),
+  queuedAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  result: z.unknown(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+
+const snapshot = (job: Job): StoredJob => structuredClone(job);
 
 /** Same kind and same sessions: one job does it for everyone who asks (exports add their drive). */
 export function jobKey(kind: JobKind, sessionIds: readonly string[], extra = ''): string {
@@ -58,7 +88,15 @@ export class JobQueue {
   readonly concurrency: number;
   readonly maxQueued: number;
   readonly #keepFinished: number;
+  readonly #keepFinishedMs: number;
   readonly #logger: Logger;
+  readonly #store: LiveStore;
+  readonly #progressWriteMs: number;
+  /** Each job's writes, in order (a later state never lands before an earlier one). */
+  readonly #writes = new Map<string, Promise<void>>();
+  /** The progress last written per running job, to skip writes when nothing moved. */
+  readonly #writtenProgress = new Map<string, string>();
+  #progressTimer: NodeJS.Timeout | undefined;
   readonly #jobs = new Map<string, Job>();
   readonly #pending: { job: Job; key: string; spec: JobSpec }[] = [];
   /** Unfinished jobs by key (queued or running). */
@@ -70,7 +108,66 @@ export class JobQueue {
     this.concurrency = Math.max(1, options.concurrency ?? 1);
     this.maxQueued = Math.max(0, options.maxQueued ?? DEFAULT_MAX_QUEUED);
     this.#keepFinished = options.keepFinished ?? 200;
+    this.#keepFinishedMs = options.keepFinishedMs ?? 30 * 86400_000;
     this.#logger = options.logger;
+    this.#store = options.store ?? new MemoryLiveStore();
+    this.#progressWriteMs = Math.max(100, options.progressWriteMs ?? 2000);
+  }
+
+  /**
+   * At start-up, before any job is queued: jobs a previous process left queued or running are
+   * marked failed with JOB_INTERRUPTED (nobody will finish them), old finished ones are pruned,
+   * and the rest are listed again. Returns how many were interrupted.
+   */
+  async restore(now: Date = new Date()): Promise<number> {
+    const interrupted = await this.#store.failUnfinishedJobs(JOB_INTERRUPTED, now);
+    await this.#store.pruneJobs({ keep: this.#keepFinished, before: new Date(now.getTime() - this.#keepFinishedMs) });
+    for (const stored of await this.#store.jobs()) {
+      const parsed = storedJobSchema.safeParse(stored);
+      if (!parsed.success) {
+        this.#logger.warn({ job: stored.id, problems: parsed.error.issues.length }, 'stored recording job not understood; not listed');
+        continue;
+      }
+      if (!this.#jobs.has(parsed.data.id)) this.#jobs.set(parsed.data.id, parsed.data);
+    }
+    if (interrupted > 0) this.#logger.warn({ interrupted }, 'recording jobs the previous process left unfinished are marked failed (JOB_INTERRUPTED)');
+    return interrupted;
+  }
+
+  /** Resolves when every state written so far is in the store (shutdown, tests). */
+  async flush(): Promise<void> {
+    while (this.#writes.size > 0) await Promise.all(this.#writes.values());
+  }
+
+  /** Writes the job as it is now, after its earlier writes; a failed write is logged, never thrown. */
+  #persist(job: Job): void {
+    const state = snapshot(job);
+    if (job.status === 'running') this.#writtenProgress.set(job.id, JSON.stringify(job.progress));
+    else this.#writtenProgress.delete(job.id);
+    const previous = this.#writes.get(job.id) ?? Promise.resolve();
+    const write = previous
+      .then(() => this.#store.saveJob(state))
+      .catch((err: unknown) => this.#logger.error({ err, job: job.id }, 'cannot store the recording job'))
+      .finally(() => this.#writes.get(job.id) === write && this.#writes.delete(job.id));
+    this.#writes.set(job.id, write);
+  }
+
+  /** Running jobs' progress, written at a bounded rate (one timer for the queue, only while one runs). */
+  #watchProgress(): void {
+    if (this.#progressTimer !== undefined) return;
+    this.#progressTimer = setInterval(() => {
+      let running = 0;
+      for (const job of this.#jobs.values()) {
+        if (job.status !== 'running') continue;
+        running++;
+        if (this.#writtenProgress.get(job.id) !== JSON.stringify(job.progress)) this.#persist(job);
+      }
+      if (running === 0) {
+        clearInterval(this.#progressTimer);
+        this.#progressTimer = undefined;
+      }
+    }, this.#progressWriteMs);
+    this.#progressTimer.unref();
   }
 
   /** The unfinished job for this key, if any (so a caller can join it or refuse a duplicate). */
@@ -121,6 +218,7 @@ export class JobQueue {
     this.#jobs.set(job.id, job);
     this.#active.set(key, job);
     this.#pending.push({ job, key, spec });
+    this.#persist(job);
     this.#prune();
     // Started on the next tick: the caller gets its job back (and can answer 202) first.
     setImmediate(() => this.#pump());
@@ -149,10 +247,15 @@ export class JobQueue {
     for (const { job, key } of this.#pending.splice(0)) {
       Object.assign(job, { status: 'failed', finishedAt: new Date().toISOString(), error: { code: 'SHUTTING_DOWN', message: 'the server stopped before this job started' } });
       this.#active.delete(key);
+      this.#persist(job);
     }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
+    clearInterval(this.#progressTimer);
+    this.#progressTimer = undefined;
+    // A job still running past the timeout stays `running` in the store: the next start marks it interrupted.
+    await this.flush();
   }
 
   #pump(): void {
@@ -174,23 +277,36 @@ export class JobQueue {
 
   async #run(job: Job, key: string, spec: JobSpec): Promise<void> {
     Object.assign(job, { status: 'running', startedAt: new Date().toISOString(), progress: { phase: 'starting', fraction: 0 } });
+    this.#persist(job);
+    this.#watchProgress();
     try {
       const result = await spec.work(job);
       await spec.onDone?.(result).catch((err: unknown) => this.#logger.error({ err, job: job.id }, 'cannot record the finished job'));
       Object.assign(job, { status: 'done', result, finishedAt: new Date().toISOString(), progress: { ...job.progress, phase: 'done', fraction: 1 } });
+      this.#persist(job);
     } catch (err) {
       const e = err instanceof TiepdanError ? err : new TiepdanError('JOB_FAILED', (err as Error).message, { cause: err });
       this.#logger.error({ err, job: job.id, kind: job.kind }, 'recording job failed');
       await spec.onFailed?.(e).catch((auditErr: unknown) => this.#logger.error({ err: auditErr, job: job.id }, 'cannot audit the failed job'));
       Object.assign(job, { status: 'failed', finishedAt: new Date().toISOString(), error: { code: e.code, message: e.message } });
+      this.#persist(job);
     } finally {
       this.#active.delete(key);
     }
   }
 
-  /** Keeps memory bounded: the oldest finished jobs are forgotten first. */
+  /** Keeps memory and the store bounded: the oldest finished jobs are forgotten first, and those past their age. */
   #prune(): void {
-    const finished = [...this.#jobs.values()].filter((j) => j.status === 'done' || j.status === 'failed');
-    for (const j of finished.slice(0, Math.max(0, finished.length - this.#keepFinished))) this.#jobs.delete(j.id);
+    const finished = [...this.#jobs.values()].filter((j) => j.status === 'done' || j.status === 'failed').sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''));
+    const cutoff = new Date(Date.now() - this.#keepFinishedMs);
+    const over = Math.max(0, finished.length - this.#keepFinished);
+    const gone = finished.filter((j, i) => i < over || (j.finishedAt ?? '') < cutoff.toISOString());
+    for (const j of gone) this.#jobs.delete(j.id);
+    if (gone.length > 0) {
+      // After the writes in flight, so a job that just finished is counted as finished there too.
+      void this.flush()
+        .then(() => this.#store.pruneJobs({ keep: this.#keepFinished, before: cutoff }))
+        .catch((err: unknown) => this.#logger.warn({ err }, 'cannot prune stored recording jobs'));
+    }
   }
 }
