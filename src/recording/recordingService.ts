@@ -136,12 +136,12 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
    * a recording from starting: it is logged loudly instead.
    */
   async startRecording(session: RecordableSession, actor: Actor = SYSTEM_ACTOR): Promise<RecorderState> {
-    if (this.#recorders.has(session.id)) throw new TiepdanError('RECORDING_RUNNING', `session ${session.id} is already being recorded`, { status: 409 });
+    if (this.#recorders.has(session.id)) throw new TiepdanError('RECORDING_RUNNING', `session ${session.id} is already being recorded`);
     const db = this.options.db;
     if (db) {
       // A deleted recording stays deleted (its tombstone says so); the database refuses too (0410).
       const row = await db.selectFrom('recordings').select('status').where('session_id', '=', session.id).executeTakeFirst();
-      if (row?.status === 'deleted') throw new TiepdanError('RECORDING_DELETED', `session ${session.id}'s recording was deleted; it cannot be recorded again`, { status: 409 });
+      if (row?.status === 'deleted') throw new TiepdanError('RECORDING_DELETED', `session ${session.id}'s recording was deleted; it cannot be recorded again`);
     }
     const recorder = await SessionRecorder.start(session, { ...this.options.recorder, logger: this.options.logger });
     this.#recorders.set(session.id, recorder);
@@ -183,10 +183,10 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
    */
   async stopRecording(sessionId: string, actor: Actor = SYSTEM_ACTOR, reason = ''): Promise<void> {
     const r = this.#recorders.get(sessionId);
-    if (!r) throw new TiepdanError('RECORDING_NOT_RUNNING', `session ${sessionId} is not being recorded`, { status: 409 });
+    if (!r) throw new TiepdanError('RECORDING_NOT_RUNNING', `session ${sessionId} is not being recorded`);
     const why = reason.trim();
     if (actor.kind !== 'system' && why === '') {
-      throw new TiepdanError('RECORDING_STOP_REASON_REQUIRED', 'recording is mandatory (NĐ 154/2026 Art 24): say why it stops', { status: 400, details: [{ field: '/reason', message: 'required' }] });
+      throw new TiepdanError('RECORDING_STOP_REASON_REQUIRED', 'recording is mandatory (NĐ 154/2026 Art 24): say why it stops', { details: [{ field: '/reason', message: 'required' }] });
     }
     await this.#audit(actor, 'recording.stopped', sessionId, { by: actor.kind, ...(why ? { reason: why } : {}) });
     await r.stop('stopped');
@@ -233,7 +233,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 
   async get(sessionId: string): Promise<RecordingSummary> {
     const [s] = await this.#summaries([sessionId]);
-    if (s === undefined) throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`, { status: 404 });
+    if (s === undefined) throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`);
     return s;
   }
 
@@ -312,7 +312,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
   async #existingDir(sessionId: string): Promise<string> {
     const dir = sessionDirFor(this.recordingsDir, sessionId);
     await stat(path.join(dir, 'manifest.json')).catch(() => {
-      throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`, { status: 404 });
+      throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`);
     });
     return dir;
   }
@@ -328,7 +328,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 
   getJob(id: string): Job {
     const j = this.queue.get(id);
-    if (!j) throw new TiepdanError('JOB_NOT_FOUND', `no job ${id}`, { status: 404 });
+    if (!j) throw new TiepdanError('JOB_NOT_FOUND', `no job ${id}`);
     return j;
   }
 
@@ -380,7 +380,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
     const key = jobKey(kind, request.sessionIds, destination.path);
     const duplicate = () => {
       const d = this.queue.active(key);
-      return d && new TiepdanError('EXPORT_ALREADY_QUEUED', `these sessions are already being exported to ${destination.path} (job ${d.id})`, { status: 409, details: { jobId: d.id } });
+      return d && new TiepdanError('EXPORT_ALREADY_QUEUED', `these sessions are already being exported to ${destination.path} (job ${d.id})`, { details: { jobId: d.id } });
     };
     const early = duplicate();
     if (early) throw early;
@@ -457,14 +457,14 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
   }
 
   #requireDb(): Db {
-    if (!this.options.db) throw new TiepdanError('RECORDING_DB_REQUIRED', 'retention needs the database', { status: 500 });
+    if (!this.options.db) throw new TiepdanError('RECORDING_DB_REQUIRED', 'retention needs the database');
     return this.options.db;
   }
 
   /** The row of a recording that is not deleted, created if only the files exist yet. */
   async #governable(sessionId: string): Promise<RecordingSummary> {
     const s = await this.get(sessionId);
-    if (s.status === 'deleted') throw new TiepdanError('RECORDING_DELETED', `session ${sessionId}'s recording was deleted`, { status: 409 });
+    if (s.status === 'deleted') throw new TiepdanError('RECORDING_DELETED', `session ${sessionId}'s recording was deleted`);
     await this.#requireDb()
       .insertInto('recordings')
       .values({ session_id: sessionId, status: s.status === 'recording' ? 'recording' : (s.status as 'complete'), closed_at: null, head_hash: s.headHash, retention_until: null, archived_at: null, deleted_at: null, deleted_by: null })
@@ -529,7 +529,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
   async deleteRecording(sessionId: string, actor: Actor, reason: string): Promise<TombstoneView> {
     const db = this.#requireDb();
     const audit = this.options.audit;
-    if (!audit) throw new TiepdanError('RECORDING_AUDIT_REQUIRED', 'deletion needs the audit log', { status: 500 });
+    if (!audit) throw new TiepdanError('RECORDING_AUDIT_REQUIRED', 'deletion needs the audit log');
     const s = await this.get(sessionId);
     const dir = sessionDirFor(this.recordingsDir, sessionId);
     const state = (r: { status: string; legal_hold: boolean; legal_hold_reason: string; retention_until: string | null; retention_set_by: string | null; legal_hold_released_by: string | null }) => ({

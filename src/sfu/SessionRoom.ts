@@ -61,8 +61,8 @@ export interface ProduceRequest {
 /** Consumer priority of a thumbnail (layer 0); a bigger view adds its layer index (mediasoup: 1–255). */
 const VIEW_PRIORITY_BASE = 1;
 
-const notFound = (what: string, id: string) =>
-  new TiepdanError(`${what.toUpperCase()}_NOT_FOUND`, `no ${what} ${id} of this peer`, { status: 404 });
+const notFound = (what: 'transport' | 'producer' | 'consumer', id: string) =>
+  new TiepdanError(({ transport: 'TRANSPORT_NOT_FOUND', producer: 'PRODUCER_NOT_FOUND', consumer: 'CONSUMER_NOT_FOUND' } as const)[what], `no ${what} ${id} of this peer`);
 
 /**
  * One live reception session in the media layer: a router on the least-loaded worker with an
@@ -176,7 +176,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
 
   /** Waits for a rebuild in progress, so requests made meanwhile land on the new router. */
   async #ready(): Promise<void> {
-    if (this.#closed) throw new TiepdanError('SESSION_ENDED', 'the session has ended', { status: 410 });
+    if (this.#closed) throw new TiepdanError('SESSION_ENDED', 'the session has ended');
     if (this.#rebuilding !== undefined) await this.#rebuilding;
   }
 
@@ -266,7 +266,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
 
   #requirePeer(peerId: string): SessionPeer {
     const peer = this.#peers.get(peerId);
-    if (peer === undefined) throw new TiepdanError('PEER_NOT_FOUND', `no peer ${peerId} in this session`, { status: 404 });
+    if (peer === undefined) throw new TiepdanError('PEER_NOT_FOUND', `no peer ${peerId} in this session`);
     return peer;
   }
 
@@ -296,10 +296,10 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
    */
   /** `toLobby` sends the peer to the lobby whatever the session's setting (a contested seat, M1). */
   addPeer(init: { peerId: string; role: ParticipantRole; label: string; toLobby?: boolean }): SessionPeer {
-    if (this.#closed) throw new TiepdanError('SESSION_ENDED', 'the session has ended', { status: 410 });
-    if (this.#peers.has(init.peerId)) throw new TiepdanError('PEER_EXISTS', 'this participant is already in the session', { status: 409 });
+    if (this.#closed) throw new TiepdanError('SESSION_ENDED', 'the session has ended');
+    if (this.#peers.has(init.peerId)) throw new TiepdanError('PEER_EXISTS', 'this participant is already in the session');
     if (this.#peers.size >= this.#settings.maxPeers) {
-      throw new TiepdanError('SESSION_FULL', `the session already has its maximum of ${this.#settings.maxPeers} participants`, { status: 409 });
+      throw new TiepdanError('SESSION_FULL', `the session already has its maximum of ${this.#settings.maxPeers} participants`);
     }
     const lobby = init.toLobby === true || (this.#settings.lobbyEnabled && ROLE_PERMISSIONS[init.role].waitsInLobby);
     const peer = new SessionPeer(init.peerId, init.role, init.label, !lobby);
@@ -368,12 +368,12 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     const peer = this.#requirePeer(peerId);
     this.#requireAdmitted(peer);
     if (direction === 'send' && !peer.permissions.produce) {
-      throw new TiepdanError('FORBIDDEN', `the ${peer.role} role cannot send media`, { status: 403 });
+      throw new TiepdanError('FORBIDDEN', `the ${peer.role} role cannot send media`);
     }
     if (direction === 'recv' && !peer.permissions.consume) {
-      throw new TiepdanError('FORBIDDEN', `the ${peer.role} role cannot receive media`, { status: 403 });
+      throw new TiepdanError('FORBIDDEN', `the ${peer.role} role cannot receive media`);
     }
-    if (peer.transports.size >= 4) throw new TiepdanError('TOO_MANY_TRANSPORTS', 'a peer may hold at most 4 transports', { status: 409 });
+    if (peer.transports.size >= 4) throw new TiepdanError('TOO_MANY_TRANSPORTS', 'a peer may hold at most 4 transports');
     const slot = await this.#slotFor(peer);
     let transport: types.WebRtcTransport | undefined;
     try {
@@ -391,13 +391,13 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
       transport?.close();
       // The session ended (its routers closed) while the transport was being set up: mediasoup's
       // "handler not found" was answered INTERNAL (found by test/guards/signalingFuzz.test.ts).
-      if (this.#closed || slot.router.closed) throw new TiepdanError('SESSION_ENDED', 'the session has ended', { status: 410 });
+      if (this.#closed || slot.router.closed) throw new TiepdanError('SESSION_ENDED', 'the session has ended');
       throw err;
     }
     // The peer left (or was ejected) meanwhile: its transport would outlive it.
     if (this.#closed || this.#peers.get(peerId) !== peer) {
       transport.close();
-      throw this.#closed ? new TiepdanError('SESSION_ENDED', 'the session has ended', { status: 410 }) : new TiepdanError('PEER_NOT_FOUND', 'the peer left while its transport was being made', { status: 404 });
+      throw this.#closed ? new TiepdanError('SESSION_ENDED', 'the session has ended') : new TiepdanError('PEER_NOT_FOUND', 'the peer left while its transport was being made');
     }
     peer.transports.set(transport.id, transport);
     transport.observer.once('close', () => peer.transports.delete(transport.id));
@@ -412,7 +412,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
   }
 
   #requireAdmitted(peer: SessionPeer): void {
-    if (!peer.admitted) throw new TiepdanError('IN_LOBBY', 'waiting in the lobby until the host admits you', { status: 403 });
+    if (!peer.admitted) throw new TiepdanError('IN_LOBBY', 'waiting in the lobby until the host admits you');
   }
 
   #transport(peer: SessionPeer, transportId: string): types.WebRtcTransport {
@@ -429,7 +429,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
       await transport.connect({ dtlsParameters });
     } catch (err) {
       // Connected twice, or parameters the worker refuses: the client's mistake, not ours.
-      throw new TiepdanError('MEDIA_REJECTED', `cannot connect the transport: ${(err as Error).message}`, { status: 400 });
+      throw new TiepdanError('MEDIA_REJECTED', `cannot connect the transport: ${(err as Error).message}`);
     }
   }
 
@@ -551,14 +551,14 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     await this.#ready();
     const peer = this.#requirePeer(peerId);
     this.#requireAdmitted(peer);
-    if (!peer.permissions.produce) throw new TiepdanError('FORBIDDEN', `the ${peer.role} role cannot send media`, { status: 403 });
+    if (!peer.permissions.produce) throw new TiepdanError('FORBIDDEN', `the ${peer.role} role cannot send media`);
     const transport = this.#transport(peer, request.transportId);
-    if (transport.appData.direction !== 'send') throw new TiepdanError('WRONG_TRANSPORT', 'produce needs a send transport', { status: 400 });
+    if (transport.appData.direction !== 'send') throw new TiepdanError('WRONG_TRANSPORT', 'produce needs a send transport');
     if ((request.source === 'microphone') !== (request.kind === 'audio')) {
-      throw new TiepdanError('INVALID_DATA', `source ${request.source} does not match kind ${request.kind}`, { status: 400 });
+      throw new TiepdanError('INVALID_DATA', `source ${request.source} does not match kind ${request.kind}`);
     }
     for (const p of peer.producers.values()) {
-      if (p.source === request.source) throw new TiepdanError('SOURCE_IN_USE', `this peer already sends its ${request.source}`, { status: 409 });
+      if (p.source === request.source) throw new TiepdanError('SOURCE_IN_USE', `this peer already sends its ${request.source}`);
     }
     let producer: types.Producer;
     try {
@@ -570,7 +570,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
         appData: { peerId, source: request.source },
       });
     } catch (err) {
-      throw new TiepdanError('MEDIA_REJECTED', `the media parameters were refused: ${(err as Error).message}`, { status: 400 });
+      throw new TiepdanError('MEDIA_REJECTED', `the media parameters were refused: ${(err as Error).message}`);
     }
     // Make the producer available on the session's other routers (the primary one for the recorder).
     const home = this.#peerSlots.get(peer.id)!;
@@ -619,7 +619,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     const peer = this.#requirePeer(peerId);
     const producer = this.#producer(peer, producerId);
     if (peer.mutedByHost.has(producer.kind)) {
-      throw new TiepdanError('MUTED_BY_HOST', `the chair muted your ${producer.kind === 'audio' ? 'microphone' : 'camera'}; wait until the chair gives you the floor`, { status: 403 });
+      throw new TiepdanError('MUTED_BY_HOST', `the chair muted your ${producer.kind === 'audio' ? 'microphone' : 'camera'}; wait until the chair gives you the floor`);
     }
     await producer.resume();
   }
@@ -680,7 +680,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
     const viewer = this.#requirePeer(peerId);
     const consumer = this.#consumer(viewer, consumerId);
     if (consumer.type !== 'simulcast' && consumer.type !== 'svc') {
-      throw new TiepdanError('NOT_LAYERED', 'this consumer has a single layer', { status: 400 });
+      throw new TiepdanError('NOT_LAYERED', 'this consumer has a single layer');
     }
     if (consumer.type === 'svc') return consumer.setPreferredLayers(layers);
     viewer.wantedLayers.set(consumer.id, layers.spatialLayer);
@@ -848,7 +848,7 @@ export class SessionRoom extends EventEmitter<RecordableSessionEvents> implement
    */
   setLocalRecording(peerId: string, on: boolean): boolean {
     const peer = this.#requirePeer(peerId);
-    if (on && !peer.admitted) throw new TiepdanError('IN_LOBBY', 'waiting in the lobby until the host admits you', { status: 403 });
+    if (on && !peer.admitted) throw new TiepdanError('IN_LOBBY', 'waiting in the lobby until the host admits you');
     if (this.#localRecorders.has(peerId) === on) return false;
     if (on) this.#localRecorders.add(peerId);
     else this.#localRecorders.delete(peerId);

@@ -90,7 +90,7 @@ function actorOfClaims(claims: TokenClaims, label: string): Actor {
 }
 
 const isRole = (role: string): role is ParticipantRole => (PARTICIPANT_ROLES as readonly string[]).includes(role);
-const forbidden = (what: string) => new TiepdanError('FORBIDDEN', `your role may not ${what}`, { status: 403 });
+const forbidden = (what: string) => new TiepdanError('FORBIDDEN', `your role may not ${what}`);
 
 /**
  * The signaling hub: admits sockets with invitation tokens, binds each to a peer of a session room,
@@ -267,7 +267,7 @@ export class LiveSignaling implements RequestHandler {
         return { unmuted };
       }
       case 'raiseHand': {
-        if (!peer.admitted) throw new TiepdanError('IN_LOBBY', 'waiting in the lobby until the host admits you', { status: 403 });
+        if (!peer.admitted) throw new TiepdanError('IN_LOBBY', 'waiting in the lobby until the host admits you');
         const raised = (data as RequestData<'raiseHand'>).raised;
         this.#setHand(m, raised);
         return { raised };
@@ -318,7 +318,7 @@ export class LiveSignaling implements RequestHandler {
       case 'stopRecording': {
         if (!peer.permissions.moderate) throw forbidden('start or stop the recording');
         const control = this.recording;
-        if (control === undefined) throw new TiepdanError('RECORDING_UNAVAILABLE', 'recording is not available on this server', { status: 503 });
+        if (control === undefined) throw new TiepdanError('RECORDING_UNAVAILABLE', 'recording is not available on this server');
         await (method === 'startRecording' ? control.start(room, m.actor) : control.stop(room, m.actor, (data as RequestData<'stopRecording'>).reason));
         return { recording: room.state.recording };
       }
@@ -328,7 +328,7 @@ export class LiveSignaling implements RequestHandler {
         // Read now, not at join: the chair may have changed the setting during the session.
         const settings = await this.#options.directory.get(m.sessionId);
         if (settings?.participantRecordingAllowed !== true) {
-          throw new TiepdanError('LOCAL_RECORDING_FORBIDDEN', 'the chair does not allow participants to record this session', { status: 403 });
+          throw new TiepdanError('LOCAL_RECORDING_FORBIDDEN', 'the chair does not allow participants to record this session');
         }
         room.setLocalRecording(peer.id, true);
         return { recording: true };

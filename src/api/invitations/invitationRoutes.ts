@@ -82,7 +82,7 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ services: ControlServices
   const printable = async (request: FastifyRequest, id: string): Promise<string> => {
     const invitation = await I.get(id, actorOf(request));
     const token = invitation.token;
-    if (token === null) throw new TiepdanError('INVITATION_WITHHELD', 'your role may not print the chair’s invitation', { status: 403 });
+    if (token === null) throw new TiepdanError('INVITATION_WITHHELD', 'your role may not print the chair’s invitation');
     const session = await services.sessions.get(invitation.sessionId);
     const points = await services.bridgePoints.list({ ids: session.bridgePointIds }, { limit: 500, offset: 0 });
     const settings = await services.settings.get();

@@ -49,7 +49,7 @@ class LoopbackTest {
   transport(id: string): types.WebRtcTransport {
     if (id === this.send.id) return this.send;
     if (id === this.recv.id) return this.recv;
-    throw new TiepdanError('TRANSPORT_NOT_FOUND', 'no such transport in this test', { status: 404 });
+    throw new TiepdanError('TRANSPORT_NOT_FOUND', 'no such transport in this test');
   }
 
   close(): void {
@@ -75,7 +75,6 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value ?? {});
   if (!result.success) {
     throw new TiepdanError('VALIDATION_FAILED', 'invalid request', {
-      status: 400,
       details: result.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
     });
   }
@@ -113,7 +112,7 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
     const claims = claimsOf(request);
     const { id } = parse(testParams, request.params);
     const test = tests.get(id);
-    if (test === undefined || test.owner !== claims.jti) throw new TiepdanError('TEST_NOT_FOUND', 'no such connection test (it may have timed out)', { status: 404 });
+    if (test === undefined || test.owner !== claims.jti) throw new TiepdanError('TEST_NOT_FOUND', 'no such connection test (it may have timed out)');
     return test;
   };
 
@@ -147,10 +146,10 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
     const { transport } = parse(createBody, request.body);
     // From here to `starting.add` nothing awaits: the slot is taken before the router is made, so
     // a burst of requests cannot all pass these checks first (security review M6).
-    if (starting.has(claims.jti)) throw new TiepdanError('TEST_STARTING', 'a connection test for this invitation is already starting', { status: 409 });
+    if (starting.has(claims.jti)) throw new TiepdanError('TEST_STARTING', 'a connection test for this invitation is already starting');
     // One test per invitation at a time; a new one replaces the old (a reload must not leak routers).
     for (const t of tests.values()) if (t.owner === claims.jti) t.close();
-    if (tests.size + starting.size >= MAX_TESTS) throw new TiepdanError('TOO_MANY_TESTS', 'too many connection tests are running; try again in a minute', { status: 503 });
+    if (tests.size + starting.size >= MAX_TESTS) throw new TiepdanError('TOO_MANY_TESTS', 'too many connection tests are running; try again in a minute');
     starting.add(claims.jti);
     try {
       return await startTest(request, reply, claims, transport);
@@ -170,17 +169,17 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
     const test = await testFor(request);
     const body = parse(produceBody, request.body);
     // Taken before the first await (security review M6), given back if this request fails.
-    if (test.sending.has(body.kind)) throw new TiepdanError('TOO_MANY_PRODUCERS', 'a test sends one audio and one video track', { status: 409 });
+    if (test.sending.has(body.kind)) throw new TiepdanError('TOO_MANY_PRODUCERS', 'a test sends one audio and one video track');
     test.sending.add(body.kind);
     let producer: types.Producer | undefined;
     try {
       try {
         producer = await test.send.produce({ kind: body.kind, rtpParameters: body.rtpParameters as types.RtpParameters });
       } catch (err) {
-        throw new TiepdanError('MEDIA_REJECTED', `the server cannot take this media: ${(err as Error).message}`, { status: 400 });
+        throw new TiepdanError('MEDIA_REJECTED', `the server cannot take this media: ${(err as Error).message}`);
       }
       const rtpCapabilities = body.rtpCapabilities as types.RtpCapabilities;
-      if (!test.router.canConsume({ producerId: producer.id, rtpCapabilities })) throw new TiepdanError('MEDIA_REJECTED', 'the browser cannot receive this codec', { status: 400 });
+      if (!test.router.canConsume({ producerId: producer.id, rtpCapabilities })) throw new TiepdanError('MEDIA_REJECTED', 'the browser cannot receive this codec');
       const consumer = await test.recv.consume({ producerId: producer.id, rtpCapabilities, paused: true });
       test.producers.set(producer.id, producer);
       test.consumers.set(consumer.id, consumer);
@@ -197,7 +196,7 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
     const test = await testFor(request);
     const { consumerId } = parse(resumeBody, request.body);
     const consumer = test.consumers.get(consumerId);
-    if (consumer === undefined) throw new TiepdanError('CONSUMER_NOT_FOUND', 'no such consumer in this test', { status: 404 });
+    if (consumer === undefined) throw new TiepdanError('CONSUMER_NOT_FOUND', 'no such consumer in this test');
     await consumer.resume();
     if (consumer.kind === 'video') await consumer.requestKeyFrame();
     return { resumed: true };

@@ -103,7 +103,7 @@ function auditView(r: Row): Record<string, unknown> {
 
 export function checkPeriod(from: string, to: string): void {
   if (to < from || to > addDays(from, MAX_PERIOD_DAYS - 1)) {
-    throw new TiepdanError('REGISTER_PERIOD_INVALID', `the period runs from "from" to "to", at most ${MAX_PERIOD_DAYS} days`, { status: 400, details: [{ field: '/to', message: 'out of range' }] });
+    throw new TiepdanError('REGISTER_PERIOD_INVALID', `the period runs from "from" to "to", at most ${MAX_PERIOD_DAYS} days`, { details: [{ field: '/to', message: 'out of range' }] });
   }
 }
 
@@ -277,7 +277,7 @@ export class RegisterStore {
       .orderBy('register_entries.id')
       .limit(MAX_EXPORT_ROWS + 1)
       .execute();
-    if (rows.length > MAX_EXPORT_ROWS) throw new TiepdanError('REGISTER_TOO_LARGE', `more than ${MAX_EXPORT_ROWS} lines in this period: print or export a shorter one`, { status: 400, details: [{ field: '/to', message: 'period too long' }] });
+    if (rows.length > MAX_EXPORT_ROWS) throw new TiepdanError('REGISTER_TOO_LARGE', `more than ${MAX_EXPORT_ROWS} lines in this period: print or export a shorter one`, { details: [{ field: '/to', message: 'period too long' }] });
     const entries = rows.map((r) => view(r, actor.role));
     // The sổ leaves the system with people's data in it: who took which period, in which form.
     await this.#audit.append(this.#baseDb, actor, {

@@ -215,7 +215,7 @@ export class BridgePointStore {
     // Parsing stops one row past the limit: a huge file is refused before it is read to the end.
     const rows = parseCsv(text, { maxRows: CSV_MAX_ROWS + 2 });
     if (rows.length > CSV_MAX_ROWS + 1) {
-      throw new TiepdanError('CSV_TOO_MANY_ROWS', `a CSV import takes at most ${CSV_MAX_ROWS} bridge points (the province has a few hundred); split the file`, { status: 413, details: { maxRows: CSV_MAX_ROWS } });
+      throw new TiepdanError('CSV_TOO_MANY_ROWS', `a CSV import takes at most ${CSV_MAX_ROWS} bridge points (the province has a few hundred); split the file`, { details: { maxRows: CSV_MAX_ROWS } });
     }
     if (rows.length < 2) throw badRequest('CSV_EMPTY', 'the CSV needs a header row and at least one bridge point');
     const header = rows[0]!.map((h) => h.trim().toLowerCase());

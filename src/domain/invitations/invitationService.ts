@@ -251,10 +251,10 @@ export class InvitationService extends EventEmitter<InvitationServiceEvents> {
    */
   async redeemJoinCode(code: string, from: { address: string }): Promise<{ token: string; invitationId: string; sessionId: string }> {
     const row = await this.#db.selectFrom('invitations').selectAll().where('join_code', '=', code).executeTakeFirst();
-    if (row === undefined) throw new TiepdanError('JOIN_CODE_UNKNOWN', 'no invitation has this code', { status: 404 });
+    if (row === undefined) throw new TiepdanError('JOIN_CODE_UNKNOWN', 'no invitation has this code');
     const status = this.view(row).status;
-    if (status === 'revoked') throw new TiepdanError('JOIN_CODE_REVOKED', 'this invitation was revoked or replaced by a new one', { status: 410 });
-    if (status === 'expired') throw new TiepdanError('JOIN_CODE_EXPIRED', 'this invitation has expired', { status: 410 });
+    if (status === 'revoked') throw new TiepdanError('JOIN_CODE_REVOKED', 'this invitation was revoked or replaced by a new one');
+    if (status === 'expired') throw new TiepdanError('JOIN_CODE_EXPIRED', 'this invitation has expired');
     const actor: Actor = { kind: 'invitation', id: row.jti, role: undefined, label: row.display_name, bridgePointId: row.bridge_point_id, sessionId: row.session_id, subject: row.subject };
     await this.#audit.append(this.#db, actor, { action: 'invitation.join_code.redeem', entity: 'invitation', entityId: row.id, after: { jti: row.jti, address: from.address } });
     return { token: row.token, invitationId: row.id, sessionId: row.session_id };

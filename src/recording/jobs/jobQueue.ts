@@ -94,7 +94,7 @@ export class JobQueue {
   /** Throws JOBS_BUSY when one more job would not fit (checked again by enqueue). */
   assertRoom(): void {
     if (this.#pending.length >= this.maxQueued) {
-      throw new TiepdanError('JOBS_BUSY', `${this.#pending.length} recording jobs are waiting already; try again when they are done`, { status: 503, details: { queued: this.#pending.length, running: this.#running } });
+      throw new TiepdanError('JOBS_BUSY', `${this.#pending.length} recording jobs are waiting already; try again when they are done`, { details: { queued: this.#pending.length, running: this.#running } });
     }
   }
 
