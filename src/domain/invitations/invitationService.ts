@@ -11,6 +11,9 @@ import type { SettingsStore } from '../settings/controlSettings.ts';
 import type { SessionService, SessionView } from '../sessions/sessionService.ts';
 import { TiepdanError } from '../../errors.ts';
 import { newJoinCode } from './joinCode.ts';
+import type { InvitationView } from '../../contract/views/invitation.ts';
+
+export type { InvitationView };
 import { staffLiveRole } from './staffRoles.ts';
 
 type Trx = Transaction<DatabaseSchema>;
@@ -21,23 +24,6 @@ type Trx = Transaction<DatabaseSchema>;
  * admits. The token id (jti) is kept so that an invitation can be revoked or re-issued; the
  * display name is the bridge point's name or a role label, never a complainant's name.
  */
-export interface InvitationView {
-  id: string;
-  sessionId: string;
-  bridgePointId: string | null;
-  participantId: string | null;
-  subject: string;
-  role: string;
-  displayName: string;
-  jti: string;
-  /** Null when the reader may not hold this credential (a technician and a chair's invitation). */
-  token: string | null;
-  status: 'active' | 'revoked' | 'expired';
-  issuedAt: string;
-  expiresAt: string;
-  revokedAt: string | null;
-  revokedReason: string;
-}
 
 type InvitationRow = {
   id: string;

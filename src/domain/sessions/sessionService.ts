@@ -19,6 +19,9 @@ import type { SettingsStore } from '../settings/controlSettings.ts';
 import type { MinutesVersionsTable } from '../afterSitting/tables.ts';
 import { nextStatus, SESSION_STATUSES, type SessionAction, type SessionStatus } from './lifecycle.ts';
 import { safeText } from '../common/safeText.ts';
+import type { SessionView } from '../../contract/views/session.ts';
+
+export type { SessionView };
 
 type Trx = Transaction<DatabaseSchema>;
 
@@ -58,35 +61,6 @@ export const sessionInput = z.object({
 });
 export type SessionInput = z.infer<typeof sessionInput>;
 
-export interface SessionView {
-  id: string;
-  title: string;
-  scheduledStart: string;
-  scheduledEnd: string;
-  location: string;
-  chairUserId: string | null;
-  chairTitle: string;
-  status: SessionStatus;
-  statusReason: string;
-  maxPeers: number;
-  lobbyEnabled: boolean;
-  endpointsSeeEachOther: boolean;
-  autoRecord: boolean;
-  participantRecordingAllowed: boolean;
-  notes: string;
-  goLiveOverrideReason: string | null;
-  /** Cases on the agenda: reference and type only (no personal data). */
-  cases: { caseId: string; reference: string; type: string; position: number; outcome: string | null }[];
-  bridgePointIds: string[];
-  participants: { id: string; role: string; label: string; bridgePointId: string | null }[];
-  /** The last day the proposal may reach the chairman (N working days before the session). */
-  submissionDeadline: string;
-  /** The last day the citizen and the agencies may be notified: 5 working days before (N154 Art 23(1)). */
-  noticeDeadline: string;
-  createdAt: string;
-  updatedAt: string;
-  statusChangedAt: string;
-}
 
 type SessionRow = {
   id: string;

@@ -1,6 +1,11 @@
 import { ApiError, requestJson } from '../shared/http.ts';
 
 export { ApiError };
+// The control API's views, declared once in src/contract and imported as types only: esbuild drops
+// these imports, so zod stays out of the bundle.
+export type { Paged } from '../../../contract/views/paged.ts';
+export type { SessionView } from '../../../contract/views/session.ts';
+export type { InvitationView } from '../../../contract/views/invitation.ts';
 
 const STORAGE_KEY = 'tiepdan.console.auth';
 
@@ -12,44 +17,8 @@ export interface ConsoleUser {
   bridgePointId: string | null;
 }
 
-export interface Paged<T> {
-  items: T[];
-  total: number;
-  limit: number;
-  offset: number;
-}
 
-export interface SessionView {
-  id: string;
-  title: string;
-  scheduledStart: string;
-  scheduledEnd: string;
-  location: string;
-  chairTitle: string;
-  status: string;
-  statusReason: string;
-  lobbyEnabled: boolean;
-  autoRecord: boolean;
-  notes: string;
-  goLiveOverrideReason: string | null;
-  cases: { caseId: string; reference: string; type: string; position: number; outcome: string | null }[];
-  bridgePointIds: string[];
-  participants: { id: string; role: string; label: string; bridgePointId: string | null }[];
-  submissionDeadline: string;
-  noticeDeadline: string;
-}
 
-export interface InvitationView {
-  id: string;
-  sessionId: string;
-  bridgePointId: string | null;
-  participantId: string | null;
-  role: string;
-  displayName: string;
-  token: string;
-  status: string;
-  expiresAt: string;
-}
 
 /**
  * The console's access to the control API: the bearer token lives in sessionStorage (gone when the

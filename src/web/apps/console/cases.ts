@@ -4,27 +4,10 @@ import { t, type MessageKey } from '../../i18n/index.ts';
 import { api, type Paged, type SessionView } from './api.ts';
 import { plainError } from './plainErrors.ts';
 import { field, section, statusBadge, table, when, withStatus } from './widgets.ts';
+import type { CaseView } from '../../../contract/views/case.ts';
 
-/** The control API's case (`GET /cases/:id`); personal fields are null when this role may not see them. */
-export interface CaseView {
-  id: string;
-  reference: string;
-  type: string;
-  title: string;
-  summary: string | null;
-  criteria: string[];
-  criteriaNote: string | null;
-  communeBridgePointId: string | null;
-  agencies: string[];
-  priorHandling: string | null;
-  requests: string | null;
-  groupSize: number;
-  identityProtectionWaived: boolean;
-  waiverNote: string | null;
-  personalDataHidden: boolean;
-  people: { id: string; role: string; fullName: string | null; idNumber: string | null; address: string | null; phone: string | null; note: string | null }[];
-  createdAt: string;
-}
+export type { CaseView };
+
 
 interface BridgePoint {
   id: string;

@@ -5,6 +5,7 @@ import { formatBytes, formatDateTime, t, type MessageKey } from '../../i18n/inde
 import { Tile, roleKey } from '../shared/tiles.ts';
 import { outcomesSection } from './afterSitting.ts';
 import { api, type SessionView } from './api.ts';
+import type { CaseView } from '../../../contract/views/case.ts';
 import { plainError } from './plainErrors.ts';
 import { recordingControl } from './recordingApi.ts';
 import { section, withStatus } from './widgets.ts';
@@ -287,17 +288,6 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
   }
 }
 
-interface CaseView {
-  id: string;
-  reference: string;
-  type: string;
-  title: string;
-  summary: string | null;
-  requests: string | null;
-  groupSize: number;
-  personalDataHidden: boolean;
-  people: { role: string; fullName: string | null }[];
-}
 
 async function fillCase(session: SessionView, box: HTMLElement): Promise<void> {
   const current = session.cases.find((c) => c.outcome === null) ?? session.cases[0];

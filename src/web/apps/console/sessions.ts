@@ -252,6 +252,7 @@ async function invitationsSection(session: SessionView): Promise<HTMLElement> {
     return section('nav.invitations', text('admin.list.empty', undefined, 'p'));
   }
   const origin = location.origin;
+  // A withheld token (null: the chair's, read by a technician) gives no link rather than #token=null.
   return section(
     'nav.invitations',
     table(
@@ -260,8 +261,8 @@ async function invitationsSection(session: SessionView): Promise<HTMLElement> {
       [
         { key: 'sessions.bridgePoints', cell: (i) => i.displayName },
         { key: 'common.role', cell: (i) => text(roleKey(i.role)) },
-        { key: 'sessions.openRoom', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/join#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-join-link': i.role }, text('sessions.openRoom')) : text(i.status === 'revoked' ? 'invitation.revoked' : 'invitation.expired')) },
-        { key: 'nav.preflight', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/test#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-test-link': i.role }, text('nav.preflight')) : '') },
+        { key: 'sessions.openRoom', cell: (i) => (i.status === 'active' && i.token !== null ? h('a', { href: `${origin}/join#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-join-link': i.role }, text('sessions.openRoom')) : i.status === 'active' ? '' : text(i.status === 'revoked' ? 'invitation.revoked' : 'invitation.expired')) },
+        { key: 'nav.preflight', cell: (i) => (i.status === 'active' && i.token !== null ? h('a', { href: `${origin}/test#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-test-link': i.role }, text('nav.preflight')) : '') },
         { key: 'common.print', cell: (i) => h('a', { href: '#', 'data-print': i.id, onclick: (ev: Event) => void printInvitation(ev, i.id) }, text('common.print')) },
       ],
       (i) => i.id,
