@@ -33,27 +33,9 @@ import { recoverInterruptedRecordings } from './recovery/recoverInterrupted.ts';
 import { verifyRecording, type VerifyReport } from './verify/verifyRecording.ts';
 
 export type { Job } from './jobs/jobQueue.ts';
+import type { RecordingSummary } from '../contract/views/recording.ts';
 
-export interface RecordingSummary {
-  sessionId: string;
-  status: string;
-  startedAt: string | null;
-  closedAt: string | null;
-  headHash: string | null;
-  bytes: number;
-  retentionUntil: string | null;
-  /** Who set the retention date in force (null: the default at recording start). */
-  retentionSetBy: string | null;
-  legalHold: boolean;
-  legalHoldReason: string;
-  legalHoldSetBy: string | null;
-  /** The last release of a legal hold: who (and in which role), when, why. */
-  legalHoldRelease: { by: string; role: string | null; at: string | null; reason: string } | null;
-  playable: boolean;
-  live: RecorderState | null;
-  /** What a deleted recording left behind; null unless status is `deleted`. */
-  tombstone: TombstoneView | null;
-}
+export type { RecordingSummary };
 
 export type RecordingServiceEvents = {
   /** Forwarded to the host by the signaling layer (recording on/off, disk warnings). */

@@ -1,23 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { TiepdanError } from '../../errors.ts';
 import type { Logger } from '../../logging/logger.ts';
+import type { Job } from '../../contract/views/recording.ts';
 
 export type JobKind = 'playable' | 'verify' | 'export-directory' | 'export-iso';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
 
-export interface Job {
-  id: string;
-  kind: JobKind;
-  sessionIds: string[];
-  status: JobStatus;
-  progress: { phase: string; fraction: number; disc?: number };
-  queuedAt: string;
-  /** When the job left the queue (null while queued). */
-  startedAt: string | null;
-  finishedAt: string | null;
-  result: unknown;
-  error: { code: string; message: string } | null;
-}
+/** The job as GET …/jobs/:id answers it: its type is the contract's (src/contract/views/recording.ts). */
+export type { Job };
 
 export interface JobSpec {
   kind: JobKind;

@@ -2,6 +2,7 @@ import { button, formatDuration, h, setText } from '../../ui/dom.ts';
 import { formatBytes, t } from '../../i18n/index.ts';
 import { api, ApiError } from './api.ts';
 import { field, withStatus } from './widgets.ts';
+import type { Job, RecordingSummary } from '../../../contract/views/recording.ts';
 
 /** The recording routes (issue 5, /api/v1/recordings), in one place. */
 export const recordingRoutes = {
@@ -20,16 +21,8 @@ export const recordingRoutes = {
   job: (jobId: string) => `/recordings/jobs/${jobId}`,
 };
 
-export interface RecordingSummary {
-  sessionId: string;
-  status: string;
-  startedAt: string | null;
-  closedAt: string | null;
-  bytes: number;
-  playable: boolean;
-  legalHold: boolean;
-  live: { status: string; startedAt: string; disk: { level: string; freeBytes: number } } | null;
-}
+// The server's views, as types only (esbuild drops the import, zod stays out of the bundle).
+export type { Job, RecordingSummary };
 
 export interface ExportDestinations {
   /** EXPORT_DESTINATIONS: where drives are looked for (empty: exports are off). */
@@ -37,14 +30,6 @@ export interface ExportDestinations {
   destinations: { path: string; fsType: string; source: string; freeBytes: number }[];
 }
 
-export interface Job {
-  id: string;
-  /** Jobs run one at a time on the server: `queued` until their turn. */
-  status: 'queued' | 'running' | 'done' | 'failed';
-  progress: { phase: string; fraction: number };
-  result: unknown;
-  error: { code: string; message: string } | null;
-}
 
 /** Follows a background job (playable copy, verification, export) until it ends, reporting its progress. */
 export async function followJob(jobId: string, onProgress: (job: Job) => void): Promise<Job> {
@@ -141,7 +126,5 @@ export const governanceRoutes = {
   legalHold: (sessionId: string) => `/recordings/${sessionId}/legal-hold`,
 };
 
-export interface GovernedRecording extends RecordingSummary {
-  retentionUntil: string | null;
-  legalHoldReason: string;
-}
+/** A recording with its retention and legal-hold fields (all in the summary since the contract). */
+export type GovernedRecording = RecordingSummary;
