@@ -5,7 +5,7 @@ import { LoginRateLimiter } from '../../domain/auth/loginRateLimiter.ts';
 import type { ControlServices } from '../../domain/controlServices.ts';
 import { actorOf } from '../control/access.ts';
 import { errorBody, errorResponses, R, roleEnum } from '../control/schemas.ts';
-import { userSchema } from '../users/userRoutes.ts';
+import { userView as userSchema } from '../../contract/views/user.ts';
 import { safeText } from '../../domain/common/safeText.ts';
 
 export const passwordSchema = safeText(200).min(10, 'at least 10 characters');

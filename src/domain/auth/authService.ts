@@ -12,6 +12,7 @@ import { conflict, isForeignKeyViolation, isUniqueViolation, notFound } from '..
 import { iso, type Page, type Paged } from '../common/paging.ts';
 import { API_KEY_ROLES, USER_ROLES, type Actor, type UserRole } from '../common/roles.ts';
 import { hashPassword, randomPassword, verifyPassword } from './passwords.ts';
+import type { ApiKeyView, UserView } from '../../contract/views/user.ts';
 
 export interface AuthOptions {
   tokenTtlSeconds: number;
@@ -21,27 +22,8 @@ export interface AuthOptions {
 
 export const DEFAULT_AUTH_OPTIONS: AuthOptions = { tokenTtlSeconds: 8 * 3600, maxFailedLogins: 5, lockoutSeconds: 15 * 60 };
 
-export interface UserView {
-  id: string;
-  username: string;
-  displayName: string;
-  role: UserRole;
-  bridgePointId: string | null;
-  active: boolean;
-  lockedUntil: string | null;
-  lastLoginAt: string | null;
-  createdAt: string;
-}
 
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  role: UserRole;
-  keyPrefix: string;
-  createdAt: string;
-  revokedAt: string | null;
-  lastUsedAt: string | null;
-}
+export type { ApiKeyView, UserView };
 
 const API_KEY_PREFIX = 'tdk_';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');

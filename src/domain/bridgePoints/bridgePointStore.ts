@@ -12,24 +12,12 @@ import { parseCsv } from './csv.ts';
 import { TiepdanError } from '../../errors.ts';
 import { safeText } from '../common/safeText.ts';
 
-export const BRIDGE_POINT_KINDS = ['central', 'commune', 'ward', 'agency'] as const;
-export type BridgePointKind = (typeof BRIDGE_POINT_KINDS)[number];
+import { BRIDGE_POINT_KINDS, type BridgePointKind, type BridgePointView } from '../../contract/views/bridgePoint.ts';
 
-export interface BridgePoint {
-  id: string;
-  code: string;
-  name: string;
-  kind: BridgePointKind;
-  address: string;
-  contactName: string;
-  contactPhone: string;
-  contactEmail: string;
-  networkNotes: string;
-  isSample: boolean;
-  active: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+export { BRIDGE_POINT_KINDS, type BridgePointKind };
+/** A bridge point as the API answers it (the contract's view). */
+export type BridgePoint = BridgePointView;
+
 
 export const bridgePointInput = z.object({
   code: safeText(40).trim().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only'),

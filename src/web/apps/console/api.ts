@@ -1,3 +1,4 @@
+import type { UserView } from '../../../contract/views/user.ts';
 import { ApiError, requestJson } from '../shared/http.ts';
 
 export { ApiError };
@@ -6,16 +7,11 @@ export { ApiError };
 export type { Paged } from '../../../contract/views/paged.ts';
 export type { SessionView } from '../../../contract/views/session.ts';
 export type { InvitationView } from '../../../contract/views/invitation.ts';
+/** The logged-in user: the `user` of the login answer. */
+export type ConsoleUser = UserView;
 
 const STORAGE_KEY = 'tiepdan.console.auth';
 
-export interface ConsoleUser {
-  id: string;
-  username: string;
-  displayName: string;
-  role: string;
-  bridgePointId: string | null;
-}
 
 
 

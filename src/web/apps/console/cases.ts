@@ -4,17 +4,13 @@ import { t, type MessageKey } from '../../i18n/index.ts';
 import { api, type Paged, type SessionView } from './api.ts';
 import { plainError } from './plainErrors.ts';
 import { field, section, statusBadge, table, when, withStatus } from './widgets.ts';
+import type { BridgePointView } from '../../../contract/views/bridgePoint.ts';
 import type { CaseView } from '../../../contract/views/case.ts';
 
 export type { CaseView };
 
 
-interface BridgePoint {
-  id: string;
-  code: string;
-  name: string;
-  kind: string;
-}
+type BridgePoint = BridgePointView;
 
 const CASE_TYPES = ['khieu_nai', 'to_cao', 'kien_nghi', 'phan_anh'] as const;
 const CRITERIA = ['a', 'b', 'c', 'd'] as const;

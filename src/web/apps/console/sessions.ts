@@ -1,17 +1,13 @@
 import { button, h, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import type { CaseView } from './cases.ts';
+import type { BridgePointView } from '../../../contract/views/bridgePoint.ts';
 import { roleKey } from '../shared/tiles.ts';
 import { dueFollowUpsPanel, minutesSection, noticeSection, outcomesSection, sessionFollowUps } from './afterSitting.ts';
 import { api, type InvitationView, type Paged, type SessionView } from './api.ts';
 import { display, field, section, statusBadge, table, when, withStatus } from './widgets.ts';
 
-interface BridgePoint {
-  id: string;
-  code: string;
-  name: string;
-  kind: string;
-}
+type BridgePoint = BridgePointView;
 interface CaseRow {
   id: string;
   reference: string;
