@@ -1,3 +1,4 @@
+import type { OutcomeView } from '../../contract/views/afterSitting.ts';
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
@@ -52,22 +53,7 @@ export const outcomeInput = z
   });
 export type OutcomeInput = z.infer<typeof outcomeInput>;
 
-export interface OutcomeView {
-  caseId: string;
-  reference: string;
-  title: string;
-  type: string;
-  position: number;
-  outcome: string | null;
-  conclusion: string;
-  answer: string;
-  answerDeadline: string | null;
-  contactPerson: string;
-  transferTarget: string;
-  documentNumber: string;
-  documentDate: string | null;
-  updatedAt: string | null;
-}
+export type { OutcomeView };
 
 /** Outcomes are written while the session runs and after it, until it is archived. */
 const OUTCOME_STATUSES = ['live', 'ended'];

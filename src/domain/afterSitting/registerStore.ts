@@ -1,3 +1,4 @@
+import { HANDLINGS, type RegisterEntryView } from '../../contract/views/afterSitting.ts';
 import { createHash } from 'node:crypto';
 import ExcelJS from 'exceljs';
 import { z } from 'zod';
@@ -22,7 +23,7 @@ export const MAX_PERIOD_DAYS = 366;
 // inside the event-loop budget (exceljs builds the workbook synchronously).
 export const MAX_EXPORT_ROWS = 200;
 
-export const HANDLINGS = ['thu_ly', 'huong_dan', 'chuyen_don', 'khac'] as const;
+export { HANDLINGS };
 
 /** What the reception board may correct in a line (the STT and the links to the case are not theirs to change). */
 export const registerPatch = z
@@ -43,28 +44,7 @@ export const registerPatch = z
   .strict();
 export type RegisterPatch = z.infer<typeof registerPatch>;
 
-/** A line of the sổ, for a role: the people's columns are null where the case's rules hide them. */
-export interface RegisterEntryView {
-  id: string;
-  sessionId: string;
-  caseId: string;
-  caseReference: string;
-  caseType: string;
-  receptionDate: string;
-  namesAddresses: string | null;
-  idNumbers: string | null;
-  content: string | null;
-  classification: string;
-  groupSize: number;
-  agenciesHandled: string;
-  handling: string;
-  handlingDetail: string;
-  resultTracking: string;
-  note: string | null;
-  personalDataHidden: boolean;
-  editedAt: string | null;
-  createdAt: string;
-}
+export type { RegisterEntryView };
 
 type Row = Selectable<RegisterEntriesTable> & { reference: string };
 

@@ -20,6 +20,7 @@ import type { MinutesVersionsTable } from '../afterSitting/tables.ts';
 import { nextStatus, SESSION_STATUSES, type SessionAction, type SessionStatus } from './lifecycle.ts';
 import { safeText } from '../common/safeText.ts';
 import type { SessionView } from '../../contract/views/session.ts';
+import { CASE_OUTCOMES } from '../../contract/views/afterSitting.ts';
 
 export type { SessionView };
 
@@ -33,7 +34,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** N154 Art 23(1): citizens and agencies are notified at the latest 5 working days before the session. */
 export const NOTICE_LEAD_WORKING_DAYS = 5;
 
-export const CASE_OUTCOMES = ['thu_ly', 'chuyen_don', 'huong_dan', 'tra_loi_truc_tiep', 'hen_tra_loi', 'tu_choi', 'khac'] as const;
+export { CASE_OUTCOMES };
 
 export const participantInput = z.object({
   role: z.enum(PARTICIPANT_ROLES),

@@ -1,6 +1,7 @@
 import { button, h, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api, type Paged, type SessionView } from './api.ts';
+import type { FollowUpView, NoticeView, OutcomeView, RegisterEntryView } from '../../../contract/views/afterSitting.ts';
 import { field, section, table, withStatus } from './widgets.ts';
 
 // After the sitting (issue 11): per-case outcomes, the conclusion notice, follow-up items and the
@@ -8,59 +9,13 @@ import { field, section, table, withStatus } from './widgets.ts';
 
 const OUTCOMES = ['thu_ly', 'chuyen_don', 'huong_dan', 'tra_loi_truc_tiep', 'hen_tra_loi', 'tu_choi', 'khac'] as const;
 
-interface OutcomeView {
-  caseId: string;
-  reference: string;
-  title: string;
-  type: string;
-  outcome: string | null;
-  conclusion: string;
-  answer: string;
-  answerDeadline: string | null;
-  contactPerson: string;
-  transferTarget: string;
-  documentNumber: string;
-  documentDate: string | null;
-}
 
-interface FollowUp {
-  id: string;
-  sessionId: string;
-  caseId: string;
-  caseReference: string;
-  caseTitle: string;
-  kind: string;
-  dueDate: string;
-  state: string;
-  workingDaysLeft: number;
-  result: string;
-}
 
-interface RegisterEntry {
-  id: string;
-  sessionId: string;
-  caseReference: string;
-  receptionDate: string;
-  namesAddresses: string | null;
-  idNumbers: string | null;
-  content: string | null;
-  classification: string;
-  groupSize: number;
-  agenciesHandled: string;
-  handling: string;
-  handlingDetail: string;
-  resultTracking: string;
-  note: string | null;
-  personalDataHidden: boolean;
-}
 
-interface Notice {
-  id: string;
-  number: string;
-  issuedDate: string;
-  signerTitle: string;
-  signerName: string;
-}
+// The server's views, as types only (esbuild drops the import: no zod in the bundle).
+type FollowUp = FollowUpView;
+type RegisterEntry = RegisterEntryView;
+type Notice = NoticeView;
 
 const dmy = (d: string | null) => (d ? `${d.slice(8, 10)}/${d.slice(5, 7)}/${d.slice(0, 4)}` : '—');
 const localToday = () => new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 10);
