@@ -121,7 +121,7 @@ function outcomeForm(sessionId: string, o: OutcomeView, onSaved: (caseId: string
 
 /** The outcomes of every agenda case, for the live page's minutes box and the session page. */
 export async function outcomesSection(session: SessionView, onSaved: (caseId: string) => void = () => undefined, savedCaseId?: string): Promise<HTMLElement> {
-  const outcomes = await api.get<OutcomeView[]>(`/sessions/${session.id}/outcomes`);
+  const outcomes = await api.get(`/sessions/${session.id}/outcomes`);
   return section('after.outcomes', text('after.outcomesHint', undefined, 'p'), ...outcomes.map((o) => outcomeForm(session.id, o, onSaved, o.caseId === savedCaseId)));
 }
 
@@ -129,7 +129,7 @@ export async function outcomesSection(session: SessionView, onSaved: (caseId: st
 
 export async function noticeSection(session: SessionView): Promise<HTMLElement> {
   if (!['ended', 'archived'].includes(session.status)) return section('after.notice', text('after.notice.onlyAfter', undefined, 'p'));
-  const notices = await api.get<Notice[]>(`/sessions/${session.id}/conclusion-notices`);
+  const notices = await api.get(`/sessions/${session.id}/conclusion-notices`);
   const status = h('p', { class: 'status', role: 'status', id: 'notice-status' });
   const number = h('input', { type: 'text', maxlength: 60 });
   const date = h('input', { type: 'date', value: localToday() });
@@ -275,7 +275,7 @@ export async function dueFollowUpsPanel(): Promise<HTMLElement | null> {
 /** A session's follow-up items, open and done. */
 export async function sessionFollowUps(session: SessionView): Promise<HTMLElement> {
   const box = h('div', { id: 'session-follow-ups' });
-  const load = async () => box.replaceChildren(followUpTable('followUp.session', (await api.get<Paged<FollowUp>>(`/follow-ups?sessionId=${session.id}&limit=200`)).items, () => void load()));
+  const load = async () => box.replaceChildren(followUpTable('followUp.session', (await api.get(`/follow-ups?sessionId=${session.id}&limit=200`)).items, () => void load()));
   await load();
   return section('followUp.session', box);
 }
@@ -345,7 +345,7 @@ export async function registerPage(main: HTMLElement): Promise<void> {
   const hidden = () => h('em', { class: 'muted' }, t('register.hidden'));
   const load = () =>
     withStatus(status, async () => {
-      const page = await api.get<Paged<RegisterEntry>>(`/register?${period()}&limit=500`);
+      const page = await api.get(`/register?${period()}&limit=500`);
       editor.replaceChildren();
       results.replaceChildren(
         text('register.total', { n: page.total }, 'p'),

@@ -1,5 +1,6 @@
 import type { UserView } from '../../../contract/views/user.ts';
 import { ApiError, requestJson } from '../shared/http.ts';
+import type { GetAnswer } from './getRoutes.ts';
 
 export { ApiError };
 // The control API's views, declared once in src/contract and imported as types only: esbuild drops
@@ -80,8 +81,12 @@ export class ConsoleApi {
     return answer as T;
   }
 
-  get<T>(path: string): Promise<T> {
-    return this.call<T>('GET', path);
+  /**
+   * GET, typed by the path: the answer is the contract's view that ConsoleGets (getRoutes.ts) lists
+   * for it. Name `T` only for a path the table does not list (its answer is `unknown` otherwise).
+   */
+  get<T = never, P extends string = string>(path: P): Promise<[T] extends [never] ? GetAnswer<P> : T> {
+    return this.call('GET', path);
   }
   post<T>(path: string, body: unknown = {}): Promise<T> {
     return this.call<T>('POST', path, body);

@@ -39,7 +39,7 @@ function shown(value: string | null, empty = '—'): Node {
 
 async function bridgePoints(): Promise<BridgePoint[]> {
   try {
-    return (await api.get<Paged<BridgePoint>>('/bridge-points?limit=500')).items;
+    return (await api.get('/bridge-points?limit=500')).items;
   } catch {
     return []; // a name is a convenience; the id still shows
   }
@@ -49,7 +49,7 @@ async function bridgePoints(): Promise<BridgePoint[]> {
 async function sessionsByCase(): Promise<Map<string, { session: SessionView; outcome: string | null }[]>> {
   const byCase = new Map<string, { session: SessionView; outcome: string | null }[]>();
   try {
-    const sessions = (await api.get<Paged<SessionView>>('/sessions?limit=500')).items;
+    const sessions = (await api.get('/sessions?limit=500')).items;
     sessions.sort((a, b) => b.scheduledStart.localeCompare(a.scheduledStart));
     for (const s of sessions) for (const c of s.cases) byCase.set(c.caseId, [...(byCase.get(c.caseId) ?? []), { session: s, outcome: c.outcome }]);
   } catch {
@@ -102,7 +102,7 @@ export async function casesPage(main: HTMLElement): Promise<void> {
     offset = Math.max(0, at);
     const query = `limit=${PAGE_SIZE}&offset=${offset}${filter.value ? `&type=${filter.value}` : ''}`;
     try {
-      const page = await api.get<Paged<CaseView>>(`/cases?${query}`);
+      const page = await api.get(`/cases?${query}`);
       error.className = 'status';
       error.textContent = '';
       const pages = Math.max(1, Math.ceil(page.total / PAGE_SIZE));
@@ -388,7 +388,7 @@ function caseEditForm(c: CaseView, onSaved: () => Promise<void>): HTMLElement {
 
 /** One case; whatever the API withholds for this role is marked, not left blank. */
 export async function casePage(main: HTMLElement, id: string, saved = false): Promise<void> {
-  const [c, points, sessions] = await Promise.all([api.get<CaseView>(`/cases/${id}`), bridgePoints(), sessionsByCase()]);
+  const [c, points, sessions] = await Promise.all([api.get(`/cases/${id}`), bridgePoints(), sessionsByCase()]);
   const point = points.find((p) => p.id === c.communeBridgePointId);
   const criteriaList =
     c.criteria.length === 0

@@ -23,7 +23,7 @@ function startOfDay(d = new Date()): Date {
 export async function sessionsPage(main: HTMLElement): Promise<void> {
   const today = startOfDay();
   const tomorrow = new Date(today.getTime() + 86_400_000);
-  const list = await api.get<Paged<SessionView>>(`/sessions?limit=200&from=${encodeURIComponent(new Date(today.getTime() - 86_400_000).toISOString())}`);
+  const list = await api.get(`/sessions?limit=200&from=${encodeURIComponent(new Date(today.getTime() - 86_400_000).toISOString())}`);
   const items = list.items.sort((a, b) => a.scheduledStart.localeCompare(b.scheduledStart));
   const isToday = (s: SessionView) => new Date(s.scheduledStart) < tomorrow && (new Date(s.scheduledEnd) >= today || s.status === 'live');
   const columns = [
@@ -53,8 +53,8 @@ async function createSessionForm(): Promise<HTMLElement> {
   let points: BridgePoint[] = [];
   let cases: CaseRow[] = [];
   try {
-    points = (await api.get<Paged<BridgePoint>>('/bridge-points?limit=500&active=true')).items;
-    cases = (await api.get<Paged<CaseRow>>('/cases?limit=200')).items;
+    points = (await api.get('/bridge-points?limit=500&active=true')).items;
+    cases = (await api.get('/cases?limit=200')).items;
   } catch {
     // a role that cannot list them sees empty choices
   }
@@ -103,7 +103,7 @@ async function createSessionForm(): Promise<HTMLElement> {
 
 /** One session: its life-cycle actions, invitations with their links, pre-flight matrix, minutes. */
 export async function sessionPage(main: HTMLElement, id: string, savedCaseId?: string): Promise<void> {
-  const session = await api.get<SessionView>(`/sessions/${id}`);
+  const session = await api.get(`/sessions/${id}`);
   const status = h('p', { class: 'status', role: 'status', id: 'session-action-status' });
   const act = (label: Parameters<typeof button>[0], path: string, body: unknown = {}, idAttr?: string) =>
     button(
@@ -201,7 +201,7 @@ async function proposalCases(session: SessionView): Promise<{ element: HTMLEleme
   const choices: { caseId: string; out: HTMLInputElement; reason: HTMLInputElement }[] = [];
   const items = await Promise.all(
     session.cases.map(async (entry) => {
-      const c = await api.get<CaseView>(`/cases/${entry.caseId}`).catch(() => undefined);
+      const c = await api.get(`/cases/${entry.caseId}`).catch(() => undefined);
       const out = h('input', { type: 'checkbox', id: `leave-out-${entry.caseId}`, 'data-leave-out': entry.reference });
       const reason = h('input', { type: 'text', maxlength: 2000, 'data-leave-out-reason': entry.reference });
       choices.push({ caseId: entry.caseId, out, reason });
@@ -243,7 +243,7 @@ function noticeDeadlineCell(session: SessionView): HTMLElement {
 async function invitationsSection(session: SessionView): Promise<HTMLElement> {
   let invitations: InvitationView[] = [];
   try {
-    invitations = await api.get<InvitationView[]>(`/sessions/${session.id}/invitations`);
+    invitations = await api.get(`/sessions/${session.id}/invitations`);
   } catch {
     return section('nav.invitations', text('admin.list.empty', undefined, 'p'));
   }

@@ -11,7 +11,7 @@ type ApiKey = ApiKeyView;
 
 /** API keys (administrator): list, create (the key is shown once), revoke. Never the keys themselves. */
 export async function apiKeysPage(main: HTMLElement, created?: string): Promise<void> {
-  const keys = await api.get<ApiKey[]>('/api-keys');
+  const keys = await api.get('/api-keys');
   const status = h('p', { class: 'status', role: 'status', id: 'api-keys-status' });
   const list = table('apiKeys.title', keys, [
     { key: 'apiKeys.name', cell: (k) => k.name },
