@@ -1,18 +1,18 @@
+import type { ErrorCode, OperatorErrorCode } from './contract/errors.ts';
+
 /**
- * Typed errors with stable machine-readable codes. Every layer throws these; the HTTP layer maps
- * them to a status and `{ code, message }`, the signaling layer to an error reply.
+ * Typed errors with stable machine-readable codes. Every layer throws these with a code from the
+ * contract (src/contract/errors.ts) and no transport status: the HTTP layer maps the code to a status
+ * and `{ code, message }` (src/api/errors.ts), the signaling layer to an error reply.
  */
 export class TiepdanError extends Error {
-  readonly code: string;
-  /** HTTP status the API uses for this error; layers without HTTP ignore it. */
-  readonly status: number;
+  readonly code: ErrorCode | OperatorErrorCode;
   readonly details: unknown;
 
-  constructor(code: string, message: string, options: { status?: number; details?: unknown; cause?: unknown } = {}) {
+  constructor(code: ErrorCode | OperatorErrorCode, message: string, options: { details?: unknown; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TiepdanError';
     this.code = code;
-    this.status = options.status ?? 500;
     this.details = options.details;
   }
 }

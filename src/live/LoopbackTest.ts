@@ -80,22 +80,22 @@ export class LoopbackTest {
   transport(id: string): types.WebRtcTransport {
     if (id === this.send.id) return this.send;
     if (id === this.recv.id) return this.recv;
-    throw new TiepdanError('TRANSPORT_NOT_FOUND', 'no such transport in this test', { status: 404 });
+    throw new TiepdanError('TRANSPORT_NOT_FOUND', 'no such transport in this test');
   }
 
   /** Sends a track and consumes it back, paused. One audio and one video track at most. */
   async produce(kind: types.MediaKind, rtpParameters: types.RtpParameters, rtpCapabilities: types.RtpCapabilities): Promise<{ producer: types.Producer; consumer: types.Consumer }> {
     // Taken before the first await (security review M6), given back if this request fails.
-    if (this.sending.has(kind)) throw new TiepdanError('TOO_MANY_PRODUCERS', 'a test sends one audio and one video track', { status: 409 });
+    if (this.sending.has(kind)) throw new TiepdanError('TOO_MANY_PRODUCERS', 'a test sends one audio and one video track');
     this.sending.add(kind);
     let producer: types.Producer | undefined;
     try {
       try {
         producer = await this.send.produce({ kind, rtpParameters });
       } catch (err) {
-        throw new TiepdanError('MEDIA_REJECTED', `the server cannot take this media: ${(err as Error).message}`, { status: 400 });
+        throw new TiepdanError('MEDIA_REJECTED', `the server cannot take this media: ${(err as Error).message}`);
       }
-      if (!this.router.canConsume({ producerId: producer.id, rtpCapabilities })) throw new TiepdanError('MEDIA_REJECTED', 'the browser cannot receive this codec', { status: 400 });
+      if (!this.router.canConsume({ producerId: producer.id, rtpCapabilities })) throw new TiepdanError('MEDIA_REJECTED', 'the browser cannot receive this codec');
       const consumer = await this.recv.consume({ producerId: producer.id, rtpCapabilities, paused: true });
       this.producers.set(producer.id, producer);
       this.consumers.set(consumer.id, consumer);
@@ -111,7 +111,7 @@ export class LoopbackTest {
   /** The picture and sound come back. */
   async resume(consumerId: string): Promise<void> {
     const consumer = this.consumers.get(consumerId);
-    if (consumer === undefined) throw new TiepdanError('CONSUMER_NOT_FOUND', 'no such consumer in this test', { status: 404 });
+    if (consumer === undefined) throw new TiepdanError('CONSUMER_NOT_FOUND', 'no such consumer in this test');
     await consumer.resume();
     if (consumer.kind === 'video') await consumer.requestKeyFrame();
   }

@@ -59,8 +59,8 @@ export interface PeerProducer {
   onPrimary: types.Producer;
 }
 
-const notFound = (what: string, id: string) =>
-  new TiepdanError(`${what.toUpperCase()}_NOT_FOUND`, `no ${what} ${id} of this peer`, { status: 404 });
+const notFound = (what: 'transport' | 'producer' | 'consumer', id: string) =>
+  new TiepdanError(({ transport: 'TRANSPORT_NOT_FOUND', producer: 'PRODUCER_NOT_FOUND', consumer: 'CONSUMER_NOT_FOUND' } as const)[what], `no ${what} ${id} of this peer`);
 
 /**
  * One participant of a room: its role, and the transports, producers and consumers it owns
@@ -154,7 +154,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       await transport.connect({ dtlsParameters });
     } catch (err) {
       // Connected twice, or parameters the worker refuses: the client's mistake, not ours.
-      throw new TiepdanError('MEDIA_REJECTED', `cannot connect the transport: ${(err as Error).message}`, { status: 400 });
+      throw new TiepdanError('MEDIA_REJECTED', `cannot connect the transport: ${(err as Error).message}`);
     }
   }
 
@@ -174,7 +174,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   async resumeProducer(producerId: string): Promise<void> {
     const producer = this.producer(producerId);
     if (this.mutedByHost.has(producer.kind)) {
-      throw new TiepdanError('MUTED_BY_HOST', `the chair muted your ${producer.kind === 'audio' ? 'microphone' : 'camera'}; wait until the chair gives you the floor`, { status: 403 });
+      throw new TiepdanError('MUTED_BY_HOST', `the chair muted your ${producer.kind === 'audio' ? 'microphone' : 'camera'}; wait until the chair gives you the floor`);
     }
     await producer.resume();
   }

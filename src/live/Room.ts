@@ -39,7 +39,7 @@ export interface ProduceRequest {
   size?: { width: number; height: number };
 }
 
-const ended = () => new TiepdanError('SESSION_ENDED', 'the session has ended', { status: 410 });
+const ended = () => new TiepdanError('SESSION_ENDED', 'the session has ended');
 
 /**
  * One live reception session: its peers (admitted or in the lobby), who sees whom, what every peer
@@ -158,7 +158,7 @@ export class Room extends EventEmitter<RecordableSessionEvents> implements Recor
   /** The peer with this id, else PEER_NOT_FOUND (a moderator's target). */
   requirePeer(peerId: string): Peer {
     const peer = this.#peers.get(peerId);
-    if (peer === undefined) throw new TiepdanError('PEER_NOT_FOUND', `no peer ${peerId} in this session`, { status: 404 });
+    if (peer === undefined) throw new TiepdanError('PEER_NOT_FOUND', `no peer ${peerId} in this session`);
     return peer;
   }
 
@@ -192,9 +192,9 @@ export class Room extends EventEmitter<RecordableSessionEvents> implements Recor
    */
   addPeer(init: { peerId: string; role: ParticipantRole; label: string; toLobby?: boolean }): Peer {
     if (this.#closed) throw ended();
-    if (this.#peers.has(init.peerId)) throw new TiepdanError('PEER_EXISTS', 'this participant is already in the session', { status: 409 });
+    if (this.#peers.has(init.peerId)) throw new TiepdanError('PEER_EXISTS', 'this participant is already in the session');
     if (this.#peers.size >= this.#settings.maxPeers) {
-      throw new TiepdanError('SESSION_FULL', `the session already has its maximum of ${this.#settings.maxPeers} participants`, { status: 409 });
+      throw new TiepdanError('SESSION_FULL', `the session already has its maximum of ${this.#settings.maxPeers} participants`);
     }
     const lobby = joinsInLobby(init.role, this.#settings, init.toLobby === true);
     const peer = new Peer(init.peerId, init.role, init.label, !lobby);
@@ -239,7 +239,7 @@ export class Room extends EventEmitter<RecordableSessionEvents> implements Recor
    */
   async createTransport(peer: Peer, direction: 'send' | 'recv', options: { forceTcp?: boolean; reachedAddress?: string | undefined } = {}): Promise<TransportParameters> {
     await this.#ready();
-    if (peer.transports.size >= 4) throw new TiepdanError('TOO_MANY_TRANSPORTS', 'a peer may hold at most 4 transports', { status: 409 });
+    if (peer.transports.size >= 4) throw new TiepdanError('TOO_MANY_TRANSPORTS', 'a peer may hold at most 4 transports');
     const slot = await this.#media.slotFor(peer.id);
     let transport: types.WebRtcTransport | undefined;
     try {
@@ -263,7 +263,7 @@ export class Room extends EventEmitter<RecordableSessionEvents> implements Recor
     // The peer left (or was ejected) meanwhile: its transport would outlive it.
     if (this.#closed || this.#peers.get(peer.id) !== peer) {
       transport.close();
-      throw this.#closed ? ended() : new TiepdanError('PEER_NOT_FOUND', 'the peer left while its transport was being made', { status: 404 });
+      throw this.#closed ? ended() : new TiepdanError('PEER_NOT_FOUND', 'the peer left while its transport was being made');
     }
     peer.addTransport(transport);
     if (direction === 'recv' && peer.rtpCapabilities !== undefined) queueMicrotask(() => this.#subscriptions.consumeAll(peer));
@@ -301,12 +301,12 @@ export class Room extends EventEmitter<RecordableSessionEvents> implements Recor
   async produce(peer: Peer, request: ProduceRequest): Promise<string> {
     await this.#ready();
     const transport = peer.transport(request.transportId);
-    if (transport.appData.direction !== 'send') throw new TiepdanError('WRONG_TRANSPORT', 'produce needs a send transport', { status: 400 });
+    if (transport.appData.direction !== 'send') throw new TiepdanError('WRONG_TRANSPORT', 'produce needs a send transport');
     if ((request.source === 'microphone') !== (request.kind === 'audio')) {
-      throw new TiepdanError('INVALID_DATA', `source ${request.source} does not match kind ${request.kind}`, { status: 400 });
+      throw new TiepdanError('INVALID_DATA', `source ${request.source} does not match kind ${request.kind}`);
     }
     for (const p of peer.producers.values()) {
-      if (p.source === request.source) throw new TiepdanError('SOURCE_IN_USE', `this peer already sends its ${request.source}`, { status: 409 });
+      if (p.source === request.source) throw new TiepdanError('SOURCE_IN_USE', `this peer already sends its ${request.source}`);
     }
     let producer: types.Producer;
     try {
@@ -318,7 +318,7 @@ export class Room extends EventEmitter<RecordableSessionEvents> implements Recor
         appData: { peerId: peer.id, source: request.source },
       });
     } catch (err) {
-      throw new TiepdanError('MEDIA_REJECTED', `the media parameters were refused: ${(err as Error).message}`, { status: 400 });
+      throw new TiepdanError('MEDIA_REJECTED', `the media parameters were refused: ${(err as Error).message}`);
     }
     // Make the producer available on the session's other routers (the primary one for the recorder).
     const onPrimary = await this.#media.spread(this.#media.slotOf(peer.id)!, producer);

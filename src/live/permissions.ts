@@ -72,10 +72,10 @@ const ACTION: Record<Permission, string> = {
 
 /** Throws FORBIDDEN unless `role` has `permission`; `what` names the action for the message. */
 export function requirePermission(role: ParticipantRole, permission: Permission, what = ACTION[permission]): void {
-  if (!ROLE_PERMISSIONS[role][permission]) throw new TiepdanError('FORBIDDEN', `your role may not ${what}`, { status: 403 });
+  if (!ROLE_PERMISSIONS[role][permission]) throw new TiepdanError('FORBIDDEN', `your role may not ${what}`);
 }
 
 /** Throws IN_LOBBY while the participant waits for a host to admit it. */
 export function requireAdmitted(participant: Participant): void {
-  if (!participant.admitted) throw new TiepdanError('IN_LOBBY', 'waiting in the lobby until the host admits you', { status: 403 });
+  if (!participant.admitted) throw new TiepdanError('IN_LOBBY', 'waiting in the lobby until the host admits you');
 }

@@ -61,7 +61,7 @@ export class RecordingPolicy {
   }
 
   #require(): Recorder {
-    if (this.recorder === undefined) throw new TiepdanError('RECORDING_UNAVAILABLE', 'recording is not available on this server', { status: 503 });
+    if (this.recorder === undefined) throw new TiepdanError('RECORDING_UNAVAILABLE', 'recording is not available on this server');
     return this.recorder;
   }
 
@@ -81,7 +81,7 @@ export class RecordingPolicy {
   async requireLocalRecordingAllowed(sessionId: string): Promise<void> {
     const settings = await this.#directory.get(sessionId);
     if (settings?.participantRecordingAllowed !== true) {
-      throw new TiepdanError('LOCAL_RECORDING_FORBIDDEN', 'the chair does not allow participants to record this session', { status: 403 });
+      throw new TiepdanError('LOCAL_RECORDING_FORBIDDEN', 'the chair does not allow participants to record this session');
     }
   }
 

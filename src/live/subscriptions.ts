@@ -131,7 +131,7 @@ export class Subscriptions {
   async setPreferredLayers(viewer: Peer, consumerId: string, layers: types.ConsumerLayers): Promise<void> {
     const consumer = viewer.consumer(consumerId);
     if (consumer.type !== 'simulcast' && consumer.type !== 'svc') {
-      throw new TiepdanError('NOT_LAYERED', 'this consumer has a single layer', { status: 400 });
+      throw new TiepdanError('NOT_LAYERED', 'this consumer has a single layer');
     }
     if (consumer.type === 'svc') return consumer.setPreferredLayers(layers);
     viewer.wantedLayers.set(consumer.id, layers.spatialLayer);

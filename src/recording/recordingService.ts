@@ -36,27 +36,9 @@ import type { LiveStore } from '../store/LiveStore.ts';
 import { MemoryLiveStore } from '../store/MemoryLiveStore.ts';
 
 export type { Job } from './jobs/jobQueue.ts';
+import type { RecordingSummary } from '../contract/views/recording.ts';
 
-export interface RecordingSummary {
-  sessionId: string;
-  status: string;
-  startedAt: string | null;
-  closedAt: string | null;
-  headHash: string | null;
-  bytes: number;
-  retentionUntil: string | null;
-  /** Who set the retention date in force (null: the default at recording start). */
-  retentionSetBy: string | null;
-  legalHold: boolean;
-  legalHoldReason: string;
-  legalHoldSetBy: string | null;
-  /** The last release of a legal hold: who (and in which role), when, why. */
-  legalHoldRelease: { by: string; role: string | null; at: string | null; reason: string } | null;
-  playable: boolean;
-  live: RecorderState | null;
-  /** What a deleted recording left behind; null unless status is `deleted`. */
-  tombstone: TombstoneView | null;
-}
+export type { RecordingSummary };
 
 export type RecordingServiceEvents = {
   /** Forwarded to the host by the signaling layer (recording on/off, disk warnings). */
@@ -169,12 +151,12 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
    * a recording from starting: it is logged loudly instead.
    */
   async startRecording(session: RecordableSession, actor: Actor = SYSTEM_ACTOR): Promise<RecorderState> {
-    if (this.#recorders.has(session.id)) throw new TiepdanError('RECORDING_RUNNING', `session ${session.id} is already being recorded`, { status: 409 });
+    if (this.#recorders.has(session.id)) throw new TiepdanError('RECORDING_RUNNING', `session ${session.id} is already being recorded`);
     const db = this.options.db;
     if (db) {
       // A deleted recording stays deleted (its tombstone says so); the database refuses too (0410).
       const row = await db.selectFrom('recordings').select('status').where('session_id', '=', session.id).executeTakeFirst();
-      if (row?.status === 'deleted') throw new TiepdanError('RECORDING_DELETED', `session ${session.id}'s recording was deleted; it cannot be recorded again`, { status: 409 });
+      if (row?.status === 'deleted') throw new TiepdanError('RECORDING_DELETED', `session ${session.id}'s recording was deleted; it cannot be recorded again`);
     }
     const lease = await this.#takeLease(session.id);
     let recorder: SessionRecorder;
@@ -224,10 +206,10 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
    */
   async stopRecording(sessionId: string, actor: Actor = SYSTEM_ACTOR, reason = ''): Promise<void> {
     const r = this.#recorders.get(sessionId);
-    if (!r) throw new TiepdanError('RECORDING_NOT_RUNNING', `session ${sessionId} is not being recorded`, { status: 409 });
+    if (!r) throw new TiepdanError('RECORDING_NOT_RUNNING', `session ${sessionId} is not being recorded`);
     const why = reason.trim();
     if (actor.kind !== 'system' && why === '') {
-      throw new TiepdanError('RECORDING_STOP_REASON_REQUIRED', 'recording is mandatory (NĐ 154/2026 Art 24): say why it stops', { status: 400, details: [{ field: '/reason', message: 'required' }] });
+      throw new TiepdanError('RECORDING_STOP_REASON_REQUIRED', 'recording is mandatory (NĐ 154/2026 Art 24): say why it stops', { details: [{ field: '/reason', message: 'required' }] });
     }
     await this.#audit(actor, 'recording.stopped', sessionId, { by: actor.kind, ...(why ? { reason: why } : {}) });
     await r.stop('stopped');
@@ -243,7 +225,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
     const holder = `${this.leaseNode}${process.pid}:${randomUUID()}`;
     await this.#store.acquireLease(name, holder, this.#leaseTtlMs).catch((err: unknown) => {
       if (err instanceof TiepdanError && err.code === 'LEASE_HELD') {
-        throw new TiepdanError('RECORDING_RUNNING', `session ${sessionId} is being recorded by another server process`, { status: 409, details: err.details, cause: err });
+        throw new TiepdanError('RECORDING_RUNNING', `session ${sessionId} is being recorded by another server process`, { details: err.details, cause: err });
       }
       throw err;
     });
@@ -311,7 +293,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 
   async get(sessionId: string): Promise<RecordingSummary> {
     const [s] = await this.#summaries([sessionId]);
-    if (s === undefined) throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`, { status: 404 });
+    if (s === undefined) throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`);
     return s;
   }
 
@@ -390,7 +372,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
   async #existingDir(sessionId: string): Promise<string> {
     const dir = sessionDirFor(this.recordingsDir, sessionId);
     await stat(path.join(dir, 'manifest.json')).catch(() => {
-      throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`, { status: 404 });
+      throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`);
     });
     return dir;
   }
@@ -406,7 +388,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
 
   getJob(id: string): Job {
     const j = this.queue.get(id);
-    if (!j) throw new TiepdanError('JOB_NOT_FOUND', `no job ${id}`, { status: 404 });
+    if (!j) throw new TiepdanError('JOB_NOT_FOUND', `no job ${id}`);
     return j;
   }
 
@@ -458,7 +440,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
     const key = jobKey(kind, request.sessionIds, destination.path);
     const duplicate = () => {
       const d = this.queue.active(key);
-      return d && new TiepdanError('EXPORT_ALREADY_QUEUED', `these sessions are already being exported to ${destination.path} (job ${d.id})`, { status: 409, details: { jobId: d.id } });
+      return d && new TiepdanError('EXPORT_ALREADY_QUEUED', `these sessions are already being exported to ${destination.path} (job ${d.id})`, { details: { jobId: d.id } });
     };
     const early = duplicate();
     if (early) throw early;
@@ -535,14 +517,14 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
   }
 
   #requireDb(): Db {
-    if (!this.options.db) throw new TiepdanError('RECORDING_DB_REQUIRED', 'retention needs the database', { status: 500 });
+    if (!this.options.db) throw new TiepdanError('RECORDING_DB_REQUIRED', 'retention needs the database');
     return this.options.db;
   }
 
   /** The row of a recording that is not deleted, created if only the files exist yet. */
   async #governable(sessionId: string): Promise<RecordingSummary> {
     const s = await this.get(sessionId);
-    if (s.status === 'deleted') throw new TiepdanError('RECORDING_DELETED', `session ${sessionId}'s recording was deleted`, { status: 409 });
+    if (s.status === 'deleted') throw new TiepdanError('RECORDING_DELETED', `session ${sessionId}'s recording was deleted`);
     await this.#requireDb()
       .insertInto('recordings')
       .values({ session_id: sessionId, status: s.status === 'recording' ? 'recording' : (s.status as 'complete'), closed_at: null, head_hash: s.headHash, retention_until: null, archived_at: null, deleted_at: null, deleted_by: null })
@@ -607,7 +589,7 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
   async deleteRecording(sessionId: string, actor: Actor, reason: string): Promise<TombstoneView> {
     const db = this.#requireDb();
     const audit = this.options.audit;
-    if (!audit) throw new TiepdanError('RECORDING_AUDIT_REQUIRED', 'deletion needs the audit log', { status: 500 });
+    if (!audit) throw new TiepdanError('RECORDING_AUDIT_REQUIRED', 'deletion needs the audit log');
     const s = await this.get(sessionId);
     const dir = sessionDirFor(this.recordingsDir, sessionId);
     const state = (r: { status: string; legal_hold: boolean; legal_hold_reason: string; retention_until: string | null; retention_set_by: string | null; legal_hold_released_by: string | null }) => ({

@@ -136,13 +136,13 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       if (w === undefined || !w.alive) continue;
       if (best === undefined || w.load < best.load || (w.load === best.load && w.routerCount < best.routerCount)) best = w;
     }
-    if (best === undefined) throw new TiepdanError('NO_WORKER_AVAILABLE', 'no mediasoup worker is alive', { status: 503 });
+    if (best === undefined) throw new TiepdanError('NO_WORKER_AVAILABLE', 'no mediasoup worker is alive');
     return best;
   }
 
   /** Creates a router on the least-loaded live worker. */
   async createRouter(options: types.RouterOptions): Promise<{ router: types.Router; worker: PoolWorker }> {
-    if (this.#closed) throw new TiepdanError('WORKER_POOL_CLOSED', 'worker pool closed', { status: 503 });
+    if (this.#closed) throw new TiepdanError('WORKER_POOL_CLOSED', 'worker pool closed');
     const worker = this.leastLoaded();
     const router = await worker.worker.createRouter(options);
     return { router, worker };

@@ -15,7 +15,7 @@ export function clientBundle(): Promise<string> {
   bundle ??= (async () => {
     // esbuild is a development dependency: a production install without it answers 503 here.
     const { build } = await import('esbuild').catch(() => {
-      throw new TiepdanError('CLIENT_BUNDLE_UNAVAILABLE', 'the client bundle needs esbuild (npm install --include=dev)', { status: 503 });
+      throw new TiepdanError('CLIENT_BUNDLE_UNAVAILABLE', 'the client bundle needs esbuild (npm install --include=dev)');
     });
     const result = await build({
       entryPoints: [`${WEB_DIR}index.ts`],

@@ -47,7 +47,6 @@ export const devSessionsPlugin: FastifyPluginAsync<DevSessionsOptions> = async (
       const parsed = bodySchema.safeParse(request.body ?? {});
       if (!parsed.success) {
         throw new TiepdanError('VALIDATION_FAILED', 'invalid session request', {
-          status: 400,
           details: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
         });
       }

@@ -92,5 +92,5 @@ export interface StoredJob {
 
 /** The refusal of `acquireLease` while another holder's lease runs (409: try again when it ends). */
 export function leaseHeld(info: LeaseInfo): TiepdanError {
-  return new TiepdanError('LEASE_HELD', `${info.name} is held by ${info.holder} until ${new Date(info.expiresAt).toISOString()}`, { status: 409, details: info });
+  return new TiepdanError('LEASE_HELD', `${info.name} is held by ${info.holder} until ${new Date(info.expiresAt).toISOString()}`, { details: info });
 }

@@ -81,7 +81,7 @@ export class TokenSigner {
   }
 
   issue(options: IssueOptions): { token: string; claims: TokenClaims } {
-    if (!(options.ttlSeconds > 0)) throw new TiepdanError('TOKEN_TTL_INVALID', 'token lifetime must be positive', { status: 400 });
+    if (!(options.ttlSeconds > 0)) throw new TiepdanError('TOKEN_TTL_INVALID', 'token lifetime must be positive');
     const iat = Math.floor((options.now ?? new Date()).getTime() / 1000);
     const claims: TokenClaims = tokenClaimsSchema.parse({
       jti: randomUUID(),
@@ -104,7 +104,7 @@ export class TokenSigner {
    * same code for both, so a forger learns nothing) and TOKEN_EXPIRED.
    */
   verify(token: unknown, now: Date = new Date()): TokenClaims {
-    const invalid = () => new TiepdanError('TOKEN_INVALID', 'the token is not valid', { status: 401 });
+    const invalid = () => new TiepdanError('TOKEN_INVALID', 'the token is not valid');
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw invalid();
     const parts = token.split('.');
     if (parts.length !== 3 || parts[0] !== 'td1') throw invalid();
@@ -121,7 +121,7 @@ export class TokenSigner {
     const parsed = tokenClaimsSchema.safeParse(decoded);
     if (!parsed.success) throw invalid();
     if (parsed.data.exp * 1000 <= now.getTime()) {
-      throw new TiepdanError('TOKEN_EXPIRED', 'the token has expired; ask the organiser for a new invitation', { status: 401 });
+      throw new TiepdanError('TOKEN_EXPIRED', 'the token has expired; ask the organiser for a new invitation');
     }
     return parsed.data;
   }

@@ -49,7 +49,7 @@ t.test('security review M10, L4, L5, L6', async (t) => {
 
     const board = await legacyKey(h, 'reception_board');
     const leak = await h.call('GET', `/api/v1/cases/${caseId}`, { headers: { 'x-api-key': board } });
-    t.same([leak.status, leak.body.code], [403, 'API_KEY_ROLE_FORBIDDEN'], 'a reception-board key made before the rule reads nothing');
+    t.same([leak.status, leak.body.code], [403, 'API_KEY_ROLE_RETIRED'], 'a reception-board key made before the rule reads nothing');
     t.notOk(leak.text.includes('Nguyễn Văn Khiếu'), 'no name in the answer');
   });
 
@@ -127,10 +127,10 @@ t.test('security review M10, L4, L5, L6', async (t) => {
     const token = (await h.services.auth.mintToken(user.body.id, 'commune_operator')).token;
     await h.database.db.updateTable('users').set({ bridge_point_id: null }).where('id', '=', user.body.id).execute();
     const byUser = await h.call('GET', `/api/v1/invitations/${host.id}`, { token });
-    t.same([byUser.status, byUser.body.code], [403, 'BRIDGE_POINT_REQUIRED'], 'an unbound operator left from before is refused at authentication');
+    t.same([byUser.status, byUser.body.code], [403, 'ACCOUNT_BRIDGE_POINT_MISSING'], 'an unbound operator left from before is refused at authentication');
     t.notOk(byUser.text.includes(host.token));
     const login = await h.call('POST', '/api/v1/auth/login', { body: { username: 'xa.cu', password: 'mat-khau-xa-cu-12' } });
-    t.same([login.status, login.body.code], [403, 'BRIDGE_POINT_REQUIRED'], 'and at login');
+    t.same([login.status, login.body.code], [403, 'ACCOUNT_BRIDGE_POINT_MISSING'], 'and at login');
   });
 
   await t.test('L6: an invitation cannot flood the audit log with test results', async (t) => {

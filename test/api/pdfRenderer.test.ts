@@ -10,6 +10,7 @@ import path from 'node:path';
 import t from 'tap';
 import { JOB_NICENESS } from '../../src/domain/common/nice.ts';
 import { PdfRenderer } from '../../src/domain/invitations/pdfRenderer.ts';
+import { HTTP_STATUS } from '../../src/api/errors.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -53,7 +54,8 @@ printf '%%PDF-1.4 %s\\n' "$(cat "$in" | wc -c)" > "$out"
     const c = r.render(page('C'));
     const d = r.render(page('D'));
     t.equal(r.queued, 2);
-    await t.rejects(r.render(page('E')), { code: 'PDF_BUSY', status: 503 }, 'a third distinct print waiting: 503 PDF_BUSY');
+    await t.rejects(r.render(page('E')), { code: 'PDF_BUSY' }, 'a third distinct print waiting: PDF_BUSY');
+    t.equal(HTTP_STATUS.PDF_BUSY, 503, 'which the API answers with 503');
     const c2 = r.render(page('C'));
     t.equal(r.queued, 2, 'asking again for a waiting page joins it, even when the queue is full');
     await Promise.all([running, c, d, c2]);
@@ -94,7 +96,8 @@ printf '%%PDF-1.4 %s\\n' "$(cat "$in" | wc -c)" > "$out"
 
   await t.test('without Chromium: PDF_UNAVAILABLE, nothing queued', async (t) => {
     const r = new PdfRenderer({ binary: undefined });
-    await t.rejects(r.render(page('J')), { code: 'PDF_UNAVAILABLE', status: 503 });
+    await t.rejects(r.render(page('J')), { code: 'PDF_UNAVAILABLE' });
+    t.equal(HTTP_STATUS.PDF_UNAVAILABLE, 503, 'which the API answers with 503');
     t.equal(r.queued, 0);
   });
 });

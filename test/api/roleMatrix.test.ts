@@ -112,7 +112,7 @@ t.test('the whole server: each route × each role, API key, invitation and no cr
   const expect = async (route: { method: string; url: string; access: Access }, who: string, headers: Record<string, string>, allow: boolean, caller: 'user' | 'apiKey' | 'invitation') => {
     const r = await inject(route.method, concreteUrl(route.url), headers);
     if (allow) {
-      const accessRefusal = r.status === 401 || (r.status === 403 && ['ROLE_FORBIDDEN', 'APPROVER_ROLE_REQUIRED', 'INVITATION_REQUIRED', 'INVITATION_NOT_ALLOWED', 'API_KEY_NOT_ALLOWED', 'API_KEY_ROLE_FORBIDDEN'].includes(r.code ?? ''));
+      const accessRefusal = r.status === 401 || (r.status === 403 && ['ROLE_FORBIDDEN', 'APPROVER_ROLE_REQUIRED', 'INVITATION_REQUIRED', 'INVITATION_NOT_ALLOWED', 'API_KEY_NOT_ALLOWED', 'API_KEY_ROLE_RETIRED'].includes(r.code ?? ''));
       t.notOk(accessRefusal, `${who} may ${route.method} ${route.url} (got ${r.status} ${r.code ?? ''})`);
       t.ok(r.status < 500, `${route.method} ${route.url} as ${who}: no server error (${r.status} ${r.text.slice(0, 200)})`);
       allowed++;

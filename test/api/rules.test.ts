@@ -3,6 +3,7 @@ import t from 'tap';
 import { SESSION_ACTIONS, SESSION_STATUSES, TRANSITIONS, type SessionAction } from '../../src/domain/sessions/lifecycle.ts';
 import { approve, createCase, createPoint, createSession, passingResult } from './fixtures.ts';
 import { startControlApi, type ControlApiHarness } from './harness.ts';
+import { HTTP_STATUS } from '../../src/api/errors.ts';
 
 // One embedded PostgreSQL for the whole file. The clock starts on Monday 2/2/2026, 09:00 in Gia Lai.
 const at = (local: string) => new Date(`${local}+07:00`);
@@ -266,7 +267,8 @@ t.test('rules of the regulation, each with its error code', async (t) => {
   });
 
   await t.test('other layers asking for a session by a foreign id get a 404, not a crash', async (t) => {
-    await t.rejects(h.services.sessions.get('session-api'), { code: 'SESSION_NOT_FOUND', status: 404 });
+    await t.rejects(h.services.sessions.get('session-api'), { code: 'SESSION_NOT_FOUND' });
+    t.equal(HTTP_STATUS.SESSION_NOT_FOUND, 404, 'which the API answers with 404');
     await t.rejects(h.services.preflight.matrix('x'), { code: 'SESSION_NOT_FOUND' });
   });
 

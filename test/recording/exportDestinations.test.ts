@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { httpStatusOf } from '../../src/api/errors.ts';
+import type { TiepdanError } from '../../src/errors.ts';
 import { createExportRoot, listExportDestinations, parseMountInfo, resolveExportDestination, type ExportPolicy } from '../../src/recording/export/destinations.ts';
 import { checkSpace, requiredBytes } from '../../src/recording/export/space.ts';
 import type { PlannedSession } from '../../src/recording/export/exportPlan.ts';
@@ -75,8 +77,9 @@ t.test('the list offers only writable drives mounted below the allowed directori
 
 t.test('each attack is refused with its code', async (t) => {
   const refused = async (p: string, codes: string[], why: string) => {
-    const err = await resolveExportDestination(p, policy).then(() => undefined, (e: { code: string; status: number }) => e);
-    t.ok(err && codes.includes(err.code) && err.status >= 400 && err.status < 500, `${why}: ${p} → ${err?.code ?? 'accepted'}`);
+    const err = await resolveExportDestination(p, policy).then(() => undefined, (e: TiepdanError) => e);
+    // A refusal of the operator's choice, not a server failure: the API answers it with a 4xx.
+    t.ok(err && codes.includes(err.code) && httpStatusOf(err.code) >= 400 && httpStatusOf(err.code) < 500, `${why}: ${p} → ${err?.code ?? 'accepted'}`);
   };
   await refused('/', ['EXPORT_DESTINATION_NOT_ALLOWED'], 'the root directory');
   await refused('/etc', ['EXPORT_DESTINATION_ON_RECORDINGS', 'EXPORT_DESTINATION_NOT_ALLOWED'], 'a system directory');

@@ -3,91 +3,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ControlServices } from '../../domain/controlServices.ts';
 import { AfterSittingServices } from '../../domain/afterSitting/afterSittingServices.ts';
-import { FOLLOW_UP_KINDS } from '../../domain/afterSitting/deadlines.ts';
 import { noticeInput } from '../../domain/afterSitting/conclusionNotice.ts';
 import { outcomeInput } from '../../domain/afterSitting/outcomeService.ts';
-import { HANDLINGS, registerCsv, registerPatch, registerXlsx, renderRegisterHtml } from '../../domain/afterSitting/registerStore.ts';
+import { registerCsv, registerPatch, registerXlsx, renderRegisterHtml } from '../../domain/afterSitting/registerStore.ts';
 import { localDate } from '../../domain/common/clock.ts';
-import { CASE_OUTCOMES } from '../../domain/sessions/sessionService.ts';
 import { actorOf } from '../control/access.ts';
 import { errorBody, errorResponses, idParams, isoDate, paged, pageQuery, R } from '../control/schemas.ts';
 import { safeText } from '../../domain/common/safeText.ts';
-
-const outcomeSchema = z
-  .object({
-    caseId: z.string(),
-    reference: z.string(),
-    title: z.string(),
-    type: z.string(),
-    position: z.number().int(),
-    outcome: z.string().nullable().describe(CASE_OUTCOMES.join(' | ')),
-    conclusion: z.string(),
-    answer: z.string(),
-    answerDeadline: z.string().nullable(),
-    contactPerson: z.string(),
-    transferTarget: z.string(),
-    documentNumber: z.string(),
-    documentDate: z.string().nullable(),
-    updatedAt: z.string().nullable(),
-  })
-  .describe('CaseOutcome');
-
-const registerEntrySchema = z
-  .object({
-    id: z.string(),
-    sessionId: z.string(),
-    caseId: z.string(),
-    caseReference: z.string(),
-    caseType: z.string(),
-    receptionDate: z.string(),
-    namesAddresses: z.string().nullable(),
-    idNumbers: z.string().nullable(),
-    content: z.string().nullable(),
-    classification: z.string(),
-    groupSize: z.number().int(),
-    agenciesHandled: z.string(),
-    handling: z.string().describe(HANDLINGS.join(' | ')),
-    handlingDetail: z.string(),
-    resultTracking: z.string(),
-    note: z.string().nullable(),
-    personalDataHidden: z.boolean(),
-    editedAt: z.string().nullable(),
-    createdAt: z.string(),
-  })
-  .describe('RegisterEntry');
-
-const followUpSchema = z
-  .object({
-    id: z.string(),
-    sessionId: z.string(),
-    caseId: z.string(),
-    caseReference: z.string(),
-    caseTitle: z.string(),
-    kind: z.string().describe(FOLLOW_UP_KINDS.join(' | ')),
-    dueDate: z.string(),
-    basis: z.string(),
-    status: z.string().describe('open | done'),
-    state: z.string().describe('overdue | due_soon | open | done'),
-    workingDaysLeft: z.number().int(),
-    result: z.string(),
-    doneAt: z.string().nullable(),
-  })
-  .describe('FollowUp');
-
-const noticeSchema = z
-  .object({
-    id: z.string(),
-    sessionId: z.string(),
-    number: z.string(),
-    issuedDate: z.string(),
-    signerTitle: z.string(),
-    signerName: z.string(),
-    recipients: z.array(z.string()),
-    htmlSha256: z.string(),
-    issuedBy: z.string(),
-    issuedAt: z.string(),
-  })
-  .describe('ConclusionNotice');
+import { followUpView as followUpSchema, noticeView as noticeSchema, outcomeView as outcomeSchema, registerEntryView as registerEntrySchema } from '../../contract/views/afterSitting.ts';
 
 const periodQuery = z.object({ from: isoDate, to: isoDate });
 const html = { description: 'HTML page', content: { 'text/html': { schema: z.string() } } };

@@ -4,10 +4,7 @@ import type { ControlServices } from '../../domain/controlServices.ts';
 import { actorOf } from '../control/access.ts';
 import { errorResponses, idParams, R, roleEnum } from '../control/schemas.ts';
 import { safeText } from '../../domain/common/safeText.ts';
-
-const apiKeySchema = z
-  .object({ id: z.string(), name: z.string(), role: roleEnum, keyPrefix: z.string(), createdAt: z.string(), revokedAt: z.string().nullable(), lastUsedAt: z.string().nullable() })
-  .describe('ApiKey');
+import { apiKeyView as apiKeySchema } from '../../contract/views/user.ts';
 
 /** API keys for integrations (e.g. the national database connector): sent as X-API-Key. */
 export const apiKeyRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = async (app, { services }) => {

@@ -5,7 +5,7 @@ import { LoginRateLimiter } from '../../domain/auth/loginRateLimiter.ts';
 import type { ControlServices } from '../../domain/controlServices.ts';
 import { actorOf } from '../control/access.ts';
 import { errorBody, errorResponses, R, roleEnum } from '../control/schemas.ts';
-import { userSchema } from '../users/userRoutes.ts';
+import { userView as userSchema } from '../../contract/views/user.ts';
 import { safeText } from '../../domain/common/safeText.ts';
 
 export const passwordSchema = safeText(200).min(10, 'at least 10 characters');
@@ -48,7 +48,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, {
       const wait = await limiter.hit(request.ip);
       if (wait > 0) {
         reply.header('retry-after', String(wait));
-        throw new TiepdanError('LOGIN_RATE_LIMITED', `too many login attempts; wait ${wait} s`, { status: 429, details: { retryAfterSeconds: wait } });
+        throw new TiepdanError('LOGIN_RATE_LIMITED', `too many login attempts; wait ${wait} s`, { details: { retryAfterSeconds: wait } });
       }
       const result = await services.auth.login(request.body.username, request.body.password);
       return { token: result.token, tokenType: 'Bearer' as const, expiresAt: result.expiresAt, user: result.user, passwordChangeRequired: result.passwordChangeRequired };
@@ -100,7 +100,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRouteOptions> = async (app, {
     },
     async (request, reply) => {
       const actor = actorOf(request);
-      if (actor.kind !== 'user') throw new TiepdanError('USER_TOKEN_REQUIRED', 'only a logged-in user changes a password', { status: 403 });
+      if (actor.kind !== 'user') throw new TiepdanError('USER_TOKEN_REQUIRED', 'only a logged-in user changes a password');
       await services.auth.setPassword(actor, actor.id, request.body.newPassword, request.body.currentPassword);
       return reply.code(204).send(null);
     },

@@ -5,24 +5,7 @@ import type { ControlServices } from '../../domain/controlServices.ts';
 import { actorOf } from '../control/access.ts';
 import { boolQuery, errorBody, errorResponses, idParams, paged, pageQuery, patchOf, R } from '../control/schemas.ts';
 import { safeText } from '../../domain/common/safeText.ts';
-
-export const bridgePointSchema = z
-  .object({
-    id: z.string(),
-    code: z.string(),
-    name: z.string(),
-    kind: z.enum(BRIDGE_POINT_KINDS),
-    address: z.string(),
-    contactName: z.string(),
-    contactPhone: z.string(),
-    contactEmail: z.string(),
-    networkNotes: z.string(),
-    isSample: z.boolean().describe('development sample data, not a real point'),
-    active: z.boolean(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .describe('BridgePoint');
+import { bridgePointView as bridgePointSchema } from '../../contract/views/bridgePoint.ts';
 
 export const bridgePointRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = async (app, { services }) => {
   // CSV uploads arrive as text/csv (or text/plain).

@@ -14,7 +14,7 @@ const dayInfoSchema = z
 
 const checkRange = (from: string, to: string) => {
   // By the day count, not addDays: a range ending in year 9999 is valid and has no day 400 after it.
-  if (to < from || Date.parse(to) - Date.parse(from) > 400 * 86_400_000) throw new TiepdanError('DATE_RANGE_INVALID', 'to must be on or after from, at most 400 days later', { status: 400, details: [{ field: '/to', message: 'out of range' }] });
+  if (to < from || Date.parse(to) - Date.parse(from) > 400 * 86_400_000) throw new TiepdanError('DATE_RANGE_INVALID', 'to must be on or after from, at most 400 days later', { details: [{ field: '/to', message: 'out of range' }] });
 };
 
 export const calendarRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = async (app, { services }) => {

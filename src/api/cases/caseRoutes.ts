@@ -5,39 +5,8 @@ import type { ControlServices } from '../../domain/controlServices.ts';
 import { actorOf } from '../control/access.ts';
 import { errorResponses, idParams, paged, pageQuery, patchOf, R } from '../control/schemas.ts';
 import { safeText } from '../../domain/common/safeText.ts';
+import { caseView as caseSchema } from '../../contract/views/case.ts';
 
-const personSchema = z.object({
-  id: z.string(),
-  role: z.string(),
-  fullName: z.string().nullable(),
-  idNumber: z.string().nullable(),
-  address: z.string().nullable(),
-  phone: z.string().nullable(),
-  note: z.string().nullable(),
-});
-
-export const caseSchema = z
-  .object({
-    id: z.string(),
-    reference: z.string(),
-    type: z.enum(CASE_TYPES),
-    title: z.string(),
-    summary: z.string().nullable(),
-    criteria: z.array(z.string()),
-    criteriaNote: z.string().nullable(),
-    communeBridgePointId: z.string().nullable(),
-    agencies: z.array(z.string()),
-    priorHandling: z.string().nullable(),
-    requests: z.string().nullable(),
-    groupSize: z.number().int(),
-    identityProtectionWaived: z.boolean(),
-    waiverNote: z.string().nullable(),
-    personalDataHidden: z.boolean().describe('true: this role sees people and summary blanked (confidentiality)'),
-    people: z.array(personSchema),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .describe('Case');
 
 const caseDescription =
   'Personal data (people, summary, prior handling, requests) is visible to the reception board, the inspectorate and the chairman; on a denunciation (tố cáo) only to the reception board and the inspectorate. Other roles get it blanked (personalDataHidden=true).';

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { ErrorCode } from '../../contract/errors.ts';
 import { TiepdanError } from '../../errors.ts';
 import { isApiKey } from '../../domain/auth/authService.ts';
 import type { Actor, UserRole } from '../../domain/common/roles.ts';
@@ -26,7 +27,7 @@ export interface Access {
   /** Registered only with DEV_SESSIONS=true: start-up fails if one appears otherwise. */
   devOnly?: boolean;
   /** The 403 code for other roles (default ROLE_FORBIDDEN), e.g. APPROVER_ROLE_REQUIRED. */
-  forbiddenCode?: string;
+  forbiddenCode?: ErrorCode;
   /** Open to a user whose password an administrator reset (change it, who am I, log out). */
   passwordChange?: boolean;
 }
@@ -105,7 +106,7 @@ declare module 'fastify' {
 
 /** The authenticated actor of a request (routes with roles always have one). */
 export function actorOf(request: FastifyRequest): Actor {
-  if (request.actor === undefined) throw new TiepdanError('AUTH_REQUIRED', 'log in first', { status: 401 });
+  if (request.actor === undefined) throw new TiepdanError('AUTH_REQUIRED', 'log in first');
   return request.actor;
 }
 
@@ -146,7 +147,7 @@ export function installAccessControl(app: FastifyInstance, options: AccessOption
     const access = request.routeOptions.config.access;
     // Unmatched requests (the 404 handler) have no route: nothing to open.
     if (access === undefined || access.roles === 'public') return;
-    if (access.devOnly === true && !devRoutes) throw new TiepdanError('NOT_FOUND', 'no such route', { status: 404 });
+    if (access.devOnly === true && !devRoutes) throw new TiepdanError('NOT_FOUND', 'no such route');
     request.actor = await authenticate(request, access, options);
   });
 }
@@ -161,17 +162,17 @@ async function authenticate(request: FastifyRequest, access: Access, auth: Acces
   if (key !== undefined) {
     if (auth.apiKey === undefined) throw unavailable();
     actor = await auth.apiKey(key);
-    if (access.apiKey === false) throw new TiepdanError('API_KEY_NOT_ALLOWED', 'this needs a person logged in, not an API key', { status: 403 });
+    if (access.apiKey === false) throw new TiepdanError('API_KEY_NOT_ALLOWED', 'this needs a person logged in, not an API key');
   } else if (bearer !== undefined && access.invitation === 'live') {
     // A live route (the pre-flight loopback) takes invitations only, as the signaling socket does.
     if (auth.liveInvitation === undefined) throw unavailable();
     const claims = auth.liveInvitation.verify(bearer);
-    if (claims.kind !== 'invitation') throw new TiepdanError('INVITATION_REQUIRED', 'an invitation token opens this route (the link the organiser sent)', { status: 403 });
+    if (claims.kind !== 'invitation') throw new TiepdanError('INVITATION_REQUIRED', 'an invitation token opens this route (the link the organiser sent)');
     // Fail closed (security review L1): only an invitation the store issued, for this session,
     // subject and role, runs; a token signed with the key but never issued does not.
     const standing = await auth.liveInvitation.standing(claims);
-    if (standing === 'revoked') throw new TiepdanError('TOKEN_REVOKED', 'this invitation was revoked; ask the organiser for a new one', { status: 401 });
-    if (standing !== 'valid') throw new TiepdanError('TOKEN_INVALID', 'the token is not valid', { status: 401 });
+    if (standing === 'revoked') throw new TiepdanError('TOKEN_REVOKED', 'this invitation was revoked; ask the organiser for a new one');
+    if (standing !== 'valid') throw new TiepdanError('TOKEN_INVALID', 'the token is not valid');
     request.tokenJti = claims.jti;
     return { kind: 'invitation', id: claims.jti, role: undefined, label: claims.name ?? claims.sub, bridgePointId: null, sessionId: claims.sid, subject: claims.sub };
   } else if (bearer !== undefined) {
@@ -179,19 +180,19 @@ async function authenticate(request: FastifyRequest, access: Access, auth: Acces
     const { jti, passwordChangeRequired, ...rest } = await auth.bearer(bearer);
     request.tokenJti = jti;
     if (passwordChangeRequired === true && access.passwordChange !== true) {
-      throw new TiepdanError('PASSWORD_CHANGE_REQUIRED', 'an administrator set your password: choose your own first (POST /api/v1/auth/password)', { status: 403 });
+      throw new TiepdanError('PASSWORD_CHANGE_REQUIRED', 'an administrator set your password: choose your own first (POST /api/v1/auth/password)');
     }
     actor = rest;
   } else {
-    throw new TiepdanError('AUTH_REQUIRED', access.invitation === 'live' ? 'an invitation token is needed (Authorization: Bearer …)' : 'this route needs a bearer token (POST /api/v1/auth/login) or an X-API-Key header', { status: 401 });
+    throw new TiepdanError('AUTH_REQUIRED', access.invitation === 'live' ? 'an invitation token is needed (Authorization: Bearer …)' : 'this route needs a bearer token (POST /api/v1/auth/login) or an X-API-Key header');
   }
   if (actor.kind === 'invitation') {
-    if (access.invitation !== true) throw new TiepdanError('INVITATION_NOT_ALLOWED', 'an invitation token does not open this route', { status: 403 });
+    if (access.invitation !== true) throw new TiepdanError('INVITATION_NOT_ALLOWED', 'an invitation token does not open this route');
   } else if (actor.role === undefined || !roles.includes(actor.role)) {
     const code = roles.length === 0 && access.invitation !== undefined ? 'INVITATION_REQUIRED' : (access.forbiddenCode ?? 'ROLE_FORBIDDEN');
-    throw new TiepdanError(code, roles.length === 0 ? 'an invitation token opens this route, no staff login' : `the ${actor.role ?? 'unknown'} role may not do this (allowed: ${roles.join(', ')})`, { status: 403 });
+    throw new TiepdanError(code, roles.length === 0 ? 'an invitation token opens this route, no staff login' : `the ${actor.role ?? 'unknown'} role may not do this (allowed: ${roles.join(', ')})`);
   }
   return actor;
 }
 
-const unavailable = () => new TiepdanError('AUTH_UNAVAILABLE', 'authentication is not configured on this server', { status: 503 });
+const unavailable = () => new TiepdanError('AUTH_UNAVAILABLE', 'authentication is not configured on this server');

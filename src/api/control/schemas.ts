@@ -27,10 +27,9 @@ export const pageQuery = {
 
 export const boolQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-export const paged = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+export { paged } from '../../contract/views/paged.ts';
 
-export const roleEnum = z.enum(ALL_ROLES as [UserRole, ...UserRole[]]);
+export { userRoleEnum as roleEnum } from '../../contract/views/user.ts';
 export const isoDate = z.iso.date().describe('YYYY-MM-DD');
 
 /** Roles groups, named once so the route table reads like the permission policy. */

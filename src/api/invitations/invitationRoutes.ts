@@ -6,27 +6,10 @@ import { qrSvg, renderInvitationHtml } from '../../domain/invitations/printableI
 import { TiepdanError } from '../../errors.ts';
 import { actorOf } from '../control/access.ts';
 import { errorBody, errorResponses, idParams, R } from '../control/schemas.ts';
-import { sessionSchema } from '../sessions/sessionRoutes.ts';
+import { invitationView as invitationSchema } from '../../contract/views/invitation.ts';
+import { sessionView as sessionSchema } from '../../contract/views/session.ts';
 import { safeText } from '../../domain/common/safeText.ts';
 
-const invitationSchema = z
-  .object({
-    id: z.string(),
-    sessionId: z.string(),
-    bridgePointId: z.string().nullable(),
-    participantId: z.string().nullable(),
-    subject: z.string(),
-    role: z.string(),
-    displayName: z.string(),
-    jti: z.string(),
-    token: z.string().nullable().describe('the credential the signaling layer admits; treat as a secret. Null when your role may not hold it (a technician is never given the chair’s)'),
-    status: z.enum(['active', 'revoked', 'expired']),
-    issuedAt: z.string(),
-    expiresAt: z.string(),
-    revokedAt: z.string().nullable(),
-    revokedReason: z.string(),
-  })
-  .describe('Invitation');
 
 export const invitationRoutes: FastifyPluginAsyncZod<{ services: ControlServices; publicOrigin: string }> = async (app, { services, publicOrigin }) => {
   const I = services.invitations;
@@ -82,7 +65,7 @@ export const invitationRoutes: FastifyPluginAsyncZod<{ services: ControlServices
   const printable = async (request: FastifyRequest, id: string): Promise<string> => {
     const invitation = await I.get(id, actorOf(request));
     const token = invitation.token;
-    if (token === null) throw new TiepdanError('INVITATION_WITHHELD', 'your role may not print the chair’s invitation', { status: 403 });
+    if (token === null) throw new TiepdanError('INVITATION_WITHHELD', 'your role may not print the chair’s invitation');
     const session = await services.sessions.get(invitation.sessionId);
     const points = await services.bridgePoints.list({ ids: session.bridgePointIds }, { limit: 500, offset: 0 });
     const settings = await services.settings.get();

@@ -5,6 +5,7 @@ import type { ControlServices } from '../../domain/controlServices.ts';
 import { escapeHtml } from '../../domain/invitations/printableInvitation.ts';
 import { JOIN_CODE_LENGTH, normaliseJoinCode } from '../../domain/invitations/joinCode.ts';
 import { TiepdanError } from '../../errors.ts';
+import { httpStatusOf } from '../errors.ts';
 
 export interface JoinCodeRouteOptions {
   services: ControlServices;
@@ -101,10 +102,10 @@ export const joinCodeRoutes: FastifyPluginAsync<JoinCodeRouteOptions> = async (a
       if (wait > 0) {
         reply.header('retry-after', String(wait));
         request.log.warn({ remoteAddress: request.ip }, 'join code guesses rate limited');
-        throw new TiepdanError('JOIN_CODE_RATE_LIMITED', `too many wrong join codes; wait ${wait} s`, { status: 429, details: { retryAfterSeconds: wait } });
+        throw new TiepdanError('JOIN_CODE_RATE_LIMITED', `too many wrong join codes; wait ${wait} s`, { details: { retryAfterSeconds: wait } });
       }
       const code = normaliseJoinCode(typed);
-      if (code === undefined) throw new TiepdanError('JOIN_CODE_MALFORMED', 'a join code is 10 characters of the printed alphabet', { status: 400 });
+      if (code === undefined) throw new TiepdanError('JOIN_CODE_MALFORMED', 'a join code is 10 characters of the printed alphabet');
       const { token } = await services.invitations.redeemJoinCode(code, { address: request.ip });
       return reply.headers(PAGE_HEADERS).redirect(`/${dest}#token=${encodeURIComponent(token)}`, 303);
     } catch (err) {
@@ -112,7 +113,7 @@ export const joinCodeRoutes: FastifyPluginAsync<JoinCodeRouteOptions> = async (a
       if (err.code === 'JOIN_CODE_MALFORMED' || err.code === 'JOIN_CODE_UNKNOWN') await wrong.hit(request.ip);
       const minutes = Math.max(1, Math.ceil(Number(reply.getHeader('retry-after') ?? 60) / 60));
       return reply
-        .status(err.status)
+        .status(httpStatusOf(err.code))
         .headers({ ...PAGE_HEADERS, 'x-error-code': err.code })
         .send(page(typed.slice(0, 40), MESSAGES[err.code]!.replace('{minutes}', String(minutes))));
     }

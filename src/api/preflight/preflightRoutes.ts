@@ -150,7 +150,7 @@ export const preflightRoutes: FastifyPluginAsyncZod<{ services: ControlServices 
         const wait = await invitationResults.hit(actor.id);
         if (wait > 0) {
           reply.header('retry-after', String(wait));
-          throw new TiepdanError('PREFLIGHT_RATE_LIMITED', `too many test results from this invitation; wait ${wait} s`, { status: 429, details: { retryAfterSeconds: wait } });
+          throw new TiepdanError('PREFLIGHT_RATE_LIMITED', `too many test results from this invitation; wait ${wait} s`, { details: { retryAfterSeconds: wait } });
         }
       }
       reply.code(201);

@@ -93,7 +93,7 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
     if (a.role !== 'commune_operator') return;
     const points = sessionBridgePoints ? await sessionBridgePoints(sessionId).catch(() => [] as string[]) : [];
     if (a.bridgePointId === null || !points.includes(a.bridgePointId)) {
-      throw new TiepdanError('BRIDGE_POINT_FORBIDDEN', 'your bridge point did not take part in this session', { status: 403 });
+      throw new TiepdanError('BRIDGE_POINT_FORBIDDEN', 'your bridge point did not take part in this session');
     }
   };
   /**
@@ -109,7 +109,7 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
   };
   const manifestOf = (sessionId: string) =>
     readManifest(path.join(sessionDirFor(recordings.recordingsDir, sessionId), 'manifest.json')).catch(() => {
-      throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`, { status: 404 });
+      throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`);
     });
   const api = app.withTypeProvider<ZodTypeProvider>();
   const base = '/api/v1/recordings';
@@ -147,7 +147,7 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
       const manifest = await manifestOf(req.params.sessionId);
       // Only files the manifest lists can be fetched: no path tricks reach anything else.
       const listed = manifest.entries.some((e) => e.type === 'segment' && e.file === req.params['*']);
-      if (!listed) throw new TiepdanError('SEGMENT_NOT_FOUND', `no segment ${req.params['*']} in this recording`, { status: 404 });
+      if (!listed) throw new TiepdanError('SEGMENT_NOT_FOUND', `no segment ${req.params['*']} in this recording`);
       const file = path.join(sessionDirFor(recordings.recordingsDir, req.params.sessionId), req.params['*']);
       const s = await fileStat(file);
       await auditDownload(req, req.params.sessionId, 'segment', req.params['*']);
@@ -239,7 +239,7 @@ export const recordingsPlugin: FastifyPluginAsync<RecordingsPluginOptions> = asy
 
 async function fileStat(file: string): Promise<Stats> {
   const s = await stat(file).catch(() => undefined);
-  if (!s?.isFile()) throw new TiepdanError('FILE_NOT_FOUND', 'no such file (is the playable copy built yet?)', { status: 404 });
+  if (!s?.isFile()) throw new TiepdanError('FILE_NOT_FOUND', 'no such file (is the playable copy built yet?)');
   return s;
 }
 

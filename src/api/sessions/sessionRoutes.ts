@@ -6,35 +6,8 @@ import { CASE_OUTCOMES, sessionInput } from '../../domain/sessions/sessionServic
 import { actorOf } from '../control/access.ts';
 import { errorResponses, idParams, paged, pageQuery, patchOf, R } from '../control/schemas.ts';
 import { safeText } from '../../domain/common/safeText.ts';
+import { sessionView as sessionSchema } from '../../contract/views/session.ts';
 
-export const sessionSchema = z
-  .object({
-    id: z.string(),
-    title: z.string(),
-    scheduledStart: z.string(),
-    scheduledEnd: z.string(),
-    location: z.string(),
-    chairUserId: z.string().nullable(),
-    chairTitle: z.string(),
-    status: z.enum(SESSION_STATUSES),
-    statusReason: z.string(),
-    maxPeers: z.number().int(),
-    lobbyEnabled: z.boolean(),
-    endpointsSeeEachOther: z.boolean(),
-    autoRecord: z.boolean(),
-    participantRecordingAllowed: z.boolean(),
-    notes: z.string(),
-    goLiveOverrideReason: z.string().nullable(),
-    cases: z.array(z.object({ caseId: z.string(), reference: z.string(), type: z.string(), position: z.number().int(), outcome: z.string().nullable() })),
-    bridgePointIds: z.array(z.string()),
-    participants: z.array(z.object({ id: z.string(), role: z.string(), label: z.string(), bridgePointId: z.string().nullable() })),
-    submissionDeadline: z.string().describe('last day to submit for approval: N working days before the session'),
-    noticeDeadline: z.string().describe('last day to notify citizens and agencies: 5 working days before (N154 Art 23(1))'),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    statusChangedAt: z.string(),
-  })
-  .describe('Session');
 
 const lifecycle =
   'Life-cycle: draft → submitted → approved → invitations_sent → tested → live → ended → archived; cancelled (from draft to tested) and rejected (from submitted; reopen makes it a draft again). An action from any other status is refused with 409 INVALID_TRANSITION before any other rule.';

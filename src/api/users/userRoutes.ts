@@ -4,20 +4,7 @@ import type { ControlServices } from '../../domain/controlServices.ts';
 import { actorOf } from '../control/access.ts';
 import { boolQuery, errorResponses, idParams, paged, pageQuery, R, roleEnum } from '../control/schemas.ts';
 import { safeText } from '../../domain/common/safeText.ts';
-
-export const userSchema = z
-  .object({
-    id: z.string(),
-    username: z.string(),
-    displayName: z.string(),
-    role: roleEnum,
-    bridgePointId: z.string().nullable(),
-    active: z.boolean(),
-    lockedUntil: z.string().nullable(),
-    lastLoginAt: z.string().nullable(),
-    createdAt: z.string(),
-  })
-  .describe('User');
+import { userView as userSchema } from '../../contract/views/user.ts';
 
 const password = safeText(200).min(10, 'at least 10 characters');
 

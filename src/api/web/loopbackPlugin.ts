@@ -24,7 +24,6 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value ?? {});
   if (!result.success) {
     throw new TiepdanError('VALIDATION_FAILED', 'invalid request', {
-      status: 400,
       details: result.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
     });
   }
@@ -62,7 +61,7 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
     const claims = claimsOf(request);
     const { id } = parse(testParams, request.params);
     const test = tests.get(id);
-    if (test === undefined || test.owner !== claims.jti) throw new TiepdanError('TEST_NOT_FOUND', 'no such connection test (it may have timed out)', { status: 404 });
+    if (test === undefined || test.owner !== claims.jti) throw new TiepdanError('TEST_NOT_FOUND', 'no such connection test (it may have timed out)');
     return test;
   };
 
@@ -81,10 +80,10 @@ export const loopbackPlugin: FastifyPluginAsync<LoopbackPluginOptions> = async (
     const { transport } = parse(createBody, request.body);
     // From here to `starting.add` nothing awaits: the slot is taken before the router is made, so
     // a burst of requests cannot all pass these checks first (security review M6).
-    if (starting.has(claims.jti)) throw new TiepdanError('TEST_STARTING', 'a connection test for this invitation is already starting', { status: 409 });
+    if (starting.has(claims.jti)) throw new TiepdanError('TEST_STARTING', 'a connection test for this invitation is already starting');
     // One test per invitation at a time; a new one replaces the old (a reload must not leak routers).
     for (const t of tests.values()) if (t.owner === claims.jti) t.close();
-    if (tests.size + starting.size >= MAX_TESTS) throw new TiepdanError('TOO_MANY_TESTS', 'too many connection tests are running; try again in a minute', { status: 503 });
+    if (tests.size + starting.size >= MAX_TESTS) throw new TiepdanError('TOO_MANY_TESTS', 'too many connection tests are running; try again in a minute');
     starting.add(claims.jti);
     try {
       return await startTest(request, reply, claims, transport);

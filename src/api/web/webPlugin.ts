@@ -79,7 +79,7 @@ export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, optio
     bundle ??= buildWebBundle().catch((err: unknown) => {
       bundle = undefined; // let the next request try again (e.g. after a fix in development)
       app.log.error({ error: (err as Error).message.slice(0, 2000) }, 'web bundle build failed');
-      throw new TiepdanError('WEB_BUILD_FAILED', 'the web pages could not be built', { status: 500 });
+      throw new TiepdanError('WEB_BUILD_FAILED', 'the web pages could not be built');
     });
     return bundle;
   };
@@ -132,7 +132,7 @@ ${css ? `<link rel="stylesheet" href="/assets/${name}.css?v=${css.hash}">` : ''}
   app.get('/assets/:name', async (request, reply) => {
     const parsed = assetParams.safeParse(request.params);
     const asset = parsed.success ? (await getBundle()).assets.get(parsed.data.name) : undefined;
-    if (asset === undefined) throw new TiepdanError('NOT_FOUND', 'no such asset', { status: 404 });
+    if (asset === undefined) throw new TiepdanError('NOT_FOUND', 'no such asset');
     const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
     void reply.headers({
       'content-type': asset.contentType,

@@ -1,3 +1,4 @@
+import type { NoticeView } from '../../contract/views/afterSitting.ts';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '../../db/database.ts';
@@ -23,18 +24,7 @@ export const noticeInput = z.object({
 });
 export type NoticeInput = z.infer<typeof noticeInput>;
 
-export interface NoticeView {
-  id: string;
-  sessionId: string;
-  number: string;
-  issuedDate: string;
-  signerTitle: string;
-  signerName: string;
-  recipients: string[];
-  htmlSha256: string;
-  issuedBy: string;
-  issuedAt: string;
-}
+export type { NoticeView };
 
 export interface NoticeData {
   organisation: { authority: string; issuer: string; place: string };

@@ -1,3 +1,4 @@
+import { FOLLOW_UP_KINDS, type FollowUpKind } from '../../contract/views/afterSitting.ts';
 import { addDays, type WorkingDayCalendar } from '../calendar/workingDays.ts';
 
 /**
@@ -21,8 +22,7 @@ export function nthWorkingDayAfter(cal: WorkingDayCalendar, date: string, n: num
 }
 
 /** The legal timers a case's outcome starts (issue 11 item 4). */
-export const FOLLOW_UP_KINDS = ['reply_to_citizen', 'chair_deadline', 'handling_limit'] as const;
-export type FollowUpKind = (typeof FOLLOW_UP_KINDS)[number];
+export { FOLLOW_UP_KINDS, type FollowUpKind };
 
 /** Luật Tiếp công dân Art 28(1): the citizen is told the handling result within 10 working days. */
 export const REPLY_WORKING_DAYS = 10;

@@ -1,3 +1,4 @@
+import type { FollowUpView } from '../../contract/views/afterSitting.ts';
 import { createHash } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
@@ -12,25 +13,9 @@ import { auditExecutor, dateString, withAfterSitting, type AfterSittingDb, type 
 
 type Row = Selectable<FollowUpsTable> & { reference: string; title: string };
 
-export type FollowUpState = 'overdue' | 'due_soon' | 'open' | 'done';
+export type FollowUpState = FollowUpView['state'];
 
-export interface FollowUpView {
-  id: string;
-  sessionId: string;
-  caseId: string;
-  /** The case's reference and its non-identifying title (no personal data on the home page). */
-  caseReference: string;
-  caseTitle: string;
-  kind: string;
-  dueDate: string;
-  basis: string;
-  status: 'open' | 'done';
-  state: FollowUpState;
-  /** Working days from today to the due date (negative once overdue). */
-  workingDaysLeft: number;
-  result: string;
-  doneAt: string | null;
-}
+export type { FollowUpView };
 
 export class FollowUpStore {
   readonly #db: AfterSittingDb;

@@ -1,3 +1,4 @@
+import type { OutcomeView } from '../../contract/views/afterSitting.ts';
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { z } from 'zod';
@@ -52,22 +53,7 @@ export const outcomeInput = z
   });
 export type OutcomeInput = z.infer<typeof outcomeInput>;
 
-export interface OutcomeView {
-  caseId: string;
-  reference: string;
-  title: string;
-  type: string;
-  position: number;
-  outcome: string | null;
-  conclusion: string;
-  answer: string;
-  answerDeadline: string | null;
-  contactPerson: string;
-  transferTarget: string;
-  documentNumber: string;
-  documentDate: string | null;
-  updatedAt: string | null;
-}
+export type { OutcomeView };
 
 /** Outcomes are written while the session runs and after it, until it is archived. */
 const OUTCOME_STATUSES = ['live', 'ended'];
@@ -150,7 +136,7 @@ export class OutcomeService {
    */
   async save(actor: Actor, sessionId: string, outcomes: OutcomeInput[]): Promise<OutcomeView[]> {
     const ids = outcomes.map((o) => o.caseId);
-    if (new Set(ids).size !== ids.length) throw new TiepdanError('OUTCOME_CASE_TWICE', 'each case appears once in outcomes', { status: 400, details: [{ field: '/outcomes', message: 'duplicate caseId' }] });
+    if (new Set(ids).size !== ids.length) throw new TiepdanError('OUTCOME_CASE_TWICE', 'each case appears once in outcomes', { details: [{ field: '/outcomes', message: 'duplicate caseId' }] });
     return this.#db.transaction().execute(async (trx) => {
       const session = await trx.selectFrom('sessions').select(['id', 'status', 'scheduled_start']).where('id', '=', sessionId).forUpdate().executeTakeFirst();
       if (session === undefined) throw notFound('session', sessionId);
@@ -158,9 +144,9 @@ export class OutcomeService {
       const receptionDate = localDate(session.scheduled_start);
       const agenda = ids.length === 0 ? [] : await trx.selectFrom('session_cases').select('case_id').where('session_id', '=', sessionId).where('case_id', 'in', ids).execute();
       const missing = ids.filter((id) => !agenda.some((a) => a.case_id === id));
-      if (missing.length > 0) throw new TiepdanError('CASE_NOT_ON_AGENDA', `case(s) not on this session's agenda: ${missing.join(', ')}`, { status: 400, details: missing.map((id) => ({ field: '/outcomes', message: `unknown case ${id}` })) });
+      if (missing.length > 0) throw new TiepdanError('CASE_NOT_ON_AGENDA', `case(s) not on this session's agenda: ${missing.join(', ')}`, { details: missing.map((id) => ({ field: '/outcomes', message: `unknown case ${id}` })) });
       const late = outcomes.filter((o) => o.answerDeadline !== null && o.answerDeadline < receptionDate);
-      if (late.length > 0) throw new TiepdanError('OUTCOME_DEADLINE_BEFORE_SESSION', `an answer deadline cannot be before the reception day ${receptionDate}`, { status: 400, details: late.map((o) => ({ field: '/outcomes/answerDeadline', message: `${o.answerDeadline} is before ${receptionDate}`, caseId: o.caseId })) });
+      if (late.length > 0) throw new TiepdanError('OUTCOME_DEADLINE_BEFORE_SESSION', `an answer deadline cannot be before the reception day ${receptionDate}`, { details: late.map((o) => ({ field: '/outcomes/answerDeadline', message: `${o.answerDeadline} is before ${receptionDate}`, caseId: o.caseId })) });
 
       const cal = await this.#calendar.calendar([receptionDate]);
       const now = this.#clock();

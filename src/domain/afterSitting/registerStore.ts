@@ -1,3 +1,4 @@
+import { HANDLINGS, type RegisterEntryView } from '../../contract/views/afterSitting.ts';
 import { createHash } from 'node:crypto';
 import ExcelJS from 'exceljs';
 import { z } from 'zod';
@@ -22,7 +23,7 @@ export const MAX_PERIOD_DAYS = 366;
 // inside the event-loop budget (exceljs builds the workbook synchronously).
 export const MAX_EXPORT_ROWS = 200;
 
-export const HANDLINGS = ['thu_ly', 'huong_dan', 'chuyen_don', 'khac'] as const;
+export { HANDLINGS };
 
 /** What the reception board may correct in a line (the STT and the links to the case are not theirs to change). */
 export const registerPatch = z
@@ -43,28 +44,7 @@ export const registerPatch = z
   .strict();
 export type RegisterPatch = z.infer<typeof registerPatch>;
 
-/** A line of the sổ, for a role: the people's columns are null where the case's rules hide them. */
-export interface RegisterEntryView {
-  id: string;
-  sessionId: string;
-  caseId: string;
-  caseReference: string;
-  caseType: string;
-  receptionDate: string;
-  namesAddresses: string | null;
-  idNumbers: string | null;
-  content: string | null;
-  classification: string;
-  groupSize: number;
-  agenciesHandled: string;
-  handling: string;
-  handlingDetail: string;
-  resultTracking: string;
-  note: string | null;
-  personalDataHidden: boolean;
-  editedAt: string | null;
-  createdAt: string;
-}
+export type { RegisterEntryView };
 
 type Row = Selectable<RegisterEntriesTable> & { reference: string };
 
@@ -103,7 +83,7 @@ function auditView(r: Row): Record<string, unknown> {
 
 export function checkPeriod(from: string, to: string): void {
   if (to < from || to > addDays(from, MAX_PERIOD_DAYS - 1)) {
-    throw new TiepdanError('REGISTER_PERIOD_INVALID', `the period runs from "from" to "to", at most ${MAX_PERIOD_DAYS} days`, { status: 400, details: [{ field: '/to', message: 'out of range' }] });
+    throw new TiepdanError('REGISTER_PERIOD_INVALID', `the period runs from "from" to "to", at most ${MAX_PERIOD_DAYS} days`, { details: [{ field: '/to', message: 'out of range' }] });
   }
 }
 
@@ -277,7 +257,7 @@ export class RegisterStore {
       .orderBy('register_entries.id')
       .limit(MAX_EXPORT_ROWS + 1)
       .execute();
-    if (rows.length > MAX_EXPORT_ROWS) throw new TiepdanError('REGISTER_TOO_LARGE', `more than ${MAX_EXPORT_ROWS} lines in this period: print or export a shorter one`, { status: 400, details: [{ field: '/to', message: 'period too long' }] });
+    if (rows.length > MAX_EXPORT_ROWS) throw new TiepdanError('REGISTER_TOO_LARGE', `more than ${MAX_EXPORT_ROWS} lines in this period: print or export a shorter one`, { details: [{ field: '/to', message: 'period too long' }] });
     const entries = rows.map((r) => view(r, actor.role));
     // The sổ leaves the system with people's data in it: who took which period, in which form.
     await this.#audit.append(this.#baseDb, actor, {

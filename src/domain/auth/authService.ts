@@ -12,6 +12,7 @@ import { conflict, isForeignKeyViolation, isUniqueViolation, notFound } from '..
 import { iso, type Page, type Paged } from '../common/paging.ts';
 import { API_KEY_ROLES, USER_ROLES, type Actor, type UserRole } from '../common/roles.ts';
 import { hashPassword, randomPassword, verifyPassword } from './passwords.ts';
+import type { ApiKeyView, UserView } from '../../contract/views/user.ts';
 
 export interface AuthOptions {
   tokenTtlSeconds: number;
@@ -21,27 +22,8 @@ export interface AuthOptions {
 
 export const DEFAULT_AUTH_OPTIONS: AuthOptions = { tokenTtlSeconds: 8 * 3600, maxFailedLogins: 5, lockoutSeconds: 15 * 60 };
 
-export interface UserView {
-  id: string;
-  username: string;
-  displayName: string;
-  role: UserRole;
-  bridgePointId: string | null;
-  active: boolean;
-  lockedUntil: string | null;
-  lastLoginAt: string | null;
-  createdAt: string;
-}
 
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  role: UserRole;
-  keyPrefix: string;
-  createdAt: string;
-  revokedAt: string | null;
-  lastUsedAt: string | null;
-}
+export type { ApiKeyView, UserView };
 
 const API_KEY_PREFIX = 'tdk_';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -136,7 +118,7 @@ export class AuthService {
   async login(usernameInput: string, password: string): Promise<{ token: string; expiresAt: string; user: UserView; passwordChangeRequired: boolean }> {
     const username = usernameInput.trim().toLowerCase();
     const user = await this.#db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
-    const failed = () => new TiepdanError('LOGIN_FAILED', 'wrong user name or password', { status: 401 });
+    const failed = () => new TiepdanError('LOGIN_FAILED', 'wrong user name or password');
     const now = this.#clock();
     if (user === undefined) {
       await hashPassword(password); // same cost as a real check: user names are not revealed by timing
@@ -152,7 +134,7 @@ export class AuthService {
       if (attempt.locked) await this.#recordLock(user.id, user.username, attempt.failures, 'login');
       throw failed();
     }
-    if (unboundOperator(user.role, user.bridge_point_id)) throw bridgePointRequired(403);
+    if (unboundOperator(user.role, user.bridge_point_id)) throw accountBridgePointMissing();
     await this.#db.updateTable('users').set({ failed_logins: 0, locked_until: null, last_login_at: now }).where('id', '=', user.id).execute();
     const issued = await this.mintToken(user.id, asRole(user.role));
     await this.#audit.append(this.#db, { kind: 'user', id: user.id, role: asRole(user.role), label: user.username, bridgePointId: user.bridge_point_id }, {
@@ -218,7 +200,7 @@ export class AuthService {
         .select(['id', 'revoked_at', 'bridge_point_id', 'display_name', 'session_id'])
         .where('jti', '=', claims.jti)
         .executeTakeFirst();
-      if (inv === undefined || inv.revoked_at !== null) throw new TiepdanError('TOKEN_REVOKED', 'this invitation was revoked or replaced', { status: 401 });
+      if (inv === undefined || inv.revoked_at !== null) throw new TiepdanError('TOKEN_REVOKED', 'this invitation was revoked or replaced');
       return { kind: 'invitation', id: inv.id, role: undefined, label: inv.display_name, bridgePointId: inv.bridge_point_id, sessionId: inv.session_id, subject: claims.sub, jti: claims.jti };
     }
     const row = await this.#db
@@ -227,9 +209,9 @@ export class AuthService {
       .select(['auth_tokens.revoked_at', 'users.id', 'users.username', 'users.role', 'users.active', 'users.bridge_point_id', 'users.must_change_password'])
       .where('auth_tokens.jti', '=', claims.jti)
       .executeTakeFirst();
-    if (row === undefined || row.revoked_at !== null) throw new TiepdanError('TOKEN_REVOKED', 'this token was revoked (logged out); log in again', { status: 401 });
-    if (!row.active) throw new TiepdanError('ACCOUNT_DISABLED', 'this account is disabled', { status: 401 });
-    if (unboundOperator(row.role, row.bridge_point_id)) throw bridgePointRequired(403);
+    if (row === undefined || row.revoked_at !== null) throw new TiepdanError('TOKEN_REVOKED', 'this token was revoked (logged out); log in again');
+    if (!row.active) throw new TiepdanError('ACCOUNT_DISABLED', 'this account is disabled');
+    if (unboundOperator(row.role, row.bridge_point_id)) throw accountBridgePointMissing();
     return { kind: 'user', id: row.id, role: asRole(row.role), label: row.username, bridgePointId: row.bridge_point_id, jti: claims.jti, passwordChangeRequired: row.must_change_password };
   }
 
@@ -249,16 +231,16 @@ export class AuthService {
 
   async authenticateApiKey(key: string): Promise<Actor> {
     const row = await this.#db.selectFrom('api_keys').select(['id', 'name', 'role', 'revoked_at']).where('key_hash', '=', sha256(key)).executeTakeFirst();
-    if (row === undefined || row.revoked_at !== null) throw new TiepdanError('API_KEY_INVALID', 'the API key is not valid', { status: 401 });
+    if (row === undefined || row.revoked_at !== null) throw new TiepdanError('API_KEY_INVALID', 'the API key is not valid');
     // A key made before the rule below keeps no personal-data, approver or commune role.
-    if (!API_KEY_ROLES.includes(asRole(row.role))) throw apiKeyRoleForbidden(row.role, 403);
+    if (!API_KEY_ROLES.includes(asRole(row.role))) throw apiKeyRoleRetired(row.role);
     // Last use is informative only: do not make every request wait for it.
     void this.#db.updateTable('api_keys').set({ last_used_at: this.#clock() }).where('id', '=', row.id).execute().catch(() => undefined);
     return { kind: 'api_key', id: row.id, role: asRole(row.role), label: `api-key:${row.name}`, bridgePointId: null };
   }
 
   async createApiKey(actor: Actor, input: { name: string; role: UserRole }): Promise<{ key: string; apiKey: ApiKeyView }> {
-    if (!API_KEY_ROLES.includes(input.role)) throw apiKeyRoleForbidden(input.role, 400);
+    if (!API_KEY_ROLES.includes(input.role)) throw apiKeyRoleForbidden(input.role);
     const key = `${API_KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
     return this.#db.transaction().execute(async (trx) => {
       const row = await trx
@@ -290,7 +272,7 @@ export class AuthService {
 
   async createUser(actor: Actor, input: { username: string; displayName: string; role: UserRole; password: string; bridgePointId?: string | null }): Promise<UserView> {
     const username = input.username.trim().toLowerCase();
-    if (unboundOperator(input.role, input.bridgePointId ?? null)) throw bridgePointRequired(400);
+    if (unboundOperator(input.role, input.bridgePointId ?? null)) throw bridgePointRequired();
     try {
       return await this.#db.transaction().execute(async (trx) => {
         const row = await trx
@@ -337,7 +319,7 @@ export class AuthService {
       const view = await this.#db.transaction().execute(async (trx) => {
         const before = await trx.selectFrom('users').select(userColumns).where('id', '=', id).executeTakeFirst();
         if (before === undefined) throw notFound('user', id);
-        if (unboundOperator(patch.role ?? before.role, patch.bridgePointId === undefined ? before.bridge_point_id : patch.bridgePointId)) throw bridgePointRequired(400);
+        if (unboundOperator(patch.role ?? before.role, patch.bridgePointId === undefined ? before.bridge_point_id : patch.bridgePointId)) throw bridgePointRequired();
         const after = await trx
           .updateTable('users')
           .set({
@@ -372,10 +354,10 @@ export class AuthService {
     if (user === undefined) throw notFound('user', id);
     if (currentPassword !== undefined) {
       const attempt = await this.#countAttempt(user.id);
-      if (attempt === undefined) throw new TiepdanError('ACCOUNT_LOCKED', 'too many wrong passwords; try again later or ask an administrator', { status: 423 });
+      if (attempt === undefined) throw new TiepdanError('ACCOUNT_LOCKED', 'too many wrong passwords; try again later or ask an administrator');
       if (!(await verifyPassword(currentPassword, user.password_hash))) {
         if (attempt.locked) await this.#recordLock(user.id, user.username, attempt.failures, 'password change');
-        throw new TiepdanError('CURRENT_PASSWORD_WRONG', 'the current password is wrong', { status: 400, details: [{ field: '/currentPassword', message: 'wrong password' }] });
+        throw new TiepdanError('CURRENT_PASSWORD_WRONG', 'the current password is wrong', { details: [{ field: '/currentPassword', message: 'wrong password' }] });
       }
     }
     const hash = await hashPassword(password);
@@ -423,11 +405,23 @@ function unboundOperator(role: string, bridgePointId: string | null): boolean {
   return role === 'commune_operator' && bridgePointId === null;
 }
 
-const apiKeyRoleForbidden = (role: string, status: 400 | 403) =>
+/** Asking for a key with a role keys may not have (400). */
+const apiKeyRoleForbidden = (role: string) =>
   new TiepdanError('API_KEY_ROLE_FORBIDDEN', `an API key may have the role ${API_KEY_ROLES.join(', ')} only, not ${role}: keys see no complainant's personal data, decide nothing and belong to no bridge point`, {
-    status,
     details: [{ field: '/role', message: `one of ${API_KEY_ROLES.join(', ')}` }],
   });
 
-const bridgePointRequired = (status: 400 | 403) =>
-  new TiepdanError('BRIDGE_POINT_REQUIRED', 'a commune operator is bound to one bridge point: give bridgePointId', { status, details: [{ field: '/bridgePointId', message: 'required for commune_operator' }] });
+/**
+ * A key made before the role rule, used now (403). A separate code from API_KEY_ROLE_FORBIDDEN: that one
+ * refuses a request's input, this one refuses a stored key, so each has one HTTP status.
+ */
+const apiKeyRoleRetired = (role: string) =>
+  new TiepdanError('API_KEY_ROLE_RETIRED', `this API key has the role ${role}, which keys may no longer have (only ${API_KEY_ROLES.join(', ')}): ask an administrator for a new key`);
+
+/** Creating or changing a commune operator without a bridge point (400). */
+const bridgePointRequired = () =>
+  new TiepdanError('BRIDGE_POINT_REQUIRED', 'a commune operator is bound to one bridge point: give bridgePointId', { details: [{ field: '/bridgePointId', message: 'required for commune_operator' }] });
+
+/** A commune operator account left unbound from before the rule, logging in or using its token (403). */
+const accountBridgePointMissing = () =>
+  new TiepdanError('ACCOUNT_BRIDGE_POINT_MISSING', 'this commune operator account is bound to no bridge point: an administrator must choose its bridge point first');

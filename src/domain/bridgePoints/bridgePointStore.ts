@@ -12,24 +12,12 @@ import { parseCsv } from './csv.ts';
 import { TiepdanError } from '../../errors.ts';
 import { safeText } from '../common/safeText.ts';
 
-export const BRIDGE_POINT_KINDS = ['central', 'commune', 'ward', 'agency'] as const;
-export type BridgePointKind = (typeof BRIDGE_POINT_KINDS)[number];
+import { BRIDGE_POINT_KINDS, type BridgePointKind, type BridgePointView } from '../../contract/views/bridgePoint.ts';
 
-export interface BridgePoint {
-  id: string;
-  code: string;
-  name: string;
-  kind: BridgePointKind;
-  address: string;
-  contactName: string;
-  contactPhone: string;
-  contactEmail: string;
-  networkNotes: string;
-  isSample: boolean;
-  active: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+export { BRIDGE_POINT_KINDS, type BridgePointKind };
+/** A bridge point as the API answers it (the contract's view). */
+export type BridgePoint = BridgePointView;
+
 
 export const bridgePointInput = z.object({
   code: safeText(40).trim().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only'),
@@ -215,7 +203,7 @@ export class BridgePointStore {
     // Parsing stops one row past the limit: a huge file is refused before it is read to the end.
     const rows = parseCsv(text, { maxRows: CSV_MAX_ROWS + 2 });
     if (rows.length > CSV_MAX_ROWS + 1) {
-      throw new TiepdanError('CSV_TOO_MANY_ROWS', `a CSV import takes at most ${CSV_MAX_ROWS} bridge points (the province has a few hundred); split the file`, { status: 413, details: { maxRows: CSV_MAX_ROWS } });
+      throw new TiepdanError('CSV_TOO_MANY_ROWS', `a CSV import takes at most ${CSV_MAX_ROWS} bridge points (the province has a few hundred); split the file`, { details: { maxRows: CSV_MAX_ROWS } });
     }
     if (rows.length < 2) throw badRequest('CSV_EMPTY', 'the CSV needs a header row and at least one bridge point');
     const header = rows[0]!.map((h) => h.trim().toLowerCase());

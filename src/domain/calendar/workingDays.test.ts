@@ -76,8 +76,8 @@ t.test('working days between: the arithmetic agrees with walking the days, and i
 t.test('arithmetic at the ends of the four-digit years is refused, never an endless walk', async (t) => {
   // From 9999-12-31 the next day used to come back as "+010000-01", a date that maps to itself:
   // addWorkingDays spun forever on the event loop.
-  t.throws(() => cal.addWorkingDays('9999-12-31', 60), { code: 'DATE_OUT_OF_RANGE', status: 400 });
-  t.throws(() => cal.subtractWorkingDays('0000-01-01', 5), { code: 'DATE_OUT_OF_RANGE', status: 400 });
+  t.throws(() => cal.addWorkingDays('9999-12-31', 60), { code: 'DATE_OUT_OF_RANGE' });
+  t.throws(() => cal.subtractWorkingDays('0000-01-01', 5), { code: 'DATE_OUT_OF_RANGE' });
   t.equal(cal.subtractWorkingDays('0001-01-01', 5), '0000-12-25', 'year 0000 is still a four-digit year');
   t.throws(() => addDays('9999-12-31', 1), { code: 'DATE_OUT_OF_RANGE' });
   t.equal(addDays('9999-12-30', 1), '9999-12-31', 'the last day is still reachable');

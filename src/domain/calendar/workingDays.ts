@@ -36,7 +36,7 @@ const LAST_DAY_MS = Date.parse('9999-12-31T00:00:00Z');
 export const addDays = (date: string, days: number): string => {
   const ms = Date.parse(`${date}T00:00:00Z`) + days * DAY_MS;
   if (!(ms >= FIRST_DAY_MS && ms <= LAST_DAY_MS)) {
-    throw new TiepdanError('DATE_OUT_OF_RANGE', `${date} ${days < 0 ? '−' : '+'} ${Math.abs(days)} days is outside the years 0000–9999`, { status: 400, details: [{ field: 'date', message: 'out of range' }] });
+    throw new TiepdanError('DATE_OUT_OF_RANGE', `${date} ${days < 0 ? '−' : '+'} ${Math.abs(days)} days is outside the years 0000–9999`, { details: [{ field: 'date', message: 'out of range' }] });
   }
   return new Date(ms).toISOString().slice(0, 10);
 };

@@ -10,6 +10,9 @@ import type { Page, Paged } from '../common/paging.ts';
 import type { Actor, UserRole } from '../common/roles.ts';
 import { canSeePersonalData } from './confidentiality.ts';
 import { safeText } from '../common/safeText.ts';
+import { CASE_TYPES, type CaseType, type CaseView, type PersonView } from '../../contract/views/case.ts';
+
+export { CASE_TYPES, type CaseType, type CaseView, type PersonView };
 
 /**
  * Told, inside the case's transaction, that a case changed in a way the chairman's consent rests on
@@ -27,8 +30,6 @@ function proposalFieldsChanged(before: CaseRow, after: CaseRow): string[] {
   return changed;
 }
 
-export const CASE_TYPES = ['khieu_nai', 'to_cao', 'kien_nghi', 'phan_anh'] as const;
-export type CaseType = (typeof CASE_TYPES)[number];
 /** Quy chế Điều 4.1 a–d. */
 export const CASE_CRITERIA = ['a', 'b', 'c', 'd'] as const;
 export const PERSON_ROLES = ['complainant', 'denouncer', 'petitioner', 'representative', 'authorised_person', 'lawyer', 'legal_aid', 'interpreter', 'group_representative'] as const;
@@ -61,39 +62,7 @@ export const caseInput = z.object({
 });
 export type CaseInput = z.infer<typeof caseInput>;
 
-export interface PersonView {
-  id: string;
-  role: string;
-  fullName: string | null;
-  idNumber: string | null;
-  address: string | null;
-  phone: string | null;
-  note: string | null;
-}
 
-export interface CaseView {
-  id: string;
-  reference: string;
-  type: CaseType;
-  title: string;
-  summary: string | null;
-  criteria: string[];
-  /** Free text that often names the person (who signed what, why a criterion holds): personal data (M7). */
-  criteriaNote: string | null;
-  communeBridgePointId: string | null;
-  agencies: string[];
-  priorHandling: string | null;
-  requests: string | null;
-  groupSize: number;
-  identityProtectionWaived: boolean;
-  /** "Ông Nguyễn Văn A ký cam kết ngày …": the denouncer's consent names them, so it is personal data (M7). */
-  waiverNote: string | null;
-  /** True when this caller sees the people and summary blanked out. */
-  personalDataHidden: boolean;
-  people: PersonView[];
-  createdAt: string;
-  updatedAt: string;
-}
 
 type CaseRow = {
   id: string;

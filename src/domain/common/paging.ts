@@ -3,11 +3,6 @@ export interface Page {
   offset: number;
 }
 
-export interface Paged<T> {
-  items: T[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export type { Paged } from '../../contract/views/paged.ts';
 
 export const iso = (d: Date | null | undefined): string | null => (d == null ? null : d.toISOString());

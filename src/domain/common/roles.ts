@@ -1,17 +1,7 @@
-/**
- * User roles of the control API (who logs in), distinct from participant roles inside a live
- * session (host, central, endpoint, observer, technician — see src/tokens).
- */
-export const USER_ROLES = [
-  'admin', // system administrator (Văn phòng UBND tỉnh, IT)
-  'reception_board', // Ban Tiếp công dân tỉnh
-  'inspectorate', // Thanh tra tỉnh
-  'approver', // Chủ tịch UBND tỉnh or the deputy who chairs
-  'technician', // kỹ thuật viên at the central point
-  'commune_operator', // operator of one commune/ward bridge point
-  'auditor', // read-only auditor
-] as const;
-export type UserRole = (typeof USER_ROLES)[number];
+import { USER_ROLES, type UserRole } from '../../contract/views/user.ts';
+
+/** The roles are declared in the contract (src/contract/views/user.ts): the console reads them too. */
+export { USER_ROLES, type UserRole };
 
 export const ALL_ROLES: readonly UserRole[] = USER_ROLES;
 

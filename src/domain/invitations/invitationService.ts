@@ -11,6 +11,9 @@ import type { SettingsStore } from '../settings/controlSettings.ts';
 import type { SessionService, SessionView } from '../sessions/sessionService.ts';
 import { TiepdanError } from '../../errors.ts';
 import { newJoinCode } from './joinCode.ts';
+import type { InvitationView } from '../../contract/views/invitation.ts';
+
+export type { InvitationView };
 import { staffLiveRole } from './staffRoles.ts';
 
 type Trx = Transaction<DatabaseSchema>;
@@ -21,23 +24,6 @@ type Trx = Transaction<DatabaseSchema>;
  * admits. The token id (jti) is kept so that an invitation can be revoked or re-issued; the
  * display name is the bridge point's name or a role label, never a complainant's name.
  */
-export interface InvitationView {
-  id: string;
-  sessionId: string;
-  bridgePointId: string | null;
-  participantId: string | null;
-  subject: string;
-  role: string;
-  displayName: string;
-  jti: string;
-  /** Null when the reader may not hold this credential (a technician and a chair's invitation). */
-  token: string | null;
-  status: 'active' | 'revoked' | 'expired';
-  issuedAt: string;
-  expiresAt: string;
-  revokedAt: string | null;
-  revokedReason: string;
-}
 
 type InvitationRow = {
   id: string;
@@ -251,10 +237,10 @@ export class InvitationService extends EventEmitter<InvitationServiceEvents> {
    */
   async redeemJoinCode(code: string, from: { address: string }): Promise<{ token: string; invitationId: string; sessionId: string }> {
     const row = await this.#db.selectFrom('invitations').selectAll().where('join_code', '=', code).executeTakeFirst();
-    if (row === undefined) throw new TiepdanError('JOIN_CODE_UNKNOWN', 'no invitation has this code', { status: 404 });
+    if (row === undefined) throw new TiepdanError('JOIN_CODE_UNKNOWN', 'no invitation has this code');
     const status = this.view(row).status;
-    if (status === 'revoked') throw new TiepdanError('JOIN_CODE_REVOKED', 'this invitation was revoked or replaced by a new one', { status: 410 });
-    if (status === 'expired') throw new TiepdanError('JOIN_CODE_EXPIRED', 'this invitation has expired', { status: 410 });
+    if (status === 'revoked') throw new TiepdanError('JOIN_CODE_REVOKED', 'this invitation was revoked or replaced by a new one');
+    if (status === 'expired') throw new TiepdanError('JOIN_CODE_EXPIRED', 'this invitation has expired');
     const actor: Actor = { kind: 'invitation', id: row.jti, role: undefined, label: row.display_name, bridgePointId: row.bridge_point_id, sessionId: row.session_id, subject: row.subject };
     await this.#audit.append(this.#db, actor, { action: 'invitation.join_code.redeem', entity: 'invitation', entityId: row.id, after: { jti: row.jti, address: from.address } });
     return { token: row.token, invitationId: row.id, sessionId: row.session_id };

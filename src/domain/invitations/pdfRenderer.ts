@@ -34,7 +34,7 @@ interface Print {
   settle: { resolve(pdf: Buffer): void; reject(err: unknown): void };
 }
 
-const abandoned = () => new TiepdanError('PDF_ABANDONED', 'the client went away before the PDF was printed', { status: 499 });
+const abandoned = () => new TiepdanError('PDF_ABANDONED', 'the client went away before the PDF was printed');
 
 /**
  * Prints our own HTML to PDF with the machine's headless Chromium (Debian's `chromium` package;
@@ -71,13 +71,13 @@ export class PdfRenderer {
 
   render(html: string, options: RenderOptions | number = {}): Promise<Buffer> {
     const o = typeof options === 'number' ? { timeoutMs: options } : options;
-    if (this.binary === undefined) return Promise.reject(new TiepdanError('PDF_UNAVAILABLE', 'PDF needs Chromium on the server (apt-get install chromium); print the HTML page instead', { status: 503 }));
+    if (this.binary === undefined) return Promise.reject(new TiepdanError('PDF_UNAVAILABLE', 'PDF needs Chromium on the server (apt-get install chromium); print the HTML page instead'));
     if (o.signal?.aborted) return Promise.reject(abandoned());
     const key = createHash('sha256').update(html).digest('hex');
     let print = this.#prints.get(key);
     if (print === undefined) {
       if (this.#queue.length >= this.maxQueued) {
-        return Promise.reject(new TiepdanError('PDF_BUSY', `${this.#queue.length} PDFs are waiting to be printed; try again in a moment`, { status: 503 }));
+        return Promise.reject(new TiepdanError('PDF_BUSY', `${this.#queue.length} PDFs are waiting to be printed; try again in a moment`));
       }
       print = this.#newPrint(key, html, o.timeoutMs ?? 30_000);
       this.#prints.set(key, print);
@@ -177,7 +177,7 @@ export class PdfRenderer {
     } catch (err) {
       if (err instanceof TiepdanError) throw err;
       if (signal.aborted) throw abandoned();
-      throw new TiepdanError('PDF_FAILED', `printing to PDF failed: ${(err as Error).message.split('\n')[0]}`, { status: 500, cause: err });
+      throw new TiepdanError('PDF_FAILED', `printing to PDF failed: ${(err as Error).message.split('\n')[0]}`, { cause: err });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -233,7 +233,7 @@ export class PreflightService {
         throw conflict('PREFLIGHT_NOT_OPEN', `tests run once invitations are sent (session is ${session.status})`);
       }
       const member = await trx.selectFrom('session_bridge_points').select('bridge_point_id').where('session_id', '=', input.sessionId).where('bridge_point_id', '=', input.bridgePointId).executeTakeFirst();
-      if (member === undefined) throw new TiepdanError('BRIDGE_POINT_NOT_IN_SESSION', 'this bridge point is not part of the session', { status: 400, details: [{ field: '/bridgePointId', message: 'not in the session' }] });
+      if (member === undefined) throw new TiepdanError('BRIDGE_POINT_NOT_IN_SESSION', 'this bridge point is not part of the session', { details: [{ field: '/bridgePointId', message: 'not in the session' }] });
       const slots = await trx.selectFrom('preflight_slots').selectAll().where('session_id', '=', input.sessionId).execute();
       let slot = input.slotId === undefined ? undefined : slots.find((s) => s.id === input.slotId);
       if (input.slotId !== undefined && slot === undefined) throw notFound('preflight slot', input.slotId);

@@ -1,3 +1,4 @@
+import { SESSION_STATUSES, type SessionStatus } from '../../contract/views/session.ts';
 import { conflict } from '../common/errors.ts';
 
 /**
@@ -5,8 +6,7 @@ import { conflict } from '../common/errors.ts';
  * ended → archived, plus cancelled and rejected. Each action names the states it may start from;
  * anything else is refused with INVALID_TRANSITION (409), before any other rule is checked.
  */
-export const SESSION_STATUSES = ['draft', 'submitted', 'approved', 'invitations_sent', 'tested', 'live', 'ended', 'archived', 'cancelled', 'rejected'] as const;
-export type SessionStatus = (typeof SESSION_STATUSES)[number];
+export { SESSION_STATUSES, type SessionStatus };
 
 export const SESSION_ACTIONS = ['submit', 'approve', 'reject', 'reopen', 'send_invitations', 'mark_tested', 'go_live', 'end', 'archive', 'cancel'] as const;
 export type SessionAction = (typeof SESSION_ACTIONS)[number];

@@ -19,6 +19,10 @@ import type { SettingsStore } from '../settings/controlSettings.ts';
 import type { MinutesVersionsTable } from '../afterSitting/tables.ts';
 import { nextStatus, SESSION_STATUSES, type SessionAction, type SessionStatus } from './lifecycle.ts';
 import { safeText } from '../common/safeText.ts';
+import type { SessionView } from '../../contract/views/session.ts';
+import { CASE_OUTCOMES } from '../../contract/views/afterSitting.ts';
+
+export type { SessionView };
 
 type Trx = Transaction<DatabaseSchema>;
 
@@ -30,7 +34,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** N154 Art 23(1): citizens and agencies are notified at the latest 5 working days before the session. */
 export const NOTICE_LEAD_WORKING_DAYS = 5;
 
-export const CASE_OUTCOMES = ['thu_ly', 'chuyen_don', 'huong_dan', 'tra_loi_truc_tiep', 'hen_tra_loi', 'tu_choi', 'khac'] as const;
+export { CASE_OUTCOMES };
 
 export const participantInput = z.object({
   role: z.enum(PARTICIPANT_ROLES),
@@ -58,35 +62,6 @@ export const sessionInput = z.object({
 });
 export type SessionInput = z.infer<typeof sessionInput>;
 
-export interface SessionView {
-  id: string;
-  title: string;
-  scheduledStart: string;
-  scheduledEnd: string;
-  location: string;
-  chairUserId: string | null;
-  chairTitle: string;
-  status: SessionStatus;
-  statusReason: string;
-  maxPeers: number;
-  lobbyEnabled: boolean;
-  endpointsSeeEachOther: boolean;
-  autoRecord: boolean;
-  participantRecordingAllowed: boolean;
-  notes: string;
-  goLiveOverrideReason: string | null;
-  /** Cases on the agenda: reference and type only (no personal data). */
-  cases: { caseId: string; reference: string; type: string; position: number; outcome: string | null }[];
-  bridgePointIds: string[];
-  participants: { id: string; role: string; label: string; bridgePointId: string | null }[];
-  /** The last day the proposal may reach the chairman (N working days before the session). */
-  submissionDeadline: string;
-  /** The last day the citizen and the agencies may be notified: 5 working days before (N154 Art 23(1)). */
-  noticeDeadline: string;
-  createdAt: string;
-  updatedAt: string;
-  statusChangedAt: string;
-}
 
 type SessionRow = {
   id: string;
@@ -261,7 +236,7 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
       if (unique.length > 0) {
         const found = await trx.selectFrom('cases').select('id').where('id', 'in', unique).execute();
         const missing = unique.filter((id) => !found.some((f) => f.id === id));
-        if (missing.length > 0) throw new TiepdanError('CASE_NOT_FOUND', `case(s) not found: ${missing.join(', ')}`, { status: 404, details: missing });
+        if (missing.length > 0) throw new TiepdanError('CASE_NOT_FOUND', `case(s) not found: ${missing.join(', ')}`, { details: missing });
       }
       await trx.deleteFrom('session_cases').where('session_id', '=', sessionId).execute();
       if (unique.length > 0) await trx.insertInto('session_cases').values(unique.map((caseId, position) => ({ session_id: sessionId, case_id: caseId, position, outcome: null }))).execute();
@@ -271,7 +246,7 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
       if (referenced.length > 0) {
         const found = await trx.selectFrom('bridge_points').select('id').where('id', 'in', referenced).execute();
         const missing = referenced.filter((id) => !found.some((f) => f.id === id));
-        if (missing.length > 0) throw new TiepdanError('BRIDGE_POINT_NOT_FOUND', `bridge point(s) not found: ${missing.join(', ')}`, { status: 404, details: missing });
+        if (missing.length > 0) throw new TiepdanError('BRIDGE_POINT_NOT_FOUND', `bridge point(s) not found: ${missing.join(', ')}`, { details: missing });
       }
     }
     if (replace.points) {
@@ -290,7 +265,7 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
   async #checkChair(trx: Trx, chairUserId: string | null | undefined): Promise<void> {
     if (chairUserId == null) return;
     const chair = await trx.selectFrom('users').select(['id', 'role']).where('id', '=', chairUserId).executeTakeFirst();
-    if (chair === undefined) throw new TiepdanError('USER_NOT_FOUND', `chair user ${chairUserId} not found`, { status: 404 });
+    if (chair === undefined) throw new TiepdanError('USER_NOT_FOUND', `chair user ${chairUserId} not found`);
     // The chair decides to go live on failed tests (Đ6.1.b): the Chủ tịch or the deputy who chairs,
     // never the Ban TCD staffer preparing the session (law review §5.2, issue 11 item 7).
     if (chair.role !== 'approver') throw badRequest('CHAIR_NOT_APPROVER', 'the chair is the Chủ tịch or a Phó Chủ tịch UBND tỉnh: an account with the approver role', [{ field: '/chairUserId', message: 'not an approver account' }]);
@@ -545,7 +520,7 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
       .where('session_cases.session_id', '=', sessionId)
       .execute();
     for (const [i, r] of rejected.entries()) {
-      if (!onAgenda.some((c) => c.id === r.caseId)) throw new TiepdanError('CASE_NOT_ON_AGENDA', `case ${r.caseId} is not on this session's agenda`, { status: 400, details: [{ field: `/rejectedCases/${i}/caseId`, message: 'not on the agenda' }] });
+      if (!onAgenda.some((c) => c.id === r.caseId)) throw new TiepdanError('CASE_NOT_ON_AGENDA', `case ${r.caseId} is not on this session's agenda`, { details: [{ field: `/rejectedCases/${i}/caseId`, message: 'not on the agenda' }] });
       if (r.reason.trim() === '') throw badRequest('REJECTION_REASON_REQUIRED', 'say why this case is not approved', [{ field: `/rejectedCases/${i}/reason`, message: 'required when a case is left out' }]);
     }
     const at = this.#d.clock();
@@ -662,7 +637,7 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
         .execute();
       for (const o of input.outcomes) {
         const r = await trx.updateTable('session_cases').set({ outcome: o.outcome, outcome_note: o.note }).where('session_id', '=', id).where('case_id', '=', o.caseId).executeTakeFirst();
-        if (Number(r.numUpdatedRows) === 0) throw new TiepdanError('CASE_NOT_ON_AGENDA', `case ${o.caseId} is not on this session's agenda`, { status: 400, details: [{ field: '/outcomes', message: `unknown case ${o.caseId}` }] });
+        if (Number(r.numUpdatedRows) === 0) throw new TiepdanError('CASE_NOT_ON_AGENDA', `case ${o.caseId} is not on this session's agenda`, { details: [{ field: '/outcomes', message: `unknown case ${o.caseId}` }] });
       }
       // The minutes hold personal data: the audit keeps their fingerprint, not their text.
       await this.#d.audit.append(trx, actor, {

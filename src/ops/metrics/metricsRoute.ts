@@ -35,11 +35,11 @@ export function installMetrics(app: FastifyInstance, metrics: TiepdanMetrics, to
   });
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     if (token === undefined && !isLoopback(request.socket.remoteAddress)) {
-      throw new TiepdanError('METRICS_LOOPBACK_ONLY', 'metrics are served to this machine only; set METRICS_TOKEN to scrape from elsewhere', { status: 403 });
+      throw new TiepdanError('METRICS_LOOPBACK_ONLY', 'metrics are served to this machine only; set METRICS_TOKEN to scrape from elsewhere');
     }
     if (token !== undefined && !tokenMatches(request.headers.authorization, token)) {
       reply.header('www-authenticate', 'Bearer realm="tiepdan metrics"');
-      throw new TiepdanError('METRICS_UNAUTHORIZED', 'metrics need Authorization: Bearer <METRICS_TOKEN>', { status: 401 });
+      throw new TiepdanError('METRICS_UNAUTHORIZED', 'metrics need Authorization: Bearer <METRICS_TOKEN>');
     }
     const body = await metrics.registry.metrics();
     return reply.header('content-type', metrics.registry.contentType).header('cache-control', 'no-store').send(body);

@@ -17,7 +17,7 @@ export function seesDenunciations(role: UserRole | undefined): boolean {
 }
 
 export function denouncerProtected(sessionId: string): TiepdanError {
-  return new TiepdanError('RECORDING_DENOUNCER_PROTECTED', `session ${sessionId} includes a denunciation (tố cáo): its recording is for ${DENOUNCER_IDENTITY_ROLES.join(' and ')} only`, { status: 403 });
+  return new TiepdanError('RECORDING_DENOUNCER_PROTECTED', `session ${sessionId} includes a denunciation (tố cáo): its recording is for ${DENOUNCER_IDENTITY_ROLES.join(' and ')} only`);
 }
 
 /** Which sessions carry which case types (the control API's tables). */

@@ -1,5 +1,6 @@
 import { readFile, realpath, rmdir, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
+import type { ErrorCode } from '../../contract/errors.ts';
 import { TiepdanError } from '../../errors.ts';
 import { createFreshDir } from '../fsutil.ts';
 
@@ -65,7 +66,7 @@ export function parseMountInfo(text: string): Map<string, Mount> {
   return out;
 }
 
-const refuse = (code: string, message: string, details?: unknown) => new TiepdanError(code, message, { status: code === 'EXPORT_NOT_CONFIGURED' ? 409 : 400, details });
+const refuse = (code: ErrorCode, message: string, details?: unknown) => new TiepdanError(code, message, { details });
 
 const inside = (child: string, parent: string) => child === parent || child.startsWith(parent === '/' ? '/' : `${parent}/`);
 
@@ -184,10 +185,10 @@ export async function createExportRoot(destination: string, name: string, record
 export function exportIoError(err: unknown, where: string): TiepdanError {
   if (err instanceof TiepdanError) return err;
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new TiepdanError('EXPORT_DESTINATION_FULL', `${where} is full: use a larger drive or fewer sessions`, { status: 507, cause: err });
-  if (code === 'EROFS') return new TiepdanError('EXPORT_DESTINATION_READ_ONLY', `${where} is mounted read-only`, { status: 400, cause: err });
-  if (code === 'EEXIST') return new TiepdanError('EXPORT_DESTINATION_EXISTS', `an export directory of that name already exists in ${where}`, { status: 409, cause: err });
-  if (code === 'EIO' || code === 'ENODEV' || code === 'ENXIO') return new TiepdanError('EXPORT_WRITE_FAILED', `cannot write to ${where} (${code}): was the drive removed?`, { status: 500, cause: err });
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new TiepdanError('EXPORT_DESTINATION_FULL', `${where} is full: use a larger drive or fewer sessions`, { cause: err });
+  if (code === 'EROFS') return new TiepdanError('EXPORT_DESTINATION_READ_ONLY', `${where} is mounted read-only`, { cause: err });
+  if (code === 'EEXIST') return new TiepdanError('EXPORT_DESTINATION_EXISTS', `an export directory of that name already exists in ${where}`, { cause: err });
+  if (code === 'EIO' || code === 'ENODEV' || code === 'ENXIO') return new TiepdanError('EXPORT_WRITE_FAILED', `cannot write to ${where} (${code}): was the drive removed?`, { cause: err });
   // Anything else (a source file that vanished, a bug) keeps its own message.
-  return err instanceof Error ? new TiepdanError('EXPORT_FAILED', err.message, { status: 500, cause: err }) : new TiepdanError('EXPORT_FAILED', String(err), { status: 500 });
+  return err instanceof Error ? new TiepdanError('EXPORT_FAILED', err.message, { cause: err }) : new TiepdanError('EXPORT_FAILED', String(err));
 }

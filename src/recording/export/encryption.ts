@@ -22,7 +22,7 @@ export interface ExportKey {
 }
 
 export function deriveKey(passphrase: string, salt: Buffer = randomBytes(16)): ExportKey {
-  if (passphrase.length < 8) throw new TiepdanError('EXPORT_PASSPHRASE_WEAK', 'the passphrase must have at least 8 characters', { status: 400 });
+  if (passphrase.length < 8) throw new TiepdanError('EXPORT_PASSPHRASE_WEAK', 'the passphrase must have at least 8 characters');
   return { key: scryptSync(passphrase, salt, 32, SCRYPT), salt };
 }
 
@@ -50,7 +50,7 @@ export async function decryptFile(src: string, dest: string, passphrase: string)
   const tag = Buffer.alloc(16);
   await fh.read(tag, 0, 16, size - 16);
   await fh.close();
-  if (size < head.length + 16 || !head.subarray(0, MAGIC.length).equals(MAGIC)) throw new TiepdanError('EXPORT_DECRYPT_FAILED', `${src} is not a tiepdan-encrypted file`, { status: 400 });
+  if (size < head.length + 16 || !head.subarray(0, MAGIC.length).equals(MAGIC)) throw new TiepdanError('EXPORT_DECRYPT_FAILED', `${src} is not a tiepdan-encrypted file`);
   const salt = head.subarray(MAGIC.length, MAGIC.length + 16);
   const iv = head.subarray(MAGIC.length + 16);
   const { key } = deriveKey(passphrase, salt);
@@ -61,7 +61,7 @@ export async function decryptFile(src: string, dest: string, passphrase: string)
     await pipeline(createReadStream(src, { start: head.length, end: size - 17 }), decipher, createWriteStream(tmp, { mode: 0o600, flags: 'wx' }));
   } catch (err) {
     await rm(tmp, { force: true });
-    throw new TiepdanError('EXPORT_DECRYPT_FAILED', `cannot decrypt ${src}: wrong passphrase or altered file`, { status: 400, cause: err });
+    throw new TiepdanError('EXPORT_DECRYPT_FAILED', `cannot decrypt ${src}: wrong passphrase or altered file`, { cause: err });
   }
   await fsyncFile(tmp);
   await rename(tmp, dest);

@@ -33,9 +33,9 @@ export async function planExport(recordingsDir: string, sessionIds: string[]): P
     try {
       manifest = await readManifest(manifestFile);
     } catch {
-      throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`, { status: 404 });
+      throw new TiepdanError('RECORDING_NOT_FOUND', `no recording for session ${sessionId}`);
     }
-    if (manifest.status === 'recording') throw new TiepdanError('RECORDING_IN_PROGRESS', `session ${sessionId} is still being recorded`, { status: 409 });
+    if (manifest.status === 'recording') throw new TiepdanError('RECORDING_IN_PROGRESS', `session ${sessionId} is still being recorded`);
     const base = path.basename(dir);
     const files: PlannedFile[] = [];
     for (const e of manifest.entries as Record<string, unknown>[]) {

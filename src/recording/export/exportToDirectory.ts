@@ -169,7 +169,7 @@ async function copyAndCheck(o: ExportOptions, j: CopyJob): Promise<ExportResult>
   for (const f of files) {
     const full = path.join(root, f.path);
     const got = key ? await decryptedSha256(full, key.key) : (await sha256File(full)).sha256;
-    if (got !== f.sha256) throw new TiepdanError('EXPORT_READBACK_MISMATCH', `${f.path} read back from ${o.destination} differs from the original`, { status: 500, details: { file: f.path } });
+    if (got !== f.sha256) throw new TiepdanError('EXPORT_READBACK_MISMATCH', `${f.path} read back from ${o.destination} differs from the original`, { details: { file: f.path } });
     if (key) f.storedSha256 = (await sha256File(full)).sha256;
     readBack += f.size;
     j.progress('reading back', readBack);

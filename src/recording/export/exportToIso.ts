@@ -90,7 +90,7 @@ const quote = (p: string) => `'${p.replace(/'/g, "'\"'\"'")}'`;
 export async function exportToIso(o: IsoExportOptions): Promise<IsoExportResult> {
   const capacity = typeof o.media === 'string' ? DISC_CAPACITY[o.media] : o.media.bytes;
   const usable = capacity - DISC_RESERVE;
-  if (usable <= 0) throw new TiepdanError('EXPORT_MEDIA_TOO_SMALL', 'disc capacity too small', { status: 400 });
+  if (usable <= 0) throw new TiepdanError('EXPORT_MEDIA_TOO_SMALL', 'disc capacity too small');
   const sessions = await planExport(o.recordingsDir, o.sessionIds);
   const totalBytes = sessions.reduce((n, s) => n + s.bytes, 0);
   const progress = (phase: ExportProgress['phase'], doneBytes: number, disc?: number) => o.onProgress?.({ phase, doneBytes, totalBytes, disc });
@@ -145,7 +145,7 @@ async function buildImages(o: IsoExportOptions, j: IsoJob): Promise<IsoExportRes
     // First fit in recording order: a session's segments stay together and in order when they fit.
     const discs: DiscPlan[] = [];
     for (const f of all) {
-      if (f.storedSize > usable) throw new TiepdanError('EXPORT_FILE_TOO_LARGE', `${f.dest} (${f.storedSize} bytes) does not fit on one disc`, { status: 400 });
+      if (f.storedSize > usable) throw new TiepdanError('EXPORT_FILE_TOO_LARGE', `${f.dest} (${f.storedSize} bytes) does not fit on one disc`);
       let d = discs.at(-1);
       if (!d || d.bytes + f.storedSize > usable) {
         d = { files: [], bytes: 0 };
@@ -225,7 +225,7 @@ async function buildImages(o: IsoExportOptions, j: IsoJob): Promise<IsoExportRes
       } catch (err) {
         const stderr = (err as { stderr?: string }).stderr ?? '';
         if (/no space left/i.test(stderr)) throw exportIoError(Object.assign(new Error(stderr), { code: 'ENOSPC' }), o.destination);
-        throw new TiepdanError('EXPORT_IMAGE_FAILED', `xorriso could not build disc ${n}: ${stderr.split('\n').slice(-3).join(' ')}`, { status: 500, cause: err });
+        throw new TiepdanError('EXPORT_IMAGE_FAILED', `xorriso could not build disc ${n}: ${stderr.split('\n').slice(-3).join(' ')}`, { cause: err });
       }
       await fsyncFile(image);
       done += d.bytes;
@@ -253,10 +253,10 @@ export async function verifyImage(image: string, files: { path: string; size: nu
       const full = path.join(out, f.path);
       if (plain) {
         const h = await sha256File(full);
-        if (h.sha256 !== f.sha256) throw new TiepdanError('EXPORT_READBACK_MISMATCH', `${f.path} read back from ${path.basename(image)} differs from the original`, { status: 500 });
+        if (h.sha256 !== f.sha256) throw new TiepdanError('EXPORT_READBACK_MISMATCH', `${f.path} read back from ${path.basename(image)} differs from the original`);
       } else if (passphraseKey) {
         const { decryptedSha256 } = await import('./exportToDirectory.ts');
-        if ((await decryptedSha256(full, passphraseKey)) !== f.sha256) throw new TiepdanError('EXPORT_READBACK_MISMATCH', `${f.path} read back from ${path.basename(image)} differs`, { status: 500 });
+        if ((await decryptedSha256(full, passphraseKey)) !== f.sha256) throw new TiepdanError('EXPORT_READBACK_MISMATCH', `${f.path} read back from ${path.basename(image)} differs`);
       } else {
         await stat(full);
       }

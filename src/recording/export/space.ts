@@ -30,7 +30,6 @@ export function requiredBytes(sessions: PlannedSession[], shape: ExportShape, en
 export function checkSpace(destination: ExportDestination, needed: number): void {
   if (destination.freeBytes < needed) {
     throw new TiepdanError('EXPORT_DESTINATION_FULL', `${destination.path} has ${destination.freeBytes} bytes free; this export needs about ${needed}: use a larger drive or fewer sessions`, {
-      status: 507,
       details: { freeBytes: destination.freeBytes, neededBytes: needed },
     });
   }

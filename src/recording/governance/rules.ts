@@ -20,7 +20,7 @@ const includes = (roles: readonly UserRole[], role: UserRole | undefined): boole
 
 /** An accountable person, not an integration key or the system, ends protection and deletes. */
 function requirePerson(actor: Actor, what: string): void {
-  if (actor.kind !== 'user') throw new TiepdanError('RECORDING_PERSON_REQUIRED', `${what} needs a person's login, not an API key`, { status: 403 });
+  if (actor.kind !== 'user') throw new TiepdanError('RECORDING_PERSON_REQUIRED', `${what} needs a person's login, not an API key`);
 }
 
 /**
@@ -30,15 +30,15 @@ function requirePerson(actor: Actor, what: string): void {
  * afterwards).
  */
 export function checkRetentionChange(current: string | null, next: string, today: string): void {
-  if (next <= today) throw new TiepdanError('RETENTION_IN_PAST', `a retention date must lie after today (${today}); ${next} does not`, { status: 400 });
+  if (next <= today) throw new TiepdanError('RETENTION_IN_PAST', `a retention date must lie after today (${today}); ${next} does not`);
   if (current !== null && next < current) {
-    throw new TiepdanError('RETENTION_SHORTENED', `retention can only be extended: this recording is kept until ${current}`, { status: 409, details: { retentionUntil: current } });
+    throw new TiepdanError('RETENTION_SHORTENED', `retention can only be extended: this recording is kept until ${current}`, { details: { retentionUntil: current } });
   }
 }
 
 export function checkHoldRelease(actor: Actor): void {
   if (!includes(HOLD_RELEASE_ROLES, actor.role)) {
-    throw new TiepdanError('LEGAL_HOLD_RELEASE_FORBIDDEN', `a legal hold is released by ${HOLD_RELEASE_ROLES.join(' or ')}, never by the role that deletes (${DELETE_ROLES.join(', ')})`, { status: 403 });
+    throw new TiepdanError('LEGAL_HOLD_RELEASE_FORBIDDEN', `a legal hold is released by ${HOLD_RELEASE_ROLES.join(' or ')}, never by the role that deletes (${DELETE_ROLES.join(', ')})`);
   }
   requirePerson(actor, 'releasing a legal hold');
 }
@@ -56,15 +56,15 @@ export interface DeletionState {
 
 /** Every reason a deletion is refused, in the order a user fixes them. */
 export function checkDeletion(sessionId: string, s: DeletionState, actor: Actor, today: string): void {
-  if (!includes(DELETE_ROLES, actor.role)) throw new TiepdanError('ROLE_FORBIDDEN', `only ${DELETE_ROLES.join(', ')} deletes recordings`, { status: 403 });
+  if (!includes(DELETE_ROLES, actor.role)) throw new TiepdanError('ROLE_FORBIDDEN', `only ${DELETE_ROLES.join(', ')} deletes recordings`);
   requirePerson(actor, 'deleting a recording');
-  if (s.status === 'deleted') throw new TiepdanError('RECORDING_DELETED', `session ${sessionId}'s recording was deleted already`, { status: 409 });
-  if (s.live || s.status === 'recording') throw new TiepdanError('RECORDING_IN_PROGRESS', 'stop the recording first', { status: 409 });
-  if (s.activeJobs > 0) throw new TiepdanError('RECORDING_BUSY', `a job (playable copy, verification or export) is queued or running for session ${sessionId}`, { status: 409 });
-  if (s.legalHold) throw new TiepdanError('RECORDING_LEGAL_HOLD', `session ${sessionId} is under legal hold: ${s.legalHoldReason}`, { status: 409 });
+  if (s.status === 'deleted') throw new TiepdanError('RECORDING_DELETED', `session ${sessionId}'s recording was deleted already`);
+  if (s.live || s.status === 'recording') throw new TiepdanError('RECORDING_IN_PROGRESS', 'stop the recording first');
+  if (s.activeJobs > 0) throw new TiepdanError('RECORDING_BUSY', `a job (playable copy, verification or export) is queued or running for session ${sessionId}`);
+  if (s.legalHold) throw new TiepdanError('RECORDING_LEGAL_HOLD', `session ${sessionId} is under legal hold: ${s.legalHoldReason}`);
   if (s.retentionUntil === null || s.retentionUntil > today) {
-    throw new TiepdanError('RECORDING_RETENTION_ACTIVE', `session ${sessionId} must be kept ${s.retentionUntil ? `until ${s.retentionUntil}` : '(no retention date set)'}`, { status: 409 });
+    throw new TiepdanError('RECORDING_RETENTION_ACTIVE', `session ${sessionId} must be kept ${s.retentionUntil ? `until ${s.retentionUntil}` : '(no retention date set)'}`);
   }
-  if (s.legalHoldReleasedBy === actor.id) throw new TiepdanError('RECORDING_SECOND_PERSON_REQUIRED', 'you released the legal hold on this recording: someone else deletes it', { status: 403 });
-  if (s.retentionSetBy === actor.id) throw new TiepdanError('RECORDING_SECOND_PERSON_REQUIRED', 'you set the retention date in force: someone else deletes the recording', { status: 403 });
+  if (s.legalHoldReleasedBy === actor.id) throw new TiepdanError('RECORDING_SECOND_PERSON_REQUIRED', 'you released the legal hold on this recording: someone else deletes it');
+  if (s.retentionSetBy === actor.id) throw new TiepdanError('RECORDING_SECOND_PERSON_REQUIRED', 'you set the retention date in force: someone else deletes the recording');
 }

@@ -3,25 +3,9 @@ import path from 'node:path';
 import { sha256File } from '../fsutil.ts';
 import { readManifest } from '../manifest/manifest.ts';
 import type { RecordingTombstonesTable } from './governanceTables.ts';
+import type { TombstoneView } from '../../contract/views/recording.ts';
 
-/** What a deleted recording leaves behind (GET /api/v1/recordings/:session shows it). */
-export interface TombstoneView {
-  deletedAt: string;
-  deletedBy: { id: string; label: string; role: string };
-  reason: string;
-  recordingStatus: string;
-  startedAt: string | null;
-  endedAt: string | null;
-  headHash: string | null;
-  manifestSha256: string | null;
-  entries: number;
-  segments: number;
-  bytes: number;
-  retentionUntil: string | null;
-  retentionSetBy: string | null;
-  legalHoldReleasedBy: string | null;
-  auditSeq: number | null;
-}
+export type { TombstoneView };
 
 /** The facts about the files, taken just before they are removed. */
 export interface RemovedFiles {

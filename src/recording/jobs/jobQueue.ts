@@ -4,23 +4,13 @@ import { TiepdanError } from '../../errors.ts';
 import type { Logger } from '../../logging/logger.ts';
 import type { LiveStore, StoredJob } from '../../store/LiveStore.ts';
 import { MemoryLiveStore } from '../../store/MemoryLiveStore.ts';
+import type { Job } from '../../contract/views/recording.ts';
 
 export type JobKind = 'playable' | 'verify' | 'export-directory' | 'export-iso';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
 
-export interface Job {
-  id: string;
-  kind: JobKind;
-  sessionIds: string[];
-  status: JobStatus;
-  progress: { phase: string; fraction: number; disc?: number };
-  queuedAt: string;
-  /** When the job left the queue (null while queued). */
-  startedAt: string | null;
-  finishedAt: string | null;
-  result: unknown;
-  error: { code: string; message: string } | null;
-}
+/** The job as GET …/jobs/:id answers it: its type is the contract's (src/contract/views/recording.ts). */
+export type { Job };
 
 export interface JobSpec {
   kind: JobKind;
@@ -191,7 +181,7 @@ export class JobQueue {
   /** Throws JOBS_BUSY when one more job would not fit (checked again by enqueue). */
   assertRoom(): void {
     if (this.#pending.length >= this.maxQueued) {
-      throw new TiepdanError('JOBS_BUSY', `${this.#pending.length} recording jobs are waiting already; try again when they are done`, { status: 503, details: { queued: this.#pending.length, running: this.#running } });
+      throw new TiepdanError('JOBS_BUSY', `${this.#pending.length} recording jobs are waiting already; try again when they are done`, { details: { queued: this.#pending.length, running: this.#running } });
     }
   }
 

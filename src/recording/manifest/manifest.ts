@@ -145,7 +145,7 @@ export interface ManifestParts {
 }
 
 function invalid(file: string, message: string): TiepdanError {
-  return new TiepdanError('RECORDING_MANIFEST_INVALID', `manifest ${file} is not a tiepdan manifest: ${message}`, { status: 500 });
+  return new TiepdanError('RECORDING_MANIFEST_INVALID', `manifest ${file} is not a tiepdan manifest: ${message}`);
 }
 
 async function readBase(file: string): Promise<ManifestFile> {
@@ -153,7 +153,7 @@ async function readBase(file: string): Promise<ManifestFile> {
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
-    throw new TiepdanError('RECORDING_MANIFEST_UNREADABLE', `cannot read manifest ${file}: ${(err as Error).message}`, { status: 500, cause: err });
+    throw new TiepdanError('RECORDING_MANIFEST_UNREADABLE', `cannot read manifest ${file}: ${(err as Error).message}`, { cause: err });
   }
   const parsed = manifestFileSchema.safeParse(raw);
   if (!parsed.success) throw invalid(file, parsed.error.issues[0]?.message ?? '');
@@ -167,7 +167,7 @@ export async function readManifestParts(file: string): Promise<ManifestParts> {
     (t) => t,
     (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
-      throw new TiepdanError('RECORDING_MANIFEST_UNREADABLE', `cannot read manifest journal ${journalFile}: ${err.message}`, { status: 500, cause: err });
+      throw new TiepdanError('RECORDING_MANIFEST_UNREADABLE', `cannot read manifest journal ${journalFile}: ${err.message}`, { cause: err });
     },
   );
   const entries = [...base.entries];

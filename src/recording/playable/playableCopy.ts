@@ -46,12 +46,12 @@ function concatList(sessionDir: string, segs: SegmentEntry[]): string {
  */
 export async function buildPlayableCopy(o: PlayableOptions): Promise<PlayableResult> {
   const manifest = await readManifest(path.join(o.sessionDir, 'manifest.json'));
-  if (manifest.status === 'recording') throw new TiepdanError('RECORDING_IN_PROGRESS', 'the recording is still running', { status: 409 });
+  if (manifest.status === 'recording') throw new TiepdanError('RECORDING_IN_PROGRESS', 'the recording is still running');
   const entries = manifest.entries as ManifestEntry[];
   const tracks = entries.filter((e): e is TrackEntry => e.type === 'track');
   const segsOf = (id: string) => entries.filter((e): e is SegmentEntry => e.type === 'segment' && e.trackId === id).sort((a, b) => a.start - b.start);
   const usable = tracks.map((t) => ({ t, segs: segsOf(t.trackId) })).filter((x) => x.segs.length > 0);
-  if (usable.length === 0) throw new TiepdanError('RECORDING_EMPTY', 'the recording holds no media', { status: 409 });
+  if (usable.length === 0) throw new TiepdanError('RECORDING_EMPTY', 'the recording holds no media');
   const t0 = Math.min(...usable.map((x) => x.segs[0]?.start ?? Infinity));
   const t1 = Math.max(...usable.map((x) => x.segs.at(-1)?.end ?? 0));
   const total = t1 - t0;

@@ -122,11 +122,11 @@ export class SessionRecorder extends EventEmitter<SessionRecorderEvents> {
     await ensureDir(options.recordingsDir);
     const manifestFile = path.join(sessionDirFor(options.recordingsDir, session.id), 'manifest.json');
     const existing = await stat(manifestFile).then(() => ManifestWriter.load(manifestFile), () => undefined);
-    if (existing && !existing.closed) throw new TiepdanError('RECORDING_OPEN', `the recording of session ${session.id} is still open`, { status: 409 });
+    if (existing && !existing.closed) throw new TiepdanError('RECORDING_OPEN', `the recording of session ${session.id} is still open`);
     const rec = new SessionRecorder(session, options, existing);
     const level = await rec.disk.check();
     if (level === 'floor') {
-      throw new TiepdanError('RECORDING_DISK_LOW', `only ${Math.round(rec.disk.free / 1e6)} MB free under the recordings directory; recording not started`, { status: 507 });
+      throw new TiepdanError('RECORDING_DISK_LOW', `only ${Math.round(rec.disk.free / 1e6)} MB free under the recordings directory; recording not started`);
     }
     await ensureDir(rec.dir);
     await ensureDir(rec.workDir);

@@ -1,6 +1,7 @@
 import { button, h, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api, type Paged, type SessionView } from './api.ts';
+import type { FollowUpView, NoticeView, OutcomeView, RegisterEntryView } from '../../../contract/views/afterSitting.ts';
 import { field, section, table, withStatus } from './widgets.ts';
 
 // After the sitting (issue 11): per-case outcomes, the conclusion notice, follow-up items and the
@@ -8,59 +9,13 @@ import { field, section, table, withStatus } from './widgets.ts';
 
 const OUTCOMES = ['thu_ly', 'chuyen_don', 'huong_dan', 'tra_loi_truc_tiep', 'hen_tra_loi', 'tu_choi', 'khac'] as const;
 
-interface OutcomeView {
-  caseId: string;
-  reference: string;
-  title: string;
-  type: string;
-  outcome: string | null;
-  conclusion: string;
-  answer: string;
-  answerDeadline: string | null;
-  contactPerson: string;
-  transferTarget: string;
-  documentNumber: string;
-  documentDate: string | null;
-}
 
-interface FollowUp {
-  id: string;
-  sessionId: string;
-  caseId: string;
-  caseReference: string;
-  caseTitle: string;
-  kind: string;
-  dueDate: string;
-  state: string;
-  workingDaysLeft: number;
-  result: string;
-}
 
-interface RegisterEntry {
-  id: string;
-  sessionId: string;
-  caseReference: string;
-  receptionDate: string;
-  namesAddresses: string | null;
-  idNumbers: string | null;
-  content: string | null;
-  classification: string;
-  groupSize: number;
-  agenciesHandled: string;
-  handling: string;
-  handlingDetail: string;
-  resultTracking: string;
-  note: string | null;
-  personalDataHidden: boolean;
-}
 
-interface Notice {
-  id: string;
-  number: string;
-  issuedDate: string;
-  signerTitle: string;
-  signerName: string;
-}
+// The server's views, as types only (esbuild drops the import: no zod in the bundle).
+type FollowUp = FollowUpView;
+type RegisterEntry = RegisterEntryView;
+type Notice = NoticeView;
 
 const dmy = (d: string | null) => (d ? `${d.slice(8, 10)}/${d.slice(5, 7)}/${d.slice(0, 4)}` : '—');
 const localToday = () => new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 10);
@@ -166,7 +121,7 @@ function outcomeForm(sessionId: string, o: OutcomeView, onSaved: (caseId: string
 
 /** The outcomes of every agenda case, for the live page's minutes box and the session page. */
 export async function outcomesSection(session: SessionView, onSaved: (caseId: string) => void = () => undefined, savedCaseId?: string): Promise<HTMLElement> {
-  const outcomes = await api.get<OutcomeView[]>(`/sessions/${session.id}/outcomes`);
+  const outcomes = await api.get(`/sessions/${session.id}/outcomes`);
   return section('after.outcomes', text('after.outcomesHint', undefined, 'p'), ...outcomes.map((o) => outcomeForm(session.id, o, onSaved, o.caseId === savedCaseId)));
 }
 
@@ -174,7 +129,7 @@ export async function outcomesSection(session: SessionView, onSaved: (caseId: st
 
 export async function noticeSection(session: SessionView): Promise<HTMLElement> {
   if (!['ended', 'archived'].includes(session.status)) return section('after.notice', text('after.notice.onlyAfter', undefined, 'p'));
-  const notices = await api.get<Notice[]>(`/sessions/${session.id}/conclusion-notices`);
+  const notices = await api.get(`/sessions/${session.id}/conclusion-notices`);
   const status = h('p', { class: 'status', role: 'status', id: 'notice-status' });
   const number = h('input', { type: 'text', maxlength: 60 });
   const date = h('input', { type: 'date', value: localToday() });
@@ -320,7 +275,7 @@ export async function dueFollowUpsPanel(): Promise<HTMLElement | null> {
 /** A session's follow-up items, open and done. */
 export async function sessionFollowUps(session: SessionView): Promise<HTMLElement> {
   const box = h('div', { id: 'session-follow-ups' });
-  const load = async () => box.replaceChildren(followUpTable('followUp.session', (await api.get<Paged<FollowUp>>(`/follow-ups?sessionId=${session.id}&limit=200`)).items, () => void load()));
+  const load = async () => box.replaceChildren(followUpTable('followUp.session', (await api.get(`/follow-ups?sessionId=${session.id}&limit=200`)).items, () => void load()));
   await load();
   return section('followUp.session', box);
 }
@@ -390,7 +345,7 @@ export async function registerPage(main: HTMLElement): Promise<void> {
   const hidden = () => h('em', { class: 'muted' }, t('register.hidden'));
   const load = () =>
     withStatus(status, async () => {
-      const page = await api.get<Paged<RegisterEntry>>(`/register?${period()}&limit=500`);
+      const page = await api.get(`/register?${period()}&limit=500`);
       editor.replaceChildren();
       results.replaceChildren(
         text('register.total', { n: page.total }, 'p'),

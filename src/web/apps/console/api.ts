@@ -1,55 +1,21 @@
+import type { UserView } from '../../../contract/views/user.ts';
 import { ApiError, requestJson } from '../shared/http.ts';
+import type { GetAnswer } from './getRoutes.ts';
 
 export { ApiError };
+// The control API's views, declared once in src/contract and imported as types only: esbuild drops
+// these imports, so zod stays out of the bundle.
+export type { Paged } from '../../../contract/views/paged.ts';
+export type { SessionView } from '../../../contract/views/session.ts';
+export type { InvitationView } from '../../../contract/views/invitation.ts';
+/** The logged-in user: the `user` of the login answer. */
+export type ConsoleUser = UserView;
 
 const STORAGE_KEY = 'tiepdan.console.auth';
 
-export interface ConsoleUser {
-  id: string;
-  username: string;
-  displayName: string;
-  role: string;
-  bridgePointId: string | null;
-}
 
-export interface Paged<T> {
-  items: T[];
-  total: number;
-  limit: number;
-  offset: number;
-}
 
-export interface SessionView {
-  id: string;
-  title: string;
-  scheduledStart: string;
-  scheduledEnd: string;
-  location: string;
-  chairTitle: string;
-  status: string;
-  statusReason: string;
-  lobbyEnabled: boolean;
-  autoRecord: boolean;
-  notes: string;
-  goLiveOverrideReason: string | null;
-  cases: { caseId: string; reference: string; type: string; position: number; outcome: string | null }[];
-  bridgePointIds: string[];
-  participants: { id: string; role: string; label: string; bridgePointId: string | null }[];
-  submissionDeadline: string;
-  noticeDeadline: string;
-}
 
-export interface InvitationView {
-  id: string;
-  sessionId: string;
-  bridgePointId: string | null;
-  participantId: string | null;
-  role: string;
-  displayName: string;
-  token: string;
-  status: string;
-  expiresAt: string;
-}
 
 /**
  * The console's access to the control API: the bearer token lives in sessionStorage (gone when the
@@ -115,8 +81,12 @@ export class ConsoleApi {
     return answer as T;
   }
 
-  get<T>(path: string): Promise<T> {
-    return this.call<T>('GET', path);
+  /**
+   * GET, typed by the path: the answer is the contract's view that ConsoleGets (getRoutes.ts) lists
+   * for it. Name `T` only for a path the table does not list (its answer is `unknown` otherwise).
+   */
+  get<T = never, P extends string = string>(path: P): Promise<[T] extends [never] ? GetAnswer<P> : T> {
+    return this.call('GET', path);
   }
   post<T>(path: string, body: unknown = {}): Promise<T> {
     return this.call<T>('POST', path, body);

@@ -4,34 +4,13 @@ import { t, type MessageKey } from '../../i18n/index.ts';
 import { api, type Paged, type SessionView } from './api.ts';
 import { plainError } from './plainErrors.ts';
 import { field, section, statusBadge, table, when, withStatus } from './widgets.ts';
+import type { BridgePointView } from '../../../contract/views/bridgePoint.ts';
+import type { CaseView } from '../../../contract/views/case.ts';
 
-/** The control API's case (`GET /cases/:id`); personal fields are null when this role may not see them. */
-export interface CaseView {
-  id: string;
-  reference: string;
-  type: string;
-  title: string;
-  summary: string | null;
-  criteria: string[];
-  criteriaNote: string | null;
-  communeBridgePointId: string | null;
-  agencies: string[];
-  priorHandling: string | null;
-  requests: string | null;
-  groupSize: number;
-  identityProtectionWaived: boolean;
-  waiverNote: string | null;
-  personalDataHidden: boolean;
-  people: { id: string; role: string; fullName: string | null; idNumber: string | null; address: string | null; phone: string | null; note: string | null }[];
-  createdAt: string;
-}
+export type { CaseView };
 
-interface BridgePoint {
-  id: string;
-  code: string;
-  name: string;
-  kind: string;
-}
+
+type BridgePoint = BridgePointView;
 
 const CASE_TYPES = ['khieu_nai', 'to_cao', 'kien_nghi', 'phan_anh'] as const;
 const CRITERIA = ['a', 'b', 'c', 'd'] as const;
@@ -60,7 +39,7 @@ function shown(value: string | null, empty = '—'): Node {
 
 async function bridgePoints(): Promise<BridgePoint[]> {
   try {
-    return (await api.get<Paged<BridgePoint>>('/bridge-points?limit=500')).items;
+    return (await api.get('/bridge-points?limit=500')).items;
   } catch {
     return []; // a name is a convenience; the id still shows
   }
@@ -70,7 +49,7 @@ async function bridgePoints(): Promise<BridgePoint[]> {
 async function sessionsByCase(): Promise<Map<string, { session: SessionView; outcome: string | null }[]>> {
   const byCase = new Map<string, { session: SessionView; outcome: string | null }[]>();
   try {
-    const sessions = (await api.get<Paged<SessionView>>('/sessions?limit=500')).items;
+    const sessions = (await api.get('/sessions?limit=500')).items;
     sessions.sort((a, b) => b.scheduledStart.localeCompare(a.scheduledStart));
     for (const s of sessions) for (const c of s.cases) byCase.set(c.caseId, [...(byCase.get(c.caseId) ?? []), { session: s, outcome: c.outcome }]);
   } catch {
@@ -123,7 +102,7 @@ export async function casesPage(main: HTMLElement): Promise<void> {
     offset = Math.max(0, at);
     const query = `limit=${PAGE_SIZE}&offset=${offset}${filter.value ? `&type=${filter.value}` : ''}`;
     try {
-      const page = await api.get<Paged<CaseView>>(`/cases?${query}`);
+      const page = await api.get(`/cases?${query}`);
       error.className = 'status';
       error.textContent = '';
       const pages = Math.max(1, Math.ceil(page.total / PAGE_SIZE));
@@ -409,7 +388,7 @@ function caseEditForm(c: CaseView, onSaved: () => Promise<void>): HTMLElement {
 
 /** One case; whatever the API withholds for this role is marked, not left blank. */
 export async function casePage(main: HTMLElement, id: string, saved = false): Promise<void> {
-  const [c, points, sessions] = await Promise.all([api.get<CaseView>(`/cases/${id}`), bridgePoints(), sessionsByCase()]);
+  const [c, points, sessions] = await Promise.all([api.get(`/cases/${id}`), bridgePoints(), sessionsByCase()]);
   const point = points.find((p) => p.id === c.communeBridgePointId);
   const criteriaList =
     c.criteria.length === 0

@@ -5,6 +5,7 @@ import { formatBytes, formatDateTime, t, type MessageKey } from '../../i18n/inde
 import { Tile, roleKey } from '../shared/tiles.ts';
 import { outcomesSection } from './afterSitting.ts';
 import { api, type SessionView } from './api.ts';
+import type { CaseView } from '../../../contract/views/case.ts';
 import { plainError } from './plainErrors.ts';
 import { recordingControl } from './recordingApi.ts';
 import { section, withStatus } from './widgets.ts';
@@ -51,7 +52,7 @@ export function healthFrom(stats: PeerStatsAnswer): PeerHealth {
 }
 
 export async function livePage(main: HTMLElement, sessionId: string, onLeave: (cleanup: () => void) => void): Promise<void> {
-  const session = await api.get<SessionView>(`/sessions/${sessionId}`);
+  const session = await api.get(`/sessions/${sessionId}`);
   const status = h('p', { class: 'status', role: 'status', id: 'live-status' });
   const wall = h('div', { class: 'video-wall', id: 'video-wall' });
   // Every local recording at a bridge point is visible to the chair too (the decree's rule).
@@ -287,17 +288,6 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
   }
 }
 
-interface CaseView {
-  id: string;
-  reference: string;
-  type: string;
-  title: string;
-  summary: string | null;
-  requests: string | null;
-  groupSize: number;
-  personalDataHidden: boolean;
-  people: { role: string; fullName: string | null }[];
-}
 
 async function fillCase(session: SessionView, box: HTMLElement): Promise<void> {
   const current = session.cases.find((c) => c.outcome === null) ?? session.cases[0];
@@ -306,7 +296,7 @@ async function fillCase(session: SessionView, box: HTMLElement): Promise<void> {
     return;
   }
   try {
-    const c = await api.get<CaseView>(`/cases/${current.caseId}`);
+    const c = await api.get(`/cases/${current.caseId}`);
     append(
       box,
       h('h3', {}, `${c.reference} – ${c.title}`),
@@ -330,7 +320,7 @@ async function fillMinutes(session: SessionView, box: HTMLElement): Promise<void
   setText(label, 'minutes.content');
   let points: { id: string; code: string; name: string }[] = [];
   try {
-    points = (await api.get<{ items: { id: string; code: string; name: string }[] }>(`/bridge-points?limit=500`)).items.filter((p) => session.bridgePointIds.includes(p.id));
+    points = (await api.get(`/bridge-points?limit=500`)).items.filter((p) => session.bridgePointIds.includes(p.id));
   } catch {
     points = [];
   }

@@ -2,12 +2,13 @@ import { button, formatDuration, h, setText } from '../../ui/dom.ts';
 import { formatBytes, t } from '../../i18n/index.ts';
 import { api, ApiError } from './api.ts';
 import { field, withStatus } from './widgets.ts';
+import type { Job, RecordingSummary } from '../../../contract/views/recording.ts';
 
-/** The recording routes (issue 5, /api/v1/recordings), in one place. */
+/** The recording routes (issue 5, /api/v1/recordings), in one place; `as const` keeps a path's type, which types the GET's answer (getRoutes.ts). */
 export const recordingRoutes = {
   /** Newest first, one page (the API pages: at most 200 a call). */
-  list: () => '/recordings?limit=200',
-  one: (sessionId: string) => `/recordings/${sessionId}`,
+  list: () => '/recordings?limit=200' as const,
+  one: (sessionId: string) => `/recordings/${sessionId}` as const,
   /** Starting by hand: the recorder follows the session when it goes live (autoRecord); this route is for sessions without it. */
   start: (sessionId: string) => `/recordings/${sessionId}/start`,
   stop: (sessionId: string) => `/recordings/${sessionId}/stop`,
@@ -17,19 +18,11 @@ export const recordingRoutes = {
   exports: () => '/recordings/exports',
   /** The drives an export may go to (the server checks the choice again). */
   exportDestinations: () => '/recordings/export-destinations',
-  job: (jobId: string) => `/recordings/jobs/${jobId}`,
+  job: (jobId: string) => `/recordings/jobs/${jobId}` as const,
 };
 
-export interface RecordingSummary {
-  sessionId: string;
-  status: string;
-  startedAt: string | null;
-  closedAt: string | null;
-  bytes: number;
-  playable: boolean;
-  legalHold: boolean;
-  live: { status: string; startedAt: string; disk: { level: string; freeBytes: number } } | null;
-}
+// The server's views, as types only (esbuild drops the import, zod stays out of the bundle).
+export type { Job, RecordingSummary };
 
 export interface ExportDestinations {
   /** EXPORT_DESTINATIONS: where drives are looked for (empty: exports are off). */
@@ -37,19 +30,11 @@ export interface ExportDestinations {
   destinations: { path: string; fsType: string; source: string; freeBytes: number }[];
 }
 
-export interface Job {
-  id: string;
-  /** Jobs run one at a time on the server: `queued` until their turn. */
-  status: 'queued' | 'running' | 'done' | 'failed';
-  progress: { phase: string; fraction: number };
-  result: unknown;
-  error: { code: string; message: string } | null;
-}
 
 /** Follows a background job (playable copy, verification, export) until it ends, reporting its progress. */
 export async function followJob(jobId: string, onProgress: (job: Job) => void): Promise<Job> {
   for (;;) {
-    const job = await api.get<Job>(recordingRoutes.job(jobId));
+    const job = await api.get(recordingRoutes.job(jobId));
     onProgress(job);
     if (job.status !== 'running' && job.status !== 'queued') return job;
     await new Promise((r) => setTimeout(r, 1000));
@@ -108,7 +93,7 @@ export function recordingControl(
   const refresh = async () => {
     if (!available) return;
     try {
-      live = (await api.get<RecordingSummary>(recordingRoutes.one(sessionId))).live;
+      live = (await api.get(recordingRoutes.one(sessionId))).live;
     } catch (err) {
       if (err instanceof ApiError && err.code === 'RECORDING_NOT_FOUND') live = null;
       else if (err instanceof ApiError && err.status === 404) {
@@ -141,7 +126,5 @@ export const governanceRoutes = {
   legalHold: (sessionId: string) => `/recordings/${sessionId}/legal-hold`,
 };
 
-export interface GovernedRecording extends RecordingSummary {
-  retentionUntil: string | null;
-  legalHoldReason: string;
-}
+/** A recording with its retention and legal-hold fields (all in the summary since the contract). */
+export type GovernedRecording = RecordingSummary;

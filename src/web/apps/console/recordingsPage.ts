@@ -28,7 +28,7 @@ export async function recordingsPage(main: HTMLElement, flash?: { key: MessageKe
   const recs = rowsOf<GovernedRecording>(await api.get<unknown>(recordingRoutes.list()));
   let titles = new Map<string, string>();
   try {
-    titles = new Map((await api.get<Paged<SessionView>>('/sessions?limit=200')).items.map((s) => [s.id, s.title]));
+    titles = new Map((await api.get('/sessions?limit=200')).items.map((s) => [s.id, s.title]));
   } catch {
     // titles are a convenience
   }

@@ -1,17 +1,13 @@
 import { button, h, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import type { CaseView } from './cases.ts';
+import type { BridgePointView } from '../../../contract/views/bridgePoint.ts';
 import { roleKey } from '../shared/tiles.ts';
 import { dueFollowUpsPanel, minutesSection, noticeSection, outcomesSection, sessionFollowUps } from './afterSitting.ts';
 import { api, type InvitationView, type Paged, type SessionView } from './api.ts';
 import { display, field, section, statusBadge, table, when, withStatus } from './widgets.ts';
 
-interface BridgePoint {
-  id: string;
-  code: string;
-  name: string;
-  kind: string;
-}
+type BridgePoint = BridgePointView;
 interface CaseRow {
   id: string;
   reference: string;
@@ -27,7 +23,7 @@ function startOfDay(d = new Date()): Date {
 export async function sessionsPage(main: HTMLElement): Promise<void> {
   const today = startOfDay();
   const tomorrow = new Date(today.getTime() + 86_400_000);
-  const list = await api.get<Paged<SessionView>>(`/sessions?limit=200&from=${encodeURIComponent(new Date(today.getTime() - 86_400_000).toISOString())}`);
+  const list = await api.get(`/sessions?limit=200&from=${encodeURIComponent(new Date(today.getTime() - 86_400_000).toISOString())}`);
   const items = list.items.sort((a, b) => a.scheduledStart.localeCompare(b.scheduledStart));
   const isToday = (s: SessionView) => new Date(s.scheduledStart) < tomorrow && (new Date(s.scheduledEnd) >= today || s.status === 'live');
   const columns = [
@@ -57,8 +53,8 @@ async function createSessionForm(): Promise<HTMLElement> {
   let points: BridgePoint[] = [];
   let cases: CaseRow[] = [];
   try {
-    points = (await api.get<Paged<BridgePoint>>('/bridge-points?limit=500&active=true')).items;
-    cases = (await api.get<Paged<CaseRow>>('/cases?limit=200')).items;
+    points = (await api.get('/bridge-points?limit=500&active=true')).items;
+    cases = (await api.get('/cases?limit=200')).items;
   } catch {
     // a role that cannot list them sees empty choices
   }
@@ -107,7 +103,7 @@ async function createSessionForm(): Promise<HTMLElement> {
 
 /** One session: its life-cycle actions, invitations with their links, pre-flight matrix, minutes. */
 export async function sessionPage(main: HTMLElement, id: string, savedCaseId?: string): Promise<void> {
-  const session = await api.get<SessionView>(`/sessions/${id}`);
+  const session = await api.get(`/sessions/${id}`);
   const status = h('p', { class: 'status', role: 'status', id: 'session-action-status' });
   const act = (label: Parameters<typeof button>[0], path: string, body: unknown = {}, idAttr?: string) =>
     button(
@@ -205,7 +201,7 @@ async function proposalCases(session: SessionView): Promise<{ element: HTMLEleme
   const choices: { caseId: string; out: HTMLInputElement; reason: HTMLInputElement }[] = [];
   const items = await Promise.all(
     session.cases.map(async (entry) => {
-      const c = await api.get<CaseView>(`/cases/${entry.caseId}`).catch(() => undefined);
+      const c = await api.get(`/cases/${entry.caseId}`).catch(() => undefined);
       const out = h('input', { type: 'checkbox', id: `leave-out-${entry.caseId}`, 'data-leave-out': entry.reference });
       const reason = h('input', { type: 'text', maxlength: 2000, 'data-leave-out-reason': entry.reference });
       choices.push({ caseId: entry.caseId, out, reason });
@@ -247,11 +243,12 @@ function noticeDeadlineCell(session: SessionView): HTMLElement {
 async function invitationsSection(session: SessionView): Promise<HTMLElement> {
   let invitations: InvitationView[] = [];
   try {
-    invitations = await api.get<InvitationView[]>(`/sessions/${session.id}/invitations`);
+    invitations = await api.get(`/sessions/${session.id}/invitations`);
   } catch {
     return section('nav.invitations', text('admin.list.empty', undefined, 'p'));
   }
   const origin = location.origin;
+  // A withheld token (null: the chair's, read by a technician) gives no link rather than #token=null.
   return section(
     'nav.invitations',
     table(
@@ -260,8 +257,8 @@ async function invitationsSection(session: SessionView): Promise<HTMLElement> {
       [
         { key: 'sessions.bridgePoints', cell: (i) => i.displayName },
         { key: 'common.role', cell: (i) => text(roleKey(i.role)) },
-        { key: 'sessions.openRoom', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/join#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-join-link': i.role }, text('sessions.openRoom')) : text(i.status === 'revoked' ? 'invitation.revoked' : 'invitation.expired')) },
-        { key: 'nav.preflight', cell: (i) => (i.status === 'active' ? h('a', { href: `${origin}/test#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-test-link': i.role }, text('nav.preflight')) : '') },
+        { key: 'sessions.openRoom', cell: (i) => (i.status === 'active' && i.token !== null ? h('a', { href: `${origin}/join#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-join-link': i.role }, text('sessions.openRoom')) : i.status === 'active' ? '' : text(i.status === 'revoked' ? 'invitation.revoked' : 'invitation.expired')) },
+        { key: 'nav.preflight', cell: (i) => (i.status === 'active' && i.token !== null ? h('a', { href: `${origin}/test#token=${encodeURIComponent(i.token)}`, target: '_blank', rel: 'noopener', 'data-test-link': i.role }, text('nav.preflight')) : '') },
         { key: 'common.print', cell: (i) => h('a', { href: '#', 'data-print': i.id, onclick: (ev: Event) => void printInvitation(ev, i.id) }, text('common.print')) },
       ],
       (i) => i.id,

@@ -1,24 +1,17 @@
 import { button, h, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api } from './api.ts';
+import type { ApiKeyView } from '../../../contract/views/user.ts';
 import { codeLabel, field, section, table, when, withStatus } from './widgets.ts';
 
 /** The user roles, in the order the create forms offer them (an API key acts with one of them). */
 const ROLES = ['reception_board', 'inspectorate', 'approver', 'technician', 'commune_operator', 'auditor', 'admin'];
 
-interface ApiKey {
-  id: string;
-  name: string;
-  role: string;
-  keyPrefix: string;
-  createdAt: string;
-  revokedAt: string | null;
-  lastUsedAt: string | null;
-}
+type ApiKey = ApiKeyView;
 
 /** API keys (administrator): list, create (the key is shown once), revoke. Never the keys themselves. */
 export async function apiKeysPage(main: HTMLElement, created?: string): Promise<void> {
-  const keys = await api.get<ApiKey[]>('/api-keys');
+  const keys = await api.get('/api-keys');
   const status = h('p', { class: 'status', role: 'status', id: 'api-keys-status' });
   const list = table('apiKeys.title', keys, [
     { key: 'apiKeys.name', cell: (k) => k.name },
