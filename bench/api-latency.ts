@@ -11,11 +11,12 @@
  * on the services' database handle).
  *
  *   npm run bench api -- [--requests 3000] [--clients 50] [--only list]
+ *   npm run bench api -- --show-queries --requests 100   (which queries one request makes)
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof bench/api-latency.ts --only list   (profile the server)
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import { TableNode, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { pino } from 'pino';
 import { buildApp } from '../src/api/app.ts';
 import { openDatabase } from '../src/db/database.ts';
@@ -62,22 +63,36 @@ async function generateLoad(job: LoadJob): Promise<{ latencies: number[]; errors
   return { latencies, errors, seconds: (performance.now() - started) / 1000 };
 }
 
-/** Counts every query the services send (raw `sql` too: it runs through the same executor). */
+/**
+ * Counts the queries the services send to PostgreSQL (raw `sql` too: it runs through the same
+ * executor). Counted on the result, once per round trip: a CTE's inner builder is transformed too.
+ */
 class QueryCounter implements KyselyPlugin {
   count = 0;
+  /** When set, the kind and first table of each query are recorded here (--show-queries). */
+  recorded: string[] | undefined;
+  readonly #described = new WeakMap<object, string>();
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    this.count++;
+    if (this.recorded !== undefined) this.#described.set(args.queryId, describeQuery(args.node));
     return args.node;
   }
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    this.count++;
+    this.recorded?.push(this.#described.get(args.queryId) ?? '?');
     return args.result;
   }
+}
+
+function describeQuery(node: RootOperationNode): string {
+  const from = node.kind === 'SelectQueryNode' ? node.from?.froms[0] : node.kind === 'UpdateQueryNode' ? node.table : node.kind === 'InsertQueryNode' ? node.into : undefined;
+  const table = from !== undefined && TableNode.is(from) ? from.table.identifier.name : '';
+  return `${node.kind.replace('QueryNode', '').toLowerCase()} ${table}`.trim();
 }
 
 if (!isMainThread) {
   parentPort!.postMessage(await generateLoad(workerData as LoadJob));
 } else {
-  const { values, positionals } = parseArgs({ options: { requests: { type: 'string' }, clients: { type: 'string' }, only: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ options: { requests: { type: 'string' }, clients: { type: 'string' }, only: { type: 'string' }, 'show-queries': { type: 'boolean' } }, allowPositionals: true });
   const total = Number(values.requests ?? positionals[0] ?? 3000);
   const clients = Number(values.clients ?? positionals[1] ?? 50);
   const only = values.only;
@@ -129,6 +144,12 @@ if (!isMainThread) {
   }
 
   async function run(job: Omit<LoadJob, 'total' | 'clients' | 'headers'> & { headers?: Record<string, string> }): Promise<void> {
+    if (values['show-queries'] === true) {
+      counter.recorded = [];
+      await (await fetch(job.url, { method: job.method, headers: job.headers ?? headers, ...(job.body ? { body: job.body.replaceAll('{i}', 'x') } : {}) })).arrayBuffer();
+      console.log(`${job.name}: ${counter.recorded.join('; ')}`);
+      counter.recorded = undefined;
+    }
     const queriesBefore = counter.count;
     const worker = new Worker(new URL(import.meta.url), { workerData: { headers, ...job, total, clients } satisfies LoadJob });
     const { latencies, errors, seconds } = await new Promise<{ latencies: number[]; errors: number; seconds: number }>((resolve, reject) => {
