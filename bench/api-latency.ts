@@ -12,11 +12,14 @@
  *
  *   npm run bench api -- [--requests 3000] [--clients 50] [--only list]
  *   npm run bench api -- --show-queries --requests 100   (which queries one request makes)
+ *   npm run bench api -- --explain --only list --requests 100   (and PostgreSQL's plan of the list)
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof bench/api-latency.ts --only list   (profile the server)
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { TableNode, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
+import { CompiledQuery, createQueryId, TableNode, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { pino } from 'pino';
 import { buildApp } from '../src/api/app.ts';
 import { openDatabase } from '../src/db/database.ts';
@@ -39,14 +42,53 @@ interface LoadJob {
   clients: number;
 }
 
+interface LoadResult {
+  latencies: number[];
+  errors: number;
+  seconds: number;
+  /** The generator thread's own CPU over the timed part. */
+  cpuMicros: number;
+}
+
+/** CPU (µs) of the embedded PostgreSQL: every process descended from this one, from /proc. */
+function postgresCpuMicros(): number {
+  const stats = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        // pid (comm) state ppid … utime stime: fields after the parenthesised name.
+        const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+        return [{ pid: Number(pid), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) }];
+      } catch {
+        return []; // gone meanwhile
+      }
+    });
+  const ours = new Set([process.pid]);
+  let ticks = 0;
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const s of stats) {
+      if (!ours.has(s.pid) && ours.has(s.ppid)) {
+        ours.add(s.pid);
+        ticks += s.ticks;
+        grew = true;
+      }
+    }
+  }
+  // Clock ticks are 1/100 s on Linux (getconf CLK_TCK); the mediasoup worker is idle here.
+  return ticks * 10_000;
+}
+
 /** The load generator (worker thread): `clients` loops, each one request at a time. */
-async function generateLoad(job: LoadJob): Promise<{ latencies: number[]; errors: number; seconds: number }> {
+async function generateLoad(job: LoadJob): Promise<LoadResult> {
   const request = (i: number) => fetch(job.url, { method: job.method, headers: job.headers, ...(job.body ? { body: job.body.replaceAll('{i}', String(i)) } : {}) });
   await Promise.all(Array.from({ length: job.clients }, (_, c) => request(-1 - c).then((r) => r.arrayBuffer())));
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
   const started = performance.now();
+  const cpu0 = process.threadCpuUsage();
   await Promise.all(
     Array.from({ length: job.clients }, async () => {
       for (;;) {
@@ -60,7 +102,8 @@ async function generateLoad(job: LoadJob): Promise<{ latencies: number[]; errors
       }
     }),
   );
-  return { latencies, errors, seconds: (performance.now() - started) / 1000 };
+  const cpu = process.threadCpuUsage(cpu0);
+  return { latencies, errors, seconds: (performance.now() - started) / 1000, cpuMicros: cpu.user + cpu.system };
 }
 
 /**
@@ -71,9 +114,12 @@ class QueryCounter implements KyselyPlugin {
   count = 0;
   /** When set, the kind and first table of each query are recorded here (--show-queries). */
   recorded: string[] | undefined;
+  /** The last query's tree (its outermost builder's), for --explain. */
+  lastNode: RootOperationNode | undefined;
   readonly #described = new WeakMap<object, string>();
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     if (this.recorded !== undefined) this.#described.set(args.queryId, describeQuery(args.node));
+    this.lastNode = args.node;
     return args.node;
   }
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
@@ -92,7 +138,7 @@ function describeQuery(node: RootOperationNode): string {
 if (!isMainThread) {
   parentPort!.postMessage(await generateLoad(workerData as LoadJob));
 } else {
-  const { values, positionals } = parseArgs({ options: { requests: { type: 'string' }, clients: { type: 'string' }, only: { type: 'string' }, 'show-queries': { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ options: { requests: { type: 'string' }, clients: { type: 'string' }, only: { type: 'string' }, 'show-queries': { type: 'boolean' }, explain: { type: 'boolean' } }, allowPositionals: true });
   const total = Number(values.requests ?? positionals[0] ?? 3000);
   const clients = Number(values.clients ?? positionals[1] ?? 50);
   const only = values.only;
@@ -150,20 +196,39 @@ if (!isMainThread) {
       console.log(`${job.name}: ${counter.recorded.join('; ')}`);
       counter.recorded = undefined;
     }
+    if (values.explain === true && counter.lastNode !== undefined) {
+      // The request's last query (the list itself), as PostgreSQL plans and runs it.
+      const compiled = database.db.getExecutor().compileQuery(counter.lastNode, createQueryId());
+      const plan = await database.db.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain (analyze, buffers) ${compiled.sql}`, [...compiled.parameters]));
+      console.log(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
+    }
     const queriesBefore = counter.count;
+    const serverCpu0 = process.threadCpuUsage();
+    const pgCpu0 = postgresCpuMicros();
     const worker = new Worker(new URL(import.meta.url), { workerData: { headers, ...job, total, clients } satisfies LoadJob });
-    const { latencies, errors, seconds } = await new Promise<{ latencies: number[]; errors: number; seconds: number }>((resolve, reject) => {
+    const { latencies, errors, seconds, cpuMicros } = await new Promise<LoadResult>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
+    const serverCpu = process.threadCpuUsage(serverCpu0);
+    const pgMicros = postgresCpuMicros() - pgCpu0;
     await worker.terminate();
     // The warm-up requests (one per client) are counted too.
     const perRequest = (counter.count - queriesBefore) / (total + clients);
     latencies.sort((a, b) => a - b);
     const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1);
+    // CPU per request is what the machine's load does not change (the warm-up is in the server's
+    // and PostgreSQL's figures, hence total + clients). The ceiling: the server's one event loop,
+    // and the two cores shared by server, PostgreSQL and this generator.
+    const requests = total + clients;
+    const serverUs = (serverCpu.user + serverCpu.system) / requests;
+    const pgUs = pgMicros / requests;
+    const genUs = cpuMicros / total;
+    const ceiling = Math.min(1e6 / serverUs, (availableParallelism() * 1e6) / (serverUs + pgUs + genUs));
     console.log(
       `${job.name.padEnd(38)} n=${total} clients=${clients}  ${(total / seconds).toFixed(0).padStart(5)} req/s  p50 ${q(0.5)} ms  p95 ${q(0.95)} ms  p99 ${q(0.99)} ms  max ${latencies.at(-1)!.toFixed(1)} ms  queries/request ${perRequest.toFixed(2)}  errors ${errors}`,
     );
+    console.log(`${''.padEnd(38)} CPU µs/request: server ${serverUs.toFixed(0)}  postgres ${pgUs.toFixed(0)}  generator ${genUs.toFixed(0)}  → ceiling ≈ ${ceiling.toFixed(0)} req/s on ${availableParallelism()} cores (load average ${loadavg()[0]!.toFixed(1)})`);
   }
 
   const wanted = (name: string) => only === undefined || name.includes(only);
