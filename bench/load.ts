@@ -10,7 +10,8 @@
  * must decode every commune's video) and N synthetic communes (bench/load/, werift, in a child
  * process) sending Opus + three-layer simulcast VP8 and receiving the central point. Counters are
  * taken over the S seconds after everyone joined. Prints details, then the final line
- * `points=… seconds=… joinedPct=… lossPct=… workerCpuPct=… nodeCpuPct=… rssMB=… p95JoinMs=…` and a
+ * `points=… seconds=… joinedPct=… lossPct=… workerCpuPct=… nodeCpuPct=… rssMB=… p95JoinMs=… limit=…` (what limited
+ * the run: bench/load/loadRun.ts limitOf) and a
  * table per worker. A sweep doubles N from 12 while the run fits (everyone joined, 0 loss, every
  * worker under 80 % of a core, every commune decoded by Chromium), then bisects to the largest N.
  * nodeCpuPct is the bench's own process: the server's Node plus a little Playwright bookkeeping.
@@ -21,7 +22,7 @@ import { launchChromium } from '../test/helpers/browser.ts';
 import { silentLogger, tempDataDir, testConfig } from '../test/helpers/env.ts';
 import { encodedMedia } from './load/media.ts';
 import { benchStaff } from './load/loadSession.ts';
-import { details, finalLine, fits, loadRun, workerTable, type RunResult } from './load/loadRun.ts';
+import { details, finalLine, fits, limitOf, loadRun, workerTable, type RunResult } from './load/loadRun.ts';
 
 const argsSchema = z.object({
   points: z.coerce.number().int().min(1).max(495).default(12),
@@ -83,10 +84,10 @@ try {
       else bad = n;
     }
     console.log(`sweep (sessions=${args.sessions}, workers=${args.workers}, ${args.seconds} s each):`);
-    console.log('| points/session | joined % | loss % | busiest worker CPU % | Node CPU % | RSS MB | join p95 ms | load average | fits |');
-    console.log('|---|---|---|---|---|---|---|---|---|');
+    console.log('| points/session | joined % | loss % | busiest worker CPU % | Node CPU % | RSS MB | join p95 ms | load average | limit | fits |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
-      console.log(`| ${r.options.points} | ${r.joinedPct.toFixed(0)} | ${r.lossPct.toFixed(3)} | ${r.workerCpuPct.toFixed(0)} | ${r.nodeCpuPct.toFixed(0)} | ${r.rssMB.toFixed(0)} | ${r.p95JoinMs?.toFixed(0) ?? '—'} | ${r.loadAverage[0]!.toFixed(1)} | ${fits(r) ? 'yes' : 'no'} |`);
+      console.log(`| ${r.options.points} | ${r.joinedPct.toFixed(0)} | ${r.lossPct.toFixed(3)} | ${r.workerCpuPct.toFixed(0)} | ${r.nodeCpuPct.toFixed(0)} | ${r.rssMB.toFixed(0)} | ${r.p95JoinMs?.toFixed(0) ?? '—'} | ${r.loadAverage[0]!.toFixed(1)} | ${limitOf(r).join(', ')} | ${fits(r) ? 'yes' : 'no'} |`);
     }
     console.log(`largest N that fits: ${good === 0 ? 'none' : good}${bad <= args.maxPoints ? ` (${bad} does not)` : ` (max tried ${args.maxPoints})`}`);
   }

@@ -3,7 +3,7 @@
  * point and N synthetic communes (in a child process), S seconds of media after everyone joined,
  * then what the server, the points and the browser counted over those seconds.
  */
-import { loadavg } from 'node:os';
+import { availableParallelism, freemem, loadavg, totalmem } from 'node:os';
 import type { Browser, Page } from 'playwright-core';
 import type { TiepdanServer } from '../../src/server.ts';
 import { centralInbound, openCentralPage, showAsThumbnails, waitForCommunes, type Inbound } from './centralPage.ts';
@@ -50,6 +50,8 @@ export interface RunResult {
   centralVideoOffered: number;
   udpRcvbufDrops: number;
   loadAverage: number[];
+  /** Free memory of the machine at the end of the window (MB). */
+  freeMemMB: number;
   errors: string[];
 }
 
@@ -159,6 +161,7 @@ export async function loadRun(server: TiepdanServer, staff: Staff, browser: Brow
       centralVideoOffered: videoOffered,
       udpRcvbufDrops: drops1.rcvbufErrors - drops0.rcvbufErrors,
       loadAverage: loadavg(),
+      freeMemMB: freemem() / 2 ** 20,
       errors: [...new Set(report.points.flatMap((p) => (p.error === undefined ? [] : [p.error])))],
     };
   } finally {
@@ -177,11 +180,37 @@ export function fits(r: RunResult): boolean {
   return r.joinedPct === 100 && r.lostAt.points + r.lostAt.sfu === 0 && r.workerCpuPct < 80 && r.centralVideoSeen === r.options.points * r.options.sessions;
 }
 
+/**
+ * What limited a run, from its own measurements (issue 14 item 3), most binding first; `none` when
+ * nothing was near its ceiling. The thresholds are where each part stops keeping pace:
+ * - `generator-cpu`: the synthetic points' process (one Node thread) above 85 % of a core, or its
+ *   pacer skipping sends or stalling over 100 ms: the load tool, not the server, is the bottleneck;
+ * - `worker-cpu`: a mediasoup worker (one thread) at 80 % of its core or more;
+ * - `node-cpu`: the server's Node process (signaling, control API) above 85 % of a core;
+ * - `memory`: less than a tenth of the machine's memory free;
+ * - `signaling`: everyone else kept pace but joins took over 3 s at p95 or some never joined (the
+ *   per-join work of the signaling fan-out; Node CPU then tells whether it is CPU or waiting);
+ * - `socket-buffers`: packets lost with the kernel counting UDP receive-buffer drops;
+ * - `shared-machine`: load average above the cores: the others' work took CPU from every part, so
+ *   compare the per-packet figures rather than the totals.
+ */
+export function limitOf(r: RunResult): string[] {
+  const limits: string[] = [];
+  if (r.fleetCpuPct > 85 || r.fleetSkippedSends > 0 || r.fleetMaxTickGapMs > 100) limits.push('generator-cpu');
+  if (r.workerCpuPct >= 80) limits.push('worker-cpu');
+  if (r.nodeCpuPct > 85) limits.push('node-cpu');
+  if (r.freeMemMB < totalmem() / 2 ** 20 / 10) limits.push('memory');
+  if (limits.length === 0 && (r.joinedPct < 100 || (r.p95JoinMs ?? 0) > 3000)) limits.push('signaling');
+  if (r.lost > 0 && r.udpRcvbufDrops > 0) limits.push('socket-buffers');
+  if ((r.loadAverage[0] ?? 0) > availableParallelism()) limits.push('shared-machine');
+  return limits.length === 0 ? ['none'] : limits;
+}
+
 const f = (x: number | null, d = 1) => (x === null ? '—' : x.toFixed(d));
 
 export function finalLine(r: RunResult): string {
   const o = r.options;
-  return `points=${o.points * o.sessions} seconds=${o.seconds} joinedPct=${f(r.joinedPct)} lossPct=${f(r.lossPct, 3)} workerCpuPct=${f(r.workerCpuPct)} nodeCpuPct=${f(r.nodeCpuPct)} rssMB=${f(r.rssMB, 0)} p95JoinMs=${f(r.p95JoinMs, 0)}`;
+  return `points=${o.points * o.sessions} seconds=${o.seconds} joinedPct=${f(r.joinedPct)} lossPct=${f(r.lossPct, 3)} workerCpuPct=${f(r.workerCpuPct)} nodeCpuPct=${f(r.nodeCpuPct)} rssMB=${f(r.rssMB, 0)} p95JoinMs=${f(r.p95JoinMs, 0)} limit=${limitOf(r).join(',')}`;
 }
 
 export function details(r: RunResult): string {

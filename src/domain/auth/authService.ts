@@ -13,6 +13,11 @@ import { iso, type Page, type Paged } from '../common/paging.ts';
 import { API_KEY_ROLES, USER_ROLES, type Actor, type UserRole } from '../common/roles.ts';
 import { hashPassword, randomPassword, verifyPassword } from './passwords.ts';
 import type { ApiKeyView, UserView } from '../../contract/views/user.ts';
+import { VerifiedCredentials } from './verifiedCredentials.ts';
+
+type BearerActor = Actor & { jti: string; passwordChangeRequired?: boolean };
+/** API keys' last use is written at most this often per key (it is informative only). */
+const LAST_USED_WRITE_MS = 60_000;
 
 export interface AuthOptions {
   tokenTtlSeconds: number;
@@ -67,6 +72,11 @@ export class AuthService {
   readonly options: AuthOptions;
   /** DATA_DIR/initial-admin-password, once bootstrapAdmin has been called. */
   #initialPasswordFile: string | undefined;
+  /** User tokens by jti (owner: the user) and API keys by hash (owner: the key), verified recently. */
+  readonly #tokens: VerifiedCredentials<BearerActor>;
+  readonly #keys: VerifiedCredentials<Actor>;
+  /** When each key's last use was last written. */
+  readonly #keyUseWritten = new Map<string, number>();
 
   constructor(deps: { db: Db; signer: TokenSigner; audit: AuditLog; clock: Clock; logger: Logger; options?: Partial<AuthOptions> }) {
     this.#db = deps.db;
@@ -75,6 +85,9 @@ export class AuthService {
     this.#clock = deps.clock;
     this.#logger = deps.logger.child({ component: 'auth' });
     this.options = { ...DEFAULT_AUTH_OPTIONS, ...deps.options };
+    const now = () => this.#clock().getTime();
+    this.#tokens = new VerifiedCredentials({ now });
+    this.#keys = new VerifiedCredentials({ now });
   }
 
   /**
@@ -192,8 +205,12 @@ export class AuthService {
   }
 
   /** Resolves a bearer token to an actor. User tokens are checked against their row; invitation tokens against revocation. */
-  async authenticateBearer(token: string): Promise<Actor & { jti: string; passwordChangeRequired?: boolean }> {
+  async authenticateBearer(token: string): Promise<BearerActor> {
     const claims = this.#signer.verify(token, this.#clock());
+    // Signature and expiry above on every request; the row's verdict from the last few seconds.
+    const known = claims.kind === 'invitation' ? undefined : this.#tokens.get(claims.jti);
+    if (known !== undefined) return { ...known };
+    const readAt = this.#tokens.epoch();
     if (claims.kind === 'invitation') {
       const inv = await this.#db
         .selectFrom('invitations')
@@ -212,7 +229,9 @@ export class AuthService {
     if (row === undefined || row.revoked_at !== null) throw new TiepdanError('TOKEN_REVOKED', 'this token was revoked (logged out); log in again');
     if (!row.active) throw new TiepdanError('ACCOUNT_DISABLED', 'this account is disabled');
     if (unboundOperator(row.role, row.bridge_point_id)) throw accountBridgePointMissing();
-    return { kind: 'user', id: row.id, role: asRole(row.role), label: row.username, bridgePointId: row.bridge_point_id, jti: claims.jti, passwordChangeRequired: row.must_change_password };
+    const actor: BearerActor = { kind: 'user', id: row.id, role: asRole(row.role), label: row.username, bridgePointId: row.bridge_point_id, jti: claims.jti, passwordChangeRequired: row.must_change_password };
+    this.#tokens.set(claims.jti, row.id, actor, readAt, claims.exp * 1000);
+    return actor;
   }
 
   async logout(actor: Actor, jti: string): Promise<void> {
@@ -220,23 +239,45 @@ export class AuthService {
       const r = await trx.updateTable('auth_tokens').set({ revoked_at: this.#clock() }).where('jti', '=', jti).where('revoked_at', 'is', null).executeTakeFirst();
       if (Number(r.numUpdatedRows) > 0) await this.#audit.append(trx, actor, { action: 'auth.logout', entity: 'user', entityId: actor.id });
     });
+    // After the commit: a request that read the row before it may not keep it (VerifiedCredentials.set).
+    this.#tokens.forget(jti);
   }
 
   /** Revokes every token of a user (disabled account, password reset). */
   async revokeAllTokens(userId: string): Promise<void> {
+    this.#tokens.forgetOwner(userId);
     await this.#db.updateTable('auth_tokens').set({ revoked_at: this.#clock() }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+    // Again after the write: a request that read the row meanwhile may not keep it (see VerifiedCredentials.set).
+    this.#tokens.forgetOwner(userId);
   }
 
   // ——— API keys ———
 
   async authenticateApiKey(key: string): Promise<Actor> {
-    const row = await this.#db.selectFrom('api_keys').select(['id', 'name', 'role', 'revoked_at']).where('key_hash', '=', sha256(key)).executeTakeFirst();
+    const hash = sha256(key);
+    const known = this.#keys.get(hash);
+    if (known !== undefined) {
+      this.#noteKeyUse(known.id);
+      return { ...known };
+    }
+    const readAt = this.#keys.epoch();
+    const row = await this.#db.selectFrom('api_keys').select(['id', 'name', 'role', 'revoked_at']).where('key_hash', '=', hash).executeTakeFirst();
     if (row === undefined || row.revoked_at !== null) throw new TiepdanError('API_KEY_INVALID', 'the API key is not valid');
     // A key made before the rule below keeps no personal-data, approver or commune role.
     if (!API_KEY_ROLES.includes(asRole(row.role))) throw apiKeyRoleRetired(row.role);
-    // Last use is informative only: do not make every request wait for it.
-    void this.#db.updateTable('api_keys').set({ last_used_at: this.#clock() }).where('id', '=', row.id).execute().catch(() => undefined);
-    return { kind: 'api_key', id: row.id, role: asRole(row.role), label: `api-key:${row.name}`, bridgePointId: null };
+    this.#noteKeyUse(row.id);
+    const actor: Actor = { kind: 'api_key', id: row.id, role: asRole(row.role), label: `api-key:${row.name}`, bridgePointId: null };
+    this.#keys.set(hash, row.id, actor, readAt);
+    return actor;
+  }
+
+  /** Last use is informative only: no request waits for it, and it is written once a minute per key at most. */
+  #noteKeyUse(id: string): void {
+    const now = this.#clock();
+    const written = this.#keyUseWritten.get(id);
+    if (written !== undefined && now.getTime() - written < LAST_USED_WRITE_MS) return;
+    this.#keyUseWritten.set(id, now.getTime());
+    void this.#db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', id).execute().catch(() => undefined);
   }
 
   async createApiKey(actor: Actor, input: { name: string; role: UserRole }): Promise<{ key: string; apiKey: ApiKeyView }> {
@@ -259,13 +300,15 @@ export class AuthService {
   }
 
   async revokeApiKey(actor: Actor, id: string): Promise<ApiKeyView> {
-    return this.#db.transaction().execute(async (trx) => {
+    const view = await this.#db.transaction().execute(async (trx) => {
       const before = await trx.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
       if (before === undefined) throw notFound('api key', id);
       const after = await trx.updateTable('api_keys').set({ revoked_at: before.revoked_at ?? this.#clock() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
       await this.#audit.append(trx, actor, { action: 'api_key.revoke', entity: 'api_key', entityId: id, before: apiKeyView(before), after: apiKeyView(after) });
       return apiKeyView(after);
     });
+    this.#keys.forgetOwner(id); // after the commit, as in logout
+    return view;
   }
 
   // ——— users ———
@@ -337,6 +380,8 @@ export class AuthService {
         return userView(after);
       });
       if (patch.active === false || patch.role !== undefined) await this.revokeAllTokens(id);
+      // The actor its tokens stand for changed (bridge point, name): read again at the next request.
+      this.#tokens.forgetOwner(id);
       return view;
     } catch (err) {
       if (isForeignKeyViolation(err)) throw notFound('bridge point', String(patch.bridgePointId));

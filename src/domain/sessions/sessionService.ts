@@ -154,7 +154,18 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
     ]);
     const dates = rows.map((r) => localDate(r.scheduled_start));
     const cal = await this.#d.calendar.calendar(dates);
-    return rows.map((r) => ({
+    // Each deadline is a day-by-day walk over the calendar: once per distinct date of the page, not
+    // twice per session (it was the list's largest cost in the server, issue 14 item 4).
+    const deadlines = new Map<string, { submission: string; notice: string }>();
+    const deadlinesOf = (date: string) => {
+      let d = deadlines.get(date);
+      if (d === undefined) {
+        d = { submission: cal.subtractWorkingDays(date, settings.approvalLeadWorkingDays), notice: cal.subtractWorkingDays(date, NOTICE_LEAD_WORKING_DAYS) };
+        deadlines.set(date, d);
+      }
+      return d;
+    };
+    return rows.map((r, i) => ({
       id: r.id,
       title: r.title,
       scheduledStart: r.scheduled_start.toISOString(),
@@ -174,8 +185,8 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
       cases: cases.filter((c) => c.session_id === r.id).map((c) => ({ caseId: c.case_id, reference: c.reference, type: c.type, position: c.position, outcome: c.outcome })),
       bridgePointIds: points.filter((p) => p.session_id === r.id).map((p) => p.bridge_point_id),
       participants: participants.filter((p) => p.session_id === r.id).map((p) => ({ id: p.id, role: p.role, label: p.label, bridgePointId: p.bridge_point_id })),
-      submissionDeadline: cal.subtractWorkingDays(localDate(r.scheduled_start), settings.approvalLeadWorkingDays),
-      noticeDeadline: cal.subtractWorkingDays(localDate(r.scheduled_start), NOTICE_LEAD_WORKING_DAYS),
+      submissionDeadline: deadlinesOf(dates[i]!).submission,
+      noticeDeadline: deadlinesOf(dates[i]!).notice,
       createdAt: r.created_at.toISOString(),
       updatedAt: r.updated_at.toISOString(),
       statusChangedAt: r.status_changed_at.toISOString(),
