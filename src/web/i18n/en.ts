@@ -533,7 +533,7 @@ export const en: Messages = {
   'error.SESSION_LOCKED': 'The reception was submitted and cannot be edited. If it is sent back, reopen it to edit.',
   'error.PROPOSAL_NO_LONGER_VALID': 'Not done: case {cases} changed and no longer meets the conditions submitted to the Chairman (selection criteria, or the denouncer\'s waiver). Correct the case, then submit again.',
   'error.CASE_ON_LIVE_SESSION': 'The type, criteria or denouncer\'s waiver of case {cases} cannot change while a reception carrying it is live. Change it after the reception ends.',
-  'error.PREFLIGHT_NOT_PASSED': 'Not confirmed: some bridge points have not passed their connection test.',
+  'error.PREFLIGHT_NOT_PASSED': 'Not confirmed: some bridge points have not passed the test on the working day before (see the test table).',
   'error.SESSION_IN_PAST': 'The reception time has passed. Set a new date and time, then submit again.',
   'error.MINUTES_NOT_ALLOWED': 'Minutes are written while the reception runs or after it ended (before it is archived).',
   'error.INVALID_TRANSITION': 'This cannot be done in the reception’s current state. Reload the page to see the latest state.',

@@ -535,7 +535,7 @@ export const vi = {
   'error.SESSION_LOCKED': 'Buổi tiếp đã trình nên không sửa được. Nếu bị trả lại, hãy mở lại để sửa.',
   'error.PROPOSAL_NO_LONGER_VALID': 'Không thực hiện được: vụ việc {cases} đã thay đổi và không còn đáp ứng điều kiện đã trình Chủ tịch UBND tỉnh (tiêu chí lựa chọn, hoặc người tố cáo không yêu cầu bảo vệ danh tính). Hãy sửa vụ việc rồi trình lại.',
   'error.CASE_ON_LIVE_SESSION': 'Không sửa được loại, tiêu chí hay sự đồng ý của người tố cáo trong vụ việc {cases} khi buổi tiếp có vụ việc này đang diễn ra. Hãy sửa sau khi buổi tiếp kết thúc.',
-  'error.PREFLIGHT_NOT_PASSED': 'Chưa xác nhận được: còn điểm cầu chưa kiểm thử kết nối đạt.',
+  'error.PREFLIGHT_NOT_PASSED': 'Chưa xác nhận được: còn điểm cầu chưa đạt lần kiểm thử trước 01 ngày làm việc (xem bảng kiểm thử).',
   'error.SESSION_IN_PAST': 'Thời gian buổi tiếp đã qua. Hãy đặt lại ngày giờ rồi trình lại.',
   'error.MINUTES_NOT_ALLOWED': 'Biên bản chỉ được ghi khi buổi tiếp đang diễn ra hoặc đã kết thúc (trước khi lưu trữ).',
   'error.INVALID_TRANSITION': 'Không làm được việc này ở trạng thái hiện tại của buổi tiếp. Hãy tải lại trang để xem trạng thái mới nhất.',
