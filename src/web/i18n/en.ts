@@ -6,6 +6,8 @@ export const en: Messages = {
   ...errorsEn,
   'app.title': 'Online citizen reception',
   'app.board': 'Provincial Citizen Reception Board',
+  'app.title.console': 'Console – Online citizen reception',
+  'app.title.preflight': 'Connection test – Citizen reception',
   'lang.switch': 'Tiếng Việt',
   'lang.label': 'Language',
   'common.loading': 'Loading…',

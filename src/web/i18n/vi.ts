@@ -8,6 +8,8 @@ export const vi = {
   ...errorsVi,
   'app.title': 'Tiếp công dân trực tuyến',
   'app.board': 'Ban Tiếp công dân tỉnh',
+  'app.title.console': 'Điều hành – Tiếp công dân trực tuyến',
+  'app.title.preflight': 'Kiểm thử kết nối – Tiếp công dân',
   'lang.switch': 'English',
   'lang.label': 'Ngôn ngữ',
   'common.loading': 'Đang tải…',
