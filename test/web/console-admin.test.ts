@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { TiepdanServer } from '../../src/server.ts';
 import { localDate } from '../../src/domain/common/clock.ts';
 import { silentLogger, tempDataDir, testConfig } from '../helpers/env.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchBrowser } from '../helpers/browser.ts';
 import { writeFakeRecording } from '../recording/fakeRecording.ts';
 import { mountTmpfs } from '../recording/helpers.ts';
 import { ApiClient, newPage, screenshot } from './helpers.ts';
@@ -54,7 +54,7 @@ t.test('console pages: exports, retention and hold, API keys, settings, editing 
   const sessionId = randomUUID();
   await writeFakeRecording(srv.recordings.recordingsDir, sessionId, { segments: 3 });
 
-  const browser: Browser = await launchChromium();
+  const browser: Browser = await launchBrowser();
   t.teardown(() => browser.close());
   const log: string[] = [];
   t.teardown(() => {
