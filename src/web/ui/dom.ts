@@ -96,11 +96,14 @@ export function append(parent: Node, ...children: Child[]): void {
     if (child instanceof Localized) {
       const node = document.createTextNode('');
       parent.appendChild(node);
-      if (parent instanceof Element)
-        bind(parent, `child:${++childSlots}`, () => {
-          node.data = child.render();
+      if (parent instanceof Element) {
+        const slot = `child:${++childSlots}`;
+        bind(parent, slot, () => {
+          // Once the text was replaced (textContent, replaceChildren) its function goes too.
+          if (node.parentNode !== parent) localized.get(parent)?.delete(slot);
+          else node.data = child.render();
         });
-      else node.data = child.render();
+      } else node.data = child.render();
       continue;
     }
     parent.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
