@@ -143,7 +143,7 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
   function healthRow(peer: PeerSummary): { row: HTMLTableRowElement; update: () => void } {
     const fig = (v: number | null | undefined, unit: string) => (v === null || v === undefined ? t('live.health.none') : `${v} ${unit}`);
     const hl = () => health.get(peer.peerId);
-    const cell = (fieldName: string, render: () => string) => h('td', { class: fieldName === 'path' ? '' : 'num', 'data-field': fieldName }, dyn(render));
+    const cell = (fieldName: string, render: () => string) => h('td', { class: fieldName === 'path' ? null : 'num', 'data-field': fieldName }, dyn(render));
     const bitrate = cell('bitrate', () => fig(hl()?.bitrateKbps, 'kbit/s'));
     const loss = cell('loss', () => `${hl()?.lossEstimated ? '≈ ' : ''}${fig(hl()?.lossPct, '%')}`);
     const rtt = cell('rtt', () => fig(hl()?.rttMs, 'ms'));
