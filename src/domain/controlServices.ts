@@ -68,7 +68,7 @@ export class ControlServices {
       calendar: this.calendar,
       settings: this.settings,
       clock,
-      notPassed: (id) => this.preflight.notPassed(id),
+      testedGaps: (id) => this.preflight.testedGaps(id),
       goLiveGaps: (id) => this.preflight.goLiveGaps(id),
       onApproved: (trx, id) => this.preflight.generateSlots(trx, id),
       onClosed: (trx, id, reason) => invitations!.revokeAll(trx, id, reason),

@@ -186,6 +186,14 @@ t.test('rules of the regulation, each with its error code', async (t) => {
     t.same(notPassed.body, [], 'by its latest result alone commune B looks ready');
     const matrix = await h.call('GET', `/api/v1/sessions/${s}/preflight`, { as: 'technician' });
     t.same(matrix.body.goLiveGaps.map((p: { bridgePointId: string; missing: string[] }) => [p.bridgePointId, p.missing]), [[communeB, ['day_before', 'all_connected']]], 'the gate sees the skipped slots');
+    t.same(matrix.body.testedGaps.map((p: { bridgePointId: string; missing: string[] }) => [p.bridgePointId, p.missing]), [[communeB, ['day_before']]], '"tested" looks at the T-1 working-day slot');
+
+    // PREFLIGHT_NOT_PASSED: "tested" asks for a pass in the T-1 working-day slot, not a latest pass.
+    const notTested = await h.call('POST', `/api/v1/sessions/${s}/mark-tested`, { as: 'technician' });
+    t.equal(notTested.status, 409);
+    t.equal(notTested.body.code, 'PREFLIGHT_NOT_PASSED', 'the later pass at T-2 h does not make up for the failed T-1 WD test');
+    t.same(notTested.body.details.notPassed.map((p: { bridgePointId: string; missing: string[] }) => [p.bridgePointId, p.missing]), [[communeB, ['day_before']]], 'names the point and the slot');
+    t.equal((await h.database.db.selectFrom('sessions').select('status').where('id', '=', s).executeTakeFirstOrThrow()).status, 'invitations_sent', 'status unchanged');
 
     const refused = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'reception_board', body: {} });
     t.equal(refused.status, 409);

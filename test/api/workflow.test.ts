@@ -159,13 +159,17 @@ t.test('the whole workflow, from importing the bridge points to the annual repor
     t.equal(viaSubject.body.bridgePointId, TT, 'recorded for the participant’s bridge point');
     const host = sent.body.invitations.find((i: { role: string }) => i.role === 'host');
     t.equal((await h.call('POST', '/api/v1/preflight/results', { token: host.token, body: { sessionId: s, bridgePointId: host.subject, ...passingResult } })).body.code, 'PREFLIGHT_NO_BRIDGE_POINT');
-    t.equal((await h.call('POST', `/api/v1/sessions/${s}/mark-tested`, { as: 'technician' })).body.status, 'tested');
-    t.equal((await h.call('PUT', `/api/v1/sessions/${s}/minutes`, { as: 'reception_board', body: { text: 'x', outcomes: [] } })).body.code, 'MINUTES_NOT_ALLOWED');
+    // "Tested" wants every point passed in the T-1 working-day slot: P001 failed there.
+    const notYet = await h.call('POST', `/api/v1/sessions/${s}/mark-tested`, { as: 'technician' });
+    t.equal(notYet.body.code, 'PREFLIGHT_NOT_PASSED', 'the pass at T-2 h does not make up for the failed T-1 WD test');
+    t.same(notYet.body.details.notPassed.map((p: { bridgePointId: string; missing: string[] }) => [p.bridgePointId, p.missing]), [[P001, ['day_before']]]);
     // The go-live gate wants every point passed at T-1 WD and T-2 h and connected at T-1 h.
     const early = await h.call('POST', `/api/v1/sessions/${s}/go-live`, { as: 'reception_board', body: {} });
     t.equal(early.body.code, 'GO_LIVE_TESTS_NOT_PASSED', 'a failed T-1 WD test and missing slots are not made good by one later pass');
-    const allSlot = matrix1.body.slots.find((x: { kind: string }) => x.kind === 'all_connected').id;
     await h.call('POST', '/api/v1/preflight/results', { token: endpointToken, body: { sessionId: s, slotId: daySlot, bridgePointId: P001, ...passingResult } });
+    t.equal((await h.call('POST', `/api/v1/sessions/${s}/mark-tested`, { as: 'technician' })).body.status, 'tested', 'once P001 passed its T-1 WD retest');
+    t.equal((await h.call('PUT', `/api/v1/sessions/${s}/minutes`, { as: 'reception_board', body: { text: 'x', outcomes: [] } })).body.code, 'MINUTES_NOT_ALLOWED');
+    const allSlot = matrix1.body.slots.find((x: { kind: string }) => x.kind === 'all_connected').id;
     for (const [slotId, point] of [[hoursSlot, TT], [hoursSlot, X001], [allSlot, TT], [allSlot, X001], [allSlot, P001]] as const) {
       t.equal((await h.call('POST', '/api/v1/preflight/results', { as: 'technician', body: { sessionId: s, slotId, bridgePointId: point, ...passingResult } })).status, 201);
     }

@@ -1,8 +1,11 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { build } from 'esbuild';
 import type { types as client } from 'mediasoup-client';
 import type { types as server } from 'mediasoup';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, firefox, type Browser } from 'playwright-core';
 
 /** Debian's chromium, never a browser downloaded by a tool. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -71,4 +74,48 @@ export async function blankPageServer(): Promise<{ url: string; close(): Promise
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** Debian's Firefox ESR (commune PCs run it beside Chromium). */
+export const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/lib/firefox-esr/firefox-esr';
+
+/**
+ * Headless Firefox ESR over WebDriver BiDi, through firefoxLoopback.ts (the shim for what this
+ * Firefox lacks): fake camera and microphone, no prompts, nothing that phones home.
+ */
+export async function launchFirefox(): Promise<Browser> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tiepdan-firefox-'));
+  const exe = path.join(dir, 'firefox.sh');
+  const bridge = path.join(import.meta.dirname, 'firefoxLoopback.ts');
+  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  await writeFile(exe, `#!/bin/sh\nexec ${[process.execPath, bridge, FIREFOX].map(quote).join(' ')} "$@"\n`);
+  await chmod(exe, 0o755);
+  const browser = await firefox.launch({
+    channel: 'moz-firefox',
+    executablePath: exe,
+    headless: true,
+    timeout: 60_000,
+    firefoxUserPrefs: {
+      'media.navigator.streams.fake': true,
+      'media.navigator.permission.disabled': true,
+      'media.autoplay.default': 0,
+      'app.update.enabled': false,
+      'browser.shell.checkDefaultBrowser': false,
+      'network.captive-portal-service.enabled': false,
+      'network.connectivity-service.enabled': false,
+      'toolkit.telemetry.enabled': false,
+      'datareporting.policy.dataSubmissionEnabled': false,
+    },
+  });
+  browser.on('disconnected', () => void rm(dir, { recursive: true, force: true }));
+  return browser;
+}
+
+/** The browser a console test runs in: Chromium, or Firefox ESR when TIEPDAN_BROWSER=firefox. */
+export function browserKind(): 'chromium' | 'firefox' {
+  return process.env.TIEPDAN_BROWSER === 'firefox' ? 'firefox' : 'chromium';
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return browserKind() === 'firefox' ? launchFirefox() : launchChromium();
 }

@@ -87,7 +87,7 @@ class FrameReader {
  * Pipes `client` (Playwright) ↔ `upstream` (Firefox), answering `methods` itself. `onShim` is told
  * each method it answered.
  */
-export function shimBidi(client: Socket, upstream: Socket, methods: ReadonlySet<string> = UNSUPPORTED_BY_FIREFOX_ESR, onShim?: (method: string) => void): void {
+export function shimBidi(client: Socket, upstream: Socket, methods: ReadonlySet<string> = UNSUPPORTED_BY_FIREFOX_ESR, onShim?: (method: string) => void, hostHeader?: string): void {
   const pendingReplies: Buffer[] = [];
   let upstreamMidMessage = false;
   const flushReplies = (): void => {
@@ -95,7 +95,12 @@ export function shimBidi(client: Socket, upstream: Socket, methods: ReadonlySet<
     for (const r of pendingReplies.splice(0)) client.write(r);
   };
   const toFirefox = new FrameReader(
-    (head) => upstream.write(Buffer.from(head.toString('latin1').replace(/\r\nSec-WebSocket-Extensions:[^\r]*/gi, ''), 'latin1')),
+    (head) => {
+      let text = head.toString('latin1').replace(/\r\nSec-WebSocket-Extensions:[^\r]*/gi, '');
+      // Firefox accepts only a Host that names its own address and port (test/helpers/firefoxLoopback.ts).
+      if (hostHeader !== undefined) text = text.replace(/\r\nHost:[^\r]*/i, `\r\nHost: ${hostHeader}`);
+      upstream.write(Buffer.from(text, 'latin1'));
+    },
     (f) => {
       if (f.opcode === 1 && f.fin) {
         let msg: { id?: unknown; method?: unknown } | undefined;

@@ -7,7 +7,7 @@ import t from 'tap';
 import type { Browser, Download, Page } from 'playwright-core';
 import { TiepdanServer } from '../../src/server.ts';
 import { silentLogger, tempDataDir, testConfig } from '../helpers/env.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchBrowser } from '../helpers/browser.ts';
 import { ApiClient, newPage, screenshot } from './helpers.ts';
 
 /**
@@ -59,7 +59,7 @@ t.test('a case from intake to its line in the sổ, the conclusion notice PDF an
   const settings = await api.ok<Record<string, unknown>>('GET', '/api/v1/settings', undefined, admin);
   await api.ok('PUT', '/api/v1/settings', { ...settings, approvalLeadWorkingDays: 0 }, admin);
 
-  const browser: Browser = await launchChromium();
+  const browser: Browser = await launchBrowser();
   t.teardown(() => browser.close());
   const log: string[] = [];
   t.teardown(() => {

@@ -4,7 +4,7 @@ import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import { TiepdanServer } from '../../src/server.ts';
 import { silentLogger, tempDataDir, testConfig } from '../helpers/env.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchBrowser } from '../helpers/browser.ts';
 import { ApiClient, newPage, screenshot } from './helpers.ts';
 
 /**
@@ -39,7 +39,7 @@ t.test('cases: record, list, detail, plain refusals, confidentiality', async (t)
   const central = await api.ok<{ id: string }>('POST', '/api/v1/bridge-points', { code: 'TT', name: 'Trụ sở Tiếp công dân tỉnh', kind: 'central' }, admin);
   const commune = await api.ok<{ id: string }>('POST', '/api/v1/bridge-points', { code: 'X01', name: 'UBND xã Tân Phú', kind: 'commune' }, admin);
 
-  const browser: Browser = await launchChromium();
+  const browser: Browser = await launchBrowser();
   t.teardown(() => browser.close());
   const log: string[] = [];
   t.teardown(() => {

@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { TiepdanServer } from '../../src/server.ts';
 import { localDate } from '../../src/domain/common/clock.ts';
 import { silentLogger, tempDataDir, testConfig } from '../helpers/env.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchBrowser } from '../helpers/browser.ts';
 import { writeFakeRecording } from '../recording/fakeRecording.ts';
 import { mountTmpfs } from '../recording/helpers.ts';
 import { ApiClient, newPage, screenshot } from './helpers.ts';
@@ -54,7 +54,7 @@ t.test('console pages: exports, retention and hold, API keys, settings, editing 
   const sessionId = randomUUID();
   await writeFakeRecording(srv.recordings.recordingsDir, sessionId, { segments: 3 });
 
-  const browser: Browser = await launchChromium();
+  const browser: Browser = await launchBrowser();
   t.teardown(() => browser.close());
   const log: string[] = [];
   t.teardown(() => {
@@ -66,7 +66,8 @@ t.test('console pages: exports, retention and hold, API keys, settings, editing 
   // 1. Export to the drive, then to a CD image: the progress reaches done.
   await login(page, `${srv.url}/console#/recordings`, 'canbo', password);
   await page.waitForSelector(`tr[data-id="${sessionId}"]`);
-  t.match(await page.locator('#export-target').innerText(), /USB DISK/, 'the mounted drive is offered');
+  // The options' own texts (a select's innerText is empty in Firefox).
+  t.match((await page.locator('#export-target option').allTextContents()).join('\n'), /USB DISK/, 'the mounted drive is offered');
   t.equal(await page.locator('nav a[href="#/api-keys"], nav a[href="#/settings"]').count(), 0, 'no API-key or settings link for the board (administrator only)');
   await page.fill('#export-passphrase', 'mat-khau-xuat-2026');
   for (const kind of ['directory', 'cd'] as const) {
@@ -137,6 +138,8 @@ t.test('console pages: exports, retention and hold, API keys, settings, editing 
   await adminPage.goto(`${srv.url}/console#/settings`);
   await adminPage.waitForSelector('#setting-approvalLeadWorkingDays');
   t.match(await adminPage.locator('label[for=setting-approvalLeadWorkingDays]').innerText(), /Trình Chủ tịch UBND tỉnh/, 'labelled in Vietnamese');
+  // Cleared first: Playwright's fill in Firefox ESR adds to a number field instead of replacing it.
+  await adminPage.locator('#setting-approvalLeadWorkingDays').clear();
   await adminPage.fill('#setting-approvalLeadWorkingDays', '7');
   await adminPage.fill('#setting-organisation-signerName', 'Nguyễn Văn Trưởng');
   await adminPage.click('#settings-save');

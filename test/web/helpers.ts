@@ -4,13 +4,15 @@ import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { TiepdanServer } from '../../src/server.ts';
+import { browserKind } from '../helpers/browser.ts';
 
 /** Screenshots of the main pages go here (git-ignored), to be looked at. */
 export const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts/web');
 
 export async function screenshot(page: Page, name: string): Promise<string> {
   await mkdir(ARTIFACTS, { recursive: true });
-  const file = path.join(ARTIFACTS, `${name}.png`);
+  // A run in Firefox keeps its own pictures beside Chromium's.
+  const file = path.join(ARTIFACTS, `${name}${browserKind() === 'firefox' ? '-firefox' : ''}.png`);
   await page.screenshot({ path: file });
   return file;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import t from 'tap';
 import { TiepdanServer } from '../../src/server.ts';
 import { silentLogger, tempDataDir, testConfig } from '../helpers/env.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchBrowser } from '../helpers/browser.ts';
 import { ApiClient, newPage, screenshot } from './helpers.ts';
 
 /**
@@ -22,7 +22,7 @@ t.test('console: a password an administrator set is replaced at the first sign-i
   const user = await api.ok<{ id: string }>('POST', '/api/v1/users', { username: 'canbo', displayName: 'Cán bộ Ban Tiếp công dân', role: 'reception_board', password: 'mat-khau-cua-can-bo-1' }, admin);
   await api.ok('POST', `/api/v1/users/${user.id}/password`, { password: 'quan-tri-vien-dat-1' }, admin);
 
-  const browser = await launchChromium();
+  const browser = await launchBrowser();
   t.teardown(() => browser.close());
   const log: string[] = [];
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'vi-VN' });

@@ -69,6 +69,7 @@ export const preflightRoutes: FastifyPluginAsyncZod<{ services: ControlServices 
             ),
             notPassed: z.array(notPassedSchema),
             goLiveGaps: z.array(notPassedSchema.extend({ missing: z.array(z.enum(['day_before', 'rehearsal', 'hours_before', 'all_connected'])) })).describe('Points lacking a pass at T-1 working day or T-2 h, or not connected at T-1 h: going live then needs the chair’s override'),
+            testedGaps: z.array(notPassedSchema.extend({ missing: z.array(z.enum(['day_before', 'rehearsal', 'hours_before', 'all_connected'])) })).describe('Points lacking a pass at T-1 working day: mark-tested refuses then (PREFLIGHT_NOT_PASSED)'),
           }),
           ...errorResponses,
         },

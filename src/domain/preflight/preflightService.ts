@@ -82,6 +82,8 @@ export interface MatrixView {
   notPassed: NotPassedPoint[];
   /** The go-live gate: points lacking a pass in a slot the rules require (see GATE_SLOTS). */
   goLiveGaps: GoLiveGap[];
+  /** The "tested" gate: points lacking a pass in the T-1 working-day slot (see TESTED_SLOTS). */
+  testedGaps: GoLiveGap[];
 }
 
 /** A bridge point that has not met the go-live rule, and the slots it is missing. */
@@ -96,6 +98,14 @@ export interface GoLiveGap extends NotPassedPoint {
  * A single late pass no longer stands in for the tests that were skipped.
  */
 const GATE_SLOTS: readonly SlotKind[] = ['day_before', 'hours_before', 'all_connected'];
+
+/**
+ * What "tested" (invitations_sent → tested) means: every point passed the test the working day
+ * before (Quy chế Đ6.1.b), the one gated slot that exists by then; the T-2 h and T-1 h slots come
+ * on the day itself and are checked at go-live. As for go-live, a pass in another slot does not
+ * stand in for it (issue 11 item 7).
+ */
+const TESTED_SLOTS: readonly SlotKind[] = ['day_before'];
 
 const SLOT_LABELS: Record<SlotKind, string> = {
   day_before: 'Kiểm thử trước 01 ngày làm việc',
@@ -275,6 +285,11 @@ export class PreflightService {
     return (await this.matrix(sessionId)).goLiveGaps;
   }
 
+  /** The mark-tested gate's gaps: points without a pass in the T-1 working-day slot. */
+  async testedGaps(sessionId: string): Promise<GoLiveGap[]> {
+    return (await this.matrix(sessionId)).testedGaps;
+  }
+
   /** Points of the session whose most recent test did not pass (or that have none). */
   async notPassed(sessionId: string): Promise<NotPassedPoint[]> {
     return (await this.matrix(sessionId)).notPassed;
@@ -306,19 +321,23 @@ export class PreflightService {
       return { bridgePointId: p.id, code: p.code, name: p.name, kind: p.kind, cells, latest: latest === undefined ? ('none' as const) : latest.passed ? ('passed' as const) : ('failed' as const) };
     });
     const notPassed = rows.filter((r) => r.latest !== 'passed').map((r) => ({ bridgePointId: r.bridgePointId, name: r.name, lastResult: r.latest as 'failed' | 'none' }));
-    const gated = slots.filter((sl) => GATE_SLOTS.includes(sl.kind));
-    const goLiveGaps = rows.flatMap((r) => {
-      const missing = gated
-        .filter((sl) => {
-          const last = r.cells.find((c) => c.slotId === sl.id)?.result ?? null;
-          // T-1 h asks that the point be connected; the two tests ask that it pass.
-          return last === null || (sl.kind === 'all_connected' ? !last.connected : !last.passed);
-        })
-        .map((sl) => sl.kind);
-      // Without slots (never approved) the latest result is all there is to go by.
-      const failing = gated.length === 0 ? r.latest !== 'passed' : missing.length > 0;
-      return failing ? [{ bridgePointId: r.bridgePointId, name: r.name, lastResult: r.latest === 'passed' ? ('none' as const) : r.latest, missing }] : [];
-    });
-    return { sessionId, slots, points: rows, notPassed, goLiveGaps };
+    const gapsFor = (kinds: readonly SlotKind[]): GoLiveGap[] => {
+      const gated = slots.filter((sl) => kinds.includes(sl.kind));
+      return rows.flatMap((r) => {
+        const missing = gated
+          .filter((sl) => {
+            const last = r.cells.find((c) => c.slotId === sl.id)?.result ?? null;
+            // T-1 h asks that the point be connected; the two tests ask that it pass.
+            return last === null || (sl.kind === 'all_connected' ? !last.connected : !last.passed);
+          })
+          .map((sl) => sl.kind);
+        // Without slots (never approved) the latest result is all there is to go by.
+        const failing = gated.length === 0 ? r.latest !== 'passed' : missing.length > 0;
+        return failing ? [{ bridgePointId: r.bridgePointId, name: r.name, lastResult: r.latest === 'passed' ? ('none' as const) : r.latest, missing }] : [];
+      });
+    };
+    const goLiveGaps = gapsFor(GATE_SLOTS);
+    const testedGaps = gapsFor(TESTED_SLOTS);
+    return { sessionId, slots, points: rows, notPassed, goLiveGaps, testedGaps };
   }
 }

@@ -104,8 +104,8 @@ export interface SessionServiceDeps {
   calendar: CalendarStore;
   settings: SettingsStore;
   clock: Clock;
-  /** Bridge points of the session whose latest pre-flight test did not pass (preflight service). */
-  notPassed: (sessionId: string) => Promise<NotPassedPoint[]>;
+  /** Points that lack a pass in the T-1 working-day slot, the one the "tested" step requires. */
+  testedGaps: (sessionId: string) => Promise<(NotPassedPoint & { missing: string[] })[]>;
   /** Points that lack a pass in a slot the go-live rule requires (T-1 WD, T-2 h, connected at T-1 h). */
   goLiveGaps: (sessionId: string) => Promise<(NotPassedPoint & { missing: string[] })[]>;
   /** Called after approval (creates the test slots) — inside the approval's transaction. */
@@ -571,11 +571,14 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
     });
   }
 
-  /** invitations_sent → tested: every bridge point's latest test passed. */
+  /**
+   * invitations_sent → tested: every bridge point passed its test in the T-1 working-day slot (by
+   * slot, as goLive checks; a later pass in another slot does not make up for it).
+   */
   async markTested(actor: Actor, id: string): Promise<SessionView> {
     return this.#transition(actor, id, 'mark_tested', async () => {
-      const notPassed = await this.#d.notPassed(id);
-      if (notPassed.length > 0) throw conflict('PREFLIGHT_NOT_PASSED', `${notPassed.length} bridge point(s) have not passed their connection test`, { notPassed });
+      const notPassed = await this.#d.testedGaps(id);
+      if (notPassed.length > 0) throw conflict('PREFLIGHT_NOT_PASSED', `${notPassed.length} bridge point(s) have not passed their test on the working day before`, { notPassed });
     });
   }
 

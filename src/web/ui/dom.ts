@@ -1,7 +1,80 @@
-import { t, toggleLanguage, language, type MessageKey } from '../i18n/index.ts';
+import { onLanguageChange, t, toggleLanguage, language, type MessageKey } from '../i18n/index.ts';
 
-type Child = Node | string | number | null | undefined | false;
-type Attrs = Record<string, string | number | boolean | EventListener | null | undefined>;
+/**
+ * A string computed in the current language and computed again on every language switch (issue 11
+ * item 9): for what `setText`'s one key cannot carry — composed texts, option labels, attributes
+ * (aria-label, title, placeholder). Give it to `h()` as an attribute value or a child.
+ */
+export class Localized {
+  readonly render: () => string;
+  constructor(render: () => string) {
+    this.render = render;
+  }
+}
+
+/** One message, kept in the page's language. */
+export const msg = (key: MessageKey, params?: Record<string, string | number>): Localized => new Localized(() => t(key, params));
+/** A composed string (built with `t()` calls), kept in the page's language. */
+export const dyn = (render: () => string): Localized => new Localized(render);
+
+type Child = Node | string | number | Localized | null | undefined | false;
+type Attrs = Record<string, string | number | boolean | EventListener | Localized | null | undefined>;
+
+/**
+ * The re-apply functions of the elements that carry localized strings. A WeakMap plus a marker
+ * attribute, so that a switch updates only what is in the document and a removed element is
+ * collected with its functions (pages redraw by replaceChildren; nothing has to unregister).
+ */
+const localized = new WeakMap<Element, Map<string, () => void>>();
+let childSlots = 0;
+
+function bind(el: Element, slot: string, apply: () => void): void {
+  let slots = localized.get(el);
+  if (slots === undefined) {
+    slots = new Map();
+    localized.set(el, slots);
+  }
+  slots.set(slot, apply);
+  el.setAttribute('data-i18n-fn', '');
+  apply();
+}
+
+onLanguageChange(() => {
+  for (const el of document.querySelectorAll('[data-i18n-fn]')) for (const apply of localized.get(el)?.values() ?? []) apply();
+});
+
+/** Computes an element's localized strings again now (after the data they show changed). */
+export function refreshLocalized(el: Element): void {
+  for (const apply of localized.get(el)?.values() ?? []) apply();
+}
+
+/** The document's title (the tab, and what a screen reader announces first), kept in the page's language. */
+export function setDocumentTitle(render: () => string): void {
+  const apply = () => {
+    document.title = render();
+  };
+  apply();
+  onLanguageChange(apply);
+}
+
+/** Sets an attribute that follows the language switch; an empty value removes it. */
+export function setAttrLocalized(el: Element, name: string, value: Localized): void {
+  bind(el, `attr:${name}`, () => {
+    const v = value.render();
+    if (v === '') el.removeAttribute(name);
+    else el.setAttribute(name, v);
+  });
+}
+
+/** Sets an element's text from a composed string that follows the language switch. */
+export function setTextLocalized(el: HTMLElement, value: Localized | (() => string)): void {
+  delete el.dataset.i18n;
+  delete el.dataset.i18nParams;
+  const render = value instanceof Localized ? value.render : value;
+  bind(el, 'text', () => {
+    el.textContent = render();
+  });
+}
 
 /** Creates an element: attributes (on* as listeners, booleans as presence), then children. */
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
@@ -9,6 +82,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
   for (const [name, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
     if (name.startsWith('on') && typeof value === 'function') el.addEventListener(name.slice(2).toLowerCase(), value);
+    else if (value instanceof Localized) setAttrLocalized(el, name, value);
     else if (value === true) el.setAttribute(name, '');
     else el.setAttribute(name, String(value));
   }
@@ -19,6 +93,19 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 export function append(parent: Node, ...children: Child[]): void {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
+    if (child instanceof Localized) {
+      const node = document.createTextNode('');
+      parent.appendChild(node);
+      if (parent instanceof Element) {
+        const slot = `child:${++childSlots}`;
+        bind(parent, slot, () => {
+          // Once the text was replaced (textContent, replaceChildren) its function goes too.
+          if (node.parentNode !== parent) localized.get(parent)?.delete(slot);
+          else node.data = child.render();
+        });
+      } else node.data = child.render();
+      continue;
+    }
     parent.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
   }
 }
@@ -32,6 +119,7 @@ export function text(key: MessageKey, params?: Record<string, string | number>, 
 
 /** Sets an element's translated text (kept up to date by setLanguage). */
 export function setText(el: HTMLElement, key: MessageKey, params?: Record<string, string | number>): void {
+  localized.get(el)?.delete('text');
   el.dataset.i18n = key;
   if (params) el.dataset.i18nParams = JSON.stringify(params);
   else delete el.dataset.i18nParams;
@@ -70,6 +158,17 @@ export function languageSwitch(): HTMLButtonElement {
   return b;
 }
 
+/**
+ * Saves `url` (a blob: URL) as `filename`. The link is put in the document for the click: Firefox
+ * ESR ignores a click on a link that is not in a document, so the file never came.
+ */
+export function saveUrl(url: string, filename: string): void {
+  const a = h('a', { href: url, download: filename, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
 /** A polite live region: status messages are read out by screen readers. */
 export function statusRegion(className = 'status'): HTMLElement {
   return h('div', { class: className, role: 'status', 'aria-live': 'polite' });
@@ -77,11 +176,23 @@ export function statusRegion(className = 'status'): HTMLElement {
 
 export function showError(region: HTMLElement, err: unknown): void {
   region.className = 'status error';
-  setText(region, 'common.error', { message: errorMessage(err) });
+  setTextLocalized(region, () => t('common.error', { message: errorMessage(err) }));
+}
+
+/** An error the page itself raises, worded in whatever language the page is in when it is shown. */
+export class LocalizedError extends Error {
+  readonly key: MessageKey;
+  readonly params: Record<string, string | number>;
+  constructor(key: MessageKey, params: Record<string, string | number> = {}) {
+    super(t(key, params));
+    this.key = key;
+    this.params = params;
+  }
 }
 
 /** A server refusal (`code`) in the page's language (issue 11 item 9); anything else as it came. */
 export function errorMessage(err: unknown): string {
+  if (err instanceof LocalizedError) return t(err.key, err.params);
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code)) {
     const key = `error.${code}` as MessageKey;

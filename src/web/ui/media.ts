@@ -1,5 +1,5 @@
 import type { MessageKey } from '../i18n/index.ts';
-import { h, setText, text } from './dom.ts';
+import { dyn, h, msg, setAttrLocalized, setText, text } from './dom.ts';
 import { t } from '../i18n/index.ts';
 
 export interface DeviceChoice {
@@ -81,7 +81,7 @@ export class LevelMeter {
 export function levelBar(): { element: HTMLElement; set(level: number): void } {
   const fill = h('div');
   const bar = h('div', { class: 'meter', role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': 0 }, fill);
-  bar.setAttribute('aria-label', t('devices.micLevel'));
+  setAttrLocalized(bar, 'aria-label', msg('devices.micLevel'));
   bar.dataset.i18nAttr = 'aria-label:devices.micLevel';
   return {
     element: bar,
@@ -108,7 +108,7 @@ export async function devicePickers(onChange: (choice: DeviceChoice) => void, on
   const fill = (select: HTMLSelectElement, devices: MediaDeviceInfo[]) => {
     const previous = select.value;
     select.replaceChildren();
-    devices.forEach((d, i) => select.append(h('option', { value: d.deviceId }, d.label || `${select === camera ? t('devices.camera') : t('devices.microphone')} ${i + 1}`)));
+    devices.forEach((d, i) => select.append(h('option', { value: d.deviceId }, d.label || dyn(() => `${select === camera ? t('devices.camera') : t('devices.microphone')} ${i + 1}`))));
     if (devices.some((d) => d.deviceId === previous)) select.value = previous;
   };
   const refresh = async () => {
@@ -164,7 +164,7 @@ export function videoElement(stream: MediaStream | undefined, opts: { muted?: bo
   const v = h('video', { autoplay: true, playsinline: true });
   v.muted = opts.muted ?? false;
   if (opts.label) {
-    v.setAttribute('aria-label', t(opts.label));
+    setAttrLocalized(v, 'aria-label', msg(opts.label));
     v.dataset.i18nAttr = `aria-label:${opts.label}`;
   }
   if (stream) v.srcObject = stream;

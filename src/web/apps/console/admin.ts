@@ -1,4 +1,4 @@
-import { button, h, setText, text } from '../../ui/dom.ts';
+import { button, dyn, h, LocalizedError, msg, saveUrl, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api } from './api.ts';
 import { codeLabel, display, field, fieldColumn, section, table, withStatus, type Column } from './widgets.ts';
@@ -59,7 +59,7 @@ function createForm(name: string, onCreated: () => void): HTMLElement | null {
     const id = `create-${name}-${f.name}`;
     const control =
       f.type === 'select'
-        ? h('select', {}, ...(f.options ?? []).map((o) => h('option', { value: o }, codeLabel(o))))
+        ? h('select', {}, ...(f.options ?? []).map((o) => h('option', { value: o }, dyn(() => codeLabel(o)))))
         : h('input', { type: f.type, required: f.required ?? false, autocomplete: f.type === 'password' ? 'new-password' : 'off' });
     controls.set(f.name, control);
     const key = `field.${f.name}` as MessageKey;
@@ -170,7 +170,7 @@ export async function listPage(main: HTMLElement, name: string, saved?: boolean)
   const columns: Column<Row>[] = spec.fields.map((f) => fieldColumn<Row>(f, (r) => (f === 'type' || f === 'kind' || f === 'role' ? codeLabel(String(r[f])) : display(r[f]))));
   const reload = () => void listPage(main, name);
   const editSlot = h('div', { id: `edit-${name}-slot` });
-  const savedNote = saved ? h('p', { class: 'status ok', role: 'status', id: `edit-${name}-saved` }, t('common.saved')) : null;
+  const savedNote = saved ? h('p', { class: 'status ok', role: 'status', id: `edit-${name}-saved` }, msg('common.saved')) : null;
   if (EDITS[name]) {
     columns.push({
       key: 'common.actions',
@@ -193,7 +193,7 @@ export async function auditPage(main: HTMLElement): Promise<void> {
       void (async () => {
         const ok = await withStatus(status, async () => {
           const r = await api.get<{ valid: boolean; checked: number; firstBrokenSeq: number | null; reason: string | null }>('/audit/verify');
-          if (!r.valid) throw new Error(t('audit.broken', { details: `#${r.firstBrokenSeq ?? '?'}: ${r.reason ?? ''}` }));
+          if (!r.valid) throw new LocalizedError('audit.broken', { details: `#${r.firstBrokenSeq ?? '?'}: ${r.reason ?? ''}` });
         }, 'audit.ok');
         status.dataset.valid = String(ok);
       })(),
@@ -224,11 +224,11 @@ export async function reportPage(main: HTMLElement): Promise<void> {
     out.replaceChildren(
       ...Object.entries(report).map(([key, v]) =>
         typeof v === 'object' && v !== null && !Array.isArray(v)
-          ? h('div', {}, h('h3', {}, label(key)), table(label(key), Object.entries(v as Row), [
+          ? h('div', {}, h('h3', {}, dyn(() => label(key))), table(dyn(() => label(key)), Object.entries(v as Row), [
               { key: 'common.details', cell: (r) => label(r[0]) },
               { key: 'report.value', cell: (r) => value(r[1]), num: true },
             ]))
-          : h('p', {}, h('strong', {}, `${label(key)}: `), display(v)),
+          : h('p', {}, h('strong', {}, dyn(() => `${label(key)}: `)), dyn(() => display(v))),
       ),
     );
   };
@@ -237,8 +237,7 @@ export async function reportPage(main: HTMLElement): Promise<void> {
     void (async () => {
       const response = await fetch(`/api/v1/reports/annual.csv?year=${yearInput.value}`, { headers: { authorization: `Bearer ${api.token ?? ''}` } });
       const url = URL.createObjectURL(await response.blob());
-      const a = h('a', { href: url, download: `bao-cao-${yearInput.value}.csv` });
-      a.click();
+      saveUrl(url, `bao-cao-${yearInput.value}.csv`);
       setTimeout(() => URL.revokeObjectURL(url), 30_000);
     })();
   });

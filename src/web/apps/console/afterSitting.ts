@@ -1,4 +1,4 @@
-import { button, h, setText, text } from '../../ui/dom.ts';
+import { button, h, msg, saveUrl, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api, type Paged, type SessionView } from './api.ts';
 import type { FollowUpView, NoticeView, OutcomeView, RegisterEntryView } from '../../../contract/views/afterSitting.ts';
@@ -33,7 +33,7 @@ async function openAuthenticated(path: string, download?: string): Promise<void>
     throw Object.assign(new Error(body.message ?? response.statusText), { code: body.code });
   }
   const url = URL.createObjectURL(await response.blob());
-  if (download) h('a', { href: url, download }).click();
+  if (download) saveUrl(url, download);
   else window.open(url, '_blank', 'noopener');
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
@@ -43,7 +43,7 @@ async function openAuthenticated(path: string, download?: string): Promise<void>
 /** One form per agenda case; the fields the outcome needs are shown for it (N154 Art 25(3)). */
 function outcomeForm(sessionId: string, o: OutcomeView, onSaved: (caseId: string) => void, justSaved: boolean): HTMLElement {
   const p = `outcome-${o.caseId.slice(0, 8)}`;
-  const select = h('select', { required: true }, h('option', { value: '' }, t('after.chooseOutcome')), ...OUTCOMES.map((v) => h('option', { value: v, selected: o.outcome === v }, t(`outcome.${v}` as MessageKey))));
+  const select = h('select', { required: true }, h('option', { value: '' }, msg('after.chooseOutcome')), ...OUTCOMES.map((v) => h('option', { value: v, selected: o.outcome === v }, msg(`outcome.${v}` as MessageKey))));
   const conclusion = h('textarea', { rows: 3, maxlength: 5000, required: true });
   conclusion.value = o.conclusion;
   const answer = h('textarea', { rows: 2, maxlength: 5000 });
@@ -86,7 +86,7 @@ function outcomeForm(sessionId: string, o: OutcomeView, onSaved: (caseId: string
     rows.contact,
     rows.target,
     h('div', { class: 'row' }, labelled(`${p}-docno`, 'after.documentNumber', docNo), labelled(`${p}-docdate`, 'after.documentDate', docDate)),
-    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: `${p}-save` }, t('after.saveOutcome'))),
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: `${p}-save` }, msg('after.saveOutcome'))),
     status,
   );
   setText(form.querySelector('button[type=submit]')!, 'after.saveOutcome');
@@ -240,7 +240,7 @@ function followUpTable(caption: MessageKey, items: FollowUp[], reload: () => voi
         key: 'followUp.result',
         cell: (f) => {
           if (f.state === 'done') return f.result;
-          const input = h('input', { type: 'text', maxlength: 5000, 'aria-label': t('followUp.result'), 'data-result': f.id });
+          const input = h('input', { type: 'text', maxlength: 5000, 'aria-label': msg('followUp.result'), 'data-result': f.id });
           const status = h('span', { class: 'status', role: 'status' });
           const done = button('followUp.close', () => void withStatus(status, async () => {
             await api.post(`/follow-ups/${f.id}/close`, { result: input.value });
@@ -291,7 +291,7 @@ function editEntryForm(entry: RegisterEntry, onSaved: () => void): HTMLElement {
   content.value = entry.content ?? '';
   const groupSize = h('input', { type: 'number', min: 1, max: 10_000, value: entry.groupSize });
   const agencies = h('input', { type: 'text', maxlength: 2000, value: entry.agenciesHandled });
-  const handling = h('select', {}, ...['thu_ly', 'huong_dan', 'chuyen_don', 'khac'].map((v) => h('option', { value: v, selected: entry.handling === v }, t(`register.handling.${v}` as MessageKey))));
+  const handling = h('select', {}, ...['thu_ly', 'huong_dan', 'chuyen_don', 'khac'].map((v) => h('option', { value: v, selected: entry.handling === v }, msg(`register.handling.${v}` as MessageKey))));
   const detail = h('input', { type: 'text', maxlength: 2000, value: entry.handlingDetail });
   const tracking = h('textarea', { rows: 2, maxlength: 2000 });
   tracking.value = entry.resultTracking;
@@ -309,7 +309,7 @@ function editEntryForm(entry: RegisterEntry, onSaved: () => void): HTMLElement {
     h('div', { class: 'row top' }, labelled(`${p}-handling`, 'register.col.handling', handling), labelled(`${p}-detail`, 'register.handlingDetail', detail)),
     labelled(`${p}-tracking`, 'register.col.tracking', tracking),
     labelled(`${p}-note`, 'register.col.note', note),
-    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: `${p}-save` }, t('common.save'))),
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: `${p}-save` }, msg('common.save'))),
     status,
   );
   setText(form.querySelector('button[type=submit]')!, 'common.save');
@@ -342,7 +342,7 @@ export async function registerPage(main: HTMLElement): Promise<void> {
   const editor = h('div', { id: 'register-editor' });
   const period = () => `from=${from.value}&to=${to.value}`;
   const canEdit = api.user?.role === 'reception_board';
-  const hidden = () => h('em', { class: 'muted' }, t('register.hidden'));
+  const hidden = () => h('em', { class: 'muted' }, msg('register.hidden'));
   const load = () =>
     withStatus(status, async () => {
       const page = await api.get(`/register?${period()}&limit=500`);
@@ -374,7 +374,7 @@ export async function registerPage(main: HTMLElement): Promise<void> {
     });
   const file = (suffix: string, name: string) => () => void withStatus(status, () => openAuthenticated(`/register/${suffix}?${period()}`, name ? `so-tiep-cong-dan-${from.value}-${to.value}.${name}` : undefined));
   main.replaceChildren(
-    h('h2', {}, t('register.title')),
+    h('h2', {}, msg('register.title')),
     section(
       'register.title',
       h('div', { class: 'row top' }, labelled('register-from', 'register.from', from), labelled('register-to', 'register.to', to)),

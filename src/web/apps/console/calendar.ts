@@ -1,4 +1,4 @@
-import { button, h, setText, text } from '../../ui/dom.ts';
+import { button, h, msg, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api } from './api.ts';
 import { field, section, table, withStatus } from './widgets.ts';
@@ -24,7 +24,7 @@ export async function calendarPage(main: HTMLElement): Promise<void> {
   const status = h('p', { class: 'status', role: 'status', id: 'calendar-status' });
   const list = h('div', { id: 'calendar-list' });
   const date = h('input', { type: 'date', required: true });
-  const kind = h('select', {}, ...KINDS.map((k) => h('option', { value: k }, t(`calendar.kind.${k}` as MessageKey))));
+  const kind = h('select', {}, ...KINDS.map((k) => h('option', { value: k }, msg(`calendar.kind.${k}` as MessageKey))));
   const name = h('input', { type: 'text', maxlength: 200, required: true });
   const uncertain = h('input', { type: 'checkbox' });
   const edit = (e: CalendarException) => {
@@ -43,7 +43,7 @@ export async function calendarPage(main: HTMLElement): Promise<void> {
           { key: 'calendar.date', cell: (e) => `${t(WEEKDAY_KEYS[new Date(`${e.date}T00:00:00Z`).getUTCDay()]!)}, ${e.date.slice(8, 10)}/${e.date.slice(5, 7)}/${e.date.slice(0, 4)}` },
           { key: 'calendar.kind', cell: (e) => t(`calendar.kind.${e.kind}` as MessageKey) },
           { key: 'calendar.name', cell: (e) => e.name },
-          { key: 'calendar.uncertain', cell: (e) => (e.uncertain ? h('span', { class: 'badge fair', 'data-uncertain': e.date }, t('calendar.toConfirm')) : '') },
+          { key: 'calendar.uncertain', cell: (e) => (e.uncertain ? h('span', { class: 'badge fair', 'data-uncertain': e.date }, msg('calendar.toConfirm')) : '') },
           {
             key: 'common.actions',
             cell: (e) =>
@@ -68,8 +68,8 @@ export async function calendarPage(main: HTMLElement): Promise<void> {
     text('calendar.edit', undefined, 'h3'),
     h('div', { class: 'row top' }, field('calendar-date', 'calendar.date', date), field('calendar-kind', 'calendar.kind', kind)),
     field('calendar-name', 'calendar.name', name),
-    h('div', { class: 'row' }, uncertain, h('label', { for: 'calendar-uncertain' }, t('calendar.uncertainField'))),
-    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'calendar-save' }, t('common.save'))),
+    h('div', { class: 'row' }, uncertain, h('label', { for: 'calendar-uncertain' }, msg('calendar.uncertainField'))),
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'calendar-save' }, msg('common.save'))),
   );
   uncertain.id = 'calendar-uncertain';
   setText(form.querySelector('button[type=submit]')!, 'common.save');

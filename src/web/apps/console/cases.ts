@@ -1,5 +1,5 @@
 import './cases.css';
-import { button, h, setText, text } from '../../ui/dom.ts';
+import { button, dyn, h, msg, setText, setTextLocalized, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api, type Paged, type SessionView } from './api.ts';
 import { plainError } from './plainErrors.ts';
@@ -72,7 +72,7 @@ function sessionCell(entries: { session: SessionView; outcome: string | null }[]
     h('a', { href: `#/session/${latest.session.id}` }, latest.session.title),
     ' ',
     statusBadge(latest.session.status),
-    latest.outcome ? h('span', { class: 'muted' }, ` ${t('cases.outcome', { outcome: outcomeLabel(latest.outcome) })}`) : null,
+    latest.outcome ? h('span', { class: 'muted' }, dyn(() => ` ${t('cases.outcome', { outcome: outcomeLabel(latest.outcome ?? '') })}`)) : null,
   );
 }
 
@@ -90,7 +90,7 @@ export async function casesPage(main: HTMLElement): Promise<void> {
   const [points, sessions] = await Promise.all([bridgePoints(), sessionsByCase()]);
   const pointName = new Map(points.map((p) => [p.id, `${p.code} – ${p.name}`]));
   let offset = 0;
-  const filter = h('select', {}, h('option', { value: '' }, t('cases.allTypes')), ...CASE_TYPES.map((type) => h('option', { value: type }, typeLabel(type))));
+  const filter = h('select', {}, h('option', { value: '' }, msg('cases.allTypes')), ...CASE_TYPES.map((type) => h('option', { value: type }, dyn(() => typeLabel(type)))));
   const listArea = h('div', { class: 'stack', id: 'cases-list', 'aria-live': 'polite' });
   const count = h('p', { class: 'muted', id: 'cases-count' });
   const pageInfo = h('span', { id: 'cases-page' });
@@ -152,11 +152,11 @@ export async function newCasePage(main: HTMLElement): Promise<void> {
   const input = (attrs: Record<string, string | number | boolean> = {}) => h('input', { type: 'text', autocomplete: 'off', ...attrs });
   const area = (rows = 3) => h('textarea', { rows });
 
-  const type = h('select', {}, ...CASE_TYPES.map((c) => h('option', { value: c }, typeLabel(c))));
+  const type = h('select', {}, ...CASE_TYPES.map((c) => h('option', { value: c }, dyn(() => typeLabel(c)))));
   const reference = input({ maxlength: 60, 'aria-describedby': 'case-reference-hint' });
   const title = input({ required: true, maxlength: 300 });
   const summary = area(4);
-  const commune = h('select', {}, h('option', { value: '' }, t('cases.noCommune')), ...points.filter((p) => p.kind !== 'central').map((p) => h('option', { value: p.id }, `${p.code} – ${p.name}`)));
+  const commune = h('select', {}, h('option', { value: '' }, msg('cases.noCommune')), ...points.filter((p) => p.kind !== 'central').map((p) => h('option', { value: p.id }, `${p.code} – ${p.name}`)));
   const agencies = area(3);
   const priorHandling = area(3);
   const requests = area(3);
@@ -205,7 +205,7 @@ export async function newCasePage(main: HTMLElement): Promise<void> {
   const addPerson = (role: string) => {
     const n = personSeq++;
     const id = (name: string) => `case-person-${n}-${name}`;
-    const roleSelect = h('select', { 'data-person': 'role' }, ...PERSON_ROLES.map((r) => h('option', { value: r, selected: r === role }, personRoleLabel(r))));
+    const roleSelect = h('select', { 'data-person': 'role' }, ...PERSON_ROLES.map((r) => h('option', { value: r, selected: r === role }, dyn(() => personRoleLabel(r)))));
     const control = (name: string, attrs: Record<string, string | number | boolean> = {}) => input({ 'data-person': name, ...attrs });
     const block = h(
       'fieldset',
@@ -299,7 +299,7 @@ export async function newCasePage(main: HTMLElement): Promise<void> {
         const plain = plainError(err);
         status.className = 'status error';
         status.dataset.code = (err as { code?: string }).code ?? '';
-        status.textContent = t('common.error', { message: plain.text });
+        setTextLocalized(status, () => t('common.error', { message: plainError(err).text }));
         // Point at the fields the server named, so a keyboard user lands on the first one.
         const marked = plain.fields.map((pointer) => markInvalid(pointer)).filter((el): el is HTMLElement => el !== undefined);
         marked[0]?.focus();
@@ -396,7 +396,7 @@ export async function casePage(main: HTMLElement, id: string, saved = false): Pr
       : h('ul', { class: 'criteria-list' }, ...c.criteria.map((k) => h('li', { 'data-criterion': k }, text(`cases.criterion.${k}` as MessageKey))));
   const facts = dl([
     ['cases.reference', c.reference],
-    ['cases.type', typeLabel(c.type)],
+    ['cases.type', h('span', {}, dyn(() => typeLabel(c.type)))],
     ['field.title', c.title],
     ['cases.criteria', criteriaList],
     ...(c.criteriaNote ? [['cases.criteriaNote', c.criteriaNote] as [MessageKey, string]] : []),
@@ -431,7 +431,7 @@ export async function casePage(main: HTMLElement, id: string, saved = false): Pr
   const heading = section('cases.title', h('p', {}, h('a', { href: '#/cases', id: 'case-back' }, text('cases.back'))));
   const title = heading.querySelector('h2');
   if (title) setText(title, 'cases.detail', { reference: c.reference });
-  if (saved) heading.append(h('p', { class: 'status ok', role: 'status', id: 'case-saved' }, t('common.saved')));
+  if (saved) heading.append(h('p', { class: 'status ok', role: 'status', id: 'case-saved' }, msg('common.saved')));
   main.replaceChildren(
     heading,
     ...(c.personalDataHidden ? [h('p', { class: 'notice', role: 'note', id: 'case-hidden-notice' }, text('cases.hiddenNotice'))] : []),
@@ -440,7 +440,7 @@ export async function casePage(main: HTMLElement, id: string, saved = false): Pr
       'cases.sessions',
       onSessions.length === 0
         ? text('cases.notScheduled', undefined, 'p')
-        : h('ul', {}, ...onSessions.map((e) => h('li', {}, h('a', { href: `#/session/${e.session.id}` }, e.session.title), ` ${when(e.session.scheduledStart)} `, statusBadge(e.session.status), e.outcome ? ` ${t('cases.outcome', { outcome: outcomeLabel(e.outcome) })}` : ''))),
+        : h('ul', {}, ...onSessions.map((e) => h('li', {}, h('a', { href: `#/session/${e.session.id}` }, e.session.title), ` ${when(e.session.scheduledStart)} `, statusBadge(e.session.status), e.outcome ? dyn(() => ` ${t('cases.outcome', { outcome: outcomeLabel(e.outcome ?? '') })}`) : ''))),
     ),
     // The organisers edit cases (the API's R.organisers); others get no form to be refused by.
     ['reception_board', 'inspectorate'].includes(api.user?.role ?? '') ? caseEditForm(c, () => casePage(main, id, true)) : '',

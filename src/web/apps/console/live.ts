@@ -1,5 +1,5 @@
 import { LiveClient, type PeerSummary } from '../../LiveClient.ts';
-import { append, button, formatDuration, h, setText, text } from '../../ui/dom.ts';
+import { append, button, dyn, formatDuration, h, msg, refreshLocalized, setAttrLocalized, setText, setTextLocalized, text } from '../../ui/dom.ts';
 import { openLocalMedia, stopStream } from '../../ui/media.ts';
 import { formatBytes, formatDateTime, t, type MessageKey } from '../../i18n/index.ts';
 import { Tile, roleKey } from '../shared/tiles.ts';
@@ -101,7 +101,7 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
   // H3): every admit, mute, eject, end and recording action is audited with this user.
   const credential = await api.post<{ token: string; role: 'host' | 'technician'; expiresAt: string }>(`/sessions/${sessionId}/live-credential`).catch((err: unknown) => {
     status.className = 'status error';
-    status.textContent = plainError(err).text;
+    setTextLocalized(status, () => plainError(err).text);
     return undefined;
   });
   void fillCase(session, caseBox);
@@ -134,49 +134,86 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
     }
     return tile;
   };
-  function renderHealth(): void {
-    const rows: HTMLElement[] = [];
-    for (const peer of client.peers.values()) {
-      if (peer.peerId === client.info?.peerId) continue;
-      const hl = health.get(peer.peerId);
-      const fig = (v: number | null | undefined, unit: string) => (v === null || v === undefined ? t('live.health.none') : `${v} ${unit}`);
-      rows.push(
+  /**
+   * The health table, one row per peer kept across stats ticks (every 2 s) and updated in place:
+   * replacing the rows took the keyboard focus off Mute/Eject and let clicks land on a button
+   * that was just removed. Rows are added and removed as peers come and go.
+   */
+  const healthRows = new Map<string, { row: HTMLTableRowElement; update: () => void }>();
+  const noOthersRow = h('tr', {}, h('td', { colspan: 7 }, text('room.noOthers')));
+  function healthRow(peer: PeerSummary): { row: HTMLTableRowElement; update: () => void } {
+    const fig = (v: number | null | undefined, unit: string) => (v === null || v === undefined ? t('live.health.none') : `${v} ${unit}`);
+    const hl = () => health.get(peer.peerId);
+    const cell = (fieldName: string, render: () => string) => h('td', { class: fieldName === 'path' ? null : 'num', 'data-field': fieldName }, dyn(render));
+    const bitrate = cell('bitrate', () => fig(hl()?.bitrateKbps, 'kbit/s'));
+    const loss = cell('loss', () => `${hl()?.lossEstimated ? '≈ ' : ''}${fig(hl()?.lossPct, '%')}`);
+    const rtt = cell('rtt', () => fig(hl()?.rttMs, 'ms'));
+    const path = cell('path', () => hl()?.icePath?.toUpperCase() ?? t('live.health.none'));
+    // A title only while the loss figure is an estimate (the switch re-reads this as well).
+    setAttrLocalized(loss, 'title', dyn(() => (hl()?.lossEstimated ? t('live.health.estimated') : '')));
+    const row = h(
+      'tr',
+      { 'data-peer-id': peer.peerId },
+      h('td', {}, peer.label),
+      h('td', {}, text(roleKey(peer.role))),
+      bitrate,
+      loss,
+      rtt,
+      path,
+      h(
+        'td',
+        {},
         h(
-          'tr',
-          { 'data-peer-id': peer.peerId, 'data-has-stats': hl && hl.bitrateKbps !== null ? 'true' : 'false' },
-          h('td', {}, peer.label),
-          h('td', {}, text(roleKey(peer.role))),
-          h('td', { class: 'num', 'data-field': 'bitrate' }, fig(hl?.bitrateKbps, 'kbit/s')),
-          h('td', { class: 'num', 'data-field': 'loss', ...(hl?.lossEstimated ? { title: t('live.health.estimated') } : {}) }, `${hl?.lossEstimated ? '≈ ' : ''}${fig(hl?.lossPct, '%')}`),
-          h('td', { class: 'num', 'data-field': 'rtt' }, fig(hl?.rttMs, 'ms')),
-          h('td', { 'data-field': 'path' }, hl?.icePath?.toUpperCase() ?? t('live.health.none')),
-          h(
-            'td',
-            {},
-            h(
-              'div',
-              { class: 'row nowrap' },
-              button('live.mute', () => void withStatus(status, () => client.request('mutePeer', { peerId: peer.peerId, kind: 'audio' })), { 'data-action': 'mute' }),
-              // The mute holds until the chair gives the floor back (security review L3).
-              button('live.giveFloor', () => void withStatus(status, () => client.request('unmutePeer', { peerId: peer.peerId, kind: 'audio' })), { 'data-action': 'unmute' }),
-              button(
-                'live.eject',
-                () => {
-                  if (confirm(t('live.ejectConfirm', { name: peer.label }))) void withStatus(status, () => client.request('ejectPeer', { peerId: peer.peerId }));
-                },
-                { class: 'danger', 'data-action': 'eject' },
-              ),
-            ),
+          'div',
+          { class: 'row nowrap' },
+          button('live.mute', () => void withStatus(status, () => client.request('mutePeer', { peerId: peer.peerId, kind: 'audio' })), { 'data-action': 'mute' }),
+          // The mute holds until the chair gives the floor back (security review L3).
+          button('live.giveFloor', () => void withStatus(status, () => client.request('unmutePeer', { peerId: peer.peerId, kind: 'audio' })), { 'data-action': 'unmute' }),
+          button(
+            'live.eject',
+            () => {
+              if (confirm(t('live.ejectConfirm', { name: peer.label }))) void withStatus(status, () => client.request('ejectPeer', { peerId: peer.peerId }));
+            },
+            { class: 'danger', 'data-action': 'eject' },
           ),
         ),
-      );
+      ),
+    );
+    const update = () => {
+      const now = hl();
+      row.dataset.hasStats = now && now.bitrateKbps !== null ? 'true' : 'false';
+      for (const td of [bitrate, loss, rtt, path]) refreshLocalized(td);
+    };
+    return { row, update };
+  }
+  function renderHealth(): void {
+    const present = new Set<string>();
+    let previous: Element | null = null;
+    for (const peer of client.peers.values()) {
+      if (peer.peerId === client.info?.peerId) continue;
+      present.add(peer.peerId);
+      let entry = healthRows.get(peer.peerId);
+      if (entry === undefined) {
+        entry = healthRow(peer);
+        healthRows.set(peer.peerId, entry);
+      }
+      entry.update();
+      // In the peers' order; a row already in place is not moved (moving would drop its focus).
+      const expected: Element | null = previous === null ? healthBody.firstElementChild : previous.nextElementSibling;
+      if (expected !== entry.row) healthBody.insertBefore(entry.row, expected);
+      previous = entry.row;
     }
-    healthBody.replaceChildren(...rows);
-    if (rows.length === 0) healthBody.append(h('tr', {}, h('td', { colspan: 7 }, text('room.noOthers'))));
+    for (const [peerId, entry] of healthRows) {
+      if (present.has(peerId)) continue;
+      entry.row.remove();
+      healthRows.delete(peerId);
+    }
+    if (present.size === 0) healthBody.replaceChildren(noOthersRow);
+    else noOthersRow.remove();
   }
   function renderLobby(): void {
     lobbyList.replaceChildren(
-      ...lobby.map((p) => h('li', { class: 'row', 'data-peer-id': p.peerId }, h('span', { class: 'grow' }, `${p.label} (${t(roleKey(p.role))})`), button('live.admit', () => void withStatus(status, () => client.request('admitPeer', { peerId: p.peerId })), { class: 'primary', 'data-action': 'admit' }))),
+      ...lobby.map((p) => h('li', { class: 'row', 'data-peer-id': p.peerId }, h('span', { class: 'grow' }, dyn(() => `${p.label} (${t(roleKey(p.role))})`)), button('live.admit', () => void withStatus(status, () => client.request('admitPeer', { peerId: p.peerId })), { class: 'primary', 'data-action': 'admit' }))),
     );
     if (lobby.length === 0) lobbyList.append(h('li', { class: 'muted' }, text('common.none')));
   }
@@ -224,7 +261,7 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
   client.on('notification', (name, data) => {
     if (name !== 'seatContested') return;
     status.className = 'status warn';
-    status.textContent = t('live.seatContested', { label: String((data as { label?: unknown }).label ?? '') });
+    setText(status, 'live.seatContested', { label: String((data as { label?: unknown }).label ?? '') });
   });
   client.on('lobby', (waiting) => {
     lobby = waiting;
@@ -284,7 +321,7 @@ export async function livePage(main: HTMLElement, sessionId: string, onLeave: (c
     await client.join();
   } catch (err) {
     status.className = 'status error';
-    status.textContent = t('common.error', { message: `${(err as { code?: string }).code ?? ''} ${(err as Error).message}` });
+    setTextLocalized(status, () => t('common.error', { message: plainError(err).text }));
   }
 }
 
@@ -300,11 +337,11 @@ async function fillCase(session: SessionView, box: HTMLElement): Promise<void> {
     append(
       box,
       h('h3', {}, `${c.reference} – ${c.title}`),
-      h('p', { class: 'muted' }, t(`caseType.${c.type}` as MessageKey)),
+      h('p', { class: 'muted' }, msg(`caseType.${c.type}` as MessageKey)),
       c.personalDataHidden ? h('p', { class: 'badge fair' }, text('live.case.confidential')) : null,
       c.summary ? h('p', {}, c.summary) : null,
       c.requests ? h('p', {}, c.requests) : null,
-      !c.personalDataHidden && c.people.length > 0 ? h('ul', {}, ...c.people.map((p) => h('li', {}, `${p.fullName ?? '—'} (${t(`personRole.${p.role}` as MessageKey)})`))) : null,
+      !c.personalDataHidden && c.people.length > 0 ? h('ul', {}, ...c.people.map((p) => h('li', {}, dyn(() => `${p.fullName ?? '—'} (${t(`personRole.${p.role}` as MessageKey)})`)))) : null,
     );
   } catch {
     // A role without access to cases sees the reference only.

@@ -1,5 +1,5 @@
 import '../../ui/styles.css';
-import { errorMessage, h, pageHeader, setText, text, button } from '../../ui/dom.ts';
+import { dyn, errorMessage, h, msg, pageHeader, setDocumentTitle, setText, text, button } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api } from './api.ts';
 import { auditPage, listPage, reportPage } from './admin.ts';
@@ -67,7 +67,7 @@ function passwordChangePage(username: string, current: string): void {
 
 function shell(): HTMLElement {
   const main = h('main', { id: 'main', tabindex: -1 });
-  const nav = h('nav', { 'aria-label': t('nav.main') });
+  const nav = h('nav', { 'aria-label': msg('nav.main') });
   for (const item of NAV) {
     if (item.roles && !item.roles.includes(api.user?.role ?? '')) continue;
     const a = h('a', { href: item.hash });
@@ -136,10 +136,11 @@ async function route(): Promise<void> {
         await sessionsPage(main);
     }
   } catch (err) {
-    main.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('common.error', { message: errorMessage(err) })));
+    main.replaceChildren(h('p', { class: 'error', role: 'alert' }, dyn(() => t('common.error', { message: errorMessage(err) }))));
   }
 }
 
+setDocumentTitle(() => t('app.title.console'));
 api.onUnauthorized = () => loginPage();
 window.addEventListener('hashchange', () => void route());
 void route();

@@ -1,4 +1,4 @@
-import { button, formatDuration, h, setText } from '../../ui/dom.ts';
+import { button, formatDuration, h, setText, setTextLocalized } from '../../ui/dom.ts';
 import { formatBytes, t } from '../../i18n/index.ts';
 import { api, ApiError } from './api.ts';
 import { field, withStatus } from './widgets.ts';
@@ -100,7 +100,7 @@ export function recordingControl(
         // The route itself is missing: this server has no recording API.
         available = false;
         status.className = 'status error';
-        status.textContent = t('common.notAvailable', { what: 'recording API' });
+        setTextLocalized(status, () => t('common.notAvailable', { what: 'recording API' }));
       }
     }
     render();

@@ -1,4 +1,4 @@
-import { button, h, setText, text } from '../../ui/dom.ts';
+import { button, dyn, h, LocalizedError, msg, setText, text } from '../../ui/dom.ts';
 import { formatBytes, t, type MessageKey } from '../../i18n/index.ts';
 import { api, type Paged, type SessionView } from './api.ts';
 import { followJob, governanceRoutes, recordingRoutes, type ExportDestinations, type GovernedRecording, type Job } from './recordingApi.ts';
@@ -51,7 +51,7 @@ export async function recordingsPage(main: HTMLElement, flash?: { key: MessageKe
   // encrypted: the passphrase travels to the recipient separately. Roles that may not export get no list.
   const drives = await api.get<ExportDestinations>(recordingRoutes.exportDestinations()).catch(() => undefined);
   const target = h('select', {}, ...(drives?.destinations ?? []).map((d) => h('option', { value: d.path }, `${d.path} (${d.source}, ${formatBytes(d.freeBytes)})`)));
-  const kind = h('select', {}, ...(Object.keys(EXPORT_KINDS) as ExportKind[]).map((k) => h('option', { value: k }, t(`recordings.kind.${k}`))));
+  const kind = h('select', {}, ...(Object.keys(EXPORT_KINDS) as ExportKind[]).map((k) => h('option', { value: k }, msg(`recordings.kind.${k}`))));
   const passphrase = h('input', { type: 'password', minlength: 8, autocomplete: 'new-password' });
   const exportControls = drives
     ? h(
@@ -84,8 +84,8 @@ export async function recordingsPage(main: HTMLElement, flash?: { key: MessageKe
     { key: 'sessions.status', cell: (r) => codeLabel(r.status) },
     { key: 'sessions.time', cell: (r) => `${display(r.startedAt)} – ${display(r.closedAt)}` },
     { key: 'field.bytes', cell: (r) => formatBytes(r.bytes), num: true },
-    { key: 'recordings.retentionUntil', cell: (r) => h('span', { 'data-retention': r.sessionId }, r.retentionUntil ?? t('recordings.notSet')) },
-    { key: 'recordings.legalHold', cell: (r) => h('span', { 'data-hold': r.sessionId, 'data-held': String(r.legalHold) }, r.legalHold ? `${t('common.yes')} (${r.legalHoldReason})` : t('common.no')) },
+    { key: 'recordings.retentionUntil', cell: (r) => h('span', { 'data-retention': r.sessionId }, r.retentionUntil ?? msg('recordings.notSet')) },
+    { key: 'recordings.legalHold', cell: (r) => h('span', { 'data-hold': r.sessionId, 'data-held': String(r.legalHold) }, r.legalHold ? dyn(() => `${t('common.yes')} (${r.legalHoldReason})`) : msg('common.no')) },
     {
       key: 'common.actions',
       cell: (r) =>
@@ -106,7 +106,7 @@ export async function recordingsPage(main: HTMLElement, flash?: { key: MessageKe
             const done = await followJob((await api.post<Job>(recordingRoutes.verify(r.sessionId))).id, () => undefined);
             if (done.status === 'failed') throw new Error(done.error?.message ?? 'failed');
             const report = done.result as { ok: boolean; problems: unknown[] };
-            if (!report.ok) throw new Error(t('recordings.verifyFail', { details: display(report.problems) }));
+            if (!report.ok) throw new LocalizedError('recordings.verifyFail', { details: display(report.problems) });
           }, 'recordings.verifyOk'), { 'data-verify': r.sessionId }),
           drives && drives.destinations.length > 0 && button('recordings.export', () => exportOne(r.sessionId), { 'data-export': r.sessionId }),
         ),

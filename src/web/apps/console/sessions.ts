@@ -1,4 +1,4 @@
-import { button, h, setText, text } from '../../ui/dom.ts';
+import { button, h, msg, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import type { CaseView } from './cases.ts';
 import type { BridgePointView } from '../../../contract/views/bridgePoint.ts';
@@ -236,7 +236,7 @@ function noticeDeadlineCell(session: SessionView): HTMLElement {
     'span',
     { id: 'notice-deadline' },
     `${d.slice(8, 10)}/${d.slice(5, 7)}/${d.slice(0, 4)} `,
-    waiting && today > d ? h('span', { class: 'badge poor', 'data-late-notice': '' }, t('sessions.noticeLate')) : null,
+    waiting && today > d ? h('span', { class: 'badge poor', 'data-late-notice': '' }, msg('sessions.noticeLate')) : null,
   );
 }
 
@@ -294,7 +294,8 @@ async function preflightSection(session: SessionView): Promise<HTMLElement> {
     { key: 'sessions.bridgePoints', cell: (p: Matrix['points'][number]) => `${p.code} – ${p.name}` },
     ...matrix.slots.map((slot) => ({
       // The slot's name from the catalogue (it follows the language switch), then its time.
-      key: `${t(`preflight.slot.${slot.kind}`)} (${when(slot.startsAt)})`,
+      key: slot.kind,
+      label: () => `${t(`preflight.slot.${slot.kind}`)} (${when(slot.startsAt)})`,
       raw: true,
       cell: (p: Matrix['points'][number]) => {
         const cell = p.cells.find((c) => c.slotId === slot.id);

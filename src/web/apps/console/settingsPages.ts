@@ -1,4 +1,4 @@
-import { button, h, setText, text } from '../../ui/dom.ts';
+import { button, dyn, h, msg, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api } from './api.ts';
 import type { ApiKeyView } from '../../../contract/views/user.ts';
@@ -19,7 +19,7 @@ export async function apiKeysPage(main: HTMLElement, created?: string): Promise<
     { key: 'apiKeys.prefix', cell: (k) => h('code', {}, `${k.keyPrefix}…`) },
     { key: 'apiKeys.createdAt', cell: (k) => when(k.createdAt) },
     { key: 'apiKeys.lastUsedAt', cell: (k) => when(k.lastUsedAt) },
-    { key: 'apiKeys.state', cell: (k) => h('span', { 'data-state': k.revokedAt ? 'revoked' : 'active' }, k.revokedAt ? t('apiKeys.revokedAt', { at: when(k.revokedAt) }) : t('apiKeys.active')) },
+    { key: 'apiKeys.state', cell: (k) => h('span', { 'data-state': k.revokedAt ? 'revoked' : 'active' }, k.revokedAt ? dyn(() => t('apiKeys.revokedAt', { at: when(k.revokedAt) })) : msg('apiKeys.active')) },
     {
       key: 'common.actions',
       cell: (k) =>
@@ -41,7 +41,7 @@ export async function apiKeysPage(main: HTMLElement, created?: string): Promise<
   ], (k) => k.id);
 
   const name = h('input', { type: 'text', required: true, maxlength: 100, autocomplete: 'off' });
-  const role = h('select', {}, ...ROLES.map((r) => h('option', { value: r }, codeLabel(r))));
+  const role = h('select', {}, ...ROLES.map((r) => h('option', { value: r }, dyn(() => codeLabel(r)))));
   const createStatus = h('p', { class: 'status', role: 'status', id: 'api-key-create-status' });
   const form = h('form', { class: 'stack', id: 'api-key-form' }, h('div', { class: 'row top' }, field('api-key-name', 'apiKeys.name', name), field('api-key-role', 'apiKeys.role', role)), h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, text('apiKeys.create'))), createStatus);
   form.addEventListener('submit', (ev) => {

@@ -1,4 +1,4 @@
-import { h, setText, text } from '../../ui/dom.ts';
+import { append, h, Localized, setText, setTextLocalized, text } from '../../ui/dom.ts';
 import { formatDateTime, t, type MessageKey } from '../../i18n/index.ts';
 import { plainError } from './plainErrors.ts';
 
@@ -6,21 +6,25 @@ export interface Column<T> {
   key: MessageKey | string;
   /** A header text that is not a message key (API field names in generic tables). */
   raw?: boolean;
-  cell: (row: T) => Node | string | number | null | undefined;
+  /** A composed header (raw), computed again on a language switch. */
+  label?: () => string;
+  cell: (row: T) => Node | string | number | Localized | null | undefined;
   num?: boolean;
 }
 
 /** An accessible table with a caption; rows may carry a data-id for tests and scripts. */
-export function table<T>(caption: MessageKey | string, rows: T[], columns: Column<T>[], rowId?: (row: T) => string): HTMLTableElement {
+export function table<T>(caption: MessageKey | string | Localized, rows: T[], columns: Column<T>[], rowId?: (row: T) => string): HTMLTableElement {
   const cap = h('caption', { class: 'visually-hidden' });
-  if (caption.includes('.')) setText(cap, caption as MessageKey);
+  if (caption instanceof Localized) setTextLocalized(cap, caption);
+  else if (caption.includes('.')) setText(cap, caption as MessageKey);
   else cap.textContent = caption;
   const head = h(
     'tr',
     {},
     ...columns.map((c) => {
       const th = h('th', { scope: 'col' });
-      if (c.raw) th.textContent = c.key;
+      if (c.label) setTextLocalized(th, c.label);
+      else if (c.raw) th.textContent = c.key;
       else setText(th, c.key as MessageKey);
       return th;
     }),
@@ -31,8 +35,15 @@ export function table<T>(caption: MessageKey | string, rows: T[], columns: Colum
     for (const c of columns) {
       const value = c.cell(row);
       const td = h('td', c.num ? { class: 'num' } : {});
-      if (value instanceof Node) td.append(value);
-      else if (value !== null && value !== undefined) td.textContent = String(value);
+      if (value instanceof Node || value instanceof Localized) append(td, value);
+      else if (value !== null && value !== undefined) {
+        // A text cell is often a translated label or date (codeLabel, display, when): it is
+        // computed again in the new language on a switch.
+        setTextLocalized(td, () => {
+          const again = c.cell(row);
+          return again instanceof Node || again instanceof Localized || again === null || again === undefined ? String(value) : String(again);
+        });
+      }
       tr.append(td);
     }
     body.append(tr);
@@ -65,19 +76,19 @@ export function field(id: string, key: MessageKey, control: HTMLElement): HTMLEl
 export async function withStatus(region: HTMLElement, action: () => Promise<unknown>, okKey?: MessageKey): Promise<boolean> {
   region.className = 'status';
   delete region.dataset.code;
-  region.textContent = '…';
+  setTextLocalized(region, () => '…');
   try {
     await action();
     region.className = 'status ok';
     if (okKey) setText(region, okKey);
-    else region.textContent = '';
+    else setTextLocalized(region, () => '');
     return true;
   } catch (err) {
     region.className = 'status error';
     // Plain words for the codes the console knows (a rule's refusal, a validation failure); the
     // code stays on the element for support staff and tests.
     region.dataset.code = (err as { code?: string }).code ?? '';
-    setText(region, 'common.error', { message: plainError(err).text });
+    setTextLocalized(region, () => t('common.error', { message: plainError(err).text }));
     return false;
   }
 }

@@ -1,5 +1,5 @@
 import '../../ui/styles.css';
-import { h, pageHeader, setText, text, button, errorMessage } from '../../ui/dom.ts';
+import { dyn, h, msg, pageHeader, setDocumentTitle, setText, setTextLocalized, text, button, errorMessage } from '../../ui/dom.ts';
 import { LevelMeter, MediaAccessError, devicePickers, levelBar, openLocalMedia, playChime, stopStream, videoElement } from '../../ui/media.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { takeInvitation, isExpired } from '../shared/invitation.ts';
@@ -12,11 +12,12 @@ const STEPS: Step[] = ['camera', 'microphone', 'speaker', 'udp', 'tcp', 'report'
 const STATE_KEYS: Record<State, MessageKey> = { pending: 'preflight.pending', running: 'preflight.running', pass: 'preflight.pass', warn: 'preflight.warn', fail: 'preflight.fail' };
 
 const root = document.getElementById('app')!;
+setDocumentTitle(() => t('app.title.preflight'));
 const invitation = takeInvitation();
 
 function rowsFor() {
   const rows = new Map<Step, { state: HTMLElement; detail: HTMLElement; li: HTMLElement }>();
-  const list = h('ol', { class: 'checks', 'aria-label': t('preflight.title') });
+  const list = h('ol', { class: 'checks', 'aria-label': msg('preflight.title') });
   for (const step of STEPS) {
     const state = text('preflight.pending', undefined, 'span');
     state.className = 'state pending';
@@ -31,7 +32,7 @@ function rowsFor() {
     row.state.className = `state ${state}`;
     setText(row.state, STATE_KEYS[state]);
     if (detailKey) setText(row.detail, detailKey, params);
-    else row.detail.textContent = '';
+    else setTextLocalized(row.detail, () => '');
   };
   return { list, set, rows };
 }
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
   async function openDevices(choice = pickers.choice()): Promise<void> {
     stopStream(stream);
     level?.close();
-    mediaStatus.textContent = '';
+    setTextLocalized(mediaStatus, () => '');
     try {
       stream = await openLocalMedia(choice);
       preview.srcObject = stream;
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
       stream = undefined;
       mediaStatus.className = 'status error';
       if (err instanceof MediaAccessError) setText(mediaStatus, err.key);
-      else mediaStatus.textContent = errorMessage(err);
+      else setTextLocalized(mediaStatus, () => errorMessage(err));
     }
   }
 
@@ -227,5 +228,5 @@ function waitForFrames(video: HTMLVideoElement): Promise<void> {
 }
 
 void main().catch((err: unknown) => {
-  root.append(h('p', { class: 'error', role: 'alert' }, t('common.error', { message: errorMessage(err) })));
+  root.append(h('p', { class: 'error', role: 'alert' }, dyn(() => t('common.error', { message: errorMessage(err) }))));
 });

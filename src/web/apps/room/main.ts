@@ -2,7 +2,7 @@
 // parts share the client and the tiles; issue 12 splits the page into components.
 import '../../ui/styles.css';
 import { LiveClient, type JoinInfo, type PeerSummary } from '../../LiveClient.ts';
-import { button, errorMessage, h, languageSwitch, pageHeader, setAttrText, setText, text } from '../../ui/dom.ts';
+import { button, dyn, errorMessage, h, languageSwitch, msg, pageHeader, setAttrText, setDocumentTitle, setText, setTextLocalized, text } from '../../ui/dom.ts';
 import { LevelMeter, MediaAccessError, canChooseSpeaker, devicePickers, levelBar, openLocalMedia, stopStream, videoElement } from '../../ui/media.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { takeInvitation, isExpired, type Invitation } from '../shared/invitation.ts';
@@ -48,7 +48,7 @@ async function setup(inv: Invitation): Promise<void> {
   async function openDevices(choice = pickers.choice()): Promise<void> {
     stopStream(stream);
     level?.close();
-    mediaStatus.textContent = '';
+    setTextLocalized(mediaStatus, () => '');
     try {
       stream = await openLocalMedia(choice);
       preview.srcObject = stream;
@@ -60,7 +60,7 @@ async function setup(inv: Invitation): Promise<void> {
       joinButton.disabled = true;
       mediaStatus.className = 'status error';
       if (err instanceof MediaAccessError) setText(mediaStatus, err.key);
-      else mediaStatus.textContent = errorMessage(err);
+      else setTextLocalized(mediaStatus, () => errorMessage(err));
     }
   }
 
@@ -134,7 +134,7 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
   Object.assign(window, { tiepdanRoom: { timings, client } });
   const tiles = new Map<string, Tile>();
   const stage = h('div', { class: 'main-tile', 'aria-live': 'off' });
-  const strip = h('div', { class: 'strip', role: 'list', 'aria-label': t('room.participants') });
+  const strip = h('div', { class: 'strip', role: 'list', 'aria-label': msg('room.participants') });
   const title = h('div', { class: 'title' });
   const rec = h('span', { class: 'rec-indicator', role: 'status', id: 'recording-indicator' });
   setText(rec, 'room.recording');
@@ -166,12 +166,12 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
     { class: 'room', id: 'room' },
     h('header', { class: 'room-top' }, title, rec, languageSwitch()),
     h('main', { class: 'stage' }, stage, strip),
-    h('footer', { class: 'controls', role: 'toolbar', 'aria-label': t('room.participants') }, micButton, handButton, camButton, localRecButton, fullButton, leaveButton, downloads),
+    h('footer', { class: 'controls', role: 'toolbar', 'aria-label': msg('room.participants') }, micButton, handButton, camButton, localRecButton, fullButton, leaveButton, downloads),
   );
   root.replaceChildren(lobby, room, banner, audioOnly, localRecBanner);
   room.hidden = true;
 
-  const self = new Tile({ peerId: 'self', label: inv.displayName ?? t('room.you'), role: inv.role, self: true, stream });
+  const self = new Tile({ peerId: 'self', label: inv.displayName ?? msg('room.you'), role: inv.role, self: true, stream });
   self.video.muted = true;
   strip.append(self.element);
   // The point joins with its microphone off (Art 21(2)): its button and tile say so from the start.
@@ -200,11 +200,13 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
 
   /** An endpoint that may not see other communes gets no empty tiles for them. */
   const hidden = (peer: PeerSummary) => client.info?.role === 'endpoint' && client.info.session.endpointsSeeEachOther === false && peer.role === 'endpoint';
+  const unnamed = new Set<string>();
   function tileFor(peer: PeerSummary): Tile | undefined {
     if (hidden(peer)) return undefined;
     let tile = tiles.get(peer.peerId);
     if (!tile) {
-      tile = new Tile({ peerId: peer.peerId, label: peer.label, role: peer.role });
+      // A peer we were not told about is named by its role, in the page's language.
+      tile = new Tile({ peerId: peer.peerId, label: unnamed.has(peer.peerId) ? msg(peer.role === 'central' ? 'role.central' : 'role.endpoint') : peer.label, role: peer.role });
       tile.element.setAttribute('role', 'listitem');
       if (outputId && canChooseSpeaker) void tile.audio.setSinkId(outputId).catch(() => undefined);
       tiles.set(peer.peerId, tile);
@@ -256,6 +258,7 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
   });
   const unknownPeer = (peerId: string): PeerSummary => {
     const centralOnly = client.info?.role === 'endpoint' && client.info.session.endpointsSeeEachOther === false;
+    unnamed.add(peerId);
     return { peerId, label: t(centralOnly ? 'role.central' : 'role.endpoint'), role: centralOnly ? 'central' : 'endpoint' };
   };
   client.on('track', (remote) => {
@@ -340,7 +343,7 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
     await client.raiseHand(!handRaised).catch((err: unknown) => {
       showBanner(undefined);
       banner.hidden = false;
-      banner.textContent = errorMessage(err);
+      setTextLocalized(banner, () => errorMessage(err));
     });
   }
   function syncMic(): void {
@@ -364,10 +367,10 @@ async function enterRoom(inv: Invitation, stream: MediaStream, forceTcp: boolean
     setText(camButton, camOff ? 'room.unmuteCam' : 'room.muteCam');
   }
   function showLocalRecorders(): void {
-    const names = [...client.localRecorders.values()].map((r) => (r.peerId === client.info?.peerId ? t('room.you') : r.label));
-    localRecBanner.hidden = names.length === 0;
-    if (names.length > 0) setText(localRecBanner, 'room.localRecordingBanner', { names: names.join(', ') });
-    document.body.dataset.localRecording = String(names.length > 0);
+    const names = () => [...client.localRecorders.values()].map((r) => (r.peerId === client.info?.peerId ? t('room.you') : r.label));
+    localRecBanner.hidden = names().length === 0;
+    if (names().length > 0) setTextLocalized(localRecBanner, () => t('room.localRecordingBanner', { names: names().join(', ') }));
+    document.body.dataset.localRecording = String(names().length > 0);
   }
   let localRecorder: LocalRoomRecorder | undefined;
   let localRecBusy = false;
@@ -497,10 +500,10 @@ async function main(): Promise<void> {
     fullScreenMessage('invite.invalid');
     return;
   }
-  document.title = `${inv.displayName ?? t('app.title')} – ${t('app.title')}`;
+  setDocumentTitle(() => `${inv.displayName ?? t('app.title')} – ${t('app.title')}`);
   await setup(inv);
 }
 
 void main().catch((err: unknown) => {
-  root.append(h('p', { class: 'error', role: 'alert' }, t('common.error', { message: errorMessage(err) })));
+  root.append(h('p', { class: 'error', role: 'alert' }, dyn(() => t('common.error', { message: errorMessage(err) }))));
 });

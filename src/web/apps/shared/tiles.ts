@@ -1,4 +1,4 @@
-import { h, setText, text } from '../../ui/dom.ts';
+import { dyn, h, type Localized, msg, setAttrLocalized, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 
 export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
@@ -34,7 +34,7 @@ export class Tile {
   /** performance.now() when the first video frame of this tile was shown. */
   firstFrameAt: number | undefined;
 
-  constructor(options: { peerId: string; label: string; role: string; self?: boolean; stream?: MediaStream }) {
+  constructor(options: { peerId: string; label: string | Localized; role: string; self?: boolean; stream?: MediaStream }) {
     this.peerId = options.peerId;
     this.role = options.role;
     this.video = h('video', { autoplay: true, playsinline: true });
@@ -106,8 +106,8 @@ export class Tile {
 
   setSpeaking(speaking: boolean): void {
     this.element.classList.toggle('speaking', speaking);
-    if (speaking) this.element.setAttribute('aria-description', t('room.speaking'));
-    else this.element.removeAttribute('aria-description');
+    // While speaking only (an empty value removes the attribute).
+    setAttrLocalized(this.element, 'aria-description', speaking ? msg('room.speaking') : dyn(() => ''));
   }
 
   /** After a move in the DOM a video pauses; start it again. */
