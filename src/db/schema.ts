@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { ControlTables } from '../domain/controlTables.ts';
+import type { ControlTables } from './controlTables.ts';
 
 /**
  * Table types for kysely. Each migration that adds a table adds its interface here; features
@@ -84,7 +84,7 @@ export interface LoginAttemptsTable {
   resets_at: Date;
 }
 
-// ControlTables: the control API's tables (migrations 0100–0103, src/domain/controlTables.ts).
+// ControlTables: the control API's tables (migrations 0100–0103, src/db/controlTables.ts).
 export interface DatabaseSchema extends ControlTables {
   installation: InstallationTable;
   recordings: RecordingsTable;

@@ -14,7 +14,7 @@ import { FloorRequests } from './floorRequests.ts';
 import { runMethod, type LiveAudit, type LiveMethod, type Membership, type MethodHost, type SessionEnder } from './methods.ts';
 import { forwardPeerEvents } from './notifications.ts';
 import { DEFAULT_LIMITS, SignalingConnection, type ConnectionLimits, type RequestHandler } from './SignalingConnection.ts';
-import { turnIceServers, type TurnSettings } from './turnCredentials.ts';
+import { turnIceServers, type TurnSettings } from '../turn/turnCredentials.ts';
 
 export interface HubOptions {
   rooms: Rooms;

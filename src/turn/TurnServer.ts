@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { TiepdanError } from '../errors.ts';
 import type { Logger } from '../logging/logger.ts';
-import type { TurnSettings } from '../signaling/turnCredentials.ts';
+import type { TurnSettings } from './turnCredentials.ts';
 import { StunClass, StunMethod, decodeStun, encodeStun, newTransactionId, stunMessageLength } from './stun.ts';
 import { renderTurnConfig, usablePeerAddresses } from './turnConfig.ts';
 

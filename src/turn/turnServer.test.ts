@@ -7,7 +7,7 @@ import t from 'tap';
 import { canBind, freePortBlock, memoryLogger, silentLogger, tempDataDir } from '../../test/helpers/env.ts';
 import { WsPeer, startLiveServer } from '../../test/live/liveHelpers.ts';
 import { loadConfig } from '../config/config.ts';
-import { turnIceServers, type IceServer } from '../signaling/turnCredentials.ts';
+import { turnIceServers, type IceServer } from './turnCredentials.ts';
 import { generatedTls } from '../tls/tlsMaterial.ts';
 import { lookupProcUser, readOrCreateTurnSecret } from './embeddedTurn.ts';
 import { TurnServer, type TurnServerOptions } from './TurnServer.ts';

@@ -2,7 +2,7 @@ import type { Selectable, Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../../db/database.ts';
 import type { DatabaseSchema } from '../../db/schema.ts';
-import type { PreflightResultsTable } from '../controlTables.ts';
+import type { PreflightResultsTable } from '../../db/controlTables.ts';
 import { TiepdanError } from '../../errors.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { CalendarStore } from '../calendar/calendarStore.ts';

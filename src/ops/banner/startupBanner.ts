@@ -2,7 +2,18 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import path from 'node:path';
-import type { TiepdanServer } from '../../server.ts';
+import type { Config } from '../../config/config.ts';
+import type { WorkerPool } from '../../sfu/WorkerPool.ts';
+import type { TlsMaterial } from '../../tls/tlsMaterial.ts';
+
+/** What the banner reads of the started server (the composition root's TiepdanServer has it). */
+export interface StartedServer {
+  readonly config: Config;
+  readonly pool: WorkerPool;
+  readonly tls: TlsMaterial | undefined;
+  readonly url: string;
+  readonly port: number;
+}
 
 /**
  * The block a technician reads at start-up, next to the JSON logs: where to open the console, where
@@ -29,7 +40,7 @@ function hostForUrl(host: string): string {
 }
 
 /** The addresses someone on another machine can open: the certificate's names, else this machine's. */
-function reachableHosts(server: TiepdanServer): string[] {
+function reachableHosts(server: StartedServer): string[] {
   const listen = server.config.http.host;
   if (listen !== '0.0.0.0' && listen !== '::') return [listen];
   const names = server.tls?.hostnames.filter((h) => !h.includes('*')) ?? [hostname(), ...Object.values(networkInterfaces()).flatMap((l) => (l ?? []).filter((a) => a.family === 'IPv4' && !a.internal).map((a) => a.address)), '127.0.0.1'];
@@ -38,7 +49,7 @@ function reachableHosts(server: TiepdanServer): string[] {
   return [...new Set(names)].sort((a, b) => score(a) - score(b));
 }
 
-export function bannerFacts(server: TiepdanServer, startedMs: number): BannerFacts {
+export function bannerFacts(server: StartedServer, startedMs: number): BannerFacts {
   const scheme = server.tls === undefined ? 'http' : 'https';
   const base = (host: string) => `${scheme}://${hostForUrl(host)}:${server.port}`;
   const hosts = reachableHosts(server);
