@@ -1,3 +1,6 @@
+// Why one file of ~410 lines: the room is the owner of a session's peers (membership, lobby,
+// admission, mute, broadcast and the close() cascade); its media concerns are already split out
+// (RoomRouters, subscriptions, Peer, peerStats), and what is left is one concept's state machine.
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { TiepdanError } from '../errors.ts';

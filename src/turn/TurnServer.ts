@@ -1,3 +1,5 @@
+// Why one file: it supervises one coturn process (config file, start, readiness probe on both
+// ports, logs, restart with back-off, stop); each part needs the process handle and its state.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';

@@ -1,3 +1,6 @@
+// Why one file: every way an actor proves who it is (password login and lockout, bearer tokens,
+// API keys, the verified-credential cache and its revocation) shares the same tables and rules;
+// passwords and the cache are already their own modules.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,3 +1,4 @@
+// Why one file: the English dictionary, key for key beside vi.ts (a test checks both have the same keys).
 import type { Messages } from './vi.ts';
 import { errorsEn } from './errors.en.ts';
 

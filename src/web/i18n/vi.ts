@@ -1,3 +1,4 @@
+// Why one file: the Vietnamese dictionary of every page; en.ts has the same keys (a test checks).
 import { errorsVi } from './errors.vi.ts';
 
 /**

@@ -1,3 +1,5 @@
+// Why one file: the cases page is one list-and-form screen (filters, list, the case form with its
+// people, 400 errors mapped to fields); the widgets it uses live in ui/ and shared/.
 import './cases.css';
 import { button, dyn, h, msg, setText, setTextLocalized, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';

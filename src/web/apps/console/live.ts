@@ -1,3 +1,6 @@
+// Why one file: the chair's live page is one screen (stage, health table, lobby, raised hands,
+// recording and end controls) over one LiveClient; its parts share that client and the page's state,
+// and splitting them would only pass both around.
 import { LiveClient, type PeerSummary } from '../../LiveClient.ts';
 import { append, button, dyn, formatDuration, h, msg, refreshLocalized, setAttrLocalized, setText, setTextLocalized, text } from '../../ui/dom.ts';
 import { openLocalMedia, stopStream } from '../../ui/media.ts';
