@@ -48,6 +48,8 @@ interface LoadResult {
   seconds: number;
   /** The generator thread's own CPU over the timed part. */
   cpuMicros: number;
+  /** Status and start of the body of the first answer that was not the expected one. */
+  firstError?: string;
 }
 
 /** CPU (µs) of the embedded PostgreSQL: every process descended from this one, from /proc. */
@@ -87,6 +89,7 @@ async function generateLoad(job: LoadJob): Promise<LoadResult> {
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
+  let firstError: string | undefined;
   const started = performance.now();
   const cpu0 = process.threadCpuUsage();
   await Promise.all(
@@ -96,14 +99,17 @@ async function generateLoad(job: LoadJob): Promise<LoadResult> {
         if (i >= job.total) return;
         const t0 = performance.now();
         const r = await request(i);
-        await r.arrayBuffer();
+        const body = await r.text();
         latencies.push(performance.now() - t0);
-        if (r.status !== job.expected) errors++;
+        if (r.status !== job.expected) {
+          errors++;
+          firstError ??= `${r.status} ${body.slice(0, 200)}`;
+        }
       }
     }),
   );
   const cpu = process.threadCpuUsage(cpu0);
-  return { latencies, errors, seconds: (performance.now() - started) / 1000, cpuMicros: cpu.user + cpu.system };
+  return { latencies, errors, ...(firstError !== undefined ? { firstError } : {}), seconds: (performance.now() - started) / 1000, cpuMicros: cpu.user + cpu.system };
 }
 
 /**
@@ -206,7 +212,7 @@ if (!isMainThread) {
     const serverCpu0 = process.threadCpuUsage();
     const pgCpu0 = postgresCpuMicros();
     const worker = new Worker(new URL(import.meta.url), { workerData: { headers, ...job, total, clients } satisfies LoadJob });
-    const { latencies, errors, seconds, cpuMicros } = await new Promise<LoadResult>((resolve, reject) => {
+    const { latencies, errors, seconds, cpuMicros, firstError } = await new Promise<LoadResult>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
@@ -231,6 +237,7 @@ if (!isMainThread) {
     console.log(
       `${job.name.padEnd(38)} n=${total} clients=${clients}  ${(total / seconds).toFixed(0).padStart(5)} req/s  p50 ${q(0.5)} ms  p95 ${q(0.95)} ms  p99 ${q(0.99)} ms  max ${latencies.at(-1)!.toFixed(1)} ms  queries/request ${perRequest.toFixed(2)}  errors ${errors}`,
     );
+    if (firstError !== undefined) console.log(`${''.padEnd(38)} first error: ${firstError}`);
     console.log(`${''.padEnd(38)} CPU µs/request: server ${serverUs.toFixed(0)}  postgres ${pgKnown ? pgUs.toFixed(0) : '? (a backend exited)'}  generator ${genUs.toFixed(0)}  → ceiling ≈ ${ceiling.toFixed(0)} req/s on ${availableParallelism()} cores (load average ${loadavg()[0]!.toFixed(1)})`);
   }
 
