@@ -1,5 +1,6 @@
 // Why one file of ~440 lines: it is the whole signaling protocol (requests, answers, notifications,
 // error codes) in one place, read beside docs/signaling.md; splitting it would split the protocol.
+import type { ErrorCode } from './errors.ts';
 import { z } from 'zod';
 import { MEDIA_SOURCES } from './signalingConstants.ts';
 import { MAX_SDP_PARAMETERS, SDP_CNAME, SDP_MSID, SDP_PARAM_KEY, SDP_PARAM_VALUE } from './sdpText.ts';
@@ -200,8 +201,8 @@ export function isRequestMethod(method: string): method is RequestMethod {
   return Object.hasOwn(requestSchemas, method);
 }
 
-/** Every error code a response can carry (see docs/signaling.md for when). */
-export const ERROR_CODES = [
+/** The error codes a signaling reply can carry (see docs/signaling.md for when): a part of the server's ErrorCode list. */
+export const SIGNALING_ERROR_CODES = [
   'BAD_JSON',
   'BAD_MESSAGE',
   'MESSAGE_TOO_LARGE',
@@ -237,12 +238,12 @@ export const ERROR_CODES = [
   'LOCAL_RECORDING_FORBIDDEN',
   'NO_WORKER_AVAILABLE',
   'INTERNAL',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+] as const satisfies readonly ErrorCode[];
+export type SignalingErrorCode = (typeof SIGNALING_ERROR_CODES)[number];
 
-/** A request's error reply. `code` is a string until the shared ErrorCode union (src/contract/errors.ts) lands. */
+/** A request's error reply: any of the server's codes (a room error passes through as it is). */
 export interface SignalingErrorBody {
-  code: string;
+  code: ErrorCode;
   message: string;
   details?: unknown;
 }

@@ -8,7 +8,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import t from 'tap';
-import { ERROR_CODES } from '../../src/contract/signaling.ts';
+import { SIGNALING_ERROR_CODES as ERROR_CODES } from '../../src/contract/signaling.ts';
 import type { ParticipantRole } from '../../src/tokens/tokenSigner.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { inbound, openPagePeer, receivesFrom, sleep, startLiveServer, type LiveServer } from '../live/liveHelpers.ts';

@@ -4,7 +4,7 @@
  * session, whose media requests still work.
  */
 import t from 'tap';
-import { ERROR_CODES } from '../../src/contract/signaling.ts';
+import { SIGNALING_ERROR_CODES as ERROR_CODES } from '../../src/contract/signaling.ts';
 import { WsPeer, startLiveServer, until, type Reply } from './liveHelpers.ts';
 
 t.test('every bad message gets an error reply; nothing else is affected', async (t) => {
