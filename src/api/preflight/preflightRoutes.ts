@@ -1,34 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ControlServices } from '../../domain/controlServices.ts';
-import { resultInput, SLOT_KINDS } from '../../domain/preflight/preflightService.ts';
+import { resultInput } from '../../domain/preflight/preflightService.ts';
 import { TiepdanError } from '../../errors.ts';
 import { LoginRateLimiter } from '../../domain/auth/loginRateLimiter.ts';
 import { actorOf } from '../control/access.ts';
 import { errorBody, errorResponses, idParams, R } from '../control/schemas.ts';
+import { matrixView, notPassedView as notPassedSchema, resultView as resultSchema, slotView as slotSchema } from '../../contract/views/preflight.ts';
 
-const slotSchema = z.object({ id: z.string(), sessionId: z.string(), kind: z.enum(SLOT_KINDS), label: z.string(), startsAt: z.string() }).describe('PreflightSlot');
-const resultSchema = z
-  .object({
-    id: z.string(),
-    slotId: z.string(),
-    sessionId: z.string(),
-    bridgePointId: z.string(),
-    connected: z.boolean(),
-    icePath: z.string().nullable(),
-    rttMs: z.number().nullable(),
-    lossPct: z.number().nullable(),
-    bitrateKbps: z.number().nullable(),
-    camera: z.boolean(),
-    microphone: z.boolean(),
-    passed: z.boolean(),
-    problems: z.array(z.string()),
-    notes: z.string(),
-    reportedBy: z.string(),
-    reportedAt: z.string(),
-  })
-  .describe('PreflightResult');
-const notPassedSchema = z.object({ bridgePointId: z.string(), name: z.string(), lastResult: z.enum(['failed', 'none']) });
 
 /**
  * Results one invitation may report per window. A real test run reports one result, a retry a few
@@ -54,23 +33,7 @@ export const preflightRoutes: FastifyPluginAsyncZod<{ services: ControlServices 
         summary: 'Test matrix: bridge points × slots (T-1 working day, rehearsal, T-2 h, T-1 h all connected) and the points that have not passed',
         params: idParams,
         response: {
-          200: z.object({
-            sessionId: z.string(),
-            slots: z.array(slotSchema),
-            points: z.array(
-              z.object({
-                bridgePointId: z.string(),
-                code: z.string(),
-                name: z.string(),
-                kind: z.string(),
-                cells: z.array(z.object({ slotId: z.string(), status: z.enum(['passed', 'failed', 'pending']), result: resultSchema.nullable() })),
-                latest: z.enum(['passed', 'failed', 'none']),
-              }),
-            ),
-            notPassed: z.array(notPassedSchema),
-            goLiveGaps: z.array(notPassedSchema.extend({ missing: z.array(z.enum(['day_before', 'rehearsal', 'hours_before', 'all_connected'])) })).describe('Points lacking a pass at T-1 working day or T-2 h, or not connected at T-1 h: going live then needs the chair’s override'),
-            testedGaps: z.array(notPassedSchema.extend({ missing: z.array(z.enum(['day_before', 'rehearsal', 'hours_before', 'all_connected'])) })).describe('Points lacking a pass at T-1 working day: mark-tested refuses then (PREFLIGHT_NOT_PASSED)'),
-          }),
+          200: matrixView,
           ...errorResponses,
         },
       },

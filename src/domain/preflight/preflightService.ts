@@ -10,7 +10,7 @@ import { localDate, localInstant, type Clock } from '../common/clock.ts';
 import { conflict, forbidden, notFound } from '../common/errors.ts';
 import type { Actor } from '../common/roles.ts';
 import type { ControlSettings, SettingsStore } from '../settings/controlSettings.ts';
-import type { NotPassedPoint } from '../sessions/sessionService.ts';
+import { SLOT_KINDS, type GoLiveGap, type MatrixView, type NotPassedPoint, type ResultView, type SlotKind, type SlotView } from '../../contract/views/preflight.ts';
 import { safeText } from '../common/safeText.ts';
 
 type Trx = Transaction<DatabaseSchema>;
@@ -20,8 +20,7 @@ type Trx = Transaction<DatabaseSchema>;
  * day before and one two hours before, a rehearsal (tổng duyệt) in which all points connect
  * together, and the national decree's "every point connected one hour before".
  */
-export const SLOT_KINDS = ['day_before', 'rehearsal', 'hours_before', 'all_connected'] as const;
-export type SlotKind = (typeof SLOT_KINDS)[number];
+export { SLOT_KINDS, type SlotKind };
 export const ICE_PATHS = ['udp', 'tcp', 'relay'] as const;
 
 export const resultInput = z.object({
@@ -40,56 +39,10 @@ export const resultInput = z.object({
 });
 export type ResultInput = z.infer<typeof resultInput>;
 
-export interface SlotView {
-  id: string;
-  sessionId: string;
-  kind: SlotKind;
-  label: string;
-  startsAt: string;
-}
 
-export interface ResultView {
-  id: string;
-  slotId: string;
-  sessionId: string;
-  bridgePointId: string;
-  connected: boolean;
-  icePath: string | null;
-  rttMs: number | null;
-  lossPct: number | null;
-  bitrateKbps: number | null;
-  camera: boolean;
-  microphone: boolean;
-  passed: boolean;
-  problems: string[];
-  notes: string;
-  reportedBy: string;
-  reportedAt: string;
-}
 
-export interface MatrixView {
-  sessionId: string;
-  slots: SlotView[];
-  points: {
-    bridgePointId: string;
-    code: string;
-    name: string;
-    kind: string;
-    cells: { slotId: string; status: 'passed' | 'failed' | 'pending'; result: ResultView | null }[];
-    /** Status of the point's most recent test, whatever the slot. */
-    latest: 'passed' | 'failed' | 'none';
-  }[];
-  notPassed: NotPassedPoint[];
-  /** The go-live gate: points lacking a pass in a slot the rules require (see GATE_SLOTS). */
-  goLiveGaps: GoLiveGap[];
-  /** The "tested" gate: points lacking a pass in the T-1 working-day slot (see TESTED_SLOTS). */
-  testedGaps: GoLiveGap[];
-}
 
-/** A bridge point that has not met the go-live rule, and the slots it is missing. */
-export interface GoLiveGap extends NotPassedPoint {
-  missing: SlotKind[];
-}
+export type { GoLiveGap, MatrixView, ResultView, SlotView };
 
 /**
  * What must have happened before going live (issue 11 item 7): a passed test the working day

@@ -21,6 +21,7 @@ import { nextStatus, SESSION_STATUSES, type SessionAction, type SessionStatus } 
 import { safeText } from '../common/safeText.ts';
 import type { SessionView } from '../../contract/views/session.ts';
 import { CASE_OUTCOMES } from '../../contract/views/afterSitting.ts';
+import type { NotPassedPoint } from '../../contract/views/preflight.ts';
 
 export type { SessionView };
 
@@ -92,11 +93,7 @@ interface Relations {
   participants: { id: string; session_id: string; role: string; label: string; bridge_point_id: string | null }[];
 }
 
-export interface NotPassedPoint {
-  bridgePointId: string;
-  name: string;
-  lastResult: 'failed' | 'none';
-}
+export type { NotPassedPoint };
 
 export interface SessionServiceDeps {
   db: Db;

@@ -3,6 +3,7 @@ import type { BridgePointView } from '../../../contract/views/bridgePoint.ts';
 import type { CaseView } from '../../../contract/views/case.ts';
 import type { InvitationView } from '../../../contract/views/invitation.ts';
 import type { Paged } from '../../../contract/views/paged.ts';
+import type { MatrixView } from '../../../contract/views/preflight.ts';
 import type { Job, RecordingSummary } from '../../../contract/views/recording.ts';
 import type { SessionView } from '../../../contract/views/session.ts';
 import type { ApiKeyView } from '../../../contract/views/user.ts';
@@ -19,6 +20,7 @@ export interface ConsoleGets {
   '/sessions/:id/invitations': InvitationView[];
   '/sessions/:id/outcomes': OutcomeView[];
   '/sessions/:id/conclusion-notices': NoticeView[];
+  '/sessions/:id/preflight': MatrixView;
   '/cases': Paged<CaseView>;
   '/cases/:id': CaseView;
   '/bridge-points': Paged<BridgePointView>;

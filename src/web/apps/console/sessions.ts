@@ -2,6 +2,7 @@ import { button, h, msg, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import type { CaseView } from './cases.ts';
 import type { BridgePointView } from '../../../contract/views/bridgePoint.ts';
+import type { MatrixView } from '../../../contract/views/preflight.ts';
 import { roleKey } from '../shared/tiles.ts';
 import { dueFollowUpsPanel, minutesSection, noticeSection, outcomesSection, sessionFollowUps } from './afterSitting.ts';
 import { api, type InvitationView, type Paged, type SessionView } from './api.ts';
@@ -276,17 +277,13 @@ async function printInvitation(ev: Event, id: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-interface Matrix {
-  slots: { id: string; kind: SlotKind; label: string; startsAt: string }[];
-  points: { bridgePointId: string; code: string; name: string; latest: string; cells: { slotId: string; status: string }[] }[];
-  goLiveGaps: { bridgePointId: string; missing: SlotKind[] }[];
-}
-type SlotKind = 'day_before' | 'rehearsal' | 'hours_before' | 'all_connected';
+type Matrix = MatrixView;
+type SlotKind = MatrixView['slots'][number]['kind'];
 
 async function preflightSection(session: SessionView): Promise<HTMLElement> {
   let matrix: Matrix;
   try {
-    matrix = await api.get<Matrix>(`/sessions/${session.id}/preflight`);
+    matrix = await api.get(`/sessions/${session.id}/preflight`);
   } catch {
     return section('nav.preflight', text('admin.list.empty', undefined, 'p'));
   }
