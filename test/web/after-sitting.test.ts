@@ -203,6 +203,7 @@ t.test('a case from intake to its line in the sổ, the conclusion notice PDF an
 
   // 7. The calendar page (item 8): Giỗ Tổ 2027 on Fri 16/4, marked "to be confirmed" until the board confirms it.
   await page.goto(`${srv.url}/console#/calendar`);
+  await page.locator('#calendar-year').clear(); // Playwright's fill adds to a number field in Firefox ESR
   await page.fill('#calendar-year', '2027');
   await page.dispatchEvent('#calendar-year', 'change');
   await page.waitForSelector('#calendar-list tr[data-id="2027-04-16"]');
