@@ -158,17 +158,6 @@ export function languageSwitch(): HTMLButtonElement {
   return b;
 }
 
-/**
- * Saves `url` (a blob: URL) as `filename`. The link is put in the document for the click: Firefox
- * ESR ignores a click on a link that is not in a document, so the file never came.
- */
-export function saveUrl(url: string, filename: string): void {
-  const a = h('a', { href: url, download: filename, hidden: true });
-  document.body.append(a);
-  a.click();
-  a.remove();
-}
-
 /** A polite live region: status messages are read out by screen readers. */
 export function statusRegion(className = 'status'): HTMLElement {
   return h('div', { class: className, role: 'status', 'aria-live': 'polite' });

@@ -1,4 +1,4 @@
-import { button, dyn, h, LocalizedError, msg, saveUrl, setText, text } from '../../ui/dom.ts';
+import { button, dyn, h, LocalizedError, msg, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api } from './api.ts';
 import { codeLabel, display, field, fieldColumn, section, table, withStatus, type Column } from './widgets.ts';
@@ -237,7 +237,8 @@ export async function reportPage(main: HTMLElement): Promise<void> {
     void (async () => {
       const response = await fetch(`/api/v1/reports/annual.csv?year=${yearInput.value}`, { headers: { authorization: `Bearer ${api.token ?? ''}` } });
       const url = URL.createObjectURL(await response.blob());
-      saveUrl(url, `bao-cao-${yearInput.value}.csv`);
+      const a = h('a', { href: url, download: `bao-cao-${yearInput.value}.csv` });
+      a.click();
       setTimeout(() => URL.revokeObjectURL(url), 30_000);
     })();
   });

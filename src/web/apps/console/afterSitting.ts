@@ -1,4 +1,4 @@
-import { button, h, msg, saveUrl, setText, text } from '../../ui/dom.ts';
+import { button, h, msg, setText, text } from '../../ui/dom.ts';
 import { t, type MessageKey } from '../../i18n/index.ts';
 import { api, type Paged, type SessionView } from './api.ts';
 import type { FollowUpView, NoticeView, OutcomeView, RegisterEntryView } from '../../../contract/views/afterSitting.ts';
@@ -33,7 +33,7 @@ async function openAuthenticated(path: string, download?: string): Promise<void>
     throw Object.assign(new Error(body.message ?? response.statusText), { code: body.code });
   }
   const url = URL.createObjectURL(await response.blob());
-  if (download) saveUrl(url, download);
+  if (download) h('a', { href: url, download }).click();
   else window.open(url, '_blank', 'noopener');
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
