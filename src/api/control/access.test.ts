@@ -1,10 +1,13 @@
 import Fastify from 'fastify';
 import t from 'tap';
+import { installErrorHandling } from '../errors.ts';
 import { installAccessControl, type RouteEntry } from './access.ts';
 
 /** The start-up half of the one access hook: no route can forget to declare who may call it. */
 const appWith = (devRoutes = false) => {
   const app = Fastify();
+  // The API edge gives errors their status (HTTP_STATUS), as buildApp does.
+  installErrorHandling(app);
   const routeTable: RouteEntry[] = [];
   installAccessControl(app, { devRoutes, routeTable });
   return { app, routeTable };
