@@ -21,6 +21,11 @@ function jobOfRow(row: Selectable<RecordingJobsTable>): StoredJob {
   };
 }
 
+/** How long a "not ejected" / "not ended" answer is reused (another process's write shows within it). */
+export const NEGATIVE_TTL_MS = 2_000;
+/** Bounds the cache: a flood of joins with made-up token ids cannot grow it without limit. */
+const MAX_CACHED_FACTS = 10_000;
+
 /**
  * The PostgreSQL `LiveStore` (migration 0550), the server's default: on the application's pool,
  * so it needs no connection of its own and `close()` leaves the pool to its owner. Lease expiry is
@@ -28,27 +33,50 @@ function jobOfRow(row: Selectable<RecordingJobsTable>): StoredJob {
  */
 export class PgLiveStore implements LiveStore {
   readonly #db: Db;
+  /**
+   * Every join asks isEnded and isEjected, and a reconnecting client joins again and again: the
+   * answers are kept here. A "yes" is kept for good (the application role may only insert into
+   * those tables, so it cannot become "no"); a "no" for NEGATIVE_TTL_MS, which bounds how late
+   * this process sees a write made by another one (this process's own writes are seen at once).
+   */
+  readonly #facts = new Map<string, { yes: boolean; until: number }>();
 
   constructor(db: Db) {
     this.#db = db;
   }
 
+  async #known(key: string, read: () => Promise<boolean>): Promise<boolean> {
+    const now = Date.now();
+    const fact = this.#facts.get(key);
+    if (fact !== undefined && (fact.yes || fact.until > now)) return fact.yes;
+    const yes = await read();
+    if (this.#facts.size >= MAX_CACHED_FACTS) this.#facts.clear();
+    this.#facts.set(key, { yes, until: now + NEGATIVE_TTL_MS });
+    return yes;
+  }
+
   async eject(sessionId: string, tokenId: string): Promise<void> {
     await this.#db.insertInto('live_ejections').values({ session_id: sessionId, token_id: tokenId }).onConflict((oc) => oc.doNothing()).execute();
+    this.#facts.set(`ejected\u0000${sessionId}\u0000${tokenId}`, { yes: true, until: Infinity });
   }
 
   async isEjected(sessionId: string, tokenId: string): Promise<boolean> {
-    const row = await this.#db.selectFrom('live_ejections').select('token_id').where('session_id', '=', sessionId).where('token_id', '=', tokenId).executeTakeFirst();
-    return row !== undefined;
+    return this.#known(`ejected\u0000${sessionId}\u0000${tokenId}`, async () => {
+      const row = await this.#db.selectFrom('live_ejections').select('token_id').where('session_id', '=', sessionId).where('token_id', '=', tokenId).executeTakeFirst();
+      return row !== undefined;
+    });
   }
 
   async markEnded(sessionId: string): Promise<void> {
     await this.#db.insertInto('live_ended_sessions').values({ session_id: sessionId }).onConflict((oc) => oc.doNothing()).execute();
+    this.#facts.set(`ended\u0000${sessionId}`, { yes: true, until: Infinity });
   }
 
   async isEnded(sessionId: string): Promise<boolean> {
-    const row = await this.#db.selectFrom('live_ended_sessions').select('session_id').where('session_id', '=', sessionId).executeTakeFirst();
-    return row !== undefined;
+    return this.#known(`ended\u0000${sessionId}`, async () => {
+      const row = await this.#db.selectFrom('live_ended_sessions').select('session_id').where('session_id', '=', sessionId).executeTakeFirst();
+      return row !== undefined;
+    });
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<void> {

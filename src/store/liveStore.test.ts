@@ -11,7 +11,7 @@ import { migrateToLatest } from '../db/migrator.ts';
 import { silentLogger, tempDataDir } from '../../test/helpers/env.ts';
 import type { LiveStore, StoredJob } from './LiveStore.ts';
 import { MemoryLiveStore } from './MemoryLiveStore.ts';
-import { PgLiveStore } from './PgLiveStore.ts';
+import { NEGATIVE_TTL_MS, PgLiveStore } from './PgLiveStore.ts';
 import { TiepdanError } from '../errors.ts';
 
 const job = (id: string, patch: Partial<StoredJob> = {}): StoredJob => ({
@@ -136,5 +136,22 @@ t.test('PgLiveStore on the embedded PostgreSQL, as the application role', async 
   t.equal(await undo(database.db.deleteFrom('live_ejections').execute()), 'denied', 'no DELETE on live_ejections');
   t.equal(await undo(database.db.updateTable('live_ended_sessions').set({ session_id: 'other' }).execute()), 'denied', 'no UPDATE on live_ended_sessions');
   t.equal(await undo(database.db.deleteFrom('live_leases').where('name', '=', 'none').execute()), 'allowed', 'leases, jobs and attempts are its to prune');
+
+  // Two processes on one database (a second node, or the server after a restart): what one
+  // writes, the other sees at once when it never asked, and within NEGATIVE_TTL_MS when it had
+  // been told "no" just before (joins are answered from the cache in between).
+  const other = new PgLiveStore(database.db);
+  const sid = '00000000-0000-4000-8000-0000000000aa';
+  t.equal(await store.isEjected(sid, 'jti-x'), false, 'not ejected yet');
+  t.equal(await store.isEnded(sid), false, 'not ended yet');
+  await other.eject(sid, 'jti-x');
+  await other.markEnded(sid);
+  t.equal(await new PgLiveStore(database.db).isEjected(sid, 'jti-x'), true, 'a store that never asked sees the ejection at once');
+  const started = Date.now();
+  while ((!(await store.isEjected(sid, 'jti-x')) || !(await store.isEnded(sid))) && Date.now() - started < NEGATIVE_TTL_MS + 3000) await new Promise((r) => setTimeout(r, 100));
+  const seenAfter = Date.now() - started;
+  t.ok((await store.isEjected(sid, 'jti-x')) && (await store.isEnded(sid)), `the store that had been told "no" sees both within ${NEGATIVE_TTL_MS} ms (${seenAfter} ms)`);
+  t.ok(seenAfter <= NEGATIVE_TTL_MS + 500, 'no later than the stated bound');
+  await other.close();
   await store.close();
 });

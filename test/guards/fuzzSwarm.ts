@@ -100,7 +100,10 @@ class Attacker {
     this.#ws = ws;
     this.#sentHere = 0;
     this.#repliesHere = 0;
-    this.#ids = new Set();
+    // Each socket checks its replies against its own ids: a closing socket's late replies arrive
+    // after the next socket has started its own set.
+    const ids = new Set<number>();
+    this.#ids = ids;
     this.#sentHuge = false;
     this.joined = false;
     this.stats.sockets++;
@@ -112,7 +115,7 @@ class Attacker {
       this.stats.replies++;
       const code = msg.ok === true ? 'ok' : (msg.error?.code ?? '?');
       this.stats.byCode.set(code, (this.stats.byCode.get(code) ?? 0) + 1);
-      if (msg.id !== null && msg.id !== undefined && !this.#ids.has(msg.id)) this.stats.badIds++;
+      if (msg.id !== null && msg.id !== undefined && !ids.has(msg.id)) this.stats.badIds++;
     });
     ws.on('close', (code) => {
       this.stats.closes.set(code, (this.stats.closes.get(code) ?? 0) + 1);
