@@ -21,4 +21,9 @@ export interface RecordableSession extends EventEmitter<RecordableSessionEvents>
   /** A router on which every producer of the session is available (piped there if the session spans routers). */
   readonly router: types.Router;
   producers(): RecordedProducer[];
+  /**
+   * True once the session has ended (after its `ended`). A recorder that started while the room
+   * was closing (its start waited on the database and the lease) missed `ended`, and checks this.
+   */
+  readonly closed?: boolean;
 }

@@ -193,6 +193,9 @@ export class RecordingService extends EventEmitter<RecordingServiceEvents> {
       }
     });
     this.emit('recordingStarted', { sessionId: session.id });
+    // The room closed while this start waited (lease, database): its `ended` came before the
+    // recorder listened, so the recording is closed now rather than left running on no room.
+    if (session.closed === true) void recorder.stop('complete');
     await this.#audit(actor, 'recording.started', session.id, { dir: path.basename(recorder.dir) }).catch((err: unknown) =>
       this.#logger.error({ err, sessionId: session.id }, 'recording started but its audit row could not be written'),
     );

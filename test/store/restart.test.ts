@@ -103,7 +103,8 @@ t.test('ejections, host-ended sessions, jobs, login limits and recorder leases s
     return l !== undefined && l.holder !== firstLease.holder ? l : undefined;
   });
   t.ok(secondLease.holder.startsWith(server.recordings.leaseNode), 'the stopped process released its lease: the new one records the session');
-  t.ok(server.recordings.liveState(one.sid), 'and its recorder runs');
+  // The lease is taken before the recorder starts (so two processes cannot both start one): wait for the start.
+  t.ok(await until('the new process’s recorder', () => server.recordings.liveState(one.sid) ?? undefined), 'and its recorder runs');
 
   t.equal((await (await peer(server)).join(two.sid, two.tokens[0]!)).error?.code, 'SESSION_ENDED', 'the session the host ended admits nobody');
 
