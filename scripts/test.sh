@@ -4,8 +4,8 @@
 # themselves.
 #
 # 1. Everything that does not judge real-time media (control API, database, operations, pure rules,
-#    the live store, the console's pages that only read and write through the API, in Chromium and
-#    Firefox) runs two files at a time (`--jobs=2`): these files wait on PostgreSQL start-up, fsync
+#    the live store, the signaling-only live tests, the console's pages that only read and write
+#    through the API, in Chromium and Firefox) runs two files at a time (`--jobs=2`): these files wait on PostgreSQL start-up, fsync
 #    and page loads as much as they compute, so two of them share this 2-core machine well
 #    (measured for the non-page files: 440 s one at a time, 262 s two at a time).
 # 2. The files that join rooms with real media or measure frames, audio, loss, recording or a
@@ -22,7 +22,14 @@ cd "$(dirname "$0")/.."
 # include), so a new test file is parallel unless it is put here.
 SERIAL=(
   'test/network/**/*.test.ts'
-  'test/live/**/*.test.ts'
+  # The live rooms with media (browsers, real recorders, a worker killed); the signaling-only live
+  # tests (admission, lobby, floor, caps, ejection, tokens) run in the first phase.
+  'test/live/three-peers.test.ts'
+  'test/live/reconnect.test.ts'
+  'test/live/worker-death.test.ts'
+  'test/live/local-recording.test.ts'
+  'test/live/recording-bridge.test.ts'
+  'test/live/browserRtpParameters.test.ts'
   'test/recording/**/*.test.ts'
   'test/load/**/*.test.ts'
   'test/guards/**/*.test.ts'
