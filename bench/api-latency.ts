@@ -13,6 +13,7 @@
  *   npm run bench api -- [--requests 3000] [--clients 50] [--only list]
  *   npm run bench api -- --show-queries --requests 100   (which queries one request makes)
  *   npm run bench api -- --explain --only list --requests 100   (and PostgreSQL's plan of the list)
+ *   npm run bench api -- --no-list-cache --only list   (without the change feed: the list reads the database each time)
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof bench/api-latency.ts --only list   (profile the server)
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -25,6 +26,7 @@ import { buildApp } from '../src/api/app.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrator.ts';
 import { ControlServices } from '../src/domain/controlServices.ts';
+import { SESSION_LIST_CHANNEL } from '../src/domain/sessions/sessionListCache.ts';
 import { createLogger, REDACT_PATHS } from '../src/logging/logger.ts';
 import { TokenSigner } from '../src/tokens/tokenSigner.ts';
 import { tempDataDir } from '../test/helpers/env.ts';
@@ -120,12 +122,16 @@ class QueryCounter implements KyselyPlugin {
   count = 0;
   /** When set, the kind and first table of each query are recorded here (--show-queries). */
   recorded: string[] | undefined;
-  /** The last query's tree (its outermost builder's), for --explain. */
+  /**
+   * The last select's tree (its outermost builder's), for --explain. Selects only: EXPLAIN ANALYZE
+   * runs its statement, and the last query overall was the seeding's audit_log insert (it ran again
+   * and failed on audit_log_pkey).
+   */
   lastNode: RootOperationNode | undefined;
   readonly #described = new WeakMap<object, string>();
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     if (this.recorded !== undefined) this.#described.set(args.queryId, describeQuery(args.node));
-    this.lastNode = args.node;
+    if (args.node.kind === 'SelectQueryNode') this.lastNode = args.node;
     return args.node;
   }
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
@@ -144,7 +150,7 @@ function describeQuery(node: RootOperationNode): string {
 if (!isMainThread) {
   parentPort!.postMessage(await generateLoad(workerData as LoadJob));
 } else {
-  const { values, positionals } = parseArgs({ options: { requests: { type: 'string' }, clients: { type: 'string' }, only: { type: 'string' }, 'show-queries': { type: 'boolean' }, explain: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ options: { requests: { type: 'string' }, clients: { type: 'string' }, only: { type: 'string' }, 'show-queries': { type: 'boolean' }, explain: { type: 'boolean' }, 'no-list-cache': { type: 'boolean' } }, allowPositionals: true });
   const total = Number(values.requests ?? positionals[0] ?? 3000);
   const clients = Number(values.clients ?? positionals[1] ?? 50);
   const only = values.only;
@@ -155,7 +161,9 @@ if (!isMainThread) {
   const database = await openDatabase({ url: undefined, dataDir: tmp.dir, embeddedPort: 0, logger: setupLogger });
   await migrateToLatest(database, setupLogger);
   const counter = new QueryCounter();
-  const services = new ControlServices({ db: database.db.withPlugin(counter), signer: await TokenSigner.fromDataDir(tmp.dir), logger: serverLogger, dataDir: tmp.dir });
+  // As src/server.ts: the change feed turns the session list cache on (--no-list-cache: off).
+  const changes = values['no-list-cache'] === true ? undefined : await database.listen(SESSION_LIST_CHANNEL);
+  const services = new ControlServices({ db: database.db.withPlugin(counter), signer: await TokenSigner.fromDataDir(tmp.dir), logger: serverLogger, dataDir: tmp.dir, ...(changes ? { changes } : {}) });
   const pool = await startTestPool(1, {}, setupLogger);
   const app = await buildApp({ logger: serverLogger, database, pool, control: { services, dataDir: tmp.dir, publicOrigin: 'https://bench.invalid' }, metrics: { token: undefined, dataDir: tmp.dir } });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -202,7 +210,14 @@ if (!isMainThread) {
       console.log(`${job.name}: ${counter.recorded.join('; ')}`);
       counter.recorded = undefined;
     }
-    if (values.explain === true && counter.lastNode !== undefined) {
+    if (values.explain === true && job.method === 'GET') {
+      // One request of this job first (the list cache off or cold: it reaches the database), so the
+      // plan shown is this job's query, not the last one of the seeding.
+      services.sessionListCache.invalidate();
+      counter.lastNode = undefined;
+      await (await fetch(job.url, { method: job.method, headers: job.headers ?? headers })).arrayBuffer();
+    }
+    if (values.explain === true && job.method === 'GET' && counter.lastNode !== undefined) {
       // The request's last query (the list itself), as PostgreSQL plans and runs it.
       const compiled = database.db.getExecutor().compileQuery(counter.lastNode, createQueryId());
       const plan = await database.db.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain (analyze, buffers) ${compiled.sql}`, [...compiled.parameters]));

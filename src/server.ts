@@ -15,6 +15,7 @@ import type { SessionDirectory } from './domain/sessionDirectory.ts';
 import type { Clock } from './domain/common/clock.ts';
 import { createLiveSessions, type LiveSessions } from './signaling/liveSessions.ts';
 import { ControlServices } from './domain/controlServices.ts';
+import { SESSION_LIST_CHANNEL } from './domain/sessions/sessionListCache.ts';
 import { RecordingService } from './recording/recordingService.ts';
 import { closeRoomsOnControlEnd, disconnectRevokedInvitations, persistLiveEnd } from './liveWiring.ts';
 import { auditLiveActions } from './signaling/liveAudit.ts';
@@ -105,7 +106,9 @@ export class TiepdanServer {
       const tokens = await TokenSigner.fromDataDir(config.dataDir);
       // Ejections, ended sessions, recorder leases, jobs and login attempts survive a restart (issue 12 item 3).
       const store = overrides.liveStore ?? new PgLiveStore(database.db);
-      const control = new ControlServices({ db: database.db, signer: tokens, logger, dataDir: config.dataDir, liveStore: store });
+      // Every process's writes to what a session list shows, heard at commit: the list cache's invalidation.
+      const changes = await database.listen(SESSION_LIST_CHANNEL);
+      const control = new ControlServices({ db: database.db, signer: tokens, logger, dataDir: config.dataDir, liveStore: store, changes });
       // The audit chain's key and anchor (DATA_DIR): a lost key stops start-up here (AUDIT_KEY_MISSING).
       await control.audit.start();
       // Live sessions are the control API's sessions (PostgreSQL) unless a caller supplies a directory.

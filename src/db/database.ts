@@ -7,6 +7,7 @@ import { redactUrl } from '../logging/logger.ts';
 import { readOrCreateSecret, startEmbeddedPostgres, type EmbeddedDatabase } from './embeddedPostgres.ts';
 import { auditLogOverreach, currentRole, EMBEDDED_APP_ROLE, ensureLoginRole, grantAppPrivileges } from './roles.ts';
 import type { DatabaseSchema } from './schema.ts';
+import { ChangeFeed } from './changeFeed.ts';
 
 export type Db = Kysely<DatabaseSchema>;
 
@@ -23,6 +24,8 @@ export interface DatabaseHandle {
    * With a single external role it is the application's pool.
    */
   asOwner<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /** A LISTEN on `channel` as the application role, on a connection of its own (closed by `close`). */
+  listen(channel: string): Promise<ChangeFeed>;
   /** True when a trivial query answers within the timeout (for /readyz). */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -109,6 +112,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     ownerUrl = embedded.url;
   }
   const db = connect(url, options.maxConnections ?? 10, logger);
+  const appUrl = url;
+  /** Closed with the database. */
+  const feeds = new Set<ChangeFeed>();
   let roles: DatabaseHandle['roles'];
   try {
     await sql`select 1`.execute(db);
@@ -156,6 +162,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       await warnIfAuditLogWritable();
       return result;
     },
+    async listen(channel) {
+      const feed = new ChangeFeed(appUrl, channel, logger);
+      feeds.add(feed);
+      // Not listening yet is not fatal: the feed retries, and caches on it read the database meanwhile.
+      await feed.start().catch((err: unknown) => logger.warn({ err }, 'change feed not listening yet'));
+      return feed;
+    },
     async ping(timeoutMs = 2000) {
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -172,6 +185,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       }
     },
     async close() {
+      for (const feed of feeds) await feed.close();
       await db.destroy();
       await embedded?.stop();
     },

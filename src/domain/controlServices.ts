@@ -11,7 +11,9 @@ import { InvitationService } from './invitations/invitationService.ts';
 import { PdfRenderer } from './invitations/pdfRenderer.ts';
 import { PreflightService } from './preflight/preflightService.ts';
 import { PgSessionDirectory } from './sessions/PgSessionDirectory.ts';
-import { SessionService } from './sessions/sessionService.ts';
+import { SessionService, type SessionView } from './sessions/sessionService.ts';
+import { SessionListCache, type ListChangeSource } from './sessions/sessionListCache.ts';
+import type { Paged } from './common/paging.ts';
 import { SettingsStore } from './settings/controlSettings.ts';
 import type { LiveStore } from '../store/LiveStore.ts';
 import { PgLiveStore } from '../store/PgLiveStore.ts';
@@ -26,6 +28,12 @@ export interface ControlServiceOptions {
   auth?: Partial<AuthOptions>;
   /** Login and guess counters across restarts (default: PostgreSQL on `db`; the server passes its one store). */
   liveStore?: LiveStore;
+  /**
+   * Writes heard from every process (database.listen(SESSION_LIST_CHANNEL)): turns the session
+   * list cache on and lets the settings and calendar caches hear other processes' writes.
+   * Without it the list reads the database every time.
+   */
+  changes?: ListChangeSource;
 }
 
 /** The control plane's domain services, wired together (no HTTP here). */
@@ -45,6 +53,8 @@ export class ControlServices {
   readonly pdf: PdfRenderer;
   /** What must outlive the process; here for the attempt counters of login, join codes and pre-flight results. */
   readonly liveStore: LiveStore;
+  /** Session list answers (on with `changes`); the control API drops them after each write it serves. */
+  readonly sessionListCache = new SessionListCache<Paged<SessionView>>();
 
   constructor(options: ControlServiceOptions) {
     const db = options.db;
@@ -62,8 +72,22 @@ export class ControlServices {
     this.preflight = new PreflightService({ db, audit: this.audit, calendar: this.calendar, settings: this.settings, clock });
     // Invitations need sessions and sessions revoke invitations on cancel: a late-bound reference.
     let invitations: InvitationService | undefined;
+    const changes = options.changes;
+    if (changes !== undefined) {
+      // Before the list cache's own listener: a list read after a change must see fresh settings and calendar.
+      changes.on('change', (table) => {
+        if (table === 'control_settings') this.settings.invalidate();
+        if (table === 'calendar_days') this.calendar.invalidate();
+      });
+      changes.on('state', () => {
+        this.settings.invalidate();
+        this.calendar.invalidate();
+      });
+      this.sessionListCache.attach(changes);
+    }
     this.sessions = new SessionService({
       db,
+      listCache: this.sessionListCache,
       audit: this.audit,
       calendar: this.calendar,
       settings: this.settings,

@@ -42,3 +42,17 @@ t.test('the signing key is created once, owner-only, and reused', async (t) => {
   t.equal(b.verify(token).sub, 'u1', 'same key after reload');
   t.equal((await stat(path.join(tmp.dir, 'token.key'))).mode & 0o777, 0o600);
 });
+
+t.test('a token verified before is remembered by its exact text: expiry still counts, edits still fail', async (t) => {
+  const now = new Date('2027-01-01T00:00:00Z');
+  const { token } = signer.issue({ kind: 'user', subject: 'u1', role: 'administrator', ttlSeconds: 60, now });
+  const first = signer.verify(token, now);
+  first.sub = 'changed by a caller';
+  t.equal(signer.verify(token, now).sub, 'u1', 'each call gets its own copy');
+  t.throws(() => signer.verify(token, new Date(now.getTime() + 60_000)), { code: 'TOKEN_EXPIRED' }, 'expiry is judged on every call');
+  const [v, payload, sig] = token.split('.');
+  const flipped = `${sig!.slice(0, -2)}${sig!.endsWith('AA') ? 'AB' : 'AA'}`;
+  t.throws(() => signer.verify(`${v}.${payload}.${flipped}`, now), { code: 'TOKEN_INVALID' }, 'another signature is another text: checked');
+  const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), role: 'host' })).toString('base64url');
+  t.throws(() => signer.verify(`${v}.${forged}.${sig}`, now), { code: 'TOKEN_INVALID' });
+});

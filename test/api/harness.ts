@@ -3,8 +3,10 @@ import { controlApiPlugin } from '../../src/api/control/controlApiPlugin.ts';
 import { installAccessControl, type RouteEntry } from '../../src/api/control/access.ts';
 import { installErrorHandling } from '../../src/api/errors.ts';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.ts';
+import type { ChangeFeed } from '../../src/db/changeFeed.ts';
 import { migrateToLatest } from '../../src/db/migrator.ts';
 import { ControlServices } from '../../src/domain/controlServices.ts';
+import { SESSION_LIST_CHANNEL } from '../../src/domain/sessions/sessionListCache.ts';
 import type { AuthOptions } from '../../src/domain/auth/authService.ts';
 import { USER_ROLES, type UserRole } from '../../src/domain/common/roles.ts';
 import type { Logger } from '../../src/logging/logger.ts';
@@ -24,6 +26,8 @@ export interface ControlApiHarness {
   dataDir: string;
   clock: { now: Date };
   routeTable: RouteEntry[];
+  /** The change feed, when started with `changeFeed: true`. */
+  changes: ChangeFeed | undefined;
   users: Record<UserRole, { id: string; token: string }>;
   /**
    * Injects a request as a role (or with an explicit token / no credentials). `body` is the parsed
@@ -33,7 +37,7 @@ export interface ControlApiHarness {
   close(): Promise<void>;
 }
 
-export async function startControlApi(options: { now?: Date; logger?: Logger; loginRateLimit?: { max: number; windowMs: number }; auth?: Partial<AuthOptions> } = {}): Promise<ControlApiHarness> {
+export async function startControlApi(options: { now?: Date; logger?: Logger; loginRateLimit?: { max: number; windowMs: number }; auth?: Partial<AuthOptions>; changeFeed?: boolean } = {}): Promise<ControlApiHarness> {
   const tmp = await tempDataDir('tiepdan-api-');
   const logger = options.logger ?? silentLogger();
   const database = await openDatabase({ url: undefined, dataDir: tmp.dir, embeddedPort: 0, logger });
@@ -42,7 +46,10 @@ export async function startControlApi(options: { now?: Date; logger?: Logger; lo
     const signer = await TokenSigner.fromDataDir(tmp.dir);
     const clock = { now: options.now ?? new Date() };
     // Tests move the clock by months: user tokens live long here (expiry has its own tests).
-    const services = new ControlServices({ db: database.db, signer, logger, dataDir: tmp.dir, clock: () => clock.now, auth: { tokenTtlSeconds: 3 * 365 * 86400, ...options.auth } });
+    // changeFeed: as src/server.ts, the session list cache on (off by default: tests that write
+    // behind the services' back, e.g. by SQL, then expect the list to show it at once).
+    const changes = options.changeFeed === true ? await database.listen(SESSION_LIST_CHANNEL) : undefined;
+    const services = new ControlServices({ db: database.db, signer, logger, dataDir: tmp.dir, clock: () => clock.now, auth: { tokenTtlSeconds: 3 * 365 * 86400, ...options.auth }, ...(changes ? { changes } : {}) });
     const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger }) as unknown as FastifyInstance;
     installErrorHandling(app);
     const routeTable: RouteEntry[] = [];
@@ -69,6 +76,7 @@ export async function startControlApi(options: { now?: Date; logger?: Logger; lo
       dataDir: tmp.dir,
       clock,
       routeTable,
+      changes,
       users,
       async call(method, url, o = {}) {
         const headers: Record<string, string> = { ...(o.headers ?? {}) };

@@ -74,6 +74,13 @@ export const controlApiPlugin: FastifyPluginAsync<ControlApiOptions> = async (ap
 
   if (options.dataDir !== undefined) await services.auth.bootstrapAdmin(options.dataDir);
 
+  // A write served here has committed by the time its answer is sent: the session list cache drops
+  // its answers before the client can ask again, so a client reads its own writes at once (the
+  // change feed's notification may come a moment later). Failed writes drop them too: harmless.
+  app.addHook('onSend', async (request) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') services.sessionListCache.invalidate();
+  });
+
   await app.register(
     async (api) => {
       const zapi = api.withTypeProvider<ZodTypeProvider>();

@@ -12,6 +12,9 @@ import { sessionView as sessionSchema } from '../../contract/views/session.ts';
 const lifecycle =
   'Life-cycle: draft → submitted → approved → invitations_sent → tested → live → ended → archived; cancelled (from draft to tested) and rejected (from submitted; reopen makes it a draft again). An action from any other status is refused with 409 INVALID_TRANSITION before any other rule.';
 
+/** The JSON of list answers, by answer object (see GET /sessions). */
+const serializedLists = new WeakMap<object, string>();
+
 export const sessionRoutes: FastifyPluginAsyncZod<{ services: ControlServices }> = async (app, { services }) => {
   const S = services.sessions;
 
@@ -32,11 +35,23 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: ControlServices }>
         response: { 200: paged(sessionSchema), ...errorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const actor = actorOf(request);
       const { limit, offset, status, from, to, bridgePointId } = request.query;
       const point = actor.role === 'commune_operator' ? (actor.bridgePointId ?? '00000000-0000-0000-0000-000000000000') : bridgePointId;
-      return S.list({ ...(status ? { status } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}), ...(point ? { bridgePointId: point } : {}) }, { limit, offset });
+      const page = await S.list({ ...(status ? { status } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}), ...(point ? { bridgePointId: point } : {}) }, { limit, offset });
+      // A cached answer is the same object each time: its JSON (checked by the response schema
+      // once, by reply.serialize) is kept with it and goes with the object when the cache drops it.
+      let json = serializedLists.get(page);
+      if (json === undefined) {
+        const serialized = reply.serialize(page);
+        if (typeof serialized !== 'string') return page; // not the schema's serializer: let fastify do it
+        json = serialized;
+        serializedLists.set(page, json);
+      }
+      const body = json;
+      reply.type('application/json; charset=utf-8').serializer(() => body);
+      return page;
     },
   );
 

@@ -19,8 +19,9 @@ export class CalendarStore {
     this.#clock = clock;
   }
 
-  // The table is small (a few dozen rows a year) and only this process writes it: keep it in
-  // memory, reload after every change. Every session view computes a deadline from it.
+  // The table is small (a few dozen rows a year): keep it in memory, reload after every change of
+  // this process, and after another's when the change feed tells (`invalidate`). Every session
+  // view computes a deadline from it.
   #cache: Promise<{ list: CalendarException[]; calendar: WorkingDayCalendar }> | undefined;
 
   #load(): Promise<{ list: CalendarException[]; calendar: WorkingDayCalendar }> {
@@ -33,6 +34,11 @@ export class CalendarStore {
       throw err;
     });
     return this.#cache;
+  }
+
+  /** Another process changed the table (heard on the change feed, see ControlServices): load it again. */
+  invalidate(): void {
+    this.#cache = undefined;
   }
 
   async exceptions(from?: string, to?: string): Promise<CalendarException[]> {

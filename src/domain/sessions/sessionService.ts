@@ -19,6 +19,7 @@ import type { SettingsStore } from '../settings/controlSettings.ts';
 import type { MinutesVersionsTable } from '../afterSitting/tables.ts';
 import { nextStatus, SESSION_STATUSES, type SessionAction, type SessionStatus } from './lifecycle.ts';
 import { safeText } from '../common/safeText.ts';
+import type { SessionListCache } from './sessionListCache.ts';
 import type { SessionView } from '../../contract/views/session.ts';
 import { CASE_OUTCOMES } from '../../contract/views/afterSitting.ts';
 import type { NotPassedPoint } from '../../contract/views/preflight.ts';
@@ -95,8 +96,12 @@ interface Relations {
 
 export type { NotPassedPoint };
 
+export type SessionListFilter = { status?: SessionStatus; from?: string; to?: string; bridgePointId?: string };
+
 export interface SessionServiceDeps {
   db: Db;
+  /** Keeps list answers until a change is heard (off when absent: every list reads the database). */
+  listCache?: SessionListCache<Paged<SessionView>>;
   audit: AuditLog;
   calendar: CalendarStore;
   settings: SettingsStore;
@@ -198,7 +203,16 @@ export class SessionService extends EventEmitter<SessionServiceEvents> {
     return view;
   }
 
-  async list(filter: { status?: SessionStatus; from?: string; to?: string; bridgePointId?: string }, page: Page): Promise<Paged<SessionView>> {
+  /** Answers from the list cache when it is on (its rules: sessionListCache.ts). Callers must not change the answer. */
+  async list(filter: SessionListFilter, page: Page): Promise<Paged<SessionView>> {
+    const cache = this.#d.listCache;
+    if (cache === undefined) return this.#list(filter, page);
+    // Every field the answer depends on, the operator's confinement (bridgePointId) included.
+    const key = JSON.stringify([filter.status ?? null, filter.from ?? null, filter.to ?? null, filter.bridgePointId ?? null, page.limit, page.offset]);
+    return cache.get(key, () => this.#list(filter, page));
+  }
+
+  async #list(filter: SessionListFilter, page: Page): Promise<Paged<SessionView>> {
     let q = this.#d.db.selectFrom('sessions');
     if (filter.status !== undefined) q = q.where('status', '=', filter.status);
     if (filter.from !== undefined) q = q.where('scheduled_start', '>=', new Date(filter.from));

@@ -63,12 +63,23 @@ export class SettingsStore {
     this.#audit = audit;
   }
 
+  /** Counts invalidations: a read that began before one is answered but not kept. */
+  #epoch = 0;
+
   async get(): Promise<ControlSettings> {
     if (this.#cache !== undefined) return this.#cache;
+    const epoch = this.#epoch;
     const row = await this.#db.selectFrom('control_settings').select('value').where('key', '=', KEY).executeTakeFirst();
     const parsed = controlSettingsSchema.safeParse(row?.value ?? {});
-    this.#cache = parsed.success ? parsed.data : controlSettingsSchema.parse({});
-    return this.#cache;
+    const value = parsed.success ? parsed.data : controlSettingsSchema.parse({});
+    if (epoch === this.#epoch) this.#cache = value;
+    return value;
+  }
+
+  /** Another process changed the settings (heard on the change feed, see ControlServices): read them again. */
+  invalidate(): void {
+    this.#epoch++;
+    this.#cache = undefined;
   }
 
   async put(actor: Actor, value: ControlSettings): Promise<ControlSettings> {
