@@ -26,3 +26,6 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   for (const table of SESSION_LIST_TABLES) await sql`drop trigger ${sql.id(`${table}_list_changed`)} on ${sql.table(table)}`.execute(db);
   await sql`drop function session_list_changed()`.execute(db);
 }
+
+/** Going back drops triggers or an index only: no table, no data. */
+export const downDestroys: readonly string[] = [];

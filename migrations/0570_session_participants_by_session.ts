@@ -11,3 +11,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropIndex('session_participants_session_id').execute();
 }
+
+/** Going back drops triggers or an index only: no table, no data. */
+export const downDestroys: readonly string[] = [];
