@@ -56,29 +56,31 @@ const KEY = 'control';
 export class SettingsStore {
   readonly #db: Db;
   readonly #audit: AuditLog;
-  #cache: ControlSettings | undefined;
+  // Kept as the read's promise, as CalendarStore keeps its table: requests that miss at once share
+  // one read, and `invalidate` during a read drops it (the read may predate the other's write).
+  #cache: Promise<ControlSettings> | undefined;
 
   constructor(db: Db, audit: AuditLog) {
     this.#db = db;
     this.#audit = audit;
   }
 
-  /** Counts invalidations: a read that began before one is answered but not kept. */
-  #epoch = 0;
-
-  async get(): Promise<ControlSettings> {
+  get(): Promise<ControlSettings> {
     if (this.#cache !== undefined) return this.#cache;
-    const epoch = this.#epoch;
-    const row = await this.#db.selectFrom('control_settings').select('value').where('key', '=', KEY).executeTakeFirst();
-    const parsed = controlSettingsSchema.safeParse(row?.value ?? {});
-    const value = parsed.success ? parsed.data : controlSettingsSchema.parse({});
-    if (epoch === this.#epoch) this.#cache = value;
-    return value;
+    const read = (async () => {
+      const row = await this.#db.selectFrom('control_settings').select('value').where('key', '=', KEY).executeTakeFirst();
+      const parsed = controlSettingsSchema.safeParse(row?.value ?? {});
+      return parsed.success ? parsed.data : controlSettingsSchema.parse({});
+    })();
+    this.#cache = read;
+    read.catch(() => {
+      if (this.#cache === read) this.#cache = undefined;
+    });
+    return read;
   }
 
   /** Another process changed the settings (heard on the change feed, see ControlServices): read them again. */
   invalidate(): void {
-    this.#epoch++;
     this.#cache = undefined;
   }
 
@@ -93,7 +95,7 @@ export class SettingsStore {
         .execute();
       await this.#audit.append(trx, actor, { action: 'settings.update', entity: 'settings', entityId: KEY, before, after: next });
     });
-    this.#cache = next;
+    this.#cache = Promise.resolve(next);
     return next;
   }
 }
