@@ -39,6 +39,8 @@ export interface RunResult {
   nodeCpuPct: number;
   rssMB: number;
   p95JoinMs: number | null;
+  /** p95 of each join phase from socket open (PointReport.phases): where a slow join spent its time. */
+  p95JoinPhases: { admittedMs: number | null; transportsMs: number | null; connectedMs: number | null };
   workers: WorkerRow[];
   fleetCpuPct: number;
   /** Packets the synthetic points sent plus received during the window (for CPU per packet). */
@@ -152,6 +154,11 @@ export async function loadRun(server: TiepdanServer, staff: Staff, browser: Brow
       nodeCpuPct: (((cpu.user + cpu.system) / 1000) / wall) * 100,
       rssMB: nodeRssMB() + workers.reduce((n, w) => n + w.rssMB, 0),
       p95JoinMs: p95(joined.map((p) => p.joinMs).filter((x): x is number => x !== null)),
+      p95JoinPhases: {
+        admittedMs: p95(joined.map((p) => p.phases.admittedMs).filter((x): x is number => x !== null)),
+        transportsMs: p95(joined.map((p) => p.phases.transportsMs).filter((x): x is number => x !== null)),
+        connectedMs: p95(joined.map((p) => p.phases.connectedMs).filter((x): x is number => x !== null)),
+      },
       workers,
       fleetCpuPct: report.cpuPct,
       fleetPackets: report.points.reduce((n, p) => n + p.packetsOut + p.packetsIn, 0),
@@ -221,6 +228,7 @@ export function details(r: RunResult): string {
   const usPerPacket = r.fleetPackets === 0 ? null : ((r.fleetCpuPct / 100) * o.seconds * 1e6) / r.fleetPackets;
   return [
     `sessions=${o.sessions} points/session=${o.points} layers=${o.layers} lost=${r.lost}/${r.expected} packets (at the points ${r.lostAt.points}, at the SFU ${r.lostAt.sfu}, at Chromium ${r.lostAt.chromium}); central Chromium decoded ${r.centralVideoSeen}/${r.centralVideoOffered} commune videos`,
+    `join p95 from socket open: admitted ${f(r.p95JoinPhases.admittedMs, 0)} ms, transports made ${f(r.p95JoinPhases.transportsMs, 0)} ms, ICE+DTLS+producers ${f(r.p95JoinPhases.connectedMs, 0)} ms, first media of every consumer ${f(r.p95JoinMs, 0)} ms`,
     `SFU: ${r.sfuPackets} packets in+out (${f(r.sfuPackets / o.seconds, 0)}/s), ${f(r.workerUsPerPacket, 1)} µs worker CPU per packet`,
     `load generator: ${f(r.fleetCpuPct)} % of a core (${f(perPoint, 2)} % = ${f(perPoint * 10, 1)} ms CPU/s per point, ${f(usPerPacket, 0)} µs CPU per packet sent or received), worst pacer gap ${f(r.fleetMaxTickGapMs, 0)} ms, ${r.fleetSkippedSends} sends skipped; kernel UDP receive-buffer drops ${r.udpRcvbufDrops}; load average ${r.loadAverage.map((x) => x.toFixed(2)).join(' ')}`,
     ...(r.errors.length > 0 ? [`errors: ${r.errors.join('; ')}`] : []),

@@ -55,6 +55,11 @@ export interface PointReport {
   setupMs: number | null;
   /** Socket open → first audio and video packet of every consumer the server offered (ms). */
   joinMs: number | null;
+  /**
+   * Where the join's time went, each from socket open (ms): admitted (`join` answered), transports
+   * (both created, certificates made, ICE gathered), connected (ICE + DTLS done, producers made).
+   */
+  phases: { admittedMs: number | null; transportsMs: number | null; connectedMs: number | null };
   /** Packets and bytes from here on count over the measured window (after mark()). */
   packetsOut: number;
   bytesOut: number;
@@ -83,6 +88,7 @@ export class SyntheticPoint {
   #setupMs: number | null = null;
   #joinMs: number | null = null;
   #error: string | undefined;
+  readonly #phases: PointReport['phases'] = { admittedMs: null, transportsMs: null, connectedMs: null };
   readonly #bySsrc = new Map<number, Received>();
   #offered = 0;
   readonly #audioOut: OutboundStream;
@@ -129,6 +135,7 @@ export class SyntheticPoint {
     });
     const joined = await sig.join(this.#o.sessionId, this.#o.token);
     this.#peerId = joined.peerId;
+    this.#phases.admittedMs = performance.now() - this.#openedAt;
     if (!joined.admitted) throw new Error('waiting in the lobby (the bench expects a session without one)');
     // Pipelined like the browser client: one round trip for the three requests.
     const [recvOffer, , sendOffer] = await Promise.all([
@@ -139,6 +146,7 @@ export class SyntheticPoint {
     const [recv, send] = await Promise.all([PointTransport.create(recvOffer, host), PointTransport.create(sendOffer, host)]);
     this.#recv = recv;
     this.#send = send;
+    this.#phases.transportsMs = performance.now() - this.#openedAt;
     recv.onRtp((p) => this.#onRtp(p.header.ssrc, p.header.sequenceNumber, p.payload.length + 12));
     await Promise.all([
       sig.request('connectTransport', { transportId: recv.id, dtlsParameters: recv.localDtlsParameters }, z.object({})),
@@ -146,6 +154,7 @@ export class SyntheticPoint {
     ]);
     await Promise.all([recv.connect(), send.connect(), this.#produce(send)]);
     this.#setupMs = performance.now() - this.#openedAt;
+    this.#phases.connectedMs = this.#setupMs;
     this.#sending = true;
   }
 
@@ -253,6 +262,7 @@ export class SyntheticPoint {
       ...(this.#error === undefined ? {} : { error: this.#error }),
       setupMs: this.#setupMs,
       joinMs: this.#joinMs,
+      phases: { ...this.#phases },
       packetsOut: out.reduce((n, s) => n + s.packets, 0),
       bytesOut: this.#send?.bytesSent ?? 0,
       packetsIn: streams.reduce((n, s) => n + s.stream.packets, 0),
