@@ -56,6 +56,30 @@ async function joinWithMedia(room: Room, peerId: string, role: 'host' | 'endpoin
   return { peer, consumers };
 }
 
+t.test('who is told of joins and leaves: a commune is not told of communes it may not see, the centre of all', async (t) => {
+  const pool = await startPool(1);
+  t.teardown(() => pool.close());
+  const told = (peer: Peer) => {
+    const events: string[] = [];
+    peer.on('peerJoined', (p) => events.push(`+${p.peerId}`));
+    peer.on('peerLeft', (id) => events.push(`-${id}`));
+    return events;
+  };
+  for (const endpointsSeeEachOther of [false, true]) {
+    const room = await Room.open({ id: `told-${endpointsSeeEachOther}`, settings: { maxPeers: 5, lobbyEnabled: false, endpointsSeeEachOther }, pool, logger: silentLogger() });
+    const host = room.addPeer({ peerId: 'host', role: 'host', label: 'host' });
+    const hostHeard = told(host);
+    const a = room.addPeer({ peerId: 'a', role: 'endpoint', label: 'a' });
+    const aHeard = told(a);
+    const b = room.addPeer({ peerId: 'b', role: 'endpoint', label: 'b' });
+    t.same(room.knownPeers(b).map((p) => p.id), endpointsSeeEachOther ? ['host', 'a'] : ['host'], `b's peer list (communes see each other: ${endpointsSeeEachOther})`);
+    room.removePeer(b, 'left');
+    t.same(hostHeard, ['+a', '+b', '-b'], 'the host is told of every commune');
+    t.same(aHeard, endpointsSeeEachOther ? ['+b', '-b'] : [], `commune a is told of b only when they may see each other (${endpointsSeeEachOther})`);
+    room.close();
+  }
+});
+
 t.test('visibility: central sees all, communes see only the centre unless allowed; observer receives only', async (t) => {
   const pool = await startPool();
   t.teardown(() => pool.close());

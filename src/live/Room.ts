@@ -13,7 +13,7 @@ import type { TransportParameters as WireTransportParameters } from '../contract
 import { MEDIA_BITRATES, type MediaSource, type ServerMedia } from './media.ts';
 import { Peer, type PeerSummary, type ConsumerDescription, type LocalRecordingState, type PeerRemovalReason, type SessionState } from './Peer.ts';
 import { peerStats, type PeerStats } from './peerStats.ts';
-import { canSee, joinsInLobby } from './permissions.ts';
+import { canSee, joinsInLobby, knowsOf } from './permissions.ts';
 import { RoomRouters, type RoomMedia } from './RoomRouters.ts';
 import { Subscriptions } from './subscriptions.ts';
 
@@ -57,6 +57,8 @@ export class Room extends EventEmitter<RecordableSessionEvents> implements Recor
   readonly #settings: RoomSettings;
   readonly #initialOutgoingBitrate: number;
   readonly #peers = new Map<string, Peer>();
+  /** The router's capabilities copied once per router (see rtpCapabilities). */
+  #capabilities: { router: types.Router; caps: types.RtpCapabilities } | undefined;
   readonly #media: RoomMedia;
   readonly #subscriptions: Subscriptions;
   #closed = false;
@@ -126,8 +128,14 @@ export class Room extends EventEmitter<RecordableSessionEvents> implements Recor
     return this.#media.rebuilds;
   }
 
+  /**
+   * The router's capabilities, read once per router: mediasoup's getter deep-copies them, and every
+   * join answer carries them. Read-only by contract (the answer is serialized, not changed).
+   */
   get rtpCapabilities(): types.RtpCapabilities {
-    return this.router.rtpCapabilities;
+    const router = this.router;
+    if (this.#capabilities?.router !== router) this.#capabilities = { router, caps: router.rtpCapabilities };
+    return this.#capabilities.caps;
   }
 
   get closed(): boolean {
@@ -183,6 +191,16 @@ export class Room extends EventEmitter<RecordableSessionEvents> implements Recor
     return [...this.#peers.values()].filter((p) => !p.admitted).map((p) => p.summary);
   }
 
+  /** Whether `viewer` is told of `owner` (permissions.ts `knowsOf` with this room's settings). */
+  knowsOf(viewer: Peer, owner: Peer): boolean {
+    return knowsOf(viewer, owner, this.#settings);
+  }
+
+  /** The admitted peers `viewer` is told of (the join answer's list). */
+  knownPeers(viewer: Peer): Peer[] {
+    return [...this.#peers.values()].filter((p) => p !== viewer && p.admitted && this.knowsOf(viewer, p));
+  }
+
   /** Whether `viewer` receives `owner`'s media (permissions.ts `canSee` with this room's settings). */
   canSee(viewer: Peer, owner: Peer): boolean {
     return canSee(viewer, owner, this.#settings);
@@ -202,7 +220,7 @@ export class Room extends EventEmitter<RecordableSessionEvents> implements Recor
     const lobby = joinsInLobby(init.role, this.#settings, init.toLobby === true);
     const peer = new Peer(init.peerId, init.role, init.label, !lobby);
     this.#peers.set(peer.id, peer);
-    if (peer.admitted) this.#broadcast((p) => p.emit('peerJoined', peer.summary), false, peer);
+    if (peer.admitted) this.#broadcast((p) => this.knowsOf(p, peer) && p.emit('peerJoined', peer.summary), false, peer);
     else this.#lobbyChanged();
     this.#logger.info({ peerId: peer.id, role: peer.role, lobby }, 'peer added');
     return peer;
@@ -212,7 +230,7 @@ export class Room extends EventEmitter<RecordableSessionEvents> implements Recor
   admit(peer: Peer): void {
     if (!peer.admit()) return;
     for (const state of this.localRecordings()) peer.emit('localRecording', state);
-    this.#broadcast((p) => p.emit('peerJoined', peer.summary), false, peer);
+    this.#broadcast((p) => this.knowsOf(p, peer) && p.emit('peerJoined', peer.summary), false, peer);
     this.#lobbyChanged();
     this.#subscriptions.admitted(peer);
   }
@@ -226,7 +244,7 @@ export class Room extends EventEmitter<RecordableSessionEvents> implements Recor
     if (this.#localRecorders.delete(peer.id)) {
       this.#broadcast((p) => p.emit('localRecording', { peerId: peer.id, label: peer.label, recording: false }));
     }
-    if (peer.admitted) this.#broadcast((p) => p.emit('peerLeft', peer.id, reason));
+    if (peer.admitted) this.#broadcast((p) => this.knowsOf(p, peer) && p.emit('peerLeft', peer.id, reason));
     else this.#lobbyChanged();
     this.#logger.info({ peerId: peer.id, reason }, 'peer removed');
   }

@@ -1,7 +1,7 @@
 /** The role rules as pure functions: who sees whom, who waits in the lobby, who may do what. No workers. */
 import t from 'tap';
 import { PARTICIPANT_ROLES, type ParticipantRole } from '../contract/signalingConstants.ts';
-import { canSee, joinsInLobby, requireAdmitted, requirePermission } from './permissions.ts';
+import { canSee, joinsInLobby, knowsOf, requireAdmitted, requirePermission } from './permissions.ts';
 
 const p = (role: ParticipantRole, admitted = true) => ({ role, admitted });
 
@@ -21,6 +21,15 @@ t.test('visibility: the centre sees everyone; communes see each other only when 
   t.notOk(canSee(host, host, together), 'nobody consumes itself');
   t.notOk(canSee(host, p('endpoint', false), together), 'nobody sees a peer waiting in the lobby');
   t.notOk(canSee(p('endpoint', false), host, together), 'a peer in the lobby sees nobody');
+});
+
+t.test('who is told of whom: communes that may not see each other are not told of each other', async (t) => {
+  const apart = { lobbyEnabled: false, endpointsSeeEachOther: false };
+  const together = { lobbyEnabled: false, endpointsSeeEachOther: true };
+  t.notOk(knowsOf(p('endpoint'), p('endpoint'), apart), 'a commune is not told of another commune');
+  t.ok(knowsOf(p('endpoint'), p('endpoint'), together), '…unless they may see each other');
+  t.ok(knowsOf(p('endpoint'), p('host'), apart), 'a commune is told of the centre');
+  for (const viewer of ['host', 'central', 'observer', 'technician'] as const) t.ok(knowsOf(p(viewer), p('endpoint'), apart), `the ${viewer} is told of every commune`);
 });
 
 t.test('lobby: with a lobby, everyone but the host and the technician waits; a contested seat always does', async (t) => {

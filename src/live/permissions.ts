@@ -57,6 +57,18 @@ export function canSee(viewer: Participant, owner: Participant, settings: Visibi
   return true;
 }
 
+/**
+ * Whether `viewer` is told of `owner` at all (the join answer's peer list, peerJoined, peerLeft):
+ * communes that may not see each other are not told of each other either. Their page would hide
+ * them anyway (web/apps/room), a commune needs no list of the others, and in a province-size
+ * session telling every commune of every other was the signaling's O(N²) work: 136 communes
+ * joining made 18,000 notifications (issue 14). Everyone else is told of everyone admitted.
+ */
+export function knowsOf(viewer: Participant, owner: Participant, settings: VisibilitySettings): boolean {
+  if (viewer.role === 'endpoint' && owner.role === 'endpoint') return settings.endpointsSeeEachOther;
+  return true;
+}
+
 /** Whether a newcomer of `role` waits in the lobby; `contested` seats always do (security review M1). */
 export function joinsInLobby(role: ParticipantRole, settings: VisibilitySettings, contested = false): boolean {
   return contested || (settings.lobbyEnabled && ROLE_PERMISSIONS[role].waitsInLobby);

@@ -25,6 +25,16 @@ export interface SubscriptionsOptions {
  */
 export class Subscriptions {
   readonly #o: SubscriptionsOptions;
+  /**
+   * Indexes kept so that no per-event work walks the whole room: a province session has ~270
+   * producers and ~550 consumers, and each producer's score event (about one a second) used to
+   * scan every viewer's consumers and every peer's producers (issue 14: O(N²) per second).
+   */
+  readonly #ownerOfProducer = new Map<string, Peer>();
+  /** Per producer, its consumer per viewer (a viewer consumes a producer once). */
+  readonly #consumersOfProducer = new Map<string, Map<string, { viewer: Peer; consumer: types.Consumer }>>();
+  /** Each producer's layers' maxBitrate, read once: mediasoup's rtpParameters getter deep-copies. */
+  readonly #bitrates = new WeakMap<types.Producer, (number | undefined)[]>();
 
   constructor(options: SubscriptionsOptions) {
     this.#o = options;
@@ -39,7 +49,17 @@ export class Subscriptions {
 
   /** Every viewer that may see `owner` consumes its new producer. */
   fanOut(owner: Peer, producer: types.Producer): void {
+    this.#register(owner, producer);
     for (const viewer of this.#o.peers()) this.consumeSafely(viewer, owner, producer);
+  }
+
+  #register(owner: Peer, producer: types.Producer): void {
+    if (this.#ownerOfProducer.has(producer.id) || producer.closed) return;
+    this.#ownerOfProducer.set(producer.id, owner);
+    producer.observer.once('close', () => {
+      this.#ownerOfProducer.delete(producer.id);
+      this.#consumersOfProducer.delete(producer.id);
+    });
   }
 
   /** A newly admitted peer: it sees the others, the others see it. */
@@ -65,9 +85,10 @@ export class Subscriptions {
 
   async #consume(viewer: Peer, owner: Peer, producer: types.Producer): Promise<void> {
     if (!this.#o.canSee(viewer, owner) || viewer.rtpCapabilities === undefined || producer.closed) return;
+    this.#register(owner, producer);
     const transport = viewer.recvTransport;
     if (transport === undefined) return;
-    for (const c of viewer.consumers.values()) if (c.producerId === producer.id) return;
+    if (this.#consumerOf(viewer, producer.id) !== undefined) return;
     const slot = this.#o.routers.slotOf(viewer.id);
     if (slot === undefined || !slot.router.canConsume({ producerId: producer.id, rtpCapabilities: viewer.rtpCapabilities })) {
       this.#o.logger.warn({ peerId: viewer.id, producerId: producer.id }, 'peer cannot consume producer (codecs)');
@@ -84,19 +105,22 @@ export class Subscriptions {
       return;
     }
     // Another call may have raced this one for the same producer.
-    for (const c of viewer.consumers.values()) {
-      if (c.producerId === producer.id) {
-        consumer.close();
-        return;
-      }
+    if (this.#consumerOf(viewer, producer.id) !== undefined) {
+      consumer.close();
+      return;
     }
     viewer.consumers.set(consumer.id, consumer);
+    let ofProducer = this.#consumersOfProducer.get(producer.id);
+    if (ofProducer === undefined) this.#consumersOfProducer.set(producer.id, (ofProducer = new Map()));
+    ofProducer.set(viewer.id, { viewer, consumer });
     const forget = () => {
       if (viewer.consumers.delete(consumer.id)) viewer.emit('consumerClosed', consumer.id);
     };
     consumer.on('transportclose', forget);
     consumer.on('producerclose', forget);
     consumer.observer.once('close', () => {
+      const ofProducer = this.#consumersOfProducer.get(producer.id);
+      if (ofProducer?.get(viewer.id)?.consumer === consumer) ofProducer.delete(viewer.id);
       viewer.consumers.delete(consumer.id);
       viewer.wantedLayers.delete(consumer.id);
     });
@@ -119,7 +143,15 @@ export class Subscriptions {
     return out;
   }
 
+  /** The viewer's open consumer of the producer, if any. */
+  #consumerOf(viewer: Peer, producerId: string): types.Consumer | undefined {
+    const entry = this.#consumersOfProducer.get(producerId)?.get(viewer.id);
+    return entry !== undefined && entry.viewer === viewer && !entry.consumer.closed ? entry.consumer : undefined;
+  }
+
   #ownerOf(producerId: string): Peer | undefined {
+    const known = this.#ownerOfProducer.get(producerId);
+    if (known !== undefined && known.producers.has(producerId)) return known;
     for (const peer of this.#o.peers()) if (peer.producers.has(producerId)) return peer;
     return undefined;
   }
@@ -145,7 +177,7 @@ export class Subscriptions {
     if (consumer.type !== 'simulcast') return 0;
     const entry = this.#ownerOf(consumer.producerId)?.producers.get(consumer.producerId);
     // A simulcast consumer has one encoding; the layer count is the producer's.
-    const layer = spatialLayerForSize(entry?.producer.rtpParameters.encodings?.length ?? 1, entry?.size, view);
+    const layer = spatialLayerForSize(this.#bitratesOf(entry?.producer).length, entry?.size, view);
     viewer.wantedLayers.set(consumer.id, layer);
     await this.#fitLayer(viewer, consumer);
     // When the viewer's link cannot carry everything, mediasoup shares it by priority: the big
@@ -171,9 +203,7 @@ export class Subscriptions {
 
   /** A sender stopped or restarted a simulcast layer: its viewers' layers are fitted again. */
   refitViewersOf(producerId: string): void {
-    for (const viewer of this.#o.peers()) {
-      for (const consumer of viewer.consumers.values()) if (consumer.producerId === producerId) void this.#fitLayer(viewer, consumer);
-    }
+    for (const { viewer, consumer } of this.#consumersOfProducer.get(producerId)?.values() ?? []) void this.#fitLayer(viewer, consumer);
   }
 
   /**
@@ -183,13 +213,23 @@ export class Subscriptions {
    */
   #budgetLayer(viewer: Peer, consumer: types.Consumer): number {
     const producer = this.#findProducer(consumer.producerId);
-    const bitrates = (producer?.rtpParameters.encodings ?? [{}]).map((e) => e.maxBitrate);
+    const bitrates = this.#bitratesOf(producer);
     const wanted = viewer.wantedLayers.get(consumer.id) ?? bitrates.length - 1;
     const layer = viewer.downlink.layerFor(bitrates, wanted, consumer.preferredLayers?.spatialLayer ?? 0);
     const sent = new Set((producer?.score ?? []).filter((s) => s.score > 0).map((s) => s.encodingIdx));
     if (sent.size === 0 || sent.has(layer)) return layer;
     for (let i = layer + 1; i < bitrates.length; i++) if (sent.has(i)) return i;
     return layer;
+  }
+
+  #bitratesOf(producer: types.Producer | undefined): (number | undefined)[] {
+    if (producer === undefined) return [undefined];
+    let bitrates = this.#bitrates.get(producer);
+    if (bitrates === undefined) {
+      bitrates = (producer.rtpParameters.encodings ?? [{}]).map((e) => e.maxBitrate);
+      this.#bitrates.set(producer, bitrates);
+    }
+    return bitrates;
   }
 
   async #fitLayer(viewer: Peer, consumer: types.Consumer): Promise<void> {

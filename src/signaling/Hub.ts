@@ -226,7 +226,7 @@ export class SignalingHub implements RequestHandler, MethodHost {
       // TURN credentials only once admitted (security review L14): a peer waiting in the lobby has
       // no media to relay, and a leaked invitation should not buy relay time on the TURN server.
       iceServers: peer.admitted ? this.#iceServers(peer.id, connection) : [],
-      peers: peer.admitted ? room.peers().filter((p) => p !== peer && p.admitted).map((p) => p.summary) : [],
+      peers: peer.admitted ? room.knownPeers(peer).map((p) => p.summary) : [],
       lobby: peer.permissions.moderate ? room.lobby() : [],
       consumers: resumed ? room.describeConsumers(peer) : [],
       session: { ...room.state, endpointsSeeEachOther: settings.endpointsSeeEachOther, participantRecordingAllowed: settings.participantRecordingAllowed },
