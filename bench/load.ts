@@ -4,6 +4,7 @@
  *   npm run bench load -- --points 12 --seconds 15            one run
  *   npm run bench load -- --points 12 --sessions 3            3 sessions of 12 points at once
  *   npm run bench load -- --sweep [--max-points 200]          the largest N that fits
+ *   npm run bench load -- --points 136 --central synthetic    the province, central point synthetic too
  *
  * A real server (control API on PostgreSQL, mediasoup workers: --workers, default 2), sessions
  * made through the API, per session one Chromium central point (it sends camera and microphone and
@@ -32,6 +33,7 @@ const argsSchema = z.object({
   workers: z.coerce.number().int().min(1).max(16).default(2),
   sweep: z.boolean().default(false),
   maxPoints: z.coerce.number().int().min(2).max(495).default(200),
+  central: z.enum(['chromium', 'synthetic']).default('chromium'),
 });
 
 function parseArgs(argv: string[]): z.infer<typeof argsSchema> {
@@ -55,7 +57,7 @@ const browser = await launchChromium();
 try {
   const staff = await benchStaff(server);
   const run = async (points: number): Promise<RunResult> => {
-    const r = await loadRun(server, staff, browser, { points, seconds: args.seconds, sessions: args.sessions, layers: args.layers });
+    const r = await loadRun(server, staff, browser, { points, seconds: args.seconds, sessions: args.sessions, layers: args.layers, central: args.central });
     console.log(details(r));
     console.log(finalLine(r));
     console.log(workerTable(r));

@@ -24,14 +24,30 @@ export async function centralInbound(page: Page): Promise<Inbound> {
 }
 
 /**
- * Every commune as a thumbnail (160×90: the SFU forwards the lowest layer), as the console's
- * grid shows a province: a browser decoding 100+ top layers would measure the browser, not the server.
+ * The console's view of a province: every commune as a thumbnail (160×90: the SFU forwards the
+ * lowest layer) and the speaker large (1280×720: the top layer): first `floorPeerId`, the commune
+ * given the floor, then whichever commune the server's `activeSpeaker` names, as the chair's screen
+ * does. A browser decoding 100+ top layers would measure the browser, not the server. Resolves
+ * with the number of commune videos shown.
  */
-export async function showAsThumbnails(page: Page): Promise<number> {
+export async function showAsThumbnails(page: Page, floorPeerId?: string): Promise<number> {
   const videos = (await centralInbound(page)).filter((c) => c.kind === 'video');
-  await page.evaluate(async (ids) => {
-    for (const id of ids) await (window as unknown as PageClient).client.setViewSize(id, 160, 90);
-  }, videos.map((v) => v.consumerId));
+  await page.evaluate(async ({ ids, floor }) => {
+    type Client = { setViewSize(id: string, w: number, h: number): Promise<number>; on(e: 'activeSpeaker', f: (peerId: string) => void): void; remoteTracks: Map<string, { peerId: string; kind: string }> };
+    const client = (window as unknown as { client: Client }).client;
+    for (const id of ids) await client.setViewSize(id, 160, 90);
+    let large: string | undefined;
+    const showLarge = (peerId: string) => {
+      // The central point's own voice (its fake microphone beeps) has no tile here: nothing changes.
+      const video = [...client.remoteTracks.entries()].find(([, t]) => t.peerId === peerId && t.kind === 'video')?.[0];
+      if (video === undefined || video === large) return;
+      if (large !== undefined) void client.setViewSize(large, 160, 90).catch(() => undefined);
+      large = video;
+      void client.setViewSize(video, 1280, 720).catch(() => undefined);
+    };
+    if (floor !== undefined) showLarge(floor);
+    client.on('activeSpeaker', showLarge);
+  }, { ids: videos.map((v) => v.consumerId), floor: floorPeerId });
   return videos.length;
 }
 

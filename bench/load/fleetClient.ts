@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { FleetReport } from './pointFleet.ts';
+import type { FleetOptions, FleetReport } from './pointFleet.ts';
 
 const childMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('started'), ms: z.number() }),
@@ -43,8 +43,10 @@ export class FleetChild {
     }
   }
 
-  async start(wsUrl: string, seats: { sessionId: string; token: string }[], layers: number, viewSizes: ({ width: number; height: number } | undefined)[] = []): Promise<number> {
-    this.#child.send({ type: 'start', wsUrl, seats, layers, viewSizes });
+  /** Starts the points (pointFleet.ts FleetOptions); resolves with how long their joins took (ms). */
+  async start(o: Omit<FleetOptions, 'layers' | 'joinConcurrency'> & { layers: number }): Promise<number> {
+    this.#child.send({ type: 'start', ...o });
+    const seats = o.seats;
     return (await this.#next('started', 120_000 + 1000 * seats.length)).ms;
   }
 

@@ -7,12 +7,16 @@
 import { z } from 'zod';
 import { PointFleet } from './pointFleet.ts';
 
+const viewSize = z.object({ width: z.number().int().positive(), height: z.number().int().positive() });
 export const startMessage = z.object({
   type: z.literal('start'),
   wsUrl: z.string(),
   seats: z.array(z.object({ sessionId: z.string(), token: z.string() })),
   layers: z.number().int().min(1).max(3),
-  viewSizes: z.array(z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).optional()).optional(),
+  // IPC is JSON: an undefined entry of an array arrives as null.
+  viewSizes: z.array(viewSize.nullish().transform((v) => v ?? undefined)).max(1000).optional(),
+  speakerViewSizes: z.array(viewSize.nullish().transform((v) => v ?? undefined)).max(1000).optional(),
+  speaking: z.array(z.boolean()).max(1000).optional(),
 });
 const parentMessage = z.discriminatedUnion('type', [startMessage, z.object({ type: z.literal('mark') }), z.object({ type: z.literal('report') }), z.object({ type: z.literal('stop') })]);
 
@@ -25,7 +29,7 @@ process.on('message', (raw) => {
     switch (m.type) {
       case 'start': {
         const t0 = performance.now();
-        fleet = await PointFleet.start({ wsUrl: m.wsUrl, seats: m.seats, layers: m.layers, viewSizes: m.viewSizes });
+        fleet = await PointFleet.start({ wsUrl: m.wsUrl, seats: m.seats, layers: m.layers, viewSizes: m.viewSizes, speakerViewSizes: m.speakerViewSizes, speaking: m.speaking });
         send({ type: 'started', ms: performance.now() - t0 });
         break;
       }

@@ -13,6 +13,13 @@ export interface FleetOptions {
   layers?: number;
   /** Video view size per seat index (e.g. thumbnails for the central point); see PointOptions.viewSize. */
   viewSizes?: ({ width: number; height: number } | undefined)[];
+  /** Per seat index, the size the speaker's video is shown at (with viewSizes: a central point's screen). */
+  speakerViewSizes?: ({ width: number; height: number } | undefined)[];
+  /**
+   * Per seat index, whether its microphone is on (forwarded). Default: the first seat of each
+   * session (the commune with the floor); the others join muted, as communes do.
+   */
+  speaking?: boolean[];
   /** Points joining at once (the rest queue), so a sweep measures the session, not a join storm. */
   joinConcurrency?: number;
 }
@@ -49,10 +56,10 @@ export class PointFleet {
     const media = await encodedMedia();
     const speakers = new Set<string>();
     const points = o.seats.map(({ sessionId, token }, i) => {
-      // One voice per session, as in a sitting: the others send the silence level.
-      const speaking = !speakers.has(sessionId);
+      // One voice per session, as in a sitting: the others are muted until given the floor.
+      const speaking = o.speaking?.[i] ?? !speakers.has(sessionId);
       speakers.add(sessionId);
-      return new SyntheticPoint({ wsUrl: o.wsUrl, sessionId, token, media, layers: o.layers, speaking, viewSize: o.viewSizes?.[i] });
+      return new SyntheticPoint({ wsUrl: o.wsUrl, sessionId, token, media, layers: o.layers, speaking, viewSize: o.viewSizes?.[i], speakerViewSize: o.speakerViewSizes?.[i] });
     });
     const fleet = new PointFleet(points);
     fleet.#startPacer();

@@ -2,7 +2,7 @@
  * What the server side says during a load run: CPU and memory of the mediasoup workers and of
  * the Node process, and the loss the SFU counted on the points' uplinks (its receive streams).
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { TiepdanServer } from '../../src/server.ts';
 
 export interface WorkerSample {
@@ -75,4 +75,37 @@ export async function consumerPackets(server: TiepdanServer, sessionId: string):
     }
   }
   return n;
+}
+
+/**
+ * CPU (ms, user + system) of this process's Chromium descendants, from /proc: the central point's
+ * browser decodes every commune, and on a 2-core machine it competes with the server and the
+ * generator, so a run must say what the browser took. Processes that ended are not counted
+ * (their time is lost), so a sample is taken before and after the window with the same browser.
+ */
+export async function browserCpuMs(): Promise<number> {
+  const msPerTick = 1000 / 100; // USER_HZ, the unit of /proc/<pid>/stat times, is 100 on Linux
+  const entries = await readdir('/proc').catch(() => [] as string[]);
+  const stats = new Map<number, { ppid: number; comm: string; ticks: number }>();
+  await Promise.all(
+    entries.filter((e) => /^\d+$/.test(e)).map(async (pid) => {
+      const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      // comm is in parentheses and may hold spaces: the fields after the last ')' are fixed.
+      const close = text.lastIndexOf(')');
+      if (close < 0) return;
+      const comm = text.slice(text.indexOf('(') + 1, close);
+      const f = text.slice(close + 2).split(' ');
+      stats.set(Number(pid), { ppid: Number(f[1]), comm, ticks: Number(f[11]) + Number(f[12]) });
+    }),
+  );
+  const isOurs = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+      if (p === process.pid) return true;
+      p = stats.get(p)?.ppid ?? 0;
+    }
+    return false;
+  };
+  let ticks = 0;
+  for (const [pid, s] of stats) if (/^(chrom|chrome_)/.test(s.comm) && isOurs(pid)) ticks += s.ticks;
+  return ticks * msPerTick;
 }

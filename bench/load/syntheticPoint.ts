@@ -10,6 +10,7 @@ import { rtpParametersSchema } from '../../src/contract/signaling.ts';
 import { FPS, LAYERS, type EncodedMedia } from './media.ts';
 import { InboundStream, OutboundStream, URI_AUDIO_LEVEL, URI_MID, URI_RID, EXT_AUDIO_LEVEL, EXT_MID, EXT_RID } from './rtpStreams.ts';
 import { PointSignaling } from './signaling.ts';
+import { SpeakerView } from './speakerView.ts';
 import { PointTransport, transportOfferSchema } from './webrtcTransport.ts';
 
 const OPUS_PT = 100;
@@ -29,6 +30,7 @@ const newConsumerSchema = z.object({
   peerId: z.string(),
   kind: z.enum(['audio', 'video']),
   rtpParameters: rtpParametersSchema,
+  producerPaused: z.boolean().optional(),
 });
 
 export interface PointOptions {
@@ -38,13 +40,18 @@ export interface PointOptions {
   media: EncodedMedia;
   /** Simulcast layers to send (1–3, lowest first). */
   layers?: number;
-  /** The one point whose microphone carries a voice level (the others send the silence level). */
+  /**
+   * The one point with the floor: its microphone carries a voice level and is forwarded. The others
+   * join muted, as the room page makes a commune join: silence level, producer paused at the SFU.
+   */
   speaking?: boolean;
   /**
    * CSS size every received video is shown at (`setConsumerViewSize`): the central point shows
    * the communes as thumbnails, so the SFU forwards their lowest layer. Unset: as sent (top layer).
    */
   viewSize?: { width: number; height: number };
+  /** With `viewSize`: the speaker's video is shown at this size (speakerView.ts), as the chair's screen does. */
+  speakerViewSize?: { width: number; height: number };
 }
 
 export interface PointReport {
@@ -53,7 +60,7 @@ export interface PointReport {
   error?: string;
   /** Socket open → transports connected and both producers made (ms). */
   setupMs: number | null;
-  /** Socket open → first audio and video packet of every consumer the server offered (ms). */
+  /** Socket open → first packet of every consumer the server offered whose producer is not paused (ms). */
   joinMs: number | null;
   /**
    * Where the join's time went, each from socket open (ms): admitted (`join` answered), transports
@@ -68,6 +75,8 @@ export interface PointReport {
   expectedIn: number;
   lostIn: number;
   consumers: number;
+  /** Video streams (one per consumer) a packet arrived on in the last two seconds. */
+  videoStreamsArriving: number;
   /** A packet of this kind arrived in the last two seconds (and at all). */
   audioArriving: boolean;
   videoArriving: boolean;
@@ -76,6 +85,8 @@ export interface PointReport {
 interface Received {
   kind: 'audio' | 'video';
   stream: InboundStream;
+  /** Its producer is paused (a muted commune): nothing is expected from it. */
+  paused: boolean;
 }
 
 export class SyntheticPoint {
@@ -90,6 +101,7 @@ export class SyntheticPoint {
   #error: string | undefined;
   readonly #phases: PointReport['phases'] = { admittedMs: null, transportsMs: null, connectedMs: null };
   readonly #bySsrc = new Map<number, Received>();
+  readonly #ssrcOfConsumer = new Map<string, number>();
   #offered = 0;
   readonly #audioOut: OutboundStream;
   readonly #videoOut: OutboundStream[];
@@ -124,14 +136,30 @@ export class SyntheticPoint {
     const sig = await PointSignaling.open(this.#o.wsUrl);
     this.#sig = sig;
     this.#openedAt = performance.now();
+    const resize = (consumerId: string, size: { width: number; height: number }) => void sig.request('setConsumerViewSize', { consumerId, ...size }, z.unknown()).catch(() => undefined);
+    const view = this.#o.viewSize;
+    const large = this.#o.speakerViewSize;
+    const speakerView = view === undefined || large === undefined ? undefined : new SpeakerView(resize, view, large);
     sig.on('newConsumer', (d) => {
       const c = newConsumerSchema.parse(d);
       this.#offered++;
       const ssrc = c.rtpParameters.encodings?.[0]?.ssrc;
-      if (ssrc !== undefined && !this.#bySsrc.has(ssrc)) this.#bySsrc.set(ssrc, { kind: c.kind, stream: new InboundStream() });
-      const view = this.#o.viewSize;
-      if (c.kind === 'video' && view !== undefined) void sig.request('setConsumerViewSize', { consumerId: c.consumerId, ...view }, z.object({ spatialLayer: z.number() })).catch(() => undefined);
+      if (ssrc !== undefined && !this.#bySsrc.has(ssrc)) this.#bySsrc.set(ssrc, { kind: c.kind, stream: new InboundStream(), paused: c.producerPaused === true });
+      if (ssrc !== undefined) this.#ssrcOfConsumer.set(c.consumerId, ssrc);
+      if (speakerView !== undefined) speakerView.consumer(c);
+      else if (c.kind === 'video' && view !== undefined) resize(c.consumerId, view);
       void sig.request('resumeConsumer', { consumerId: c.consumerId }, z.object({})).catch(() => undefined);
+    });
+    sig.on('activeSpeaker', (d) => speakerView?.speaker(String(d.peerId)));
+    const pausedAs = (paused: boolean) => (d: Record<string, unknown>) => {
+      const ssrc = this.#ssrcOfConsumer.get(String(d.consumerId));
+      const r = ssrc === undefined ? undefined : this.#bySsrc.get(ssrc);
+      if (r !== undefined) r.paused = paused;
+    };
+    sig.on('consumerPaused', pausedAs(true));
+    sig.on('consumerResumed', (d) => {
+      pausedAs(false)(d);
+      speakerView?.resumed(String(d.consumerId));
     });
     const joined = await sig.join(this.#o.sessionId, this.#o.token);
     this.#peerId = joined.peerId;
@@ -161,7 +189,7 @@ export class SyntheticPoint {
   async #produce(send: PointTransport): Promise<void> {
     const sig = this.#sig!;
     const cname = `synthetic-${this.#audioOut.ssrc}`;
-    await sig.request(
+    const audio = await sig.request(
       'produce',
       {
         transportId: send.id,
@@ -180,6 +208,10 @@ export class SyntheticPoint {
       },
       z.object({ producerId: z.string() }),
     );
+    // As the room page does (N154 Art 21(2)): a commune's microphone is off until the chair gives
+    // it the floor. The browser still sends a muted track's silence packets and the SFU, told to
+    // pause, forwards none; so does this point. The speaking point is the one with the floor.
+    if (this.#o.speaking !== true) await sig.request('pauseProducer', { producerId: audio.producerId }, z.object({}));
     const top = LAYERS[this.#videoOut.length - 1]!;
     await sig.request(
       'produce',
@@ -210,11 +242,11 @@ export class SyntheticPoint {
     let r = this.#bySsrc.get(ssrc);
     if (r === undefined) {
       // A packet before its newConsumer was read (same socket order makes it rare): counted anyway.
-      r = { kind: 'video', stream: new InboundStream() };
+      r = { kind: 'video', stream: new InboundStream(), paused: false };
       this.#bySsrc.set(ssrc, r);
     }
     r.stream.receive(seq, size, now);
-    if (this.#joinMs === null && this.#offered > 0 && this.#bySsrc.size >= this.#offered && [...this.#bySsrc.values()].every((x) => x.stream.packets > 0)) {
+    if (this.#joinMs === null && this.#offered > 0 && this.#bySsrc.size >= this.#offered && [...this.#bySsrc.values()].every((x) => x.paused || x.stream.packets > 0)) {
       this.#joinMs = now - this.#openedAt;
     }
   }
@@ -270,6 +302,7 @@ export class SyntheticPoint {
       expectedIn: streams.reduce((n, s) => n + s.stream.expected, 0),
       lostIn: streams.reduce((n, s) => n + s.stream.lost, 0),
       consumers: this.#offered,
+      videoStreamsArriving: streams.filter((x) => x.kind === 'video' && x.stream.packets > 0 && now - x.stream.lastAt < 2000).length,
       audioArriving: arriving('audio'),
       videoArriving: arriving('video'),
     };

@@ -18,6 +18,7 @@ import type {
 import { CLOSE_CODES, PROTOCOL_VERSION, type MediaSource as MediaSourceName } from '../contract/signalingConstants.ts';
 import { SignalingError, SignalingSocket } from './SignalingSocket.ts';
 import { AudioLossGuard } from './audioLossGuard.ts';
+import { inboundStatsOf } from './inboundStats.ts';
 
 /**
  * The browser side of a live session: joins with an invitation token, sends camera (simulcast,
@@ -544,7 +545,7 @@ export class LiveClient extends Emitter<Events> {
   }
 
   /** Lengthens an audio receiver's jitter buffer while its link loses packets (NACK needs the time). */
-  readonly #audioLoss = new AudioLossGuard();
+  readonly #audioLoss = new AudioLossGuard((consumers) => inboundStatsOf(this.#recv, consumers));
   /** Video consumers the SFU sends no layer of although their producer runs (see `videoSuspended`). */
   readonly #suspendedVideo = new Set<string>();
   /** Video consumers whose producer is paused: no layer then means a camera off, not a thin link. */
@@ -602,14 +603,15 @@ export class LiveClient extends Emitter<Events> {
   /** Bytes received (and, for video, frames decoded) so far per remote track (inbound-rtp), keyed by consumer id. */
   async inboundBytes(): Promise<{ consumerId: string; peerId: string; kind: string; bytes: number; framesDecoded: number }[]> {
     const out: { consumerId: string; peerId: string; kind: string; bytes: number; framesDecoded: number }[] = [];
-    for (const [id, { consumer, description }] of this.#consumers) {
+    const entries = [...this.#consumers];
+    const stats = await inboundStatsOf(this.#recv, entries.map(([, e]) => e.consumer));
+    for (const [id, { description }] of entries) {
       let bytes = 0;
       let framesDecoded = 0;
-      (await consumer.getStats()).forEach((s: { type: string; bytesReceived?: number; framesDecoded?: number }) => {
-        if (s.type !== 'inbound-rtp') return;
+      for (const s of stats.get(id) ?? []) {
         bytes += s.bytesReceived ?? 0;
         framesDecoded += s.framesDecoded ?? 0;
-      });
+      }
       out.push({ consumerId: id, peerId: description.peerId, kind: description.kind, bytes, framesDecoded });
     }
     return out;
@@ -621,14 +623,15 @@ export class LiveClient extends Emitter<Events> {
    */
   async inboundRtp(): Promise<{ consumerId: string; peerId: string; kind: string; packets: number; lost: number; framesDecoded: number }[]> {
     const out: { consumerId: string; peerId: string; kind: string; packets: number; lost: number; framesDecoded: number }[] = [];
-    for (const [id, { consumer, description }] of this.#consumers) {
+    const entries = [...this.#consumers];
+    const stats = await inboundStatsOf(this.#recv, entries.map(([, e]) => e.consumer));
+    for (const [id, { description }] of entries) {
       const row = { consumerId: id, peerId: description.peerId, kind: description.kind, packets: 0, lost: 0, framesDecoded: 0 };
-      (await consumer.getStats()).forEach((s: { type: string; packetsReceived?: number; packetsLost?: number; framesDecoded?: number }) => {
-        if (s.type !== 'inbound-rtp') return;
+      for (const s of stats.get(id) ?? []) {
         row.packets += s.packetsReceived ?? 0;
         row.lost += s.packetsLost ?? 0;
         row.framesDecoded += s.framesDecoded ?? 0;
-      });
+      }
       out.push(row);
     }
     return out;

@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup-client';
+import { inboundStatsOf, type InboundRtpStats } from './inboundStats.ts';
 
 /**
  * Speech on a lossy commune link: Opus NACK can only bring back a lost packet that arrives before
@@ -25,9 +26,17 @@ interface Watched {
   cleanChecks: number;
 }
 
+/** The stats of the watched consumers, keyed by consumer id (LiveClient reads them with one getStats of the transport). */
+export type InboundStatsReader = (consumers: readonly types.Consumer[]) => Promise<Map<string, InboundRtpStats[]>>;
+
 export class AudioLossGuard {
   readonly #watched = new Map<string, Watched>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #read: InboundStatsReader;
+
+  constructor(read: InboundStatsReader = (consumers) => inboundStatsOf(undefined, consumers)) {
+    this.#read = read;
+  }
 
   watch(consumer: types.Consumer): void {
     if (consumer.kind !== 'audio' || consumer.rtpReceiver === undefined || !('jitterBufferTarget' in consumer.rtpReceiver)) return;
@@ -47,18 +56,12 @@ export class AudioLossGuard {
   }
 
   async #check(): Promise<void> {
-    for (const w of this.#watched.values()) {
-      if (w.consumer.closed) continue;
-      let now: Watched['last'];
-      try {
-        for (const s of (await w.consumer.getStats()).values()) {
-          const r = s as { type?: string; packetsReceived?: number; packetsLost?: number; nackCount?: number };
-          if (r.type === 'inbound-rtp') now = { received: r.packetsReceived ?? 0, lost: r.packetsLost ?? 0, nacks: r.nackCount ?? 0 };
-        }
-      } catch {
-        continue; // the consumer closed meanwhile
-      }
-      if (now === undefined) continue;
+    const watched = [...this.#watched.values()].filter((w) => !w.consumer.closed);
+    const stats = await this.#read(watched.map((w) => w.consumer));
+    for (const w of watched) {
+      const r = stats.get(w.consumer.id)?.[0];
+      if (r === undefined) continue; // closed meanwhile, or not reported yet
+      const now: Watched['last'] = { received: r.packetsReceived ?? 0, lost: r.packetsLost ?? 0, nacks: r.nackCount ?? 0 };
       const before = w.last;
       w.last = now;
       if (before === undefined) continue;

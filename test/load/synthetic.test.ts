@@ -36,7 +36,8 @@ t.test('a dozen synthetic bridge points for ten seconds: all joined, all media a
   const wsUrl = `${server.url.replace(/^http/, 'ws')}/ws`;
   const seats = [session.centralToken, ...session.pointTokens].map((token) => ({ sessionId: session.sessionId, token }));
   // The central point shows the communes as thumbnails (lowest layer), the communes the central point large.
-  fleet = await PointFleet.start({ wsUrl, seats, joinConcurrency: 4, viewSizes: [{ width: 160, height: 90 }] });
+  // The central point speaks, and the first commune has the floor; the other communes join muted.
+  fleet = await PointFleet.start({ wsUrl, seats, joinConcurrency: 4, viewSizes: [{ width: 160, height: 90 }], speaking: [true, true] });
   const upBefore = await producerLoss(server, session.sessionId);
   const dropsBefore = await udpDrops();
   fleet.mark();
