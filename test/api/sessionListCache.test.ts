@@ -4,6 +4,7 @@
  * show at once, and another connection's writes (what another process on the database would do)
  * show within the notification's trip.
  */
+import { gunzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import t from 'tap';
 import { createPoint, createSession } from './fixtures.ts';
@@ -41,6 +42,21 @@ t.test('session list cache', async (t) => {
     // Asking for another point's sessions does not lift the confinement.
     const asked = await h.call('GET', `${url}&bridgePointId=${other}`, { as: 'commune_operator' });
     t.same(asked.body.items.map((s: { id: string }) => s.id), [mine]);
+  });
+
+  await t.test('a client that takes gzip gets the same answer gzipped; one that refuses it, plain', async (t) => {
+    const plain = await h.call('GET', url, { as: 'admin' });
+    t.equal(plain.headers['content-encoding'], undefined, 'no Accept-Encoding: plain JSON');
+    t.match(String(plain.headers['content-type']), /^application\/json/);
+    const res = await h.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${h.users.admin.token}`, 'accept-encoding': 'gzip, deflate, br' } });
+    t.equal(res.headers['content-encoding'], 'gzip');
+    t.equal(res.headers.vary, 'accept-encoding');
+    const unzipped = gunzipSync(res.rawPayload).toString('utf8');
+    t.equal(unzipped, plain.text, 'gunzipped, byte for byte the plain answer');
+    t.ok(res.rawPayload.length < Buffer.byteLength(plain.text) / 2, `smaller on the wire (${res.rawPayload.length} of ${Buffer.byteLength(plain.text)} bytes)`);
+    const refused = await h.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${h.users.admin.token}`, 'accept-encoding': 'gzip;q=0, identity' } });
+    t.equal(refused.headers['content-encoding'], undefined, 'gzip;q=0: plain');
+    t.equal(refused.body, plain.text);
   });
 
   await t.test('a write through this API shows in the next list, without waiting', async (t) => {
