@@ -1,7 +1,7 @@
 /**
  * The short version of the province-scale bench (bench/load.ts), for CI: a session made through
  * the control API, its central point and a dozen commune points as synthetic bridge points (real
- * /ws protocol and invitations, real ICE/DTLS/SRTP, Opus and three-layer simulcast VP8), ten
+ * /ws protocol and invitations, real ICE/DTLS (werift) and SRTP (the generator's lean path), Opus and three-layer simulcast VP8), ten
  * seconds of media. Every point must join, every commune must keep receiving the central point's
  * audio and video, the central point every commune's, and once everyone is in, nothing may be
  * lost on the way — in either direction (counted at the receivers from RTP sequence numbers, and by the SFU on what
@@ -51,6 +51,10 @@ t.test('a dozen synthetic bridge points for ten seconds: all joined, all media a
     t.equal(p.consumers, 2, `${p.peerId}: offered the central point’s microphone and camera only`);
     t.ok(p.audioArriving && p.videoArriving, `${p.peerId}: audio and video keep arriving`);
   }
+  // The lean media path authenticates a sample of what arrives (bench/load/srtp.ts): some, and none failing.
+  const checked = report.points.reduce((n, p) => n + p.srtpChecked, 0);
+  t.ok(report.points.every((p) => p.srtpChecked > 0), `every point authenticated SRTP it received (${checked} packets checked)`);
+  t.equal(report.points.reduce((n, p) => n + p.srtpFailures, 0), 0, 'no received SRTP packet failed authentication');
   const lostIn = report.points.reduce((n, p) => n + p.lostIn, 0);
   const expectedIn = report.points.reduce((n, p) => n + p.expectedIn, 0);
   // At full pace ~20,000 packets; a starved CI machine skips sends (the pacer does not burst), so
