@@ -43,7 +43,7 @@ export class FleetChild {
     }
   }
 
-  async start(wsUrl: string, seats: { sessionId: string; token: string }[], layers: number, viewSizes: ({ width: number; height: number } | undefined)[] = []): Promise<number> {
+  async start(wsUrl: string, seats: { sessionId: string; token: string; speaking?: boolean }[], layers: number, viewSizes: ({ width: number; height: number } | undefined)[] = []): Promise<number> {
     this.#child.send({ type: 'start', wsUrl, seats, layers, viewSizes });
     return (await this.#next('started', 120_000 + 1000 * seats.length)).ms;
   }

@@ -1,6 +1,7 @@
 /**
  * The synthetic points in a child process of the bench (fork), so the server's Node CPU and the
- * load generator's CPU are measured apart. Messages (IPC, validated): the parent sends `start`,
+ * load generator's CPU are measured apart; the bench may fork several (--fleet-processes) so the
+ * generator is not one Node thread. Messages (IPC, validated): the parent sends `start`,
  * the child answers `started`; `mark` opens the measured window; `report` gets the counters back
  * (`report`), then `stop` ends the points and the process.
  */
@@ -10,7 +11,7 @@ import { PointFleet } from './pointFleet.ts';
 export const startMessage = z.object({
   type: z.literal('start'),
   wsUrl: z.string(),
-  seats: z.array(z.object({ sessionId: z.string(), token: z.string() })),
+  seats: z.array(z.object({ sessionId: z.string(), token: z.string(), speaking: z.boolean().optional() })),
   layers: z.number().int().min(1).max(3),
   viewSizes: z.array(z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).optional()).optional(),
 });

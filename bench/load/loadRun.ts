@@ -1,6 +1,6 @@
 /**
  * One measured load run: K sessions made through the control API, each with a Chromium central
- * point and N synthetic communes (in a child process), S seconds of media after everyone joined,
+ * point and N synthetic communes (in --fleet-processes child processes), S seconds of media after everyone joined,
  * then what the server, the points and the browser counted over those seconds.
  */
 import { availableParallelism, freemem, loadavg, totalmem } from 'node:os';
@@ -9,6 +9,7 @@ import type { TiepdanServer } from '../../src/server.ts';
 import { centralInbound, openCentralPage, showAsThumbnails, waitForCommunes, type Inbound } from './centralPage.ts';
 import { FleetChild } from './fleetClient.ts';
 import { createLoadSession, type Staff } from './loadSession.ts';
+import type { FleetReport } from './pointFleet.ts';
 import { consumerPackets, nodeRssMB, producerLoss, sampleWorkers, udpDrops, type WorkerSample } from './serverStats.ts';
 
 export interface RunOptions {
@@ -16,6 +17,8 @@ export interface RunOptions {
   seconds: number;
   sessions: number;
   layers: number;
+  /** Load generator processes (FleetChild), seats split round-robin over them. */
+  fleetProcesses: number;
 }
 
 export interface WorkerRow extends Omit<WorkerSample, 'cpuMs'> {
@@ -80,15 +83,27 @@ function inboundDelta(before: Inbound, after: Inbound): { lost: number; expected
   return { lost, expected, videoSeen, videoOffered };
 }
 
+/** The generator processes as one: points concatenated, CPU summed, the worst pacer gap, skips summed. */
+function mergeReports(reports: FleetReport[]): FleetReport {
+  return {
+    points: reports.flatMap((r) => r.points),
+    cpuPct: reports.reduce((n, r) => n + r.cpuPct, 0),
+    maxTickGapMs: Math.max(0, ...reports.map((r) => r.maxTickGapMs)),
+    skippedSends: reports.reduce((n, r) => n + r.skippedSends, 0),
+  };
+}
+
 export async function loadRun(server: TiepdanServer, staff: Staff, browser: Browser, o: RunOptions): Promise<RunResult> {
   const wsUrl = `${server.url.replace(/^http/, 'ws')}/ws`;
   const sessions = [];
   for (let k = 0; k < o.sessions; k++) sessions.push(await createLoadSession(staff, o.points));
   const pages: Page[] = [];
-  const fleet = new FleetChild();
+  const fleets = Array.from({ length: o.fleetProcesses }, () => new FleetChild());
   try {
     for (const s of sessions) pages.push(await openCentralPage(browser, server.url, s.sessionId, s.centralToken));
-    await fleet.start(wsUrl, sessions.flatMap((s) => s.pointTokens.map((token) => ({ sessionId: s.sessionId, token }))), o.layers);
+    // Round-robin, so each process has its share of every session; one speaker per session overall.
+    const seats = sessions.flatMap((s) => s.pointTokens.map((token, i) => ({ sessionId: s.sessionId, token, speaking: i === 0 })));
+    await Promise.all(fleets.map((fleet, k) => fleet.start(wsUrl, seats.filter((_, i) => i % fleets.length === k), o.layers)));
     for (const page of pages) {
       await waitForCommunes(page, o.points, 30_000);
       await showAsThumbnails(page);
@@ -102,10 +117,10 @@ export async function loadRun(server: TiepdanServer, staff: Staff, browser: Brow
     const out0 = await Promise.all(sessions.map((s) => consumerPackets(server, s.sessionId)));
     const in0 = await Promise.all(pages.map(centralInbound));
     const drops0 = await udpDrops();
-    await fleet.mark();
+    await Promise.all(fleets.map((f) => f.mark()));
     const t0 = performance.now();
     await sleep(o.seconds * 1000);
-    const report = await fleet.report();
+    const report = mergeReports(await Promise.all(fleets.map((f) => f.report())));
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const w1 = await sampleWorkers(server);
@@ -165,7 +180,7 @@ export async function loadRun(server: TiepdanServer, staff: Staff, browser: Brow
       errors: [...new Set(report.points.flatMap((p) => (p.error === undefined ? [] : [p.error])))],
     };
   } finally {
-    await fleet.stop();
+    await Promise.all(fleets.map((f) => f.stop()));
     for (const page of pages) await page.context().close();
   }
 }

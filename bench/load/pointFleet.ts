@@ -9,7 +9,8 @@ import { SyntheticPoint, type PointReport } from './syntheticPoint.ts';
 export interface FleetOptions {
   wsUrl: string;
   /** One per point: the session and its invitation token (several sessions may share a fleet). */
-  seats: { sessionId: string; token: string }[];
+  /** `speaking` unset: the first seat of each session in this fleet speaks (with several fleet processes the bench sets it). */
+  seats: { sessionId: string; token: string; speaking?: boolean }[];
   layers?: number;
   /** Video view size per seat index (e.g. thumbnails for the central point); see PointOptions.viewSize. */
   viewSizes?: ({ width: number; height: number } | undefined)[];
@@ -48,9 +49,9 @@ export class PointFleet {
   static async start(o: FleetOptions): Promise<PointFleet> {
     const media = await encodedMedia();
     const speakers = new Set<string>();
-    const points = o.seats.map(({ sessionId, token }, i) => {
+    const points = o.seats.map(({ sessionId, token, speaking: said }, i) => {
       // One voice per session, as in a sitting: the others send the silence level.
-      const speaking = !speakers.has(sessionId);
+      const speaking = said ?? !speakers.has(sessionId);
       speakers.add(sessionId);
       return new SyntheticPoint({ wsUrl: o.wsUrl, sessionId, token, media, layers: o.layers, speaking, viewSize: o.viewSizes?.[i] });
     });
