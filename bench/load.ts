@@ -5,11 +5,12 @@
  *   npm run bench load -- --points 12 --sessions 3            3 sessions of 12 points at once
  *   npm run bench load -- --sweep [--max-points 200]          the largest N that fits
  *   npm run bench load -- --points 136 --central synthetic    the province, central point synthetic too
+ *   npm run bench load -- --points 48 --fleet-processes 2     the points in two generator processes (default 1)
  *
  * A real server (control API on PostgreSQL, mediasoup workers: --workers, default 2), sessions
  * made through the API, per session one Chromium central point (it sends camera and microphone and
- * must decode every commune's video) and N synthetic communes (bench/load/, werift, in a child
- * process) sending Opus + three-layer simulcast VP8 and receiving the central point. Counters are
+ * must decode every commune's video) and N synthetic communes (bench/load/: werift for ICE and
+ * DTLS, the generator's own lean RTP/SRTP path, in --fleet-processes child processes) sending Opus + three-layer simulcast VP8 and receiving the central point. Counters are
  * taken over the S seconds after everyone joined. Prints details, then the final line
  * `points=… seconds=… joinedPct=… lossPct=… workerCpuPct=… nodeCpuPct=… rssMB=… p95JoinMs=… limit=…` (what limited
  * the run: bench/load/loadRun.ts limitOf) and a
@@ -34,6 +35,11 @@ const argsSchema = z.object({
   sweep: z.boolean().default(false),
   maxPoints: z.coerce.number().int().min(2).max(495).default(200),
   central: z.enum(['chromium', 'synthetic']).default('chromium'),
+  /**
+   * Synthetic points' processes (seats round-robin). 1 measured best on this 2-core machine: with 2
+   * at 48 points the generators took the SFU worker's CPU and its socket dropped packets (README).
+   */
+  fleetProcesses: z.coerce.number().int().min(1).max(8).default(1),
 });
 
 function parseArgs(argv: string[]): z.infer<typeof argsSchema> {
@@ -57,7 +63,7 @@ const browser = await launchChromium();
 try {
   const staff = await benchStaff(server);
   const run = async (points: number): Promise<RunResult> => {
-    const r = await loadRun(server, staff, browser, { points, seconds: args.seconds, sessions: args.sessions, layers: args.layers, central: args.central });
+    const r = await loadRun(server, staff, browser, { points, seconds: args.seconds, sessions: args.sessions, layers: args.layers, central: args.central, fleetProcesses: args.fleetProcesses });
     console.log(details(r));
     console.log(finalLine(r));
     console.log(workerTable(r));

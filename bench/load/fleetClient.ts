@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { FleetOptions, FleetReport } from './pointFleet.ts';
+import type { FleetReport, Seat } from './pointFleet.ts';
 
 const childMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('started'), ms: z.number() }),
@@ -44,7 +44,7 @@ export class FleetChild {
   }
 
   /** Starts the points (pointFleet.ts FleetOptions); resolves with how long their joins took (ms). */
-  async start(o: Omit<FleetOptions, 'layers' | 'joinConcurrency'> & { layers: number }): Promise<number> {
+  async start(o: { wsUrl: string; seats: Seat[]; layers: number }): Promise<number> {
     this.#child.send({ type: 'start', ...o });
     const seats = o.seats;
     return (await this.#next('started', 120_000 + 1000 * seats.length)).ms;

@@ -1,6 +1,7 @@
 /**
  * The synthetic points in a child process of the bench (fork), so the server's Node CPU and the
- * load generator's CPU are measured apart. Messages (IPC, validated): the parent sends `start`,
+ * load generator's CPU are measured apart; the bench may fork several (--fleet-processes) so the
+ * generator is not one Node thread. Messages (IPC, validated): the parent sends `start`,
  * the child answers `started`; `mark` opens the measured window; `report` gets the counters back
  * (`report`), then `stop` ends the points and the process.
  */
@@ -11,12 +12,10 @@ const viewSize = z.object({ width: z.number().int().positive(), height: z.number
 export const startMessage = z.object({
   type: z.literal('start'),
   wsUrl: z.string(),
-  seats: z.array(z.object({ sessionId: z.string(), token: z.string() })),
+  seats: z
+    .array(z.object({ sessionId: z.string(), token: z.string(), speaking: z.boolean().optional(), viewSize: viewSize.optional(), speakerViewSize: viewSize.optional() }))
+    .max(1000),
   layers: z.number().int().min(1).max(3),
-  // IPC is JSON: an undefined entry of an array arrives as null.
-  viewSizes: z.array(viewSize.nullish().transform((v) => v ?? undefined)).max(1000).optional(),
-  speakerViewSizes: z.array(viewSize.nullish().transform((v) => v ?? undefined)).max(1000).optional(),
-  speaking: z.array(z.boolean()).max(1000).optional(),
 });
 const parentMessage = z.discriminatedUnion('type', [startMessage, z.object({ type: z.literal('mark') }), z.object({ type: z.literal('report') }), z.object({ type: z.literal('stop') })]);
 
@@ -29,7 +28,7 @@ process.on('message', (raw) => {
     switch (m.type) {
       case 'start': {
         const t0 = performance.now();
-        fleet = await PointFleet.start({ wsUrl: m.wsUrl, seats: m.seats, layers: m.layers, viewSizes: m.viewSizes, speakerViewSizes: m.speakerViewSizes, speaking: m.speaking });
+        fleet = await PointFleet.start({ wsUrl: m.wsUrl, seats: m.seats, layers: m.layers });
         send({ type: 'started', ms: performance.now() - t0 });
         break;
       }

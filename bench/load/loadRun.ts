@@ -1,6 +1,6 @@
 /**
  * One measured load run: K sessions made through the control API, each with a Chromium central
- * point and N synthetic communes (in a child process), S seconds of media after everyone joined,
+ * point and N synthetic communes (in --fleet-processes child processes), S seconds of media after everyone joined,
  * then what the server, the points and the browser counted over those seconds.
  */
 import { availableParallelism, freemem, loadavg, totalmem } from 'node:os';
@@ -9,6 +9,7 @@ import type { TiepdanServer } from '../../src/server.ts';
 import { centralInbound, openCentralPage, showAsThumbnails, waitForCommunes, type Inbound } from './centralPage.ts';
 import { FleetChild } from './fleetClient.ts';
 import { createLoadSession, type Staff } from './loadSession.ts';
+import type { FleetReport, Seat } from './pointFleet.ts';
 import { browserCpuMs, consumerPackets, nodeRssMB, producerLoss, sampleWorkers, udpDrops, type WorkerSample } from './serverStats.ts';
 
 export interface RunOptions {
@@ -22,6 +23,8 @@ export interface RunOptions {
    * the server, is what a machine cannot hold.
    */
   central: 'chromium' | 'synthetic';
+  /** Load generator processes (FleetChild), seats split round-robin over them. */
+  fleetProcesses: number;
 }
 
 export interface WorkerRow extends Omit<WorkerSample, 'cpuMs'> {
@@ -93,30 +96,48 @@ function inboundDelta(before: Inbound, after: Inbound): { lost: number; expected
 const THUMBNAIL = { width: 160, height: 90 };
 const SPEAKER = { width: 1280, height: 720 };
 
+/**
+ * The generator processes as one, in seat order (seat i ran in process i mod P as its i div P-th
+ * point: the round-robin of loadRun): CPU summed, the worst pacer gap, skips summed.
+ */
+function mergeReports(reports: FleetReport[]): FleetReport {
+  const points: FleetReport['points'] = [];
+  const total = reports.reduce((n, r) => n + r.points.length, 0);
+  for (let i = 0; i < total; i++) {
+    const p = reports[i % reports.length]?.points[Math.floor(i / reports.length)];
+    if (p !== undefined) points.push(p);
+  }
+  return {
+    points,
+    cpuPct: reports.reduce((n, r) => n + r.cpuPct, 0),
+    maxTickGapMs: Math.max(0, ...reports.map((r) => r.maxTickGapMs)),
+    skippedSends: reports.reduce((n, r) => n + r.skippedSends, 0),
+  };
+}
+
 export async function loadRun(server: TiepdanServer, staff: Staff, browser: Browser, o: RunOptions): Promise<RunResult> {
   const wsUrl = `${server.url.replace(/^http/, 'ws')}/ws`;
   const sessions = [];
   for (let k = 0; k < o.sessions; k++) sessions.push(await createLoadSession(staff, o.points));
   const pages: Page[] = [];
-  const fleet = new FleetChild();
+  const fleets = Array.from({ length: o.fleetProcesses }, () => new FleetChild());
   const synthetic = o.central === 'synthetic';
   // Seats per session: [central (synthetic only), the commune with the floor, the other communes].
+  // The central point and the commune with the floor speak; the other communes join muted.
   const perSession = o.points + (synthetic ? 1 : 0);
-  const seats = sessions.flatMap((s) => [...(synthetic ? [s.centralToken] : []), ...s.pointTokens].map((token) => ({ sessionId: s.sessionId, token })));
-  const isCentral = (i: number) => synthetic && i % perSession === 0;
+  const seats: Seat[] = sessions.flatMap((s) =>
+    [...(synthetic ? [s.centralToken] : []), ...s.pointTokens].map((token, i) => {
+      const central = synthetic && i === 0;
+      return { sessionId: s.sessionId, token, speaking: central || i === (synthetic ? 1 : 0), ...(central ? { viewSize: THUMBNAIL, speakerViewSize: SPEAKER } : {}) };
+    }),
+  );
+  const reportAll = async () => mergeReports(await Promise.all(fleets.map((f) => f.report())));
   try {
     if (!synthetic) for (const s of sessions) pages.push(await openCentralPage(browser, server.url, s.sessionId, s.centralToken));
-    await fleet.start({
-      wsUrl,
-      seats,
-      layers: o.layers,
-      // The central point and the commune with the floor speak; the other communes join muted.
-      speaking: seats.map((_, i) => isCentral(i) || i % perSession === (synthetic ? 1 : 0)),
-      viewSizes: seats.map((_, i) => (isCentral(i) ? THUMBNAIL : undefined)),
-      speakerViewSizes: seats.map((_, i) => (isCentral(i) ? SPEAKER : undefined)),
-    });
+    // Round-robin, so each process has its share of every session.
+    await Promise.all(fleets.map((fleet, k) => fleet.start({ wsUrl, seats: seats.filter((_, i) => i % fleets.length === k), layers: o.layers })));
     // The first commune of each session has the floor: the chair shows it large.
-    const joinedPoints = (await fleet.report()).points;
+    const joinedPoints = (await reportAll()).points;
     for (const [k, page] of pages.entries()) {
       await waitForCommunes(page, o.points, 30_000);
       await showAsThumbnails(page, joinedPoints[k * perSession]?.peerId);
@@ -131,10 +152,10 @@ export async function loadRun(server: TiepdanServer, staff: Staff, browser: Brow
     const in0 = await Promise.all(pages.map(centralInbound));
     const drops0 = await udpDrops();
     const browser0 = await browserCpuMs();
-    await fleet.mark();
+    await Promise.all(fleets.map((f) => f.mark()));
     const t0 = performance.now();
     await sleep(o.seconds * 1000);
-    const report = await fleet.report();
+    const report = await reportAll();
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const w1 = await sampleWorkers(server);
@@ -206,7 +227,7 @@ export async function loadRun(server: TiepdanServer, staff: Staff, browser: Brow
       errors: [...new Set(report.points.flatMap((p) => (p.error === undefined ? [] : [p.error])))],
     };
   } finally {
-    await fleet.stop();
+    await Promise.all(fleets.map((f) => f.stop()));
     for (const page of pages) await page.context().close();
   }
 }

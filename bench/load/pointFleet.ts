@@ -6,20 +6,31 @@
 import { encodedMedia, FPS } from './media.ts';
 import { SyntheticPoint, type PointReport } from './syntheticPoint.ts';
 
+export interface ViewSize {
+  width: number;
+  height: number;
+}
+
+export interface Seat {
+  sessionId: string;
+  token: string;
+  /**
+   * Whether its microphone is on (forwarded). Unset: the first seat of each session in this
+   * fleet (the commune with the floor); the others join muted, as communes do. With several
+   * fleet processes the bench sets it, so a session has one voice overall.
+   */
+  speaking?: boolean;
+  /** Size every received video is shown at (a central point's thumbnails); see PointOptions.viewSize. */
+  viewSize?: ViewSize;
+  /** With viewSize: the size the speaker's video is shown at (a central point's screen). */
+  speakerViewSize?: ViewSize;
+}
+
 export interface FleetOptions {
   wsUrl: string;
-  /** One per point: the session and its invitation token (several sessions may share a fleet). */
-  seats: { sessionId: string; token: string }[];
+  /** One per point: the session and its invitation token (several sessions may share a fleet), and how the point behaves. */
+  seats: Seat[];
   layers?: number;
-  /** Video view size per seat index (e.g. thumbnails for the central point); see PointOptions.viewSize. */
-  viewSizes?: ({ width: number; height: number } | undefined)[];
-  /** Per seat index, the size the speaker's video is shown at (with viewSizes: a central point's screen). */
-  speakerViewSizes?: ({ width: number; height: number } | undefined)[];
-  /**
-   * Per seat index, whether its microphone is on (forwarded). Default: the first seat of each
-   * session (the commune with the floor); the others join muted, as communes do.
-   */
-  speaking?: boolean[];
   /** Points joining at once (the rest queue), so a sweep measures the session, not a join storm. */
   joinConcurrency?: number;
 }
@@ -55,11 +66,11 @@ export class PointFleet {
   static async start(o: FleetOptions): Promise<PointFleet> {
     const media = await encodedMedia();
     const speakers = new Set<string>();
-    const points = o.seats.map(({ sessionId, token }, i) => {
+    const points = o.seats.map(({ sessionId, token, speaking: said, viewSize, speakerViewSize }) => {
       // One voice per session, as in a sitting: the others are muted until given the floor.
-      const speaking = o.speaking?.[i] ?? !speakers.has(sessionId);
+      const speaking = said ?? !speakers.has(sessionId);
       speakers.add(sessionId);
-      return new SyntheticPoint({ wsUrl: o.wsUrl, sessionId, token, media, layers: o.layers, speaking, viewSize: o.viewSizes?.[i], speakerViewSize: o.speakerViewSizes?.[i] });
+      return new SyntheticPoint({ wsUrl: o.wsUrl, sessionId, token, media, layers: o.layers, speaking, viewSize, speakerViewSize });
     });
     const fleet = new PointFleet(points);
     fleet.#startPacer();

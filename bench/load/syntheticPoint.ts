@@ -1,8 +1,9 @@
 /**
  * A synthetic bridge point: joins a live session over the real `/ws` protocol with its real
- * invitation, connects a send and a receive WebRtcTransport (ICE, DTLS, SRTP through werift),
- * publishes Opus and three-layer simulcast VP8 from pre-encoded frames, consumes what the server
- * offers it, and counts what arrives. No RTCP is sent: the SFU neither needs it to forward nor
+ * invitation, connects a send and a receive WebRtcTransport (ICE and DTLS through werift, SRTP on
+ * the lean path of webrtcTransport.ts/srtp.ts), publishes Opus and three-layer simulcast VP8 from
+ * pre-encoded frames, consumes what the server offers it, and counts what arrives (authenticating
+ * one received packet in `srtpCheckEvery`; a failure is reported as the point's error). No RTCP is sent: the SFU neither needs it to forward nor
  * would it change what a loss count at the receiver sees (no NACK, so a lost packet stays lost).
  */
 import { z } from 'zod';
@@ -52,6 +53,8 @@ export interface PointOptions {
   viewSize?: { width: number; height: number };
   /** With `viewSize`: the speaker's video is shown at this size (speakerView.ts), as the chair's screen does. */
   speakerViewSize?: { width: number; height: number };
+  /** Authenticate and decrypt the first received packet of each SSRC and then one in this many (default 16). */
+  srtpCheckEvery?: number;
 }
 
 export interface PointReport {
@@ -80,6 +83,10 @@ export interface PointReport {
   /** A packet of this kind arrived in the last two seconds (and at all). */
   audioArriving: boolean;
   videoArriving: boolean;
+  /** Received packets authenticated and decrypted (the sample; since the start, not the window). */
+  srtpChecked: number;
+  /** Of those, and of truncated packets, how many failed (also reported as `error`). */
+  srtpFailures: number;
 }
 
 interface Received {
@@ -114,8 +121,8 @@ export class SyntheticPoint {
 
   constructor(options: PointOptions) {
     this.#o = options;
-    this.#audioOut = new OutboundStream(OPUS_PT, '0');
-    this.#videoOut = LAYERS.slice(0, options.layers ?? LAYERS.length).map((l) => new OutboundStream(VP8_PT, '1', l.rid));
+    this.#audioOut = new OutboundStream(OPUS_PT, '0', { audioLevel: true });
+    this.#videoOut = LAYERS.slice(0, options.layers ?? LAYERS.length).map((l) => new OutboundStream(VP8_PT, '1', { rid: l.rid }));
   }
 
   get sending(): boolean {
@@ -171,11 +178,11 @@ export class SyntheticPoint {
       sig.request('setRtpCapabilities', { rtpCapabilities: RTP_CAPABILITIES }, z.object({})),
       sig.request('createTransport', { direction: 'send' }, transportOfferSchema),
     ]);
-    const [recv, send] = await Promise.all([PointTransport.create(recvOffer, host), PointTransport.create(sendOffer, host)]);
+    const [recv, send] = await Promise.all([PointTransport.create(recvOffer, host, this.#o.srtpCheckEvery), PointTransport.create(sendOffer, host)]);
     this.#recv = recv;
     this.#send = send;
     this.#phases.transportsMs = performance.now() - this.#openedAt;
-    recv.onRtp((p) => this.#onRtp(p.header.ssrc, p.header.sequenceNumber, p.payload.length + 12));
+    recv.onRtp((ssrc, seq, size) => this.#onRtp(ssrc, seq, size));
     await Promise.all([
       sig.request('connectTransport', { transportId: recv.id, dtlsParameters: recv.localDtlsParameters }, z.object({})),
       sig.request('connectTransport', { transportId: send.id, dtlsParameters: send.localDtlsParameters }, z.object({})),
@@ -256,7 +263,7 @@ export class SyntheticPoint {
     if (!this.#sending) return;
     const frames = this.#o.media.audio;
     const frame = frames[this.#audioIndex++ % frames.length]!;
-    for (const p of this.#audioOut.opus(frame, this.#o.speaking === true ? 20 : 127)) this.#send!.send(p.header, p.payload);
+    for (const p of this.#audioOut.opus(frame, this.#o.speaking === true ? 20 : 127)) this.#send!.send(p);
   }
 
   /** Sends the next video frame of every layer. */
@@ -265,7 +272,7 @@ export class SyntheticPoint {
     const i = this.#videoIndex++;
     this.#videoOut.forEach((out, layer) => {
       const frames = this.#o.media.video[layer]!.frames;
-      for (const p of out.vp8(frames[i % frames.length]!.data, 90000 / FPS)) this.#send!.send(p.header, p.payload);
+      for (const p of out.vp8(frames[i % frames.length]!.data, 90000 / FPS)) this.#send!.send(p);
     });
   }
 
@@ -288,10 +295,12 @@ export class SyntheticPoint {
     const streams = [...this.#bySsrc.values()];
     const arriving = (kind: 'audio' | 'video') => streams.some((s) => s.kind === kind && s.stream.packets > 0 && now - s.stream.lastAt < 2000);
     const out = [this.#audioOut, ...this.#videoOut];
+    const failures = this.#recv?.srtpFailures ?? 0;
+    const error = this.#error ?? (failures > 0 ? `${failures} received SRTP packets failed authentication or were truncated` : undefined);
     return {
       peerId: this.#peerId,
       joined: this.#setupMs !== null,
-      ...(this.#error === undefined ? {} : { error: this.#error }),
+      ...(error === undefined ? {} : { error }),
       setupMs: this.#setupMs,
       joinMs: this.#joinMs,
       phases: { ...this.#phases },
@@ -305,6 +314,8 @@ export class SyntheticPoint {
       videoStreamsArriving: streams.filter((x) => x.kind === 'video' && x.stream.packets > 0 && now - x.stream.lastAt < 2000).length,
       audioArriving: arriving('audio'),
       videoArriving: arriving('video'),
+      srtpChecked: this.#recv?.srtpChecked ?? 0,
+      srtpFailures: failures,
     };
   }
 

@@ -1,7 +1,7 @@
 /**
  * The short version of the province-scale bench (bench/load.ts), for CI: a session made through
  * the control API, its central point and a dozen commune points as synthetic bridge points (real
- * /ws protocol and invitations, real ICE/DTLS/SRTP, Opus and three-layer simulcast VP8), ten
+ * /ws protocol and invitations, real ICE/DTLS (werift) and SRTP (the generator's lean path), Opus and three-layer simulcast VP8), ten
  * seconds of media. Every point must join, every commune must keep receiving the central point's
  * audio and video, the central point every commune's, and once everyone is in, nothing may be
  * lost on the way — in either direction (counted at the receivers from RTP sequence numbers, and by the SFU on what
@@ -34,10 +34,16 @@ t.test('a dozen synthetic bridge points for ten seconds: all joined, all media a
   // The CI budget covers the live part: joins, ten seconds of media, the checks.
   const started = performance.now();
   const wsUrl = `${server.url.replace(/^http/, 'ws')}/ws`;
-  const seats = [session.centralToken, ...session.pointTokens].map((token) => ({ sessionId: session.sessionId, token }));
-  // The central point shows the communes as thumbnails (lowest layer), the communes the central point large.
-  // The central point speaks, and the first commune has the floor; the other communes join muted.
-  fleet = await PointFleet.start({ wsUrl, seats, joinConcurrency: 4, viewSizes: [{ width: 160, height: 90 }], speaking: [true, true] });
+  // The central point shows the communes as thumbnails (lowest layer) and the speaker large, the
+  // communes the central point large. The central point speaks, and the first commune has the
+  // floor; the other communes join muted.
+  const seats = [session.centralToken, ...session.pointTokens].map((token, i) => ({
+    sessionId: session.sessionId,
+    token,
+    speaking: i <= 1,
+    ...(i === 0 ? { viewSize: { width: 160, height: 90 }, speakerViewSize: { width: 1280, height: 720 } } : {}),
+  }));
+  fleet = await PointFleet.start({ wsUrl, seats, joinConcurrency: 4 });
   const upBefore = await producerLoss(server, session.sessionId);
   const dropsBefore = await udpDrops();
   fleet.mark();
@@ -48,10 +54,15 @@ t.test('a dozen synthetic bridge points for ten seconds: all joined, all media a
   t.equal(report.points.filter((p) => p.joined).length, POINTS + 1, `every point joined (${report.points.filter((p) => p.error).map((p) => p.error).join('; ') || 'no errors'})`);
   t.equal(central!.consumers, 2 * POINTS, 'the central point is offered every commune’s microphone and camera');
   t.ok(central!.audioArriving && central!.videoArriving, 'the central point keeps receiving audio and video');
+  t.equal(central!.videoStreamsArriving, POINTS, 'the central point keeps receiving every commune’s video');
   for (const p of communes) {
     t.equal(p.consumers, 2, `${p.peerId}: offered the central point’s microphone and camera only`);
     t.ok(p.audioArriving && p.videoArriving, `${p.peerId}: audio and video keep arriving`);
   }
+  // The lean media path authenticates a sample of what arrives (bench/load/srtp.ts): some, and none failing.
+  const checked = report.points.reduce((n, p) => n + p.srtpChecked, 0);
+  t.ok(report.points.every((p) => p.srtpChecked > 0), `every point authenticated SRTP it received (${checked} packets checked)`);
+  t.equal(report.points.reduce((n, p) => n + p.srtpFailures, 0), 0, 'no received SRTP packet failed authentication');
   const lostIn = report.points.reduce((n, p) => n + p.lostIn, 0);
   const expectedIn = report.points.reduce((n, p) => n + p.expectedIn, 0);
   // At full pace ~20,000 packets; a starved CI machine skips sends (the pacer does not burst), so
