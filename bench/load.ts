@@ -32,14 +32,18 @@ const argsSchema = z.object({
   sessions: z.coerce.number().int().min(1).max(10).default(1),
   layers: z.coerce.number().int().min(1).max(3).default(3),
   workers: z.coerce.number().int().min(1).max(16).default(2),
+  /** The server's LIVE_SPREAD_LOAD: producers+consumers on a worker before a room spreads to another (piped). */
+  spreadLoad: z.coerce.number().int().min(1).max(100000).default(1500),
   sweep: z.boolean().default(false),
   maxPoints: z.coerce.number().int().min(2).max(495).default(200),
   central: z.enum(['chromium', 'synthetic']).default('chromium'),
   /**
-   * Synthetic points' processes (seats round-robin). 1 measured best on this 2-core machine: with 2
-   * at 48 points the generators took the SFU worker's CPU and its socket dropped packets (README).
+   * Synthetic points' processes (seats round-robin). Default 1 with the Chromium central point:
+   * with 2 at 48 points the generators and the browser took the SFU worker's CPU and its socket
+   * dropped packets. Default 2 with a synthetic central point, where the machine has the room:
+   * one process at 136 points was a full core and skipped sends, two kept full pace (README).
    */
-  fleetProcesses: z.coerce.number().int().min(1).max(8).default(1),
+  fleetProcesses: z.coerce.number().int().min(1).max(8).optional(),
 });
 
 function parseArgs(argv: string[]): z.infer<typeof argsSchema> {
@@ -58,12 +62,12 @@ function parseArgs(argv: string[]): z.infer<typeof argsSchema> {
 const args = parseArgs(process.argv.slice(2));
 await encodedMedia();
 const data = await tempDataDir('tiepdan-bench-load-');
-const server = await TiepdanServer.start(await testConfig(data.dir, { MEDIASOUP_NUM_WORKERS: String(args.workers) }), silentLogger());
+const server = await TiepdanServer.start(await testConfig(data.dir, { MEDIASOUP_NUM_WORKERS: String(args.workers), LIVE_SPREAD_LOAD: String(args.spreadLoad) }), silentLogger());
 const browser = await launchChromium();
 try {
   const staff = await benchStaff(server);
   const run = async (points: number): Promise<RunResult> => {
-    const r = await loadRun(server, staff, browser, { points, seconds: args.seconds, sessions: args.sessions, layers: args.layers, central: args.central, fleetProcesses: args.fleetProcesses });
+    const r = await loadRun(server, staff, browser, { points, seconds: args.seconds, sessions: args.sessions, layers: args.layers, central: args.central, fleetProcesses: args.fleetProcesses ?? (args.central === 'synthetic' ? 2 : 1) });
     console.log(details(r));
     console.log(finalLine(r));
     console.log(workerTable(r));

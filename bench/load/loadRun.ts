@@ -246,7 +246,7 @@ export function fits(r: RunResult): boolean {
 /**
  * What limited a run, from its own measurements (issue 14 item 3), most binding first; `none` when
  * nothing was near its ceiling. The thresholds are where each part stops keeping pace:
- * - `generator-cpu`: the synthetic points' process (one Node thread) above 85 % of a core, or its
+ * - `generator-cpu`: the synthetic points' processes (one Node thread each) above 85 % of a core each, or their
  *   pacer skipping sends or stalling over 100 ms: the load tool, not the server, is the bottleneck;
  * - `worker-cpu`: a mediasoup worker (one thread) at 80 % of its core or more;
  * - `node-cpu`: the server's Node process (signaling, control API) above 85 % of a core;
@@ -260,7 +260,7 @@ export function fits(r: RunResult): boolean {
  */
 export function limitOf(r: RunResult): string[] {
   const limits: string[] = [];
-  if (r.fleetCpuPct > 85 || r.fleetSkippedSends > 0 || r.fleetMaxTickGapMs > 100) limits.push('generator-cpu');
+  if (r.fleetCpuPct > 85 * r.options.fleetProcesses || r.fleetSkippedSends > 0 || r.fleetMaxTickGapMs > 100) limits.push('generator-cpu');
   if (r.workerCpuPct >= 80) limits.push('worker-cpu');
   if (r.nodeCpuPct > 85) limits.push('node-cpu');
   if (r.browserCpuPct > 85) limits.push('browser-cpu');

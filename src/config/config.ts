@@ -81,7 +81,11 @@ const envSchema = z
     LIVE_WS_MAX_PER_IP: z.coerce.number({ error: 'must be a number' }).int().min(1).max(100000).default(300),
     LIVE_WS_MAX_TOTAL: z.coerce.number({ error: 'must be a number' }).int().min(1).max(1000000).default(2000),
     LIVE_WS_JOIN_TIMEOUT_MS: z.coerce.number({ error: 'must be a number' }).int().min(1000, 'must be at least 1000').max(120000, 'must be at most 120000').default(10000),
-    LIVE_SPREAD_LOAD: z.coerce.number({ error: 'must be a number' }).int().min(1).max(100000).default(600),
+    // A province session (136 communes + centre, 818 producers+consumers) used 43-46 % of one
+    // worker's core on one router, and 54 + 26 % spread over two: piping every producer to the
+    // second router doubled the workers' cost per packet (12 -> 23 µs, npm run bench load). So a
+    // room spreads only when one worker would near its core (~1,500 at that cost per entry).
+    LIVE_SPREAD_LOAD: z.coerce.number({ error: 'must be a number' }).int().min(1).max(100000).default(1500),
     TURN_URLS: z
       .string()
       .refine((v) => v.split(',').every((u) => /^turns?:[^\s,]+$/.test(u.trim())), 'must be comma-separated turn: or turns: URIs')

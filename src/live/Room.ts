@@ -96,7 +96,7 @@ export class Room extends EventEmitter<RecordableSessionEvents> implements Recor
       sessionId: options.id,
       pool: options.pool,
       logger,
-      spreadAboveLoad: options.spreadAboveLoad ?? 600,
+      spreadAboveLoad: options.spreadAboveLoad ?? 1500,
       producers: function* () {
         for (const peer of room?.peers() ?? []) for (const { producer } of peer.producers.values()) yield { peerId: peer.id, producer };
       },
