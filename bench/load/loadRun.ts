@@ -61,6 +61,8 @@ export interface RunResult {
   /** Communes whose video the Chromium central point decoded during the window, of all communes. */
   centralVideoSeen: number;
   centralVideoOffered: number;
+  /** The communes Chromium decoded no frame of during the window (peer id, frames, packets). */
+  centralVideoUnseen: string[];
   udpRcvbufDrops: number;
   loadAverage: number[];
   /** Free memory of the machine at the end of the window (MB). */
@@ -76,11 +78,12 @@ function p95(xs: number[]): number | null {
   return s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)]!;
 }
 
-function inboundDelta(before: Inbound, after: Inbound): { lost: number; expected: number; videoSeen: number; videoOffered: number } {
+function inboundDelta(before: Inbound, after: Inbound): { lost: number; expected: number; videoSeen: number; videoOffered: number; unseen: string[] } {
   let lost = 0;
   let expected = 0;
   let videoSeen = 0;
   let videoOffered = 0;
+  const unseen: string[] = [];
   for (const a of after) {
     const b = before.find((x) => x.consumerId === a.consumerId) ?? { packets: 0, lost: 0, framesDecoded: 0 };
     lost += Math.max(0, a.lost - b.lost);
@@ -88,9 +91,10 @@ function inboundDelta(before: Inbound, after: Inbound): { lost: number; expected
     if (a.kind === 'video') {
       videoOffered++;
       if (a.framesDecoded > b.framesDecoded) videoSeen++;
+      else unseen.push(`${a.peerId} (${b.framesDecoded} -> ${a.framesDecoded} frames, ${a.packets - b.packets} packets)`);
     }
   }
-  return { lost, expected, videoSeen, videoOffered };
+  return { lost, expected, videoSeen, videoOffered, unseen };
 }
 
 const THUMBNAIL = { width: 160, height: 90 };
@@ -178,12 +182,14 @@ export async function loadRun(server: TiepdanServer, staff: Staff, browser: Brow
     });
     let videoSeen = 0;
     let videoOffered = 0;
+    const unseen: string[] = [];
     in1.forEach((after, i) => {
       const d = inboundDelta(in0[i]!, after);
       lostAt.chromium += d.lost;
       expected += d.expected;
       videoSeen += d.videoSeen;
       videoOffered += d.videoOffered;
+      unseen.push(...d.unseen);
     });
     // A synthetic central point judges by arrival: each commune's video reached it in the last 2 s.
     for (let k = 0; synthetic && k < o.sessions; k++) {
@@ -221,6 +227,7 @@ export async function loadRun(server: TiepdanServer, staff: Staff, browser: Brow
       fleetMaxTickGapMs: report.maxTickGapMs,
       centralVideoSeen: videoSeen,
       centralVideoOffered: videoOffered,
+      centralVideoUnseen: unseen,
       udpRcvbufDrops: drops1.rcvbufErrors - drops0.rcvbufErrors,
       loadAverage: loadavg(),
       freeMemMB: freemem() / 2 ** 20,
@@ -290,6 +297,7 @@ export function details(r: RunResult): string {
     o.central === 'chromium' ? `central Chromium: ${f(r.browserCpuPct)} % of a core (all its processes)` : 'central point: synthetic (no browser)',
     `SFU: ${r.sfuPackets} packets in+out (${f(r.sfuPackets / o.seconds, 0)}/s), ${f(r.workerUsPerPacket, 1)} µs worker CPU per packet`,
     `load generator: ${f(r.fleetCpuPct)} % of a core (${f(perPoint, 2)} % = ${f(perPoint * 10, 1)} ms CPU/s per point, ${f(usPerPacket, 0)} µs CPU per packet sent or received), worst pacer gap ${f(r.fleetMaxTickGapMs, 0)} ms, ${r.fleetSkippedSends} sends skipped; kernel UDP receive-buffer drops ${r.udpRcvbufDrops}; load average ${r.loadAverage.map((x) => x.toFixed(2)).join(' ')}`,
+    ...(r.centralVideoUnseen.length > 0 ? [`not decoded by the central Chromium: ${r.centralVideoUnseen.join(', ')}`] : []),
     ...(r.errors.length > 0 ? [`errors: ${r.errors.join('; ')}`] : []),
   ].join('\n');
 }

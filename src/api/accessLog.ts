@@ -1,0 +1,20 @@
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+
+/**
+ * One access-log line per request, when it completes (method, URL, client address, status, time),
+ * instead of fastify's two ("incoming request", then "request completed"): a log line costs about
+ * 20 µs of the event loop, a tenth of what a cached session list costs to answer (issue 14 item 4).
+ * Errors are still logged as fastify does ("request errored", and the error handler's lines).
+ */
+export class AccessLog extends LogController {
+  override incomingRequest(): void {
+    // Logged once, at completion.
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    const line = { req: { method: request.method, url: request.url, remoteAddress: request.ip }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
