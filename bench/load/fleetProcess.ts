@@ -16,6 +16,7 @@ export const startMessage = z.object({
     .array(z.object({ sessionId: z.string(), token: z.string(), speaking: z.boolean().optional(), viewSize: viewSize.optional(), speakerViewSize: viewSize.optional() }))
     .max(1000),
   layers: z.number().int().min(1).max(3),
+  joinConcurrency: z.number().int().min(1).max(64).optional(),
 });
 const parentMessage = z.discriminatedUnion('type', [startMessage, z.object({ type: z.literal('mark') }), z.object({ type: z.literal('report') }), z.object({ type: z.literal('stop') })]);
 
@@ -28,7 +29,7 @@ process.on('message', (raw) => {
     switch (m.type) {
       case 'start': {
         const t0 = performance.now();
-        fleet = await PointFleet.start({ wsUrl: m.wsUrl, seats: m.seats, layers: m.layers });
+        fleet = await PointFleet.start({ wsUrl: m.wsUrl, seats: m.seats, layers: m.layers, ...(m.joinConcurrency === undefined ? {} : { joinConcurrency: m.joinConcurrency }) });
         send({ type: 'started', ms: performance.now() - t0 });
         break;
       }

@@ -97,6 +97,7 @@ function inboundDelta(before: Inbound, after: Inbound): { lost: number; expected
   return { lost, expected, videoSeen, videoOffered, unseen };
 }
 
+const JOINS_AT_ONCE = 16;
 const THUMBNAIL = { width: 160, height: 90 };
 const SPEAKER = { width: 1280, height: 720 };
 
@@ -138,8 +139,10 @@ export async function loadRun(server: TiepdanServer, staff: Staff, browser: Brow
   const reportAll = async () => mergeReports(await Promise.all(fleets.map((f) => f.report())));
   try {
     if (!synthetic) for (const s of sessions) pages.push(await openCentralPage(browser, server.url, s.sessionId, s.centralToken));
-    // Round-robin, so each process has its share of every session.
-    await Promise.all(fleets.map((fleet, k) => fleet.start({ wsUrl, seats: seats.filter((_, i) => i % fleets.length === k), layers: o.layers })));
+    // Round-robin, so each process has its share of every session; the 16 joins at a time (a
+    // join storm, as when a sitting opens) are shared out, so more processes are not a bigger storm.
+    const joinConcurrency = Math.ceil(JOINS_AT_ONCE / fleets.length);
+    await Promise.all(fleets.map((fleet, k) => fleet.start({ wsUrl, seats: seats.filter((_, i) => i % fleets.length === k), layers: o.layers, joinConcurrency })));
     // The first commune of each session has the floor: the chair shows it large.
     const joinedPoints = (await reportAll()).points;
     for (const [k, page] of pages.entries()) {
