@@ -15,6 +15,7 @@ t.test('one line per request, at completion, with method, url, status and time',
   });
   const app = Fastify({ loggerInstance: pino({ level: 'info' }, sink), logController: new AccessLog() });
   app.get('/ok', async () => ({ ok: true }));
+  app.get('/secret/:token', { logSerializers: { req: (r: { method: string; routeOptions: { url?: string } }) => ({ method: r.method, url: r.routeOptions.url }) } }, async () => ({ ok: true }));
   app.get('/fails', async () => {
     throw new Error('broken on purpose');
   });
@@ -27,6 +28,10 @@ t.test('one line per request, at completion, with method, url, status and time',
   t.equal((ok[0]?.req as { method?: string }).method, 'GET');
   t.type(ok[0]?.responseTime, 'number');
   t.notOk(lines.some((l) => l.msg === 'incoming request'), 'no line when the request comes in');
+
+  t.equal((await app.inject({ method: 'GET', url: '/secret/s3cr3t-token' })).statusCode, 200);
+  t.notOk(lines.some((l) => JSON.stringify(l).includes('s3cr3t-token')), 'a route’s log serializers apply: the secret in its path is not logged');
+  t.ok(lines.some((l) => l.msg === 'request completed' && (l.req as { url?: string }).url === '/secret/:token'), '…its pattern is');
 
   t.equal((await app.inject({ method: 'GET', url: '/fails' })).statusCode, 500);
   const failed = lines.filter((l) => (l.req as { url?: string } | undefined)?.url === '/fails');
