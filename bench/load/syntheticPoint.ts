@@ -279,15 +279,25 @@ export class SyntheticPoint {
   /** Counters at the start of the measured window: report() counts packets and loss from here. */
   #base = { packetsOut: 0, packetsIn: 0, expectedIn: 0, lostIn: 0, bytesOut: 0, bytesIn: 0 };
 
+  /** Each stream's loss at the start of the window (see report()). */
+  readonly #lostBase = new Map<InboundStream, number>();
+
   mark(): void {
     const r = this.#totals();
     this.#base = { packetsOut: r.packetsOut, packetsIn: r.packetsIn, expectedIn: r.expectedIn, lostIn: r.lostIn, bytesOut: r.bytesOut, bytesIn: r.bytesIn };
+    this.#lostBase.clear();
+    for (const { stream } of this.#bySsrc.values()) this.#lostBase.set(stream, stream.lost);
   }
 
   report(): PointReport {
     const r = this.#totals();
     const b = this.#base;
-    return { ...r, packetsOut: r.packetsOut - b.packetsOut, packetsIn: r.packetsIn - b.packetsIn, expectedIn: r.expectedIn - b.expectedIn, lostIn: r.lostIn - b.lostIn, bytesOut: r.bytesOut - b.bytesOut, bytesIn: r.bytesIn - b.bytesIn };
+    // Loss in the window per stream, floored at 0: a packet counted missing before the window that
+    // arrives late inside it would otherwise subtract from the window's real losses (a run showed
+    // "lost at the points -288").
+    let lostIn = 0;
+    for (const { stream } of this.#bySsrc.values()) lostIn += Math.max(0, stream.lost - (this.#lostBase.get(stream) ?? 0));
+    return { ...r, packetsOut: r.packetsOut - b.packetsOut, packetsIn: r.packetsIn - b.packetsIn, expectedIn: r.expectedIn - b.expectedIn, lostIn, bytesOut: r.bytesOut - b.bytesOut, bytesIn: r.bytesIn - b.bytesIn };
   }
 
   #totals(): PointReport {
