@@ -46,8 +46,7 @@ export class FleetChild {
   /** Starts the points (pointFleet.ts FleetOptions); resolves with how long their joins took (ms). */
   async start(o: { wsUrl: string; seats: Seat[]; layers: number; joinConcurrency?: number }): Promise<number> {
     this.#child.send({ type: 'start', ...o });
-    const seats = o.seats;
-    return (await this.#next('started', 120_000 + 1000 * seats.length)).ms;
+    return (await this.#next('started', 120_000 + 1000 * o.seats.length)).ms;
   }
 
   async mark(): Promise<void> {

@@ -10,6 +10,7 @@ import { centralInbound, openCentralPage, showAsThumbnails, waitForCommunes, typ
 import { FleetChild } from './fleetClient.ts';
 import { createLoadSession, type Staff } from './loadSession.ts';
 import type { FleetReport, Seat } from './pointFleet.ts';
+import type { PointReport } from './syntheticPoint.ts';
 import { browserCpuMs, consumerPackets, nodeRssMB, producerLoss, sampleWorkers, udpDrops, type WorkerSample } from './serverStats.ts';
 
 export interface RunOptions {
@@ -76,6 +77,11 @@ function p95(xs: number[]): number | null {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)]!;
+}
+
+/** p95 of a per-point time, over the points that have it. */
+function p95Of(points: PointReport[], ms: (p: PointReport) => number | null): number | null {
+  return p95(points.map(ms).filter((x): x is number => x !== null));
 }
 
 function inboundDelta(before: Inbound, after: Inbound): { lost: number; expected: number; videoSeen: number; videoOffered: number; unseen: string[] } {
@@ -217,11 +223,11 @@ export async function loadRun(server: TiepdanServer, staff: Staff, browser: Brow
       nodeCpuPct: (((cpu.user + cpu.system) / 1000) / wall) * 100,
       browserCpuPct: (browserMs / wall) * 100,
       rssMB: nodeRssMB() + workers.reduce((n, w) => n + w.rssMB, 0),
-      p95JoinMs: p95(joined.map((p) => p.joinMs).filter((x): x is number => x !== null)),
+      p95JoinMs: p95Of(joined, (p) => p.joinMs),
       p95JoinPhases: {
-        admittedMs: p95(joined.map((p) => p.phases.admittedMs).filter((x): x is number => x !== null)),
-        transportsMs: p95(joined.map((p) => p.phases.transportsMs).filter((x): x is number => x !== null)),
-        connectedMs: p95(joined.map((p) => p.phases.connectedMs).filter((x): x is number => x !== null)),
+        admittedMs: p95Of(joined, (p) => p.phases.admittedMs),
+        transportsMs: p95Of(joined, (p) => p.phases.transportsMs),
+        connectedMs: p95Of(joined, (p) => p.phases.connectedMs),
       },
       workers,
       fleetCpuPct: report.cpuPct,

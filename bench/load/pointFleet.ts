@@ -4,12 +4,8 @@
  * of N packets (a real province's communes are not synchronised either).
  */
 import { encodedMedia, FPS } from './media.ts';
+import type { ViewSize } from './speakerView.ts';
 import { SyntheticPoint, type PointReport } from './syntheticPoint.ts';
-
-export interface ViewSize {
-  width: number;
-  height: number;
-}
 
 export interface Seat {
   sessionId: string;

@@ -11,7 +11,7 @@ import { rtpParametersSchema } from '../../src/contract/signaling.ts';
 import { FPS, LAYERS, type EncodedMedia } from './media.ts';
 import { InboundStream, OutboundStream, URI_AUDIO_LEVEL, URI_MID, URI_RID, EXT_AUDIO_LEVEL, EXT_MID, EXT_RID } from './rtpStreams.ts';
 import { PointSignaling } from './signaling.ts';
-import { SpeakerView } from './speakerView.ts';
+import { SpeakerView, type ViewSize } from './speakerView.ts';
 import { PointTransport, transportOfferSchema } from './webrtcTransport.ts';
 
 const OPUS_PT = 100;
@@ -50,9 +50,9 @@ export interface PointOptions {
    * CSS size every received video is shown at (`setConsumerViewSize`): the central point shows
    * the communes as thumbnails, so the SFU forwards their lowest layer. Unset: as sent (top layer).
    */
-  viewSize?: { width: number; height: number };
+  viewSize?: ViewSize;
   /** With `viewSize`: the speaker's video is shown at this size (speakerView.ts), as the chair's screen does. */
-  speakerViewSize?: { width: number; height: number };
+  speakerViewSize?: ViewSize;
   /** Authenticate and decrypt the first received packet of each SSRC and then one in this many (default 16). */
   srtpCheckEvery?: number;
 }

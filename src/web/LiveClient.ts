@@ -18,7 +18,7 @@ import type {
 import { CLOSE_CODES, PROTOCOL_VERSION, type MediaSource as MediaSourceName } from '../contract/signalingConstants.ts';
 import { SignalingError, SignalingSocket } from './SignalingSocket.ts';
 import { AudioLossGuard } from './audioLossGuard.ts';
-import { inboundStatsOf } from './inboundStats.ts';
+import { inboundStatsOf, type InboundRtpStats } from './inboundStats.ts';
 
 /**
  * The browser side of a live session: joins with an invitation token, sends camera (simulcast,
@@ -602,19 +602,11 @@ export class LiveClient extends Emitter<Events> {
 
   /** Bytes received (and, for video, frames decoded) so far per remote track (inbound-rtp), keyed by consumer id. */
   async inboundBytes(): Promise<{ consumerId: string; peerId: string; kind: string; bytes: number; framesDecoded: number }[]> {
-    const out: { consumerId: string; peerId: string; kind: string; bytes: number; framesDecoded: number }[] = [];
-    const entries = [...this.#consumers];
-    const stats = await inboundStatsOf(this.#recv, entries.map(([, e]) => e.consumer));
-    for (const [id, { description }] of entries) {
-      let bytes = 0;
-      let framesDecoded = 0;
-      for (const s of stats.get(id) ?? []) {
-        bytes += s.bytesReceived ?? 0;
-        framesDecoded += s.framesDecoded ?? 0;
-      }
-      out.push({ consumerId: id, peerId: description.peerId, kind: description.kind, bytes, framesDecoded });
-    }
-    return out;
+    return (await this.#inboundOfEach()).map(({ stats, ...track }) => ({
+      ...track,
+      bytes: stats.reduce((n, s) => n + (s.bytesReceived ?? 0), 0),
+      framesDecoded: stats.reduce((n, s) => n + (s.framesDecoded ?? 0), 0),
+    }));
   }
 
   /**
@@ -622,19 +614,19 @@ export class LiveClient extends Emitter<Events> {
    * decoded — what the load bench (bench/load.ts) reads to judge the picture in a real browser.
    */
   async inboundRtp(): Promise<{ consumerId: string; peerId: string; kind: string; packets: number; lost: number; framesDecoded: number }[]> {
-    const out: { consumerId: string; peerId: string; kind: string; packets: number; lost: number; framesDecoded: number }[] = [];
+    return (await this.#inboundOfEach()).map(({ stats, ...track }) => ({
+      ...track,
+      packets: stats.reduce((n, s) => n + (s.packetsReceived ?? 0), 0),
+      lost: stats.reduce((n, s) => n + (s.packetsLost ?? 0), 0),
+      framesDecoded: stats.reduce((n, s) => n + (s.framesDecoded ?? 0), 0),
+    }));
+  }
+
+  /** Each remote track with its inbound-rtp entries, from one report of the receive transport. */
+  async #inboundOfEach(): Promise<{ consumerId: string; peerId: string; kind: string; stats: InboundRtpStats[] }[]> {
     const entries = [...this.#consumers];
     const stats = await inboundStatsOf(this.#recv, entries.map(([, e]) => e.consumer));
-    for (const [id, { description }] of entries) {
-      const row = { consumerId: id, peerId: description.peerId, kind: description.kind, packets: 0, lost: 0, framesDecoded: 0 };
-      for (const s of stats.get(id) ?? []) {
-        row.packets += s.packetsReceived ?? 0;
-        row.lost += s.packetsLost ?? 0;
-        row.framesDecoded += s.framesDecoded ?? 0;
-      }
-      out.push(row);
-    }
-    return out;
+    return entries.map(([consumerId, { description }]) => ({ consumerId, peerId: description.peerId, kind: description.kind, stats: stats.get(consumerId) ?? [] }));
   }
 
   /** The local producers (kind, paused) — e.g. to show "muted by the host". */

@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup-client';
-import { inboundStatsOf, type InboundRtpStats } from './inboundStats.ts';
+import type { InboundRtpStats } from './inboundStats.ts';
 
 /**
  * Speech on a lossy commune link: Opus NACK can only bring back a lost packet that arrives before
@@ -34,7 +34,7 @@ export class AudioLossGuard {
   #timer: ReturnType<typeof setInterval> | undefined;
   readonly #read: InboundStatsReader;
 
-  constructor(read: InboundStatsReader = (consumers) => inboundStatsOf(undefined, consumers)) {
+  constructor(read: InboundStatsReader) {
     this.#read = read;
   }
 
